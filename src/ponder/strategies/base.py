@@ -1,0 +1,102 @@
+"""What every strategy shares: the protocol, drawing samples, and building a Result."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ponder import cost
+from ponder.answers import extract_answer
+from ponder.backends.base import Backend
+from ponder.errors import ConfigError
+from ponder.types import Message, Result, Sample, SamplingParams, Usage
+
+Question = str | Sequence[Message | dict[str, Any]]
+
+COT_INSTRUCTION = (
+    "Solve the problem step by step. Then write the final answer on its own last line "
+    "as 'Answer: <answer>'."
+)
+
+
+class Strategy(Protocol):
+    name: str
+
+    async def solve(self, question: Question, backend: Backend) -> Result: ...
+
+
+class Options(BaseModel):
+    """Base for typed strategy options: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def parse(cls, values: dict[str, Any], strategy: str) -> Any:
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise ConfigError(f"bad options for strategy {strategy!r}: {problems}") from None
+
+
+def with_instruction(messages: list[Message], instruction: str) -> list[Message]:
+    """Prepend an instruction to the last user message (small models ignore system prompts)."""
+    out = list(messages)
+    for i in range(len(out) - 1, -1, -1):
+        if out[i].role == "user":
+            out[i] = Message("user", f"{out[i].content}\n\n{instruction}", out[i].extra)
+            break
+    return out
+
+
+async def draw(
+    backend: Backend, messages: Sequence[Message], params: SamplingParams, n: int
+) -> list[Sample]:
+    """n samples: one request when the backend shares the prefill, else n concurrent ones."""
+    if n == 1 or backend.supports_n:
+        return await backend.generate(messages, params, n)
+    batches = await asyncio.gather(*(backend.generate(messages, params, 1) for _ in range(n)))
+    return [s for batch in batches for s in batch]
+
+
+def annotate(samples: Sequence[Sample], kind: str, choices: Sequence[str] | None) -> None:
+    for sample in samples:
+        if sample.answer is None:
+            sample.answer = extract_answer(sample.text, kind=kind, choices=choices)
+
+
+def finish(
+    *,
+    strategy: str,
+    backend: Backend,
+    samples: list[Sample],
+    chosen: Sample | None,
+    answer: str | None,
+    confidence: float,
+    votes: dict[str, float],
+    wall_s: float,
+    trace: list[dict[str, Any]],
+    extra_usage: Usage | None = None,
+) -> Result:
+    usage = Usage.from_samples(samples, wall_s=wall_s)
+    if extra_usage is not None:
+        usage = usage + extra_usage
+        usage.wall_s = wall_s
+    return Result(
+        answer=answer,
+        text=chosen.text if chosen else "",
+        confidence=confidence,
+        strategy=strategy,
+        samples=samples,
+        votes=votes,
+        usage=usage,
+        cost=cost.estimate(usage, backend.model, backend.active_params),
+        trace=trace,
+        model=backend.model,
+    )

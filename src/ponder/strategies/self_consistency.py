@@ -1,0 +1,105 @@
+"""Self-consistency: sample reasoning paths, extract answers, vote (Wang et al. 2023).
+
+Samples are drawn in waves; one wave is one request with ``n`` when the backend
+shares the prompt prefill. After each wave a stopping rule decides whether the
+vote is settled, so easy questions stop after a few samples and hard ones use the
+whole budget. Votes are a plain majority or weighted by each sample's probability
+(exp of its mean token logprob).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+
+from pydantic import Field
+
+from ponder.backends.base import Backend
+from ponder.strategies.base import (
+    COT_INSTRUCTION,
+    Options,
+    Question,
+    annotate,
+    draw,
+    finish,
+    with_instruction,
+)
+from ponder.strategies.stopping import RULES, make_rule
+from ponder.types import Result, Sample, SamplingParams, as_messages
+
+
+class SCOptions(Options):
+    n: int = Field(8, ge=1, le=256, description="maximum samples (the budget)")
+    temperature: float = Field(0.7, ge=0.0, le=5.0, description="sampling temperature")
+    max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
+    stop: str = Field("fixed", description=f"early stopping rule: {', '.join(RULES)}")
+    wave: int | None = Field(None, ge=1, le=256, description="samples drawn between checks")
+    threshold: float | None = Field(None, gt=0, description="beta confidence / margin votes")
+    weighted: bool = Field(False, description="weight votes by sample probability")
+    cot: bool = Field(True, description="ask for step-by-step reasoning")
+    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
+
+
+def tally(samples: Sequence[Sample], weighted: bool = False) -> dict[str, float]:
+    """Votes per extracted answer, in first-seen order."""
+    votes: dict[str, float] = defaultdict(float)
+    for sample in samples:
+        if sample.answer is None:
+            continue
+        mean = sample.mean_logprob
+        votes[sample.answer] += math.exp(mean) if weighted and mean is not None else 1.0
+    return dict(votes)
+
+
+def winner(votes: dict[str, float]) -> str | None:
+    """The answer with most votes; ties go to the answer seen first."""
+    best: str | None = None
+    for answer, count in votes.items():
+        if best is None or count > votes[best]:
+            best = answer
+    return best
+
+
+class SelfConsistency:
+    name = "sc"
+
+    def __init__(self, options: SCOptions | None = None) -> None:
+        self.options = options or SCOptions()
+        self.rule = make_rule(self.options.stop, self.options.wave, self.options.threshold)
+
+    async def solve(self, question: Question, backend: Backend) -> Result:
+        start = time.perf_counter()
+        o = self.options
+        messages = as_messages(question)
+        if o.cot:
+            messages = with_instruction(messages, COT_INSTRUCTION)
+        params = SamplingParams(temperature=o.temperature, max_tokens=o.max_tokens)
+        wave = self.rule.wave or o.n
+        samples: list[Sample] = []
+        trace = []
+        while len(samples) < o.n:
+            batch = await draw(backend, messages, params, min(wave, o.n - len(samples)))
+            annotate(batch, o.kind, None)
+            samples += batch
+            answers = [s.answer for s in samples]
+            stop = self.rule.should_stop(answers)
+            trace.append({"step": "wave", "n": len(batch), "drawn": len(samples), "stop": stop})
+            if stop:
+                break
+        votes = tally(samples, o.weighted)
+        answer = winner(votes)
+        total = sum(votes.values()) if o.weighted else len(samples)
+        chosen = next((s for s in samples if s.answer == answer), samples[0])
+        return finish(
+            strategy=self.name,
+            backend=backend,
+            samples=samples,
+            chosen=chosen,
+            answer=answer,
+            confidence=votes[answer] / total if answer is not None else 0.0,
+            votes=votes,
+            wall_s=time.perf_counter() - start,
+            trace=[{"rule": self.rule.name, "budget": o.n}, *trace],
+        )

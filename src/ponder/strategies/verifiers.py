@@ -1,0 +1,106 @@
+"""Scorers for best-of-N: each maps (question, sample) to a number, higher is better.
+
+* ``LogprobScorer``: the sample's mean token log-probability (no extra calls);
+* ``JudgeScorer``: an LLM judge, on the same backend or another, rates the answer 0-10;
+* ``CallableScorer``: any user verifier or reward function ``f(question, sample)``,
+  sync or async, returning a number or a bool (a bool is a verifier: 1 or 0).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from ponder.backends.base import Backend
+from ponder.errors import ConfigError
+from ponder.types import Message, Sample, SamplingParams, Usage
+
+ScoreFn = Callable[[str, Sample], "float | bool | Awaitable[float | bool]"]
+
+JUDGE_PROMPT = (
+    "Question:\n{question}\n\nProposed answer:\n{answer}\n\n"
+    "Is the proposed answer correct? Rate it from 0 (wrong) to 10 (certainly right). "
+    "Reply with the number only."
+)
+_SCORE = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+class Scorer(Protocol):
+    name: str
+
+    async def score(self, question: str, samples: list[Sample]) -> tuple[list[float], Usage]: ...
+
+
+class LogprobScorer:
+    name = "logprob"
+
+    async def score(self, question: str, samples: list[Sample]) -> tuple[list[float], Usage]:
+        scores = []
+        for sample in samples:
+            mean = sample.mean_logprob
+            scores.append(mean if mean is not None else float("-inf"))
+        return scores, Usage()
+
+
+class JudgeScorer:
+    """Asks a judge model to rate each candidate; the judge's tokens are counted."""
+
+    name = "judge"
+
+    def __init__(self, judge: Backend | None = None, prompt: str = JUDGE_PROMPT) -> None:
+        self.judge = judge
+        self.prompt = prompt
+        self.backend_for_cost: Backend | None = judge
+
+    async def score(
+        self, question: str, samples: list[Sample], backend: Backend | None = None
+    ) -> tuple[list[float], Usage]:
+        judge = self.judge or backend
+        if judge is None:
+            raise ConfigError("the judge scorer needs a judge backend")
+        params = SamplingParams(temperature=0.0, max_tokens=8)
+        scores, judged = [], []
+        for sample in samples:
+            text = self.prompt.format(question=question, answer=sample.text)
+            reply = (await judge.generate([Message("user", text)], params, 1))[0]
+            judged.append(reply)
+            match = _SCORE.search(reply.text)
+            scores.append(min(max(float(match.group()), 0.0), 10.0) / 10 if match else 0.0)
+        return scores, Usage.from_samples(judged)
+
+
+class CallableScorer:
+    """Wraps a user verifier or reward model."""
+
+    name = "callable"
+
+    def __init__(self, fn: ScoreFn) -> None:
+        if not callable(fn):
+            raise ConfigError("a verifier must be callable as f(question, sample)")
+        self.fn = fn
+
+    async def score(self, question: str, samples: list[Sample]) -> tuple[list[float], Usage]:
+        scores = []
+        for sample in samples:
+            value: Any = self.fn(question, sample)
+            if inspect.isawaitable(value):
+                value = await value
+            try:
+                scores.append(float(value))
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"the verifier returned {value!r}; it must return a number or a bool"
+                ) from None
+        return scores, Usage()
+
+
+def make_scorer(name: str) -> Scorer:
+    if name == "logprob":
+        return LogprobScorer()
+    if name == "judge":
+        return JudgeScorer()
+    raise ConfigError(
+        f"unknown scorer {name!r}: use logprob or judge, or pass a callable verifier in Python"
+    )

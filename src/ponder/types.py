@@ -1,0 +1,193 @@
+"""Plain data that flows between backends, strategies, the router and the harness."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ponder.errors import ConfigError
+
+ROLES = ("system", "user", "assistant", "tool", "developer")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message. ``extra`` keeps fields such as ``tool_calls`` or ``name`` verbatim."""
+
+    role: str
+    content: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "content": self.content, **self.extra}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        if not isinstance(data, dict) or "role" not in data:
+            raise ConfigError(f"a message must be an object with a 'role', got {data!r:.80}")
+        rest = {k: v for k, v in data.items() if k not in ("role", "content")}
+        return cls(role=str(data["role"]), content=data.get("content"), extra=rest)
+
+
+def as_messages(question: str | Sequence[Message | dict[str, Any]]) -> list[Message]:
+    """Turn a question string or a list of messages/dicts into messages; reject empty input."""
+    if isinstance(question, str):
+        if not question.strip():
+            raise ConfigError("the question is empty: pass some text to answer")
+        return [Message("user", question)]
+    messages = [m if isinstance(m, Message) else Message.from_dict(m) for m in question]
+    if not messages:
+        raise ConfigError("no messages given: pass at least one user message")
+    return messages
+
+
+def last_user_text(messages: Sequence[Message]) -> str:
+    """The text of the last user message (what a router or extractor looks at)."""
+    for message in reversed(messages):
+        if message.role == "user" and isinstance(message.content, str):
+            return message.content
+    return ""
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to sample. ``temperature=0`` means greedy."""
+
+    temperature: float = 0.0
+    max_tokens: int = 256
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    logprobs: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.temperature <= 5.0:
+            raise ConfigError(f"temperature must be between 0 and 5, got {self.temperature}")
+        if self.max_tokens < 1:
+            raise ConfigError(f"max_tokens must be at least 1, got {self.max_tokens}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
+
+
+@dataclass
+class Sample:
+    """One completion. Samples drawn by one request share its ``request_id``.
+
+    ``prompt_tokens`` is the prompt of the request that produced the sample; when a
+    request returns several samples, the prompt is counted once per request (see Usage).
+    """
+
+    text: str
+    request_id: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"
+    answer: str | None = None
+    token_logprobs: list[float] | None = None
+    latency_s: float = 0.0
+    seed: int | None = None
+    temperature: float = 0.0
+    model: str = ""
+
+    @property
+    def mean_logprob(self) -> float | None:
+        if not self.token_logprobs:
+            return None
+        return sum(self.token_logprobs) / len(self.token_logprobs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sample:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Usage:
+    """What was spent: tokens actually processed, samples, requests and wall time."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    samples: int = 0
+    requests: int = 0
+    wall_s: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.samples + other.samples,
+            self.requests + other.requests,
+            self.wall_s + other.wall_s,
+        )
+
+    @classmethod
+    def from_samples(cls, samples: Iterable[Sample], wall_s: float = 0.0) -> Usage:
+        """Sum samples, counting each request's prompt once."""
+        usage = cls(wall_s=wall_s)
+        seen: set[str] = set()
+        for sample in samples:
+            usage.samples += 1
+            usage.completion_tokens += sample.completion_tokens
+            if sample.request_id not in seen:
+                seen.add(sample.request_id)
+                usage.requests += 1
+                usage.prompt_tokens += sample.prompt_tokens
+        return usage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "total_tokens": self.total_tokens}
+
+
+@dataclass
+class Cost:
+    """Dollars (from a price table) and FLOPs (2 x active parameters x tokens)."""
+
+    dollars: float = 0.0
+    flops: float = 0.0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.dollars + other.dollars, self.flops + other.flops)
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass
+class Result:
+    """Everything about one answered question."""
+
+    answer: str | None
+    text: str
+    confidence: float
+    strategy: str
+    samples: list[Sample] = field(default_factory=list)
+    votes: dict[str, float] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    cost: Cost = field(default_factory=Cost)
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    model: str = ""
+
+    def to_dict(self, include_samples: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "answer": self.answer,
+            "text": self.text,
+            "confidence": self.confidence,
+            "strategy": self.strategy,
+            "model": self.model,
+            "votes": self.votes,
+            "usage": self.usage.to_dict(),
+            "wall_s": self.usage.wall_s,
+            "cost": self.cost.to_dict(),
+            "trace": self.trace,
+        }
+        if include_samples:
+            out["samples"] = [s.to_dict() for s in self.samples]
+        return out
