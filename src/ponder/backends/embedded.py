@@ -32,9 +32,10 @@ class EmbeddedOptions:
     threads: int = 0  # 0: every core
     ctx: int = 2048  # context per slot
     slots: int = 8  # parallel sequences
+    jinja: bool = False  # the GGUF's Jinja chat template (needed for tool calls)
 
     def __post_init__(self) -> None:
-        for key in ("threads", "ctx", "slots"):
+        for key in ("threads", "ctx", "slots"):  # jinja is a bool
             value = getattr(self, key)
             if not isinstance(value, int) or value < (0 if key == "threads" else 1):
                 raise ConfigError(f"embedded option {key} must be a positive integer, got {value!r}")
@@ -61,6 +62,10 @@ def _load_server(path: Path, options: EmbeddedOptions) -> Any:
         params.cpuparams_batch.n_threads = options.n_threads
         params.verbosity = -1
         params.warmup = False
+        # SmolLM2's Jinja template injects a system prompt that derails the 135M model
+        # (greedy "capital of France" turns into French rambling); the built-in ChatML
+        # template without it answers "Paris". Tool calls need the Jinja template.
+        params.use_jinja = options.jinja
         try:
             server = xllamacpp.Server(params)
         except Exception as exc:

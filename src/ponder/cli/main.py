@@ -13,7 +13,7 @@ from ponder.errors import PonderError
 
 COMMANDS = {
     "ask": ("ponder.cli.ask", "ask", "Answer a question with inference-time compute."),
-    "models": ("ponder.cli.models", "models", "List, pull and locate local models."),
+    "models": ("ponder.cli.models", "models_group", "List, pull and locate local models."),
     "plan": ("ponder.cli.plan", "plan", "Plan serving: parameters, memory, KV cache, layout."),
     "eval": ("ponder.cli.eval", "eval_group", "Evaluate strategies: run, replay, report."),
     "router": ("ponder.cli.router", "router", "Train and inspect the adaptive router."),

@@ -1,0 +1,93 @@
+"""``ponder ask``: answer one question and show what it cost."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ponder.backends import load_backend
+from ponder.cli.common import echo_json, ensure_model, stderr
+from ponder.errors import ConfigError
+from ponder.models import DEFAULT_MODEL
+from ponder.strategies import make_strategy, strategy_names
+from ponder.types import Result
+
+
+@click.command()
+@click.argument("question")
+@click.option("--model", "-m", default=f"embedded:{DEFAULT_MODEL}", show_default=True,
+              help="backend spec: embedded:NAME|PATH.gguf, openai:URL#MODEL, scripted:FILE")
+@click.option("--strategy", "-s", default="sc", show_default=True,
+              help="direct, cot, sc, bon or auto, with options: sc:n=16,stop=esc")
+@click.option("--n", "n", type=int, default=None, help="samples (sc, bon)")
+@click.option("--temperature", "-t", type=float, default=None, help="sampling temperature")
+@click.option("--max-tokens", type=int, default=None, help="completion budget per sample")
+@click.option("--early-stop", type=click.Choice(["fixed", "esc", "beta", "margin"]),
+              default=None, help="self-consistency stopping rule")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def ask(
+    question: str,
+    model: str,
+    strategy: str,
+    n: int | None,
+    temperature: float | None,
+    max_tokens: int | None,
+    early_stop: str | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION with inference-time compute on a (small) model."""
+    if not question.strip():
+        raise ConfigError("the question is empty: pass some text, e.g. ponder ask 'What is 2+2?'")
+    if n is not None and n < 1:
+        raise ConfigError(f"--n must be a positive integer, got {n}")
+    overrides: dict[str, Any] = {"n": n, "temperature": temperature, "max_tokens": max_tokens}
+    if early_stop:
+        overrides["stop"] = early_stop
+    solver = make_strategy(strategy, **overrides)
+    ensure_model(model)
+    backend = load_backend(model)
+    if as_json:
+        result = asyncio.run(solver.solve(question, backend))
+        echo_json(result_json(result))
+        return
+    with stderr.status(f"thinking ({strategy} on {backend.name})..."):
+        result = asyncio.run(solver.solve(question, backend))
+    render(result)
+
+
+def result_json(result: Result) -> dict[str, Any]:
+    data = result.to_dict(include_samples=False)
+    data["samples"] = [
+        {"answer": s.answer, "text": s.text, "completion_tokens": s.completion_tokens,
+         "finish_reason": s.finish_reason}
+        for s in result.samples
+    ]
+    return data
+
+
+def render(result: Result) -> None:
+    out = Console()
+    answer = result.answer if result.answer is not None else "(no answer extracted)"
+    out.print(f"[bold]{answer}[/bold]")
+    if result.text and result.text.strip() != str(result.answer):
+        out.print(result.text.strip(), style="dim", markup=False)
+    if result.votes:
+        table = Table("answer", "votes", "share", title="votes", title_justify="left")
+        total = sum(result.votes.values()) or 1.0
+        for key, count in sorted(result.votes.items(), key=lambda kv: -kv[1])[:10]:
+            table.add_row(key, f"{count:g}", f"{count / total:.0%}")
+        out.print(table)
+    u, c = result.usage, result.cost
+    out.print(
+        f"strategy {result.strategy} on {result.model} | confidence {result.confidence:.2f} | "
+        f"samples {u.samples} in {u.requests} request(s) | tokens {u.prompt_tokens} prompt + "
+        f"{u.completion_tokens} completion | {u.wall_s:.2f}s | ${c.dollars:.6f} | "
+        f"{c.flops:.3g} FLOPs"
+    )
+
+
+__all__ = ["ask", "strategy_names"]

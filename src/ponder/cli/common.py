@@ -1,0 +1,57 @@
+"""Helpers the commands share: progress on stderr, model pre-fetch, JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+from ponder import models
+from ponder.backends import parse_spec
+
+stderr = Console(stderr=True)
+
+
+@contextmanager
+def download_progress() -> Iterator[models.Progress]:
+    """A rich progress bar on stderr, as a ``models.Progress`` callback."""
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+               TransferSpeedColumn())
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(description: str, done: int, total: int) -> None:
+            if description not in tasks:
+                tasks[description] = bar.add_task(description, total=total or None)
+            bar.update(tasks[description], completed=done, total=total or None)
+
+        yield report
+
+
+def ensure_model(spec: str) -> None:
+    """Pull a registry model named by an embedded spec, with a progress bar, if missing."""
+    scheme, target, _ = parse_spec(spec)
+    name = target or models.DEFAULT_MODEL
+    if scheme != "embedded" or name not in models.REGISTRY or models.is_cached(name):
+        return
+    stderr.print(f"fetching {name} (first use)...")
+    with download_progress() as report:
+        models.pull(name, progress=report)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,85 @@
+"""The ``ponder`` command, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ponder.cli.main import cli
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ponder.cli.main", *args],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_help_lists_every_command() -> None:
+    out = CliRunner().invoke(cli, ["--help"]).output
+    for name in ("ask", "models", "plan", "eval", "router", "serve"):
+        assert name in out
+
+
+def test_ask_json_on_a_scripted_backend(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"2 + 2": ["Answer: 4", "Answer: 4", "Answer: 5"]}))
+    result = CliRunner().invoke(
+        cli, ["ask", "What is 2 + 2?", "-m", f"scripted:{script}", "--n", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["answer"] == "4"
+    assert data["votes"] == {"4": 2.0, "5": 1.0}
+    assert data["usage"]["samples"] == 3 and data["usage"]["requests"] == 1
+    for key in ("prompt_tokens", "completion_tokens"):
+        assert data["usage"][key] > 0
+    assert {"confidence", "wall_s", "cost"} <= data.keys()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", ""], "question is empty"),
+        (["ask", "hi", "--n", "0"], "--n must be a positive integer"),
+        (["ask", "hi", "-m", "nosuch-model"], "unknown model 'nosuch-model'"),
+        (["ask", "hi", "-m", "openai:http://127.0.0.1:9/v1#m?retries=0"], "cannot reach"),
+        (["ask", "hi", "-s", "magic"], "unknown strategy 'magic'"),
+        (["ask", "hi", "-t", "9"], "temperature"),
+        (["models", "pull", "gpt-17"], "unknown model"),
+    ],
+)
+def test_bad_input_gives_one_clear_line(args: list[str], message: str) -> None:
+    proc = run(*args)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.model
+def test_ask_on_the_embedded_default_model() -> None:
+    proc = run("ask", "What is the capital of France?", "-s", "direct", "--max-tokens", "24",
+               "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "paris" in data["text"].lower()
+    assert data["model"] == "smollm2-135m"
+    assert data["usage"]["completion_tokens"] > 0
+
+
+@pytest.mark.model
+def test_ask_human_output_shows_votes_and_cost() -> None:
+    proc = run("ask", "What is 3 + 4?", "--n", "4", "--max-tokens", "48")
+    assert proc.returncode == 0, proc.stderr
+    assert "votes" in proc.stdout and "samples 4 in 1 request" in proc.stdout
+    assert "tokens" in proc.stdout and "$" in proc.stdout
+
+
+def test_models_list_json() -> None:
+    result = CliRunner().invoke(cli, ["models", "list", "--json"])
+    names = [row["name"] for row in json.loads(result.output)]
+    assert names[:2] == ["smollm2-135m", "qwen2.5-coder-0.5b"]
