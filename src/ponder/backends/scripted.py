@@ -13,15 +13,15 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from ponder.backends.base import BaseBackend, check_n, new_request_id
 from ponder.errors import BackendUnavailableError, ConfigError, DataError
 from ponder.types import Message, Sample, SamplingParams, last_user_text
 
-Output = Union[str, Mapping[str, Any]]
+Output = str | Mapping[str, Any]
 ScriptFn = Callable[[str, SamplingParams, int], Output]
-Script = Union[Mapping[str, Union[Output, Sequence[Output]]], Sequence[Output], ScriptFn, None]
+Script = Mapping[str, Output | Sequence[Output]] | Sequence[Output] | ScriptFn | None
 
 
 def count_tokens(text: str) -> int:

@@ -39,7 +39,7 @@ def list_models(as_json: bool) -> None:
     table = Table("name", "params", "license", "cached", "source")
     for r in rows:
         name = f"{r['name']} (default)" if r["default"] else str(r["name"])
-        table.add_row(name, f"{float(r['params']) / 1e6:.0f}M", str(r["license"]),
+        table.add_row(name, f"{float(str(r['params'])) / 1e6:.0f}M", str(r["license"]),
                       "yes" if r["cached"] else "no", str(r["source"]))
     Console().print(table)
     Console().print(f"cache: {models.cache_dir()}  (set PONDER_CACHE_DIR to move it)")

@@ -27,8 +27,11 @@ from ponder.errors import ConfigError
 
 
 class StoppingRule(Protocol):
-    name: str
-    wave: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def wave(self) -> int: ...
 
     def should_stop(self, answers: Sequence[str | None]) -> bool: ...
 
