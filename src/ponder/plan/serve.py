@@ -1,0 +1,125 @@
+"""The serve planner: pick a layout for N GPUs, print the vLLM command, say why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ponder.plan.arch import Architecture
+from ponder.plan.capacity import MemoryPlan, check_context, plan_memory
+from ponder.plan.dtypes import weight_format
+from ponder.plan.errors import DoesNotFitError, PlanError
+from ponder.plan.explain import explain
+from ponder.plan.gpus import GPU
+from ponder.plan.memory import MemoryAssumptions, activation_bytes, overhead_bytes, weight_bytes
+from ponder.plan.parallel import Layout, candidate_layouts
+from ponder.plan.units import gib
+from ponder.plan.vllm import llama_cpp_command, vllm_command
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    """The chosen layout, its memory, the command to run it and the reasons."""
+
+    memory: MemoryPlan
+    command: str
+    reasons: list[str]
+    target_concurrency: int
+    alternatives: list[MemoryPlan] = field(default_factory=list)
+
+    @property
+    def layout(self) -> Layout:
+        return self.memory.layout
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "reasons": self.reasons,
+            "target_concurrency": self.target_concurrency,
+            "memory": self.memory.to_dict(),
+            "alternatives": [
+                {"layout": m.layout.describe(), "total_concurrency": round(m.total_concurrency, 2)}
+                for m in self.alternatives
+            ],
+        }
+
+
+def routed_fraction(arch: Architecture) -> float:
+    """Share of all parameters held by routed experts (0 for dense models)."""
+    return arch.params.components()["routed_experts"] / arch.total_params
+
+
+def _rank(arch: Architecture, gpu: GPU, target: int, plan: MemoryPlan) -> tuple[Any, ...]:
+    """Sort key. Among layouts that meet the target: TP inside one node, fewest GPUs per
+    replica, no PP, expert parallelism where experts dominate a sharded model. Among those that
+    do not: the most concurrent requests."""
+    lay = plan.layout
+    want_ep = routed_fraction(arch) > 0.5 and lay.tp * lay.pp > 1
+    meets = plan.total_concurrency >= target
+    return (
+        not meets,
+        lay.tp > gpu.gpus_per_node,
+        0 if not meets else lay.tp * lay.pp,
+        -plan.total_concurrency if not meets else 0,
+        lay.pp,
+        lay.ep != want_ep,
+        -plan.total_concurrency,
+    )
+
+
+def _no_fit(arch: Architecture, gpu: GPU, count: int, dtype: str, a: MemoryAssumptions) -> str:
+    """Message for when no layout fits: how many GPUs the weights alone would need."""
+    weights = weight_bytes(arch, dtype)
+    one = Layout()
+    spare = gpu.memory_bytes * a.gpu_memory_utilization - overhead_bytes(gpu, one, a)
+    spare -= activation_bytes(arch, one, a, last=True)
+    need = max(1, int(-(-weights // max(spare, 1))))
+    return (
+        f"{arch.name} does not fit on {count} x {gpu.name}: its {dtype} weights take "
+        f"{gib(weights):.1f} GiB and each GPU has about {gib(spare):.1f} GiB for them at "
+        f"gpu_memory_utilization={a.gpu_memory_utilization}. Use at least {need + 1} GPUs "
+        "(weights plus KV cache), a larger GPU, a smaller --dtype (fp8, awq) or a shorter --context"
+    )
+
+
+def plan_serve(
+    arch: Architecture, gpu: GPU, count: int, context: int, weight_dtype: str | None = None,
+    kv_dtype: str = "auto", target_concurrency: int = 16,
+    assumptions: MemoryAssumptions | None = None,
+) -> ServePlan:
+    """Choose a layout of ``count`` x ``gpu`` for ``arch`` at ``context`` tokens."""
+    if count < 1:
+        raise PlanError(f"GPU count must be at least 1, got {count}; pass --count 1 or more")
+    check_context(arch, context)
+    a = assumptions or MemoryAssumptions()
+    dtype = weight_format(weight_dtype or arch.weight_dtype).name
+    plans = [
+        plan_memory(arch, gpu, lay, context, dtype, kv_dtype, a)
+        for lay in candidate_layouts(arch, count)
+    ]
+    fitting = sorted(
+        (p for p in plans if p.fits), key=lambda p: _rank(arch, gpu, target_concurrency, p)
+    )
+    if not plans:
+        raise DoesNotFitError(
+            f"no valid layout of {count} GPUs for {arch.name}: tensor parallelism must divide its "
+            f"{arch.attention.num_heads} heads; use a GPU count such as 1, 2, 4 or 8"
+        )
+    if not fitting:
+        kv_short = [p for p in plans if min(s.kv_pool for s in p.stages) > 0]
+        if kv_short:
+            raise DoesNotFitError(max(kv_short, key=lambda p: p.kv_tokens).problems()[0])
+        raise DoesNotFitError(_no_fit(arch, gpu, count, dtype, a))
+    best = fitting[0]
+    if gpu.kind == "cpu":
+        command = llama_cpp_command(arch, gpu, context, dtype)
+    else:
+        util = a.gpu_memory_utilization
+        command = vllm_command(arch, best.layout, context, dtype, kv_dtype, util)
+    return ServePlan(
+        memory=best,
+        command=command,
+        reasons=explain(arch, gpu, best, target_concurrency),
+        target_concurrency=target_concurrency,
+        alternatives=fitting[1:4],
+    )
