@@ -36,3 +36,11 @@ def test_bad_price_files_name_the_problem(tmp_path: Path, content: str) -> None:
     prices.write_text(content)
     with pytest.raises(ConfigError, match="price file"):
         cost.load_prices(prices)
+
+
+def test_flops_default_to_the_planner_catalog() -> None:
+    usage = Usage(prompt_tokens=100, completion_tokens=100)
+    flops = cost.estimate(usage, "mistralai/Mixtral-8x7B-Instruct-v0.1").flops
+    # Mixtral 8x7B: 12.9B active parameters per token (Mistral AI), embeddings aside
+    assert 2 * 12.5e9 * 200 < flops < 2 * 12.9e9 * 200
+    assert cost.estimate(usage, "some-unknown-model").flops == 0.0

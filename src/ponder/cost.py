@@ -11,6 +11,7 @@ prompt shared by n samples is processed once, which ``Usage`` already reflects.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -69,13 +70,28 @@ def price_for(model: str, extra: dict[str, Price] | None = None) -> Price:
     return Price(0.0, 0.0)
 
 
+@functools.lru_cache(maxsize=256)
+def active_params_for(model: str) -> float | None:
+    """Active parameters that do matrix multiplies, from the planner's catalog, if known."""
+    from ponder.plan.catalog import find_model
+    from ponder.plan.config import load_architecture
+
+    entry = find_model(model.rsplit("/", 1)[-1]) or find_model(model)
+    if entry is None:
+        return None
+    return float(load_architecture(entry.name).params.active_matmul)
+
+
 def estimate(
     usage: Usage,
     model: str,
     active_params: float | None = None,
     prices: dict[str, Price] | None = None,
 ) -> Cost:
+    """Dollars and FLOPs of ``usage``; active parameters default to the catalog's figure."""
     price = price_for(model, prices)
+    if active_params is None:
+        active_params = active_params_for(model)
     dollars = (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
     flops = 2.0 * active_params * usage.total_tokens if active_params else 0.0
     return Cost(dollars=dollars, flops=flops)
