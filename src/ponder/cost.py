@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,13 +74,16 @@ def price_for(model: str, extra: dict[str, Price] | None = None) -> Price:
 @functools.lru_cache(maxsize=256)
 def active_params_for(model: str) -> float | None:
     """Active parameters that do matrix multiplies, from the planner's catalog, if known."""
-    from ponder.plan.catalog import find_model
+    from ponder.plan.catalog import catalog
     from ponder.plan.config import load_architecture
 
-    entry = find_model(model.rsplit("/", 1)[-1]) or find_model(model)
-    if entry is None:
-        return None
-    return float(load_architecture(entry.name).params.active_matmul)
+    tail = model.strip().lower().rsplit("/", 1)[-1]
+    keys = {tail, re.sub(r"-(instruct|chat|it)(?=-|$)", "", tail)}
+    for entry in catalog():
+        names = {entry.name, entry.hf_id.lower().rsplit("/", 1)[-1], *entry.aliases}
+        if keys & names:
+            return float(load_architecture(entry.name).params.active_matmul)
+    return None
 
 
 def estimate(
