@@ -140,12 +140,13 @@ class EmbeddedBackend(BaseBackend):
         queue: asyncio.Queue[Any] = asyncio.Queue()
         done = object()
 
+        def push(chunk: Any) -> bool:
+            loop.call_soon_threadsafe(queue.put_nowait, chunk)
+            return False  # a truthy return tells llama.cpp to stop streaming
+
         def run() -> None:
             try:
-                self._server.handle_chat_completions(
-                    dict(body, stream=True),
-                    lambda chunk: loop.call_soon_threadsafe(queue.put_nowait, chunk),
-                )
+                self._server.handle_chat_completions(dict(body, stream=True), push)
                 loop.call_soon_threadsafe(queue.put_nowait, done)
             except Exception as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, exc)

@@ -1,0 +1,116 @@
+"""``ponder serve``: the OpenAI-compatible proxy on uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ponder.errors import ConfigError
+
+
+@click.command()
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="SPEC",
+    help="Backend to serve, repeatable: embedded:smollm2-135m (the default), "
+    "openai:http://host/v1#model, scripted:file.json, or NAME=SPEC.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    envvar="PONDER_API_KEYS",
+    metavar="KEY",
+    help="Accepted Bearer key, repeatable (env PONDER_API_KEYS, space-separated). "
+    "Without any, /v1 is open.",
+)
+@click.option(
+    "--router",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Router file for the auto strategy.",
+)
+@click.option(
+    "--max-concurrency",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Requests running at once.",
+)
+@click.option(
+    "--max-queue",
+    default=256,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Requests waiting for a slot; beyond it: 429.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds per request.",
+)
+@click.option(
+    "--graceful-timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seconds to finish in-flight requests on stop.",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+def serve(
+    models: tuple[str, ...],
+    host: str,
+    port: int,
+    api_keys: tuple[str, ...],
+    router: Path | None,
+    max_concurrency: int,
+    max_queue: int,
+    timeout_s: float,
+    graceful_timeout: int,
+    log_level: str,
+    access_log: bool,
+) -> None:
+    """Serve an OpenAI-compatible proxy that adds inference-time compute.
+
+    Point any OpenAI client at http://HOST:PORT/v1. The model field picks a strategy
+    (sc/smollm2-135m), or extra_body={"ponder": {"strategy": "sc", "n": 8}}; without
+    one, requests pass through unchanged.
+    """
+    import uvicorn
+
+    from ponder.server import ServerConfig, create_app
+    from ponder.server.logs import configure_logging
+
+    if router is not None and not router.is_file():
+        raise ConfigError(f"router file not found: {router}")
+    config = ServerConfig.from_specs(
+        list(models),
+        api_keys=tuple(api_keys),
+        max_concurrency=max_concurrency,
+        max_queue=max_queue,
+        timeout_s=timeout_s,
+        router=str(router) if router else None,
+    )
+    configure_logging(log_level, access_log)
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=graceful_timeout,
+        backlog=2048,
+    )

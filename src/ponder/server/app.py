@@ -1,0 +1,181 @@
+"""Thin routes: read the body, hand it to ``Serving``, turn the reply into a response.
+
+GET  /v1/models             served ids, and STRATEGY/ID for each strategy
+POST /v1/chat/completions   pass-through or strategy; JSON or server-sent events
+POST /v1/completions        the legacy prompt API, served through chat
+GET  /health                liveness: answers while the process runs
+GET  /ready                 every backend loaded and reachable (else 503)
+GET  /metrics               Prometheus text format
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ponder.server.config import ServerConfig
+from ponder.server.errors import (
+    CLIENT_CLOSED,
+    ApiError,
+    ClientDisconnected,
+    error_body,
+    to_api_error,
+)
+from ponder.server.limits import Limiter
+from ponder.server.metrics import Metrics
+from ponder.server.middleware import ServerMiddleware
+from ponder.server.protocol import ChatCompletionRequest, CompletionRequest
+from ponder.server.serving import Context, Reply, Serving
+from ponder.server.streaming import SSEResponse, Stream, sse
+from ponder.server.table import ModelTable
+from ponder.strategies import strategy_names
+
+log = logging.getLogger("ponder.server")
+Handler = Callable[[Any, Context], Awaitable[Reply]]
+
+
+def create_app(config: ServerConfig | None = None) -> FastAPI:
+    """The proxy as an ASGI app; backends load when it starts (lifespan)."""
+    config = config or ServerConfig()
+    table = ModelTable(config.models)
+    metrics = Metrics(table.names)
+    holder: dict[str, Serving] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limiter = Limiter(config.max_concurrency, config.max_queue)
+        metrics.in_flight.set_function(lambda: limiter.in_flight)
+        metrics.queued.set_function(lambda: limiter.queued)
+        holder["serving"] = Serving(config, table, limiter, metrics)
+        table.start()
+        try:
+            yield
+        finally:
+            await table.aclose()
+
+    app = FastAPI(
+        title="ponder",
+        summary="OpenAI-compatible proxy with inference-time compute",
+        lifespan=lifespan,
+    )
+    app.add_middleware(ServerMiddleware, api_keys=config.api_keys, metrics=metrics)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    _install_schemas(app)
+
+    async def serve(request: Request, handler: Handler) -> Response:
+        return await _serve(request, handler, config, metrics)
+
+    @app.post("/v1/chat/completions", openapi_extra=_body_schema(ChatCompletionRequest))
+    async def chat_completions(request: Request) -> Response:
+        return await serve(request, lambda raw, ctx: holder["serving"].chat(raw, ctx))
+
+    @app.post("/v1/completions", openapi_extra=_body_schema(CompletionRequest))
+    async def completions(request: Request) -> Response:
+        return await serve(request, lambda raw, ctx: holder["serving"].completion(raw, ctx))
+
+    @app.get("/v1/models")
+    async def list_models() -> dict[str, Any]:
+        created = int(time.time())
+        ids = [*table.names, *(f"{s}/{m}" for s in strategy_names() for m in table.names)]
+        data = [{"id": i, "object": "model", "created": created, "owned_by": "ponder"} for i in ids]
+        return {"object": "list", "data": data}
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        checks = await table.check(config.ready_timeout_s)
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ready" if ok else "unavailable", "models": checks}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return app
+
+
+async def _serve(
+    request: Request, handler: Handler, config: ServerConfig, metrics: Metrics
+) -> Response:
+    info: dict[str, Any] = request.scope.get("ponder.info") or {}
+    loop = asyncio.get_running_loop()
+    ctx = Context(
+        request_id=str(info.get("request_id", "")),
+        info=info,
+        receive=request.receive,
+        deadline=loop.time() + config.timeout_s,
+    )
+    try:
+        raw = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return _error_response(ApiError(400, "the request body is not valid JSON"), info)
+    try:
+        reply = await handler(raw, ctx)
+    except ClientDisconnected:
+        info["error_type"] = "client_closed"
+        return Response(status_code=CLIENT_CLOSED)
+    except Exception as exc:
+        error = to_api_error(exc)
+        if error.status >= 500:
+            log.warning(
+                "request failed",
+                extra={**info, "error": f"{type(exc).__name__}: {exc}"},
+                exc_info=error.status == 500,
+            )
+        return _error_response(error, info)
+    if isinstance(reply, Stream):
+
+        def on_error(error: ApiError) -> None:
+            info["error_type"] = f"stream_{error.type}"
+            metrics.observe_error(request.url.path, info["error_type"])
+
+        return SSEResponse(reply, sse(reply, ctx.deadline, on_error))
+    return JSONResponse(reply)
+
+
+def _error_response(error: ApiError, info: dict[str, Any]) -> JSONResponse:
+    info["error_type"] = error.code or error.type
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = "not_found" if exc.status_code == 404 else None
+    body = error_body(str(exc.detail), "invalid_request_error", None, code)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _body_schema(model: type[Any]) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+def _install_schemas(app: FastAPI) -> None:
+    """Publish the request models in the OpenAPI document (the routes read raw bodies)."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = base()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for model in (ChatCompletionRequest, CompletionRequest):
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
+            schemas[model.__name__] = schema
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,189 @@
+"""Requests answered by a strategy: build it from the request, run it, and shape the
+OpenAI response with the ``ponder`` extension (strategy, votes, samples, cost)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from typing import Any
+
+from pydantic import BaseModel
+
+from ponder.backends.base import Backend
+from ponder.server.errors import ApiError
+from ponder.server.protocol import ChatCompletionRequest, PonderOptions, SamplingFields, text_of
+from ponder.strategies import make_strategy, parse_strategy_spec
+from ponder.strategies.base import Strategy
+from ponder.types import Cost, Message, Result, Usage
+
+REJECTED = ("tools", "tool_choice", "response_format", "logprobs", "top_logprobs")
+
+
+def strategy_name(spec: str) -> str:
+    return parse_strategy_spec(spec)[0]
+
+
+class StrategyBuilder:
+    """Strategies from specs plus per-request overrides, cached (strategies hold no state)."""
+
+    def __init__(self, router: str | None = None, size: int = 256) -> None:
+        self.router = router
+        self.size = size
+        self._cache: OrderedDict[tuple[Any, ...], Strategy] = OrderedDict()
+        self._fields: dict[str, frozenset[str]] = {}
+
+    def build(self, spec: str, overrides: dict[str, Any]) -> Strategy:
+        key = (spec, tuple(sorted(overrides.items())))
+        if (found := self._cache.get(key)) is not None:
+            self._cache.move_to_end(key)
+            return found
+        strategy = make_strategy(spec, **overrides)
+        self._cache[key] = strategy
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return strategy
+
+    def overrides(
+        self, spec: str, ponder: PonderOptions | None, request: SamplingFields
+    ) -> dict[str, Any]:
+        accepted = self._accepted(spec)
+        budget = getattr(request, "completion_budget", None) or request.max_tokens
+        wanted = {"max_tokens": budget, "temperature": request.temperature, "seed": request.seed}
+        overrides = {k: v for k, v in wanted.items() if v is not None and k in accepted}
+        if self.router and strategy_name(spec) == "auto" and "router" in accepted:
+            overrides["router"] = self.router
+        if ponder is not None:
+            if ponder.n is not None:
+                overrides["n"] = ponder.n
+            if ponder.early_stop is not None:
+                stop = ponder.early_stop
+                overrides["stop"] = ("esc" if stop else "fixed") if isinstance(stop, bool) else stop
+            overrides.update(ponder.options)
+        return overrides
+
+    def _accepted(self, spec: str) -> frozenset[str]:
+        if spec not in self._fields:
+            options = getattr(make_strategy(spec), "options", None)
+            fields = type(options).model_fields if isinstance(options, BaseModel) else {}
+            self._fields[spec] = frozenset(fields)
+        return self._fields[spec]
+
+
+def ignored_fields(request: SamplingFields, used: dict[str, Any]) -> list[str]:
+    """Reject what a strategy cannot honour; return the fields it ignores."""
+    present = request.model_fields_set | set(request.model_extra or {})
+    for name in REJECTED:
+        if name in present and getattr(request, name, None) not in (None, False):
+            raise ApiError(
+                400,
+                f"{name} cannot be combined with a strategy: drop the strategy to pass the "
+                "request through to the model",
+                param=name,
+            )
+    handled = {"model", "messages", "prompt", "n", "stream", "stream_options", "ponder"}
+    if "max_tokens" in used:
+        handled |= {"max_tokens", "max_completion_tokens"}
+    return sorted(present - handled - set(used))
+
+
+def chat_messages(request: ChatCompletionRequest) -> list[Message]:
+    return [Message(m.role, text_of(m.content)) for m in request.messages]
+
+
+async def solve(
+    strategy: Strategy, messages: list[Message], backend: Backend, n: int
+) -> list[Result]:
+    """``n`` independent answers (the OpenAI ``n``), each from one run of the strategy."""
+    if n == 1:
+        return [await strategy.solve(messages, backend)]
+    return list(await asyncio.gather(*(strategy.solve(messages, backend) for _ in range(n))))
+
+
+def total_usage(results: list[Result]) -> Usage:
+    usage = Usage()
+    for result in results:
+        usage = usage + result.usage
+    return usage
+
+
+def chat_response(
+    results: list[Result], request_id: str, model: str, strategy: str, ignored: list[str]
+) -> dict[str, Any]:
+    usage = total_usage(results)
+    return {
+        "id": f"chatcmpl-{request_id}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": i,
+                "message": {"role": "assistant", "content": result.text},
+                "logprobs": None,
+                "finish_reason": finish_reason(result),
+            }
+            for i, result in enumerate(results)
+        ],
+        "usage": openai_usage(usage),
+        "ponder": extension(results, strategy, usage, ignored),
+    }
+
+
+def finish_reason(result: Result) -> str:
+    chosen = next((s for s in result.samples if s.text == result.text), None)
+    return chosen.finish_reason if chosen is not None else "stop"
+
+
+def openai_usage(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def extension(
+    results: list[Result], strategy: str, usage: Usage, ignored: list[str]
+) -> dict[str, Any]:
+    cost = sum((r.cost for r in results), Cost())
+    first = results[0]
+    return {
+        "strategy": strategy,
+        "answer": first.answer,
+        "confidence": first.confidence,
+        "votes": first.votes,
+        "samples": usage.samples,
+        "requests": usage.requests,
+        "wall_s": round(max(r.usage.wall_s for r in results), 6),
+        "cost": cost.to_dict(),
+        "choices": [
+            {"index": i, "answer": r.answer, "confidence": r.confidence, "votes": r.votes}
+            for i, r in enumerate(results)
+        ],
+        "ignored": ignored,
+    }
+
+
+def chat_chunks(response: dict[str, Any], include_usage: bool) -> list[dict[str, Any]]:
+    """The stream of a decided answer: role, content, finish (with ``ponder``), usage."""
+    head = {k: response[k] for k in ("id", "created", "model")}
+    head["object"] = "chat.completion.chunk"
+    if include_usage:
+        head["usage"] = None
+    chunks = []
+    for choice in response["choices"]:
+        i = choice["index"]
+        content = choice["message"]["content"]
+        chunks.append({**head, "choices": [_delta(i, {"role": "assistant", "content": ""})]})
+        chunks.append({**head, "choices": [_delta(i, {"content": content})]})
+        chunks.append({**head, "choices": [_delta(i, {}, choice["finish_reason"])]})
+    if chunks and "ponder" in response:
+        chunks[-1]["ponder"] = response["ponder"]
+    if include_usage:
+        chunks.append({**head, "choices": [], "usage": response["usage"]})
+    return chunks
+
+
+def _delta(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}

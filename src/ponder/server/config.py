@@ -1,0 +1,84 @@
+"""Server settings and the table of model ids the proxy serves.
+
+Each ``--model SPEC`` is exposed under a short id: ``NAME=SPEC`` names it
+explicitly; otherwise an OpenAI spec's ``#model`` fragment, an embedded spec's
+registry name (or GGUF file stem), or a scripted file's stem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ponder.backends import parse_spec
+from ponder.errors import ConfigError
+from ponder.models import DEFAULT_MODEL
+
+DEFAULT_SPEC = f"embedded:{DEFAULT_MODEL}"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
+
+
+@dataclass
+class ServerConfig:
+    """Everything ``create_app`` needs. ``models`` maps an id to a spec or a backend object."""
+
+    models: dict[str, Any] = field(default_factory=dict)
+    api_keys: tuple[str, ...] = ()
+    max_concurrency: int = 64
+    max_queue: int = 256
+    timeout_s: float = 600.0
+    router: str | None = None
+    ready_timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            self.models = {DEFAULT_MODEL: DEFAULT_SPEC}
+        if self.max_concurrency < 1:
+            raise ConfigError("max concurrency must be at least 1")
+        if self.max_queue < 0:
+            raise ConfigError("max queue must be zero or more")
+        if self.timeout_s <= 0:
+            raise ConfigError("the request timeout must be positive (seconds)")
+        if any(not key for key in self.api_keys):
+            raise ConfigError("an API key cannot be empty")
+
+    @classmethod
+    def from_specs(cls, specs: list[str] | tuple[str, ...], **options: Any) -> ServerConfig:
+        """A config whose models come from ``--model`` specs (the default model when empty)."""
+        return cls(models=model_table(specs or [DEFAULT_SPEC]), **options)
+
+
+def model_table(specs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Map each spec to its served id; reject two specs that claim the same id."""
+    table: dict[str, str] = {}
+    for spec in specs:
+        name, real = split_named(spec)
+        name = name or model_id(real)
+        if name in table:
+            raise ConfigError(f"two --model specs are served as {name!r}: name one with NAME=SPEC")
+        table[name] = real
+    return table
+
+
+def split_named(spec: str) -> tuple[str | None, str]:
+    """``NAME=SPEC`` -> (NAME, SPEC); a plain spec -> (None, spec)."""
+    head, sep, rest = spec.partition("=")
+    if sep and ":" not in head and "?" not in head and _NAME.match(head) and rest:
+        return head, rest
+    return None, spec
+
+
+def model_id(spec: str) -> str:
+    """The short id a spec is served under."""
+    scheme, target, options = parse_spec(spec)
+    if options.get("model"):
+        return options["model"]
+    if scheme == "embedded":
+        if not target:
+            return DEFAULT_MODEL
+        return Path(target).stem if target.endswith(".gguf") else target
+    if scheme == "scripted":
+        return Path(target).stem if target else "scripted"
+    raise ConfigError(f"cannot name the model of {spec!r}: add '#model-id' or use NAME=SPEC")

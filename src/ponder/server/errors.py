@@ -1,0 +1,124 @@
+"""HTTP errors in OpenAI's shape, and the mapping from ponder's exceptions to them.
+
+    {"error": {"message": ..., "type": ..., "param": ..., "code": ...}}
+
+400 invalid_request_error, 401 invalid_api_key, 404 model_not_found, 429 with
+Retry-After, 502 when a backend fails (with the upstream's message), 504 when it
+times out, 499 (logged only) when the client went away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ponder.errors import (
+    BackendError,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigError,
+    UnknownModelError,
+    UpstreamError,
+)
+
+CLIENT_CLOSED = 499
+
+
+class ApiError(Exception):
+    """An error answered to the client as OpenAI would."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type_
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.message, self.type, self.param, self.code)
+
+
+class ClientDisconnected(Exception):
+    """The client closed the connection; its work was cancelled."""
+
+
+def error_body(
+    message: str, type_: str, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+def unauthorized() -> ApiError:
+    return ApiError(
+        401,
+        "missing or wrong API key: send 'Authorization: Bearer <key>'",
+        code="invalid_api_key",
+    )
+
+
+def model_not_found(name: str, served: list[str], strategies: list[str]) -> ApiError:
+    return ApiError(
+        404,
+        f"model {name[:100]!r} is not served here: use one of {', '.join(served)}, or "
+        f"STRATEGY/MODEL with a strategy among {', '.join(strategies)}",
+        param="model",
+        code="model_not_found",
+    )
+
+
+def overloaded(retry_after_s: int, why: str) -> ApiError:
+    return ApiError(
+        429,
+        f"the server is at its concurrency limit ({why}): retry after {retry_after_s}s",
+        "rate_limit_error",
+        code="rate_limit_exceeded",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def to_api_error(exc: BaseException) -> ApiError:
+    """The client-facing form of any exception raised while serving a request."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, UnknownModelError):
+        return ApiError(404, str(exc), param="model", code="model_not_found")
+    if isinstance(exc, ConfigError):
+        return ApiError(400, str(exc))
+    if isinstance(exc, (BackendTimeoutError, asyncio.TimeoutError, TimeoutError)):
+        message = str(exc) or "the request did not finish within the server's timeout"
+        return ApiError(504, message, "timeout", code="upstream_timeout")
+    if isinstance(exc, UpstreamError):
+        return _from_upstream(exc)
+    if isinstance(exc, BackendUnavailableError):
+        return ApiError(502, str(exc), "upstream_error", code="upstream_unavailable")
+    if isinstance(exc, BackendError):
+        return ApiError(502, str(exc), "upstream_error", code="upstream_error")
+    return ApiError(500, "internal server error: see the server log", "server_error")
+
+
+def _from_upstream(exc: UpstreamError) -> ApiError:
+    status = exc.status_code
+    if status in (400, 413, 422):
+        return ApiError(400, str(exc), code="upstream_rejected")
+    if status == 429:
+        return ApiError(
+            429,
+            str(exc),
+            "rate_limit_error",
+            code="upstream_rate_limited",
+            headers={"Retry-After": "1"},
+        )
+    if status in (408, 504):
+        return ApiError(504, str(exc), "timeout", code="upstream_timeout")
+    return ApiError(502, str(exc), "upstream_error", code="upstream_error")

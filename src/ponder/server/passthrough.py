@@ -1,0 +1,78 @@
+"""Requests without a strategy: sent to the backend as they came, answered as it answered.
+
+The body is forwarded untouched but for the ``ponder`` extension (and ``model``,
+which the backend sets to its own); the response and every stream chunk come back
+unchanged but for ``model``, which names the id the client asked for. When the
+client asked for ``stream_options.include_usage`` and the upstream put usage only
+on a content chunk, a usage chunk is added before ``[DONE]`` as OpenAI specifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from ponder.backends.base import Backend
+from ponder.backends.scripted import openai_response
+from ponder.server.errors import ApiError
+from ponder.server.protocol import ChatCompletionRequest
+from ponder.types import Message, SamplingParams
+
+UsageSink = Callable[[dict[str, Any] | None], None]
+
+
+def forward_body(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k != "ponder"}
+
+
+async def relay(
+    first: dict[str, Any],
+    rest: AsyncIterator[dict[str, Any]],
+    model: str,
+    include_usage: bool,
+    record: UsageSink,
+) -> AsyncIterator[dict[str, Any]]:
+    """Re-label and yield upstream chunks; record the usage seen once the stream ends."""
+    usage: dict[str, Any] | None = None
+    usage_chunk_sent = False
+    chunk: dict[str, Any] | None = first
+    try:
+        while chunk is not None:
+            if chunk.get("usage"):
+                usage = chunk["usage"]
+                usage_chunk_sent = usage_chunk_sent or not chunk.get("choices")
+            chunk["model"] = model
+            yield chunk
+            chunk = await anext(rest, None)
+        if include_usage and usage is not None and not usage_chunk_sent:
+            yield {
+                "id": first.get("id"),
+                "object": "chat.completion.chunk",
+                "created": first.get("created"),
+                "model": model,
+                "choices": [],
+                "usage": usage,
+            }
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]
+        record(usage)
+
+
+async def generate_fallback(
+    backend: Backend, request: ChatCompletionRequest, model: str
+) -> dict[str, Any]:
+    """For a backend without raw calls: what ``generate`` can honour, else a 400."""
+    for name in ("tools", "response_format", "logprobs"):
+        if getattr(request, name):
+            raise ApiError(400, f"model {model!r} cannot take {name}", param=name)
+    stop = request.stop if isinstance(request.stop, list) else [request.stop or ""]
+    params = SamplingParams(
+        temperature=1.0 if request.temperature is None else request.temperature,
+        max_tokens=request.completion_budget or 256,
+        top_p=request.top_p or 1.0,
+        stop=tuple(s for s in stop if s),
+        seed=request.seed,
+    )
+    messages = [Message.from_dict(m.model_dump(exclude_none=True)) for m in request.messages]
+    samples = await backend.generate(messages, params, request.n)
+    return openai_response(samples, model)

@@ -1,0 +1,130 @@
+"""Wire types of the OpenAI API as the proxy accepts them.
+
+Models validate without coercion (``"n": "2"`` is an error, not 2) and allow
+unknown fields: a pass-through request forwards them untouched, a strategy
+request ignores them and says so in the log and in ``ponder.ignored``. The raw
+body, not a re-serialised model, is what a pass-through request forwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ponder.server.errors import ApiError
+
+Role = Literal["system", "user", "assistant", "tool", "developer", "function"]
+INT64 = 2**63
+
+
+class OpenAIBaseModel(BaseModel):
+    """Strict types; unknown fields are kept in ``model_extra``."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    def unknown_fields(self) -> list[str]:
+        return sorted(self.model_extra or {})
+
+
+RequestT = TypeVar("RequestT", bound=OpenAIBaseModel)
+
+
+class ChatMessage(OpenAIBaseModel):
+    role: Role
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+
+
+class StreamOptions(OpenAIBaseModel):
+    include_usage: bool = False
+
+
+class PonderOptions(BaseModel):
+    """The ``ponder`` extension (``extra_body={"ponder": {...}}`` in the OpenAI SDK)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    strategy: str | None = Field(
+        None, min_length=1, max_length=200, description="strategy spec, e.g. sc:n=8,stop=esc"
+    )
+    n: int | None = Field(None, ge=1, le=256, description="sample budget of the strategy")
+    early_stop: str | bool | None = Field(
+        None, description="stopping rule (esc, beta, margin, fixed); true means esc"
+    )
+    options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="further strategy options, e.g. {'weighted': true}"
+    )
+
+
+class SamplingFields(OpenAIBaseModel):
+    """Fields shared by chat and legacy completions."""
+
+    model: str = Field(min_length=1, max_length=256)
+    n: int = Field(1, ge=1, le=128)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, ge=0.0, le=1.0)
+    stop: str | list[str] | None = None
+    seed: int | None = Field(None, ge=-INT64, lt=2 * INT64)
+    ponder: PonderOptions | None = None
+
+    @property
+    def include_usage(self) -> bool:
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+
+class ChatCompletionRequest(SamplingFields):
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_completion_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(None, ge=0, le=20)
+    response_format: dict[str, Any] | None = None
+
+    @property
+    def completion_budget(self) -> int | None:
+        return self.max_completion_tokens or self.max_tokens
+
+
+class CompletionRequest(SamplingFields):
+    prompt: str | list[str] = Field(min_length=1)
+    echo: bool = False
+    suffix: str | None = None
+    logprobs: int | None = Field(None, ge=0, le=5)
+    best_of: int | None = Field(None, ge=1, le=20)
+
+
+def parse_request(cls: type[RequestT], raw: Any) -> RequestT:
+    """Validate a decoded JSON body; every problem becomes a 400 naming the field."""
+    if not isinstance(raw, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    try:
+        return cls.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = ".".join(str(p) for p in first["loc"]) or None
+        message = f"{param}: {first['msg']}" if param else str(first["msg"])
+        raise ApiError(400, f"invalid request: {message}", param=param) from None
+
+
+def text_of(content: str | list[dict[str, Any]] | None) -> str:
+    """A message's text; strategies take text only, so other parts are a 400."""
+    if content is None or isinstance(content, str):
+        return content or ""
+    texts = []
+    for part in content:
+        if part.get("type") != "text" or not isinstance(part.get("text"), str):
+            raise ApiError(
+                400,
+                "strategies take text content only: send text parts, or drop the strategy "
+                "to pass the request through",
+                param="messages",
+            )
+        texts.append(part["text"])
+    return "\n".join(texts)

@@ -1,0 +1,222 @@
+"""The logic behind the routes: route a request to a model and maybe a strategy,
+admit it under the concurrency limit, run it within its deadline (cancelled if the
+client leaves), and shape the answer.
+
+A request names its strategy in the model field (``sc/smollm2-135m``) or in the
+``ponder`` extension (``{"strategy": "sc", "n": 8, "early_stop": "esc"}``, which
+wins over the prefix; ``n``, ``early_stop`` or ``options`` alone mean ``sc``).
+Without one it passes through to the backend untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ponder.errors import ConfigError
+from ponder.server import compute, legacy, passthrough
+from ponder.server.config import ServerConfig
+from ponder.server.errors import model_not_found
+from ponder.server.limits import Limiter, Receive, bounded, cancel_on_disconnect
+from ponder.server.metrics import Metrics
+from ponder.server.protocol import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    PonderOptions,
+    SamplingFields,
+    parse_request,
+)
+from ponder.server.streaming import Stream, from_list
+from ponder.server.table import ModelTable
+from ponder.strategies import strategy_names
+from ponder.strategies.base import Strategy
+from ponder.types import Result
+
+log = logging.getLogger("ponder.server")
+Reply = dict[str, Any] | Stream
+
+
+@dataclass
+class Context:
+    """One request as the logic sees it; ``info`` feeds the access log and metrics."""
+
+    request_id: str
+    info: dict[str, Any] = field(default_factory=dict)
+    receive: Receive | None = None
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    model: str
+    strategy: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    strategy: Strategy
+    name: str
+    ignored: list[str]
+
+
+class Serving:
+    def __init__(
+        self, config: ServerConfig, table: ModelTable, limiter: Limiter, metrics: Metrics
+    ) -> None:
+        self.config = config
+        self.table = table
+        self.limiter = limiter
+        self.metrics = metrics
+        self.builder = compute.StrategyBuilder(config.router)
+
+    async def chat(self, raw: Any, ctx: Context) -> Reply:
+        request = parse_request(ChatCompletionRequest, raw)
+        route = self.route(request.model, request.ponder, ctx)
+        plan = self.plan(route, request, ctx)
+        return await self._admitted(ctx, lambda: self._answer(request, raw, route, plan, ctx))
+
+    async def completion(self, raw: Any, ctx: Context) -> Reply:
+        request = parse_request(CompletionRequest, raw)
+        prompts = legacy.check_legacy(request)
+        route = self.route(request.model, request.ponder, ctx)
+        bodies = [legacy.chat_body(raw, prompt) for prompt in prompts]
+        chats = [parse_request(ChatCompletionRequest, body) for body in bodies]
+        plan = self.plan(route, chats[0], ctx)
+
+        async def run() -> Reply:
+            replies = await asyncio.gather(
+                *(self._answer(c, b, route, plan, ctx) for c, b in zip(chats, bodies, strict=True))
+            )
+            if isinstance(replies[0], Stream):
+                replies[0].chunks = legacy.text_chunks(replies[0].chunks)
+                return replies[0]
+            return legacy.text_response([r for r in replies if isinstance(r, dict)], request.n)
+
+        return await self._admitted(ctx, run)
+
+    def route(self, model: str, ponder: PonderOptions | None, ctx: Context) -> Route:
+        route = self._split(model)
+        if ponder is not None:
+            if ponder.strategy:
+                route = Route(route.model, ponder.strategy)
+            elif route.strategy is None and (
+                ponder.n is not None or ponder.early_stop is not None or ponder.options
+            ):
+                route = Route(route.model, "sc")
+        ctx.info["model"] = route.model
+        return route
+
+    def _split(self, model: str) -> Route:
+        if model in self.table:
+            return Route(model)
+        prefix, _, rest = model.partition("/")
+        if rest in self.table:
+            try:
+                known = compute.strategy_name(prefix) in strategy_names()
+            except ConfigError:
+                known = False
+            if known:
+                return Route(rest, prefix)
+        raise model_not_found(model, self.table.names, strategy_names())
+
+    def plan(self, route: Route, request: SamplingFields, ctx: Context) -> Plan | None:
+        """Build the strategy now, so that a bad option is a 400 before any work."""
+        if route.strategy is None:
+            if unknown := request.unknown_fields():
+                log.debug("forwarding unknown fields", extra={"fields": unknown, **ctx.info})
+            return None
+        name = compute.strategy_name(route.strategy)
+        ctx.info["strategy"] = name
+        overrides = self.builder.overrides(route.strategy, request.ponder, request)
+        ignored = compute.ignored_fields(request, overrides)
+        strategy = self.builder.build(route.strategy, overrides)
+        if ignored:
+            log.info("ignored fields", extra={"fields": ignored, **ctx.info})
+        return Plan(strategy, name, ignored)
+
+    async def _admitted(self, ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
+        """Hold a concurrency slot while ``run`` works and, for a stream, until it ends."""
+        await self.limiter.acquire(ctx.deadline)
+        try:
+            reply = await cancel_on_disconnect(ctx.receive, bounded(run(), ctx.deadline))
+        except BaseException:
+            self.limiter.release()
+            raise
+        if isinstance(reply, Stream):
+            reply.on_close.append(self.limiter.release)
+        else:
+            self.limiter.release()
+        return reply
+
+    async def _answer(
+        self,
+        request: ChatCompletionRequest,
+        raw: dict[str, Any],
+        route: Route,
+        plan: Plan | None,
+        ctx: Context,
+    ) -> Reply:
+        if plan is None:
+            return await self._pass(request, raw, route)
+        backend = await self.table.get(route.model)
+        messages = compute.chat_messages(request)
+        results = await compute.solve(plan.strategy, messages, backend, request.n)
+        self._record(route.model, plan.name, results)
+        response = compute.chat_response(
+            results, ctx.request_id, request.model, plan.name, plan.ignored
+        )
+        if request.stream:
+            return Stream(from_list(compute.chat_chunks(response, request.include_usage)))
+        return response
+
+    async def _pass(
+        self, request: ChatCompletionRequest, raw: dict[str, Any], route: Route
+    ) -> Reply:
+        backend = await self.table.get(route.model)
+        if not getattr(backend, "supports_raw", False):
+            response = await passthrough.generate_fallback(backend, request, request.model)
+            self._record_raw(route.model, response.get("usage"), len(response["choices"]))
+            if request.stream:
+                return Stream(from_list(compute.chat_chunks(response, request.include_usage)))
+            return response
+        body = passthrough.forward_body(raw)
+        if not request.stream:
+            response = await backend.chat_raw(body)  # type: ignore[attr-defined]
+            response["model"] = request.model
+            self._record_raw(route.model, response.get("usage"), len(response.get("choices") or []))
+            return response
+        upstream = backend.stream_raw(body)  # type: ignore[attr-defined]
+        first = await anext(upstream, None)
+        if first is None:
+            return Stream(from_list([]))
+
+        def record(usage: dict[str, Any] | None) -> None:
+            self._record_raw(route.model, usage, request.n)
+
+        chunks = passthrough.relay(first, upstream, request.model, request.include_usage, record)
+        return Stream(chunks)
+
+    def _record(self, model: str, strategy: str, results: list[Result]) -> None:
+        usage = compute.total_usage(results)
+        self.metrics.observe_usage(
+            model,
+            strategy,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.samples,
+            usage.requests,
+        )
+
+    def _record_raw(self, model: str, usage: dict[str, Any] | None, samples: int) -> None:
+        usage = usage or {}
+        self.metrics.observe_usage(
+            model,
+            None,
+            int(usage.get("prompt_tokens") or 0),
+            int(usage.get("completion_tokens") or 0),
+            samples,
+            1,
+        )

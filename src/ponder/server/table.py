@@ -1,0 +1,110 @@
+"""The backends behind the served model ids, loaded in the background.
+
+Loading starts when the app starts; ``/health`` answers at once, ``/ready`` says
+when every backend is loaded and reachable, and a request for a model still
+loading waits for it (within its deadline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from ponder.backends import load_backend
+from ponder.backends.base import Backend
+from ponder.server.errors import ApiError
+
+log = logging.getLogger("ponder.server")
+
+
+class ModelTable:
+    """Served id -> backend. Entries are spec strings (loaded here) or backend objects."""
+
+    def __init__(self, entries: dict[str, Any]) -> None:
+        self._entries = dict(entries)
+        self._tasks: dict[str, asyncio.Future[Backend]] = {}
+        self._owned: set[str] = set()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def start(self) -> None:
+        """Begin loading every backend given as a spec."""
+        loop = asyncio.get_running_loop()
+        for name, entry in self._entries.items():
+            future: asyncio.Future[Backend]
+            if isinstance(entry, str):
+                future = asyncio.ensure_future(asyncio.to_thread(load_backend, entry, False))
+                future.add_done_callback(_log_load(name, entry))
+                self._owned.add(name)
+            else:
+                future = loop.create_future()
+                future.set_result(entry)
+            self._tasks[name] = future
+
+    async def get(self, name: str) -> Backend:
+        if name not in self._tasks:
+            raise ApiError(503, "the server is starting: retry shortly", "server_error")
+        try:
+            return await asyncio.shield(self._tasks[name])
+        except Exception as exc:
+            raise ApiError(
+                503,
+                f"model {name!r} failed to load: {exc}",
+                "server_error",
+                code="model_unavailable",
+            ) from exc
+
+    async def check(self, timeout_s: float) -> dict[str, str]:
+        """'ok' or the problem, per model."""
+        names = list(self._entries)
+        results = await asyncio.gather(
+            *(self._check_one(name, timeout_s) for name in names), return_exceptions=True
+        )
+        return {
+            name: "ok" if result is None else f"{type(result).__name__}: {result}"[:300]
+            for name, result in zip(names, results, strict=True)
+        }
+
+    async def _check_one(self, name: str, timeout_s: float) -> None:
+        task = self._tasks.get(name)
+        if task is None or not task.done():
+            raise RuntimeError("loading")
+        backend = task.result()
+        check = getattr(backend, "check", None)
+        if check is not None:
+            await asyncio.wait_for(check(), timeout_s)
+
+    async def aclose(self) -> None:
+        for name, task in self._tasks.items():
+            if name not in self._owned:
+                continue
+            if not task.done():
+                task.cancel()
+                continue
+            if task.cancelled() or task.exception() is not None:
+                continue
+            close = getattr(task.result(), "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+
+
+def _log_load(name: str, spec: str) -> Any:
+    def done(future: asyncio.Future[Backend]) -> None:
+        if future.cancelled():
+            return
+        if (exc := future.exception()) is not None:
+            log.error(
+                "model failed to load", extra={"model": name, "spec": spec, "error": str(exc)}
+            )
+        else:
+            log.info("model loaded", extra={"model": name, "spec": spec})
+
+    return done
