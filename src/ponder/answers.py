@@ -1,0 +1,375 @@
+"""Pull final answers out of messy model outputs and put them in canonical form.
+
+``extract_answer`` tries explicit markers first, in this order, each from its last occurrence
+back (models restate): ``\\boxed{...}``, ``[답: X]`` / ``답: X``, GSM8K ``#### X``, then
+"Answer: X" / "The (final) answer is X".  Without a usable marker it falls back to the last
+number (kind "number"), the last choice reference (kind "choice") or the last non-empty line
+(kind "text").  Answers come back in the form ``normalize`` gives, so equal answers give equal
+vote keys, and ``answers_match`` grades them against gold answers with a numeric tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = ["KINDS", "answers_match", "detect_kind", "extract_answer", "normalize", "parse_number"]
+
+KINDS = ("auto", "number", "choice", "text")
+_DEFAULT_LETTERS = "ABCDEFGH"
+_REL_TOL = Fraction(1, 10**6)
+_DECIMALS = 6
+_MAX_TRIES = 8  # occurrences of one marker tried, latest first
+
+_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?![0-9])|\.[0-9]+(?![0-9])"
+_SIGN = "[-−－+]"
+_CUR = "[$€£₩¥]"
+_SCAN_RE = re.compile(
+    rf"(?<![\w.])(?P<sign>{_SIGN})?(?:{_CUR}\s?)?(?P<sign2>{_SIGN})?(?P<num>{_NUM})"
+    rf"(?:\s?/\s?(?P<den>{_NUM}))?"
+)
+_UNIT = r"(?:[^\W\d_]|°)(?:[^\W\d_]|[./'’°-]|\s(?=[^\s\d]))*"  # "dollars", "km/h", "m²"
+_FULL_RE = re.compile(  # every whitespace run has one owner: no catastrophic backtracking
+    rf"(?P<sign>{_SIGN})?\s?(?:{_CUR}\s*)?(?P<sign2>{_SIGN})?(?P<num>{_NUM})"
+    rf"(?:\s*/\s*(?P<den>{_NUM}))?(?:\s*%)?(?:\s*{_UNIT})?[$.!]?"
+)
+_LATEX_SUBS = (
+    (re.compile(r"\{,\}"), ","),
+    (re.compile(r"\\[dt]?frac\s*\{\s*([-−]?[0-9.,]+)\s*\}\s*\{\s*([0-9.,]+)\s*\}"), r"\1/\2"),
+    (re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}"), r" \1"),
+    (re.compile(r"\\[,!;]"), ""),
+    (re.compile(r"\\([%$])"), r"\1"),
+    (re.compile(r"\\(?:left|right)\b"), ""),
+)
+_PUNCT_RE = re.compile(r"(?<=[0-9])[.,/:](?=[0-9])|([^\w\s]|_)")
+_ARTICLES_RE = re.compile(r"\b(?:a|an|the)\b")
+_LONE_CHOICE_RE = re.compile(r"\s*[(\[]?([A-Za-z])[)\].:]?\s*")
+_LEAD_LETTER_RE = re.compile(r"[\s(\[*$:]*([A-Za-z])(?:\s*[)\].:*]|\s*$)")
+_STRONG_RE = re.compile(
+    r"[(\[]([A-Z])[)\]]|(?<![\w(])([A-Z])\)"
+    r"|(?i:answer|option|choice)s?(?:\s*(?i:is)\b)?(?:\s*[:：])?(?:\s*\*+)?\s*\(?([A-Z])(?![\w'’])"
+)
+_LONE_RE = re.compile(r"(?<![\w'’\\])(?![AI]\s+[a-z])([A-Z])(?![\w'’])")
+_SENTENCE_END_RE = re.compile(r"[.!?。](?=\s|$)|\n")
+_BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_ANSWER_RE = re.compile(
+    r"(?i)\banswer\b\**\s*(?:(?:to\b[^\n.:]{0,60}?\s)?(?:is|would\s+be|will\s+be)\b\**\s*[:：]?|=|[:：])"
+)
+_LINE_MARKERS = (
+    (re.compile(r"답\s*[:：]"), "\n]"),
+    (re.compile(r"####"), "\n"),
+    (_ANSWER_RE, "\n"),
+)
+_FOLLOW_UP_RE = re.compile(r"(?im)^[ \t#*]*(?:question|problem|q)[ \t]*\d*[ \t]*[:：.]")
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What to extract: the kind, the allowed letters and, for option texts, their patterns."""
+
+    kind: str
+    letters: dict[str, str]  # upper-case letter -> the canonical answer it stands for
+    options: tuple[tuple[str, re.Pattern[str]], ...]
+    has_choices: bool
+
+
+def _require_str(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    return value
+
+
+def _require_kind(kind: object) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    return str(kind)
+
+
+def _clean_latex(text: str) -> str:
+    for pattern, replacement in _LATEX_SUBS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _match_value(m: re.Match[str]) -> Fraction | None:
+    value = Fraction(m["num"].replace(",", ""))
+    if m["den"] is not None:
+        den = Fraction(m["den"].replace(",", ""))
+        if den == 0:
+            return None
+        value /= den
+    minus = sum(1 for sign in (m["sign"], m["sign2"]) if sign and sign != "+")
+    return -value if minus % 2 else value
+
+
+def _parse_value(text: str) -> Fraction | None:
+    m = _FULL_RE.fullmatch(_clean_latex(text).strip())
+    return _match_value(m) if m else None
+
+
+def _format(value: Fraction) -> str:
+    """Canonical decimal: integers exact, others to 6 decimals (6 significant digits below 1)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    places = _DECIMALS
+    if abs(value) < 1:
+        magnitude = math.log10(abs(value.numerator)) - math.log10(value.denominator)
+        places = max(places, _DECIMALS - 1 - math.floor(magnitude))
+    scaled = round(value * 10**places)
+    if scaled == 0:
+        return "0"
+    digits = str(abs(scaled)).rjust(places + 1, "0")
+    text = f"{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
+    return f"-{text}" if scaled < 0 else text
+
+
+def _norm_text(text: str) -> str:
+    text = _PUNCT_RE.sub(lambda m: "" if m.group(1) else m.group(0), text.lower())
+    return " ".join(_ARTICLES_RE.sub(" ", text).split())
+
+
+def _norm_choice(text: str) -> str:
+    m = _LEAD_LETTER_RE.match(text)
+    if m:
+        return m[1].upper()
+    norm = _norm_text(text)
+    return norm.upper() if len(norm) == 1 and norm.isascii() and norm.isalpha() else norm
+
+
+def parse_number(text: str) -> float | None:
+    """One number, with optional sign, currency, thousands separators, %, unit or fraction.
+
+    ``"-$1,234.50"`` -> -1234.5, ``"3/4"`` and ``"\\frac{3}{4}"`` -> 0.75, ``"18 dollars"`` -> 18.0,
+    ``"50%"`` -> 50.0 (percent is kept as a unit, as GSM8K gold answers write it).  Anything
+    else, a list such as ``"1, 2, 3"`` included, gives None.
+    """
+    value = _parse_value(_require_str(text, "text"))
+    return float(value) if value is not None else None
+
+
+def detect_kind(gold: str) -> str:
+    """'number' if ``gold`` parses as one number, 'choice' for a lone letter, else 'text'."""
+    if _parse_value(_require_str(gold, "gold")) is not None:
+        return "number"
+    return "choice" if _LONE_CHOICE_RE.fullmatch(gold) else "text"
+
+
+def normalize(answer: str, kind: str = "auto") -> str:
+    """Canonical form used as the vote key.
+
+    Numbers become canonical decimals ('18.00' -> '18', '3/4' -> '0.75'), choice letters
+    upper case ('(b)' -> 'B'), text lower case without punctuation, articles or extra spaces.
+    A value that is not of the requested kind falls back to text normalisation.
+    """
+    kind = _require_kind(kind)
+    _require_str(answer, "answer")
+    if kind == "text":
+        return _norm_text(answer)
+    if kind == "choice":
+        return _norm_choice(answer)
+    for candidate in (answer, _norm_text(answer)):  # "(18)" is a number once cleaned
+        value = _parse_value(candidate)
+        if value is not None:
+            return _format(value)
+        if kind == "auto" and _LONE_CHOICE_RE.fullmatch(candidate):
+            return _norm_choice(candidate)
+    return _norm_text(answer)
+
+
+def answers_match(predicted: str | None, gold: str, kind: str = "auto") -> bool:
+    """Grade ``predicted`` against ``gold``.
+
+    Two numbers match within a relative 1e-6 (two integers only when equal), or when they
+    normalise alike (``0.333333`` and ``1/3``); anything else matches on ``normalize`` forms.
+    """
+    _require_str(gold, "gold")
+    kind = _require_kind(kind)
+    if predicted is None:
+        return False
+    _require_str(predicted, "predicted")
+    if kind in ("auto", "number"):
+        a, b = _parse_value(predicted), _parse_value(gold)
+        if a is not None and b is not None:
+            if a.denominator == b.denominator == 1:  # counts: 1000001 is not 1000000
+                return a == b
+            close = abs(a - b) <= _REL_TOL * max(abs(a), abs(b))
+            return close or _format(a) == _format(b)
+    mine = normalize(predicted, kind)
+    return bool(mine) and mine == normalize(gold, kind)
+
+
+def _make_spec(kind: str, choices: Sequence[str] | None) -> _Spec:
+    if choices is not None and (
+        isinstance(choices, str) or not all(isinstance(c, str) for c in choices)
+    ):
+        raise TypeError("choices must be a sequence of str, e.g. ['A', 'B', 'C', 'D']")
+    if not choices:
+        return _Spec(kind, {c: c for c in _DEFAULT_LETTERS}, (), False)
+    if all(detect_kind(c) == "choice" for c in choices):
+        return _Spec(kind, {_norm_choice(c): _norm_choice(c) for c in choices}, (), True)
+    if len(choices) > 26:
+        raise ValueError(f"at most 26 option texts can be lettered; got {len(choices)}")
+    letters = {chr(ord("A") + i): normalize(c) for i, c in enumerate(choices)}
+    options = []
+    for choice in choices:
+        words = _norm_text(choice).split()
+        if words:
+            body = r"[\W_]+".join(re.escape(w) for w in words)
+            options.append((normalize(choice), re.compile(rf"(?i)(?<!\w){body}(?!\w)")))
+    return _Spec(kind, letters, tuple(options), True)
+
+
+def _boxed(text: str) -> tuple[list[str], bool]:
+    """Contents of every ``\\boxed{...}`` (nested braces kept); True if the last is unclosed."""
+    contents, unclosed = [], False
+    for m in list(_BOXED_RE.finditer(text))[-_MAX_TRIES:]:  # unclosed ones scan to the end
+        depth, end = 1, m.end()
+        while end < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        unclosed = depth > 0
+        contents.append(text[m.end() : end - (0 if unclosed else 1)])
+    return contents, unclosed
+
+
+def _line_marker(text: str, pattern: re.Pattern[str], stops: str) -> tuple[list[str], bool]:
+    """Text after each marker up to a stop character or the next marker; True if at the end."""
+    matches = list(pattern.finditer(text))
+    contents, at_end = [], False
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        chunk = text[m.end() : end]
+        cut = min((chunk.index(c) for c in stops if c in chunk), default=len(chunk))
+        contents.append(chunk[:cut])
+        at_end = m.end() + cut == len(text)
+    return contents, at_end
+
+
+def _marker_contents(text: str) -> list[str]:
+    """Marker contents in priority order, latest first; a cut-off repeat yields to its original."""
+    groups = [_boxed(text)]
+    cleaned = _clean_latex(text)
+    groups += [_line_marker(cleaned, pattern, stops) for pattern, stops in _LINE_MARKERS]
+    ordered: list[str] = []
+    for contents, at_end in groups:
+        latest = contents[::-1][:_MAX_TRIES]
+        if at_end and len(latest) > 1:
+            last, previous = latest[0].strip(), latest[1].strip()
+            if previous.startswith(last) and len(previous) > len(last):
+                latest = latest[1:]
+        ordered += latest
+    return ordered
+
+
+def _drop_follow_up(text: str) -> str:
+    """Cut a made-up next question (a "Question: ..." line) that follows the first marker."""
+    markers = (_BOXED_RE, *(pattern for pattern, _ in _LINE_MARKERS))
+    starts = [m.start() for m in (p.search(text) for p in markers) if m is not None]
+    follow_up = _FOLLOW_UP_RE.search(text, min(starts)) if starts else None
+    return text[: follow_up.start()] if follow_up else text
+
+
+def _first_sentence(text: str) -> str:
+    m = _SENTENCE_END_RE.search(text)
+    return text[: m.start()] if m else text
+
+
+def _numbers(text: str) -> list[Fraction]:
+    found = (_match_value(m) for m in _SCAN_RE.finditer(text))
+    return [value for value in found if value is not None]
+
+
+def _number_from_content(content: str) -> str | None:
+    """First number of the first sentence, or the result after its last '=' (``12 + 3 = 15``)."""
+    sentence = _first_sentence(content)
+    after = _numbers(sentence.rsplit("=", 1)[1]) if "=" in sentence else []
+    found = after or _numbers(sentence)
+    return _format(found[0]) if found else None
+
+
+def _hits(text: str, pattern: re.Pattern[str], spec: _Spec) -> list[tuple[int, int, str]]:
+    hits = []
+    for m in pattern.finditer(text):
+        letter = m[m.lastindex or 0]
+        if letter in spec.letters:
+            hits.append((m.start(), m.end(), spec.letters[letter]))
+    return hits
+
+
+def _choice_from(text: str, spec: _Spec, first: bool) -> str | None:
+    """The first choice reference in a marker's content, or the last one in the whole text."""
+    lead = _LEAD_LETTER_RE.match(text)
+    if first and lead and lead[1].upper() in spec.letters:
+        return spec.letters[lead[1].upper()]
+    hits = _hits(text, _STRONG_RE, spec)
+    hits += [(m.start(), m.end(), canon) for canon, pat in spec.options for m in pat.finditer(text)]
+    if first or not hits:
+        hits += _hits(text, _LONE_RE, spec)
+    if not hits:
+        return None
+    if first:
+        return min(hits, key=lambda h: (h[0], h[0] - h[1]))[2]
+    return max(hits, key=lambda h: (h[1], h[1] - h[0]))[2]
+
+
+def _from_content(content: str, spec: _Spec) -> str | None:
+    content = _clean_latex(content).lstrip(" \t*:：$")
+    if spec.kind == "number":
+        return _number_from_content(content)
+    if spec.kind == "choice" or (spec.kind == "auto" and spec.has_choices):
+        return _choice_from(content, spec, first=True)
+    sentence = _first_sentence(content)
+    if spec.kind == "text":
+        return _norm_text(sentence) or None
+    value = _parse_value(sentence)
+    if value is not None:
+        return _format(value)
+    lead = _LEAD_LETTER_RE.match(sentence)
+    if lead and lead[1].upper() in spec.letters:
+        return lead[1].upper()
+    return _number_from_content(content) or normalize(sentence) or None
+
+
+def _last_line(text: str, kind: str) -> str | None:
+    for line in reversed(text.splitlines()):
+        norm = normalize(line, kind)
+        if norm:
+            return norm
+    return None
+
+
+def _fallback(text: str, spec: _Spec) -> str | None:
+    if spec.kind == "choice" or (spec.kind == "auto" and spec.has_choices):
+        return _choice_from(text, spec, first=False)
+    numbers = _numbers(text) if spec.kind in ("number", "auto") else []
+    if numbers or spec.kind == "number":
+        return _format(numbers[-1]) if numbers else None
+    if spec.kind == "auto":
+        choice = _choice_from(text, spec, first=False)
+        if choice is not None:
+            return choice
+    return _last_line(text, spec.kind)
+
+
+def extract_answer(
+    text: str, kind: str = "auto", choices: Sequence[str] | None = None
+) -> str | None:
+    """Pull the final answer out of a model's output, normalised; None if there is none.
+
+    ``kind`` is "auto", "number", "choice" or "text".  ``choices`` lists the options of a
+    multiple-choice question, as letters (``["A", "B", "C", "D"]``) or as option texts; with
+    option texts the answer is the normalised text of the chosen option.
+    """
+    _require_str(text, "text")
+    spec = _make_spec(_require_kind(kind), choices)
+    if not text.strip():
+        return None
+    text = _drop_follow_up(text)
+    for content in _marker_contents(text):
+        answer = _from_content(content, spec)
+        if answer is not None:
+            return answer
+    return _fallback(_clean_latex(text), spec)
