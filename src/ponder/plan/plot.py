@@ -44,7 +44,7 @@ def _stacked(
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for value, label in lines:
         ax.axhline(value, linestyle="--", color="black", linewidth=1)
-        ax.text(len(labels) - 0.5, value, f" {label}", va="bottom", ha="right", fontsize=8)
+        ax.text(-0.45, value, label, va="bottom", ha="left", fontsize=8)
     top = max([*bottom, *(value for value, _ in lines)])
     ax.set_ylim(0, top * 1.12)
     ax.set_ylabel("GiB")
@@ -54,7 +54,7 @@ def _stacked(
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out
 
