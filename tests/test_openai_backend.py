@@ -1,25 +1,34 @@
 """The OpenAI-compatible backend, against llama.cpp's real server on loopback and
-against scripted HTTP failures."""
+against a scripted upstream on loopback (an aiohttp app per test)."""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import gc
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
-import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from ponder import make_strategy
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
-from ponder.backends.openai import OpenAIBackend, OpenAIOptions
+from ponder.backends.openai import OpenAIBackend, OpenAIOptions, env_proxy
 from ponder.errors import BackendTimeoutError, BackendUnavailableError, UpstreamError
 from ponder.types import Message, SamplingParams
 
 PARAMS = SamplingParams(temperature=0.8, max_tokens=8)
 Q = [Message("user", "Name a colour.")]
+FAST = OpenAIOptions(retries=2, backoff_s=0.01)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Fake = Callable[..., Awaitable[OpenAIBackend]]
 
 
-def completion(n: int, text: str = "Answer: 7", tokens: int = 3) -> dict:
+def completion(n: int, text: str = "Answer: 7", tokens: int = 3) -> dict[str, Any]:
     return {
         "id": "cmpl-1",
         "choices": [
@@ -31,9 +40,39 @@ def completion(n: int, text: str = "Answer: 7", tokens: int = 3) -> dict:
     }
 
 
-def fake(handler) -> OpenAIBackend:  # type: ignore[no-untyped-def]
-    options = OpenAIOptions(retries=2, backoff_s=0.01)
-    return OpenAIBackend("http://upstream.test/v1", "m", options, httpx.MockTransport(handler))
+def answer(data: dict[str, Any], status: int = 200) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.json_response(data, status=status)
+
+    return handler
+
+
+async def start_upstream(handler: Handler, port: int | None = None) -> TestServer:
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", handler)
+    server = TestServer(app, host="127.0.0.1", port=port)
+    await server.start_server()
+    return server
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[Fake]:
+    """``await fake(handler)``: an upstream on loopback and a backend pointed at it."""
+    servers: list[TestServer] = []
+    backends: list[OpenAIBackend] = []
+
+    async def make(
+        handler: Handler, model: str | None = "m", options: OpenAIOptions = FAST
+    ) -> OpenAIBackend:
+        servers.append(await start_upstream(handler))
+        backends.append(OpenAIBackend(str(servers[-1].make_url("/v1")), model, options))
+        return backends[-1]
+
+    yield make
+    for backend in backends:
+        await backend.aclose()
+    for server in servers:
+        await server.close()
 
 
 @pytest.mark.model
@@ -51,99 +90,224 @@ async def test_real_loopback_server_with_n(embedded: Backend) -> None:
     await backend.aclose()  # type: ignore[attr-defined]
 
 
-async def test_model_is_discovered_when_not_named() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/models"):
-            return httpx.Response(200, json={"data": [{"id": "served-model"}]})
-        assert json.loads(request.content)["model"] == "served-model"
-        return httpx.Response(200, json=completion(1))
+async def test_model_is_discovered_when_not_named(fake: Fake) -> None:
+    sent: list[str] = []
 
-    backend = OpenAIBackend("http://upstream.test/v1", None,
-                            transport=httpx.MockTransport(handler))
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if request.path.endswith("/models"):
+            return web.json_response({"data": [{"id": "served-model"}]})
+        sent.append((await request.json())["model"])
+        return web.json_response(completion(1))
+
+    backend = await fake(handler, model=None)
     samples = await backend.generate(Q, PARAMS, 1)
     assert backend.model == "served-model" and samples[0].model == "served-model"
+    assert sent == ["served-model"]
 
 
-async def test_server_that_ignores_n_gets_concurrent_requests() -> None:
-    bodies: list[dict] = []
+async def test_server_that_ignores_n_gets_concurrent_requests(fake: Fake) -> None:
+    bodies: list[dict[str, Any]] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json=completion(1))  # like Ollama: one choice, always
+    async def handler(request: web.Request) -> web.StreamResponse:
+        bodies.append(await request.json())
+        return web.json_response(completion(1))  # like Ollama: one choice, always
 
-    backend = fake(handler)
+    backend = await fake(handler)
     samples = await backend.generate(Q, PARAMS, 4)
     assert len(samples) == 4 and not backend.supports_n
-    assert len({s.request_id for s in samples}) >= 1
+    assert len(bodies) == 4 and bodies[0]["n"] == 4
     samples = await backend.generate(Q, PARAMS, 3)
     assert len(samples) == 3
-    assert all(b["n"] == 1 for b in bodies[5:])  # later calls skip the n request
+    assert all(b["n"] == 1 for b in bodies[1:])  # later calls skip the n request
 
 
-async def test_usage_sums_every_choice() -> None:
-    backend = fake(lambda r: httpx.Response(200, json=completion(4, tokens=5)))
+async def test_usage_sums_every_choice(fake: Fake) -> None:
+    backend = await fake(answer(completion(4, tokens=5)))
     samples = await backend.generate(Q, PARAMS, 4)
     assert sum(s.completion_tokens for s in samples) == 20
     assert sum(s.prompt_tokens for s in samples[:1]) == 5
 
 
-async def test_retries_honour_retry_after() -> None:
+async def test_retries_honour_retry_after(fake: Fake) -> None:
     calls: list[float] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        calls.append(time.perf_counter())
         if len(calls) == 1:
-            return httpx.Response(429, headers={"retry-after": "0.05"},
-                                  json={"error": {"message": "slow down"}})
+            return web.json_response(
+                {"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "0.2"}
+            )
         if len(calls) == 2:
-            return httpx.Response(503, text="busy")
-        return httpx.Response(200, json=completion(1))
+            return web.Response(status=503, text="busy")
+        return web.json_response(completion(1))
 
-    samples = await fake(handler).generate(Q, PARAMS, 1)
+    samples = await (await fake(handler)).generate(Q, PARAMS, 1)
     assert len(calls) == 3 and samples[0].text == "Answer: 7"
+    assert calls[1] - calls[0] >= 0.2 > calls[2] - calls[1]  # Retry-After, then backoff
 
 
-async def test_client_errors_are_not_retried_and_keep_the_message() -> None:
+async def test_client_errors_are_not_retried_and_keep_the_message(fake: Fake) -> None:
     calls: list[int] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: web.Request) -> web.StreamResponse:
         calls.append(1)
-        return httpx.Response(400, json={"error": {"message": "max_tokens too large"}})
+        return web.json_response({"error": {"message": "max_tokens too large"}}, status=400)
 
     with pytest.raises(UpstreamError, match="max_tokens too large") as info:
-        await fake(handler).generate(Q, PARAMS, 1)
+        await (await fake(handler)).generate(Q, PARAMS, 1)
     assert info.value.status_code == 400 and len(calls) == 1
 
 
-async def test_persistent_5xx_gives_upstream_error() -> None:
-    with pytest.raises(UpstreamError, match="upstream 502"):
-        await fake(lambda r: httpx.Response(502, text="bad gateway")).generate(Q, PARAMS, 1)
+async def test_persistent_5xx_gives_upstream_error(fake: Fake) -> None:
+    calls: list[int] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        calls.append(1)
+        return web.Response(status=502, text="bad gateway")
+
+    with pytest.raises(UpstreamError, match="upstream 502: bad gateway"):
+        await (await fake(handler)).generate(Q, PARAMS, 1)
+    assert len(calls) == 3
 
 
-async def test_timeouts_and_refused_connections() -> None:
-    def slow(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("slow", request=request)
+async def test_timeouts_and_refused_connections(fake: Fake) -> None:
+    release = asyncio.Event()
 
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await release.wait()
+        return web.json_response(completion(1))
+
+    backend = await fake(slow, options=OpenAIOptions(retries=1, backoff_s=0.01, timeout_s=0.1))
     with pytest.raises(BackendTimeoutError, match="did not answer"):
-        await fake(slow).generate(Q, PARAMS, 1)
+        await backend.generate(Q, PARAMS, 1)
+    release.set()
     refused = OpenAIBackend("http://127.0.0.1:9/v1", "m", OpenAIOptions(retries=0))
     with pytest.raises(BackendUnavailableError, match="cannot reach"):
         await refused.generate(Q, PARAMS, 1)
     await refused.aclose()
 
 
-async def test_api_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_api_key_from_environment(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_KEY", "sk-test")
     seen: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.headers.get("authorization", ""))
-        return httpx.Response(200, json=completion(1))
+    async def handler(request: web.Request) -> web.StreamResponse:
+        seen.append(request.headers.get("Authorization", ""))
+        return web.json_response(completion(1))
 
-    backend = OpenAIBackend("http://u.test/v1", "m", OpenAIOptions(api_key_env="MY_KEY"),
-                            httpx.MockTransport(handler))
+    backend = await fake(handler, options=OpenAIOptions(api_key_env="MY_KEY"))
     await backend.generate(Q, PARAMS, 1)
     assert seen == ["Bearer sk-test"]
+
+
+async def test_chat_raw_forwards_the_body_with_the_model(fake: Fake) -> None:
+    bodies: list[dict[str, Any]] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        bodies.append(await request.json())
+        return web.json_response(completion(2))
+
+    backend = await fake(handler)
+    response = await backend.chat_raw({"model": "alias", "messages": [], "n": 2, "top_k": 3})
+    assert len(response["choices"]) == 2
+    assert bodies == [{"model": "m", "messages": [], "n": 2, "top_k": 3}]
+
+
+def sse_handler(events: list[str], after: Callable[[], Awaitable[None]]) -> Handler:
+    """Streams two events split across writes, then ``after()`` between further events;
+    ``events`` records ``disconnect`` when the client hangs up."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        try:
+            await response.write(b'data: {"i": 0}\n\ndata: {"i"')
+            await response.write(b": 1}\r\n\r\n: a comment\n\n")
+            for i in range(2, 50):
+                await after()
+                await response.write(f'data: {{"i": {i}}}\n\n'.encode())
+            await response.write(b"data: [DONE]\n\n")
+        except (ConnectionResetError, asyncio.CancelledError):  # aiohttp cancels on hang-up
+            events.append("disconnect")
+            raise
+        return response
+
+    return handler
+
+
+async def wait_for(events: list[str]) -> None:
+    for _ in range(200):
+        if events:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_stream_parses_events_until_done(fake: Fake) -> None:
+    backend = await fake(sse_handler([], lambda: asyncio.sleep(0)))
+    chunks = [chunk async for chunk in backend.stream_raw({"messages": []})]
+    assert [c["i"] for c in chunks] == list(range(50))
+
+
+async def test_closing_the_stream_closes_the_upstream(fake: Fake) -> None:
+    events: list[str] = []
+    backend = await fake(sse_handler(events, lambda: asyncio.sleep(0.01)))
+    stream = backend.stream_raw({"messages": []})
+    assert [(await anext(stream))["i"] for _ in range(3)] == [0, 1, 2]
+    await stream.aclose()  # type: ignore[attr-defined]
+    await wait_for(events)
+    assert events == ["disconnect"]
+
+
+async def test_cancelling_a_stream_read_closes_the_upstream(fake: Fake) -> None:
+    events: list[str] = []
+    backend = await fake(sse_handler(events, lambda: asyncio.sleep(0.3)))
+    stream = backend.stream_raw({"messages": []})
+    assert (await anext(stream))["i"] == 0 and (await anext(stream))["i"] == 1
+    reading = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.05)
+    reading.cancel()  # what the proxy does when its client disconnects
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    await wait_for(events)
+    assert events == ["disconnect"]
+
+
+async def test_stream_errors_carry_the_upstream_message(fake: Fake) -> None:
+    backend = await fake(answer({"error": {"message": "no such model"}}, status=404))
+    with pytest.raises(UpstreamError, match="no such model") as info:
+        await anext(backend.stream_raw({"messages": []}))
+    assert info.value.status_code == 404
+
+
+def test_a_backend_outlives_its_event_loops_without_leaking() -> None:
+    """``ponder.ask`` runs a loop per call over a cached backend it never closes."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    backend = OpenAIBackend(f"http://127.0.0.1:{port}/v1", "m", FAST)
+
+    async def ask() -> dict[str, Any]:
+        server = await start_upstream(answer(completion(1)), port)
+        try:
+            return await backend.chat_raw({"messages": []})
+        finally:
+            await server.close()
+
+    for _ in range(2):
+        assert asyncio.run(ask())["choices"]
+    gc.collect()  # an unclosed session would warn here, an error under filterwarnings
+
+
+def test_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    assert env_proxy("http://10.0.0.1:8000/v1") is None
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.test:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert env_proxy("http://10.0.0.1:8000/v1") == "http://proxy.test:3128"
+    assert env_proxy("http://127.0.0.1:8000/v1") is None
+    assert env_proxy("https://api.openai.com/v1") is None
 
 
 def test_spec_options() -> None:

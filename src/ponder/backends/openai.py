@@ -6,6 +6,11 @@ drawn as concurrent single requests under a concurrency limit. Failures retry
 with exponential backoff that honours ``Retry-After``. Token logprobs are asked
 for n > 1 so that each choice's tokens are counted exactly, whatever the server
 puts in ``usage``.
+
+HTTP goes through aiohttp, whose keep-alive pool costs about a tenth of a
+millisecond of CPU per request at hundreds in flight, where httpx's pool cost
+several milliseconds (``benchmarks/http_client.py``). Its session belongs to an
+event loop, so each loop that uses the backend gets its own, made on first use.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import json
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+import urllib.request
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 
 from ponder.backends.base import BaseBackend, chat_body, check_n, samples_from_response
 from ponder.errors import (
@@ -51,16 +58,55 @@ class OpenAIOptions:
             raise ConfigError("retries must be zero or more")
 
 
+class LoopClient:
+    """The HTTP session and concurrency limit of one event loop.
+
+    A parked async generator owns the session: ``aclose`` closes it, and so does
+    ``asyncio.run`` when it shuts the loop's async generators down, for callers that
+    never close the backend (no "Unclosed client session" at exit).
+    """
+
+    def __init__(self, url: str, options: OpenAIOptions, headers: dict[str, str]) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.semaphore = asyncio.Semaphore(options.concurrency)
+        self.session = aiohttp.ClientSession(
+            headers=headers,
+            json_serialize=compact_json,
+            # idle connections go before the 5 s after which uvicorn, vLLM and llama.cpp drop
+            # them: a POST on a connection the server is closing fails, and is not retried
+            connector=aiohttp.TCPConnector(limit=options.concurrency * 2, keepalive_timeout=4.0),
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=options.timeout_s,  # a pooled connection or a new one
+                sock_connect=min(10.0, options.timeout_s),
+                sock_read=options.timeout_s,
+            ),
+            proxy=env_proxy(url),  # trust_env would ask a thread for it on every request
+        )
+        self._owner = self._own()
+
+    @classmethod
+    async def open(cls, url: str, options: OpenAIOptions, headers: dict[str, str]) -> LoopClient:
+        client = cls(url, options, headers)
+        await anext(client._owner)  # first step: the loop now tracks the generator
+        return client
+
+    async def _own(self) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await self.session.close()
+
+    async def aclose(self) -> None:
+        await self._owner.aclose()
+
+
 class OpenAIBackend(BaseBackend):
     supports_logprobs = True
     supports_raw = True
 
     def __init__(
-        self,
-        base_url: str,
-        model: str | None = None,
-        options: OpenAIOptions | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        self, base_url: str, model: str | None = None, options: OpenAIOptions | None = None
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"base URL must start with http:// or https://, got {base_url!r}")
@@ -69,19 +115,18 @@ class OpenAIBackend(BaseBackend):
         self.model = model or ""
         self.name = f"openai:{self.base_url}#{self.model}"
         self.supports_n = True  # until the server shows otherwise
-        self._semaphore = asyncio.Semaphore(self.options.concurrency)
-        headers = {}
+        self._headers: dict[str, str] = {}
         if key := os.environ.get(self.options.api_key_env):
-            headers["Authorization"] = f"Bearer {key}"
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=httpx.Timeout(
-                self.options.timeout_s, connect=min(10.0, self.options.timeout_s)
-            ),
-            transport=transport,
-            limits=httpx.Limits(max_connections=self.options.concurrency * 2),
-        )
+            self._headers["Authorization"] = f"Bearer {key}"
+        self._client: LoopClient | None = None
+
+    async def _loop_client(self) -> LoopClient:
+        client = self._client  # open() never suspends: two first calls cannot make two
+        if client is None or client.loop is not asyncio.get_running_loop():
+            client = self._client = await LoopClient.open(
+                self.base_url, self.options, self._headers
+            )
+        return client
 
     async def resolve_model(self) -> str:
         """The model id to send: the one given, else the server's first model."""
@@ -117,7 +162,7 @@ class OpenAIBackend(BaseBackend):
         if n > 1:
             body["logprobs"] = True
         start = time.perf_counter()
-        async with self._semaphore:
+        async with (await self._loop_client()).semaphore:
             data = await self._request("POST", "/chat/completions", body)
         return samples_from_response(data, params, time.perf_counter() - start, model)
 
@@ -137,34 +182,43 @@ class OpenAIBackend(BaseBackend):
     async def _request(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        url = self.base_url + path
         for attempt in range(self.options.retries + 1):
+            last = attempt == self.options.retries
+            retry_after = None
             try:
-                response = await self._client.request(method, path, json=body)
-            except httpx.TimeoutException as exc:
-                if attempt == self.options.retries:
+                status, content, retry_after = await self._send(method, url, body)
+            except asyncio.TimeoutError as exc:  # first: aiohttp's timeouts are ClientErrors too
+                if last:
                     raise BackendTimeoutError(
                         f"{self.base_url} did not answer within {self.options.timeout_s:g}s"
                     ) from exc
-            except httpx.TransportError as exc:
-                if attempt == self.options.retries:
+            except aiohttp.ClientError as exc:
+                if last:
                     raise BackendUnavailableError(
                         f"cannot reach {self.base_url} ({exc.__class__.__name__}): is the "
                         "server running, and is the URL right?"
                     ) from exc
             else:
-                if response.status_code < 400:
-                    return _json(response)
-                if response.status_code not in RETRY_STATUS or attempt == self.options.retries:
-                    raise upstream_error(response)
-                await asyncio.sleep(self._delay(attempt, response))
-                continue
-            await asyncio.sleep(self._delay(attempt, None))
+                if status < 400:
+                    return _json(content, url)
+                if status not in RETRY_STATUS or last:
+                    raise upstream_error(status, content)
+            await asyncio.sleep(self._delay(attempt, retry_after))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
-        if response is not None and (after := response.headers.get("retry-after")):
+    async def _send(
+        self, method: str, url: str, body: dict[str, Any] | None
+    ) -> tuple[int, bytes, str | None]:
+        """Status, body and ``Retry-After`` of one HTTP exchange."""
+        session = (await self._loop_client()).session
+        async with session.request(method, url, json=body) as response:
+            return response.status, await response.read(), response.headers.get("Retry-After")
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
             try:
-                return min(float(after), self.options.max_backoff_s)
+                return min(float(retry_after), self.options.max_backoff_s)
             except ValueError:
                 pass
         base = self.options.backoff_s * (2**attempt)
@@ -172,54 +226,83 @@ class OpenAIBackend(BaseBackend):
 
     async def chat_raw(self, body: dict[str, Any]) -> dict[str, Any]:
         model = await self.resolve_model()
-        async with self._semaphore:
+        async with (await self._loop_client()).semaphore:
             return await self._request("POST", "/chat/completions", dict(body, model=model))
 
     async def stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Upstream chunks as they come; closing the iterator closes the upstream stream."""
         model = await self.resolve_model()
+        client = await self._loop_client()
         request = dict(body, model=model, stream=True)
+        url = self.base_url + "/chat/completions"
+        pending = bytearray()
         try:
-            async with self._semaphore, self._client.stream(
-                "POST", "/chat/completions", json=request
-            ) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise upstream_error(response)
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        break
-                    yield json.loads(payload)
-        except httpx.TimeoutException as exc:
+            async with client.semaphore, client.session.post(url, json=request) as response:
+                if response.status >= 400:
+                    raise upstream_error(response.status, await response.read())
+                async for chunk in response.content.iter_any():
+                    for payload in sse_data(pending, chunk):
+                        if payload == "[DONE]":
+                            return  # leaving the block drops a connection not read to its end
+                        yield json.loads(payload)
+        except asyncio.TimeoutError as exc:
             raise BackendTimeoutError(f"{self.base_url} stopped streaming: timeout") from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise BackendUnavailableError(f"cannot reach {self.base_url}: {exc}") from exc
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def env_proxy(url: str) -> str | None:
+    """The proxy that HTTP(S)_PROXY, ALL_PROXY and NO_PROXY name for ``url`` (httpx honoured
+    them too)."""
+    parts = urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+def sse_data(pending: bytearray, chunk: bytes) -> list[str]:
+    """The ``data:`` payloads of the server-sent-event lines that ``chunk`` completes;
+    the unfinished tail stays in ``pending`` for the next chunk."""
+    pending += chunk
+    payloads = []
+    while (end := pending.find(b"\n")) >= 0:
+        line = bytes(pending[:end])
+        del pending[: end + 1]
+        if line.startswith(b"data:"):
+            payloads.append(line[5:].strip().decode())
+    return payloads
+
+
+def compact_json(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(content: bytes, url: str) -> dict[str, Any]:
     try:
-        data = response.json()
+        data = json.loads(content)
     except ValueError as exc:
-        raise UpstreamError(f"{response.url} returned a body that is not JSON", 502) from exc
+        raise UpstreamError(f"{url} returned a body that is not JSON", 502) from exc
     if not isinstance(data, dict):
-        raise UpstreamError(f"{response.url} returned JSON that is not an object", 502)
+        raise UpstreamError(f"{url} returned JSON that is not an object", 502)
     return data
 
 
-def upstream_error(response: httpx.Response) -> UpstreamError:
+def upstream_error(status: int, content: bytes) -> UpstreamError:
     """An UpstreamError carrying the upstream's own message and status."""
-    message = response.text[:500]
+    text = content.decode(errors="replace")
+    message = text[:500]
     try:
-        error = response.json().get("error")
+        error = json.loads(text).get("error")
         if isinstance(error, dict):
             message = str(error.get("message") or message)
         elif isinstance(error, str):
             message = error
     except (ValueError, AttributeError):
         pass
-    return UpstreamError(f"upstream {response.status_code}: {message}", response.status_code)
+    return UpstreamError(f"upstream {status}: {message}", status)
