@@ -9,6 +9,14 @@ run as separate processes on 127.0.0.1 only. Each round sends the same load to
 the upstream directly and through the proxy; the report prints p50/p99 of both,
 the added latency (proxy minus direct, per percentile), errors, and the proxy's
 resident memory after each round (it should stay flat).
+
+Real upstream latencies vary. With ``--jitter J`` each upstream answer waits a
+random delay in ``delay * [1 - J, 1 + J]`` and reports it in the response id, so
+every request's overhead (client latency minus the upstream's own wait) is known
+exactly; the percentiles are taken over those overheads. Workers then also start
+spread over one upstream delay rather than all at once. ``--jitter 0`` keeps
+every worker in lockstep: 200 requests then reach the proxy in the same instant,
+and the p50 measures that burst's queue (about 100 x the proxy's CPU per request).
 """
 
 from __future__ import annotations
@@ -18,12 +26,15 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import random
+import re
 import socket
 import statistics
 import sys
 import time
 from pathlib import Path
 
+ID_WAIT = re.compile(rb'"id": ?"chatcmpl-wait(\d+)us"')
 BODY = json.dumps(
     {
         "id": "chatcmpl-bench",
@@ -53,7 +64,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+async def _handle(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float, jitter: float
+) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -63,13 +76,15 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, de
                     length = int(line.split(b":", 1)[1])
             if length:
                 await reader.readexactly(length)
-            if delay:
-                await asyncio.sleep(delay)
+            wait = delay * (1 + jitter * (2 * random.random() - 1))
+            if wait > 0:
+                await asyncio.sleep(wait)
+            body = BODY.replace(b"chatcmpl-bench", b"chatcmpl-wait%dus" % int(wait * 1e6))
             writer.write(
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-                + str(len(BODY)).encode()
+                + str(len(body)).encode()
                 + b"\r\n\r\n"
-                + BODY
+                + body
             )
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
@@ -78,10 +93,10 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, de
         writer.close()
 
 
-def run_upstream(port: int, delay: float) -> None:
+def run_upstream(port: int, delay: float, jitter: float) -> None:
     async def main() -> None:
         server = await asyncio.start_server(
-            lambda r, w: _handle(r, w, delay), "127.0.0.1", port, backlog=4096
+            lambda r, w: _handle(r, w, delay, jitter), "127.0.0.1", port, backlog=4096
         )
         async with server:
             await server.serve_forever()
@@ -122,7 +137,8 @@ class Connection:
         ).encode() + body
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def post(self) -> int:
+    async def post(self) -> tuple[int, float]:
+        """Status and the upstream's own wait in seconds, read from the response id."""
         if self.streams is None:
             self.streams = await asyncio.open_connection("127.0.0.1", self.port)
         reader, writer = self.streams
@@ -133,16 +149,20 @@ class Connection:
         for line in head.split(b"\r\n"):
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":", 1)[1])
-        await reader.readexactly(length)
-        return status
+        body = await reader.readexactly(length)
+        found = ID_WAIT.search(body)
+        return status, int(found.group(1)) / 1e6 if found else 0.0
 
     def close(self) -> None:
         if self.streams is not None:
             self.streams[1].close()
 
 
-async def load(port: int, concurrency: int, total: int) -> tuple[list[float], int]:
-    """``total`` POSTs with ``concurrency`` in flight; latencies (s) and the error count."""
+async def load(
+    port: int, concurrency: int, total: int, stagger: float = 0.0
+) -> tuple[list[float], int]:
+    """``total`` POSTs with ``concurrency`` in flight; per-request overhead (latency minus
+    the upstream's wait, in s) and the error count."""
     latencies: list[float] = []
     errors = 0
     queue = iter(range(total))
@@ -150,16 +170,19 @@ async def load(port: int, concurrency: int, total: int) -> tuple[list[float], in
     async def worker() -> None:
         nonlocal errors
         connection = Connection(port, "/v1/chat/completions")
+        await asyncio.sleep(random.random() * stagger)  # arrivals spread, not one burst
         try:
             for _ in queue:
                 start = time.perf_counter()
+                wait = 0.0
                 try:
-                    ok = await asyncio.wait_for(connection.post(), 60) == 200
+                    status, wait = await asyncio.wait_for(connection.post(), 60)
+                    ok = status == 200
                 except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
                     connection.close()
                     connection = Connection(port, "/v1/chat/completions")
                     ok = False
-                latencies.append(time.perf_counter() - start)
+                latencies.append(time.perf_counter() - start - wait)
                 errors += not ok
         finally:
             connection.close()
@@ -202,12 +225,18 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000, help="per round and path")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--delay", type=float, default=1.0, help="upstream latency (s)")
+    parser.add_argument("--jitter", type=float, default=0.5,
+                        help="upstream latency varies by +-this fraction (0: lockstep bursts)")
     args = parser.parse_args()
     if not (1 <= args.concurrency <= 1000 and 1 <= args.requests <= 20000 and args.rounds <= 10):
         parser.error("keep it bounded: concurrency <= 1000, requests <= 20000, rounds <= 10")
+    if not 0 <= args.jitter < 1:
+        parser.error("--jitter must be in [0, 1)")
     up_port, proxy_port = free_port(), free_port()
     ctx = mp.get_context("spawn")
-    upstream = ctx.Process(target=run_upstream, args=(up_port, args.delay), daemon=True)
+    upstream = ctx.Process(
+        target=run_upstream, args=(up_port, args.delay, args.jitter), daemon=True
+    )
     proxy = ctx.Process(
         target=run_proxy, args=(proxy_port, up_port, args.concurrency * 2), daemon=True
     )
@@ -225,20 +254,30 @@ def main() -> int:
         upstream.join(10)
 
 
+def ratio(direct_ms: float, added_ms: float) -> float:
+    return (direct_ms + added_ms) / direct_ms
+
+
 def report(args: argparse.Namespace, direct_port: int, proxy_port: int, pid: int) -> int:
     print(
         f"{args.concurrency} in flight, {args.requests} requests per path per round, "
-        f"upstream latency {args.delay * 1000:.0f} ms"
+        f"upstream latency {args.delay * 1000:.0f} ms +-{args.jitter:.0%}; columns are "
+        "overheads: latency minus the upstream's own wait"
     )
     print(
         f"{'round':>5} {'direct p50':>11} {'p99':>8} {'proxy p50':>10} {'p99':>8} "
         f"{'added p50':>10} {'p99':>8} {'errors':>7} {'proxy RSS':>10} {'CPU/req':>8}"
     )
-    added50, added99, cpu_ms, failures = [], [], [], 0
+    added50, added99, direct50, cpu_ms, failures = [], [], [], [], 0
     for i in range(args.rounds):
-        direct, direct_errors = asyncio.run(load(direct_port, args.concurrency, args.requests))
+        stagger = args.delay if args.jitter else 0.0
+        direct, direct_errors = asyncio.run(
+            load(direct_port, args.concurrency, args.requests, stagger)
+        )
         cpu_before = cpu_s(pid)
-        proxied, proxy_errors = asyncio.run(load(proxy_port, args.concurrency, args.requests))
+        proxied, proxy_errors = asyncio.run(
+            load(proxy_port, args.concurrency, args.requests, stagger)
+        )
         cpu_ms.append((cpu_s(pid) - cpu_before) * 1000 / args.requests)
         d50, d99, p50, p99 = (
             pct(direct, 0.5),
@@ -247,6 +286,7 @@ def report(args: argparse.Namespace, direct_port: int, proxy_port: int, pid: int
             pct(proxied, 0.99),
         )
         added50.append(p50 - d50)
+        direct50.append(d50)
         added99.append(p99 - d99)
         failures += direct_errors + proxy_errors
         print(
@@ -258,7 +298,8 @@ def report(args: argparse.Namespace, direct_port: int, proxy_port: int, pid: int
     print(
         f"added latency (median of rounds): p50 {m50:.2f} ms (target <= 2), "
         f"p99 {m99:.2f} ms (target <= 15); ratio proxy/direct p50 "
-        f"{(args.delay * 1000 + m50) / (args.delay * 1000):.4f}; proxy CPU per request "
+        f"{ratio(args.delay * 1000 + statistics.median(direct50), m50):.4f}; "
+        "proxy CPU per request "
         f"{statistics.median(cpu_ms):.2f} ms; errors {failures}"
     )
     return 0 if failures == 0 else 1
