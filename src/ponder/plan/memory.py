@@ -108,8 +108,13 @@ def overhead_bytes(gpu: GPU, layout: Layout, a: MemoryAssumptions) -> int:
 
 
 def stage_memory(
-    arch: Architecture, gpu: GPU, layout: Layout, stage: StageParams, fmt: WeightFormat,
-    kv_dtype: str, a: MemoryAssumptions,
+    arch: Architecture,
+    gpu: GPU,
+    layout: Layout,
+    stage: StageParams,
+    fmt: WeightFormat,
+    kv_dtype: str,
+    a: MemoryAssumptions,
 ) -> StageMemory:
     """Memory of one GPU in ``stage``."""
     last = stage.stage == layout.pp - 1
@@ -131,8 +136,12 @@ def stage_memory(
 
 
 def per_gpu_memory(
-    arch: Architecture, gpu: GPU, layout: Layout, weight_dtype: str | None = None,
-    kv_dtype: str = "auto", assumptions: MemoryAssumptions | None = None,
+    arch: Architecture,
+    gpu: GPU,
+    layout: Layout,
+    weight_dtype: str | None = None,
+    kv_dtype: str = "auto",
+    assumptions: MemoryAssumptions | None = None,
 ) -> list[StageMemory]:
     """Memory of one GPU per pipeline stage under ``layout``."""
     a = assumptions or MemoryAssumptions()

@@ -121,7 +121,9 @@ def params_per_gpu(arch: Architecture, layout: Layout) -> list[StageParams]:
     counts = stage_layers(arch.num_layers, layout.pp)
     stages, start = [], 0
     for stage, n in enumerate(counts):
-        held = sum(layer_params_per_gpu(arch, x, layout) for x in breakdown.layers[start:start + n])
+        held = sum(
+            layer_params_per_gpu(arch, x, layout) for x in breakdown.layers[start : start + n]
+        )
         emb = 0.0
         if stage == 0:
             emb += breakdown.embedding / layout.tp

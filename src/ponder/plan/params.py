@@ -44,8 +44,12 @@ class LayerParams:
     @property
     def total(self) -> int:
         return (
-            self.attention + self.norms + self.dense_mlp + self.routed_experts
-            + self.shared_experts + self.router
+            self.attention
+            + self.norms
+            + self.dense_mlp
+            + self.routed_experts
+            + self.shared_experts
+            + self.router
         )
 
     @property

@@ -17,8 +17,12 @@ from ponder.plan.kv import kv_bytes_for_context
 from ponder.plan.size import SizeAdvice
 from ponder.plan.units import GIB
 
-_COLOURS = {"weights": "#4c72b0", "KV cache": "#55a868", "activations": "#dd8452",
-            "overhead": "#8c8c8c"}
+_COLOURS = {
+    "weights": "#4c72b0",
+    "KV cache": "#55a868",
+    "activations": "#dd8452",
+    "overhead": "#8c8c8c",
+}
 
 
 def _pyplot() -> Any:
@@ -33,7 +37,10 @@ def _pyplot() -> Any:
 
 
 def _stacked(
-    labels: Sequence[str], parts: Mapping[str, Sequence[float]], title: str, path: str | Path,
+    labels: Sequence[str],
+    parts: Mapping[str, Sequence[float]],
+    title: str,
+    path: str | Path,
     lines: Sequence[tuple[float, str]] = (),
 ) -> Path:
     plt = _pyplot()

@@ -74,9 +74,17 @@ def _tree(doc: int, precise: bool, threshold: int) -> tuple[str, list[str]]:
 
 
 def advise_rag(
-    arch: Architecture, doc_tokens: int, precise: bool, *, threshold: int = 100_000,
-    chunk_tokens: int = 512, top_k: int = 8, question_tokens: int = 200,
-    summary_ratio: float = 0.1, kv_dtype: str = "auto", price_per_mtok: float | None = None,
+    arch: Architecture,
+    doc_tokens: int,
+    precise: bool,
+    *,
+    threshold: int = 100_000,
+    chunk_tokens: int = 512,
+    top_k: int = 8,
+    question_tokens: int = 200,
+    summary_ratio: float = 0.1,
+    kv_dtype: str = "auto",
+    price_per_mtok: float | None = None,
 ) -> RagAdvice:
     """Advise long context, RAG with chunk search, or summaries for ``doc_tokens`` tokens."""
     if doc_tokens <= 0 or chunk_tokens <= 0 or top_k <= 0 or not 0 < summary_ratio <= 1:
@@ -87,13 +95,31 @@ def advise_rag(
     decision, steps = _tree(doc_tokens, precise, threshold)
     summary = int(doc_tokens * summary_ratio)
     options = [
-        _option(arch, LONG_CONTEXT, doc_tokens + question_tokens, kv_dtype, price_per_mtok,
-                "the whole document in every prompt (prefix caching can reuse its KV)"),
-        _option(arch, RAG_CHUNKS, top_k * chunk_tokens + question_tokens, kv_dtype,
-                price_per_mtok, f"top {top_k} chunks of {chunk_tokens} tokens; index not priced"),
-        _option(arch, SUMMARIES, summary + question_tokens, kv_dtype, price_per_mtok,
-                f"summaries at {summary_ratio:.0%} of the document; summarising reads all "
-                f"{doc_tokens:,} tokens once"),
+        _option(
+            arch,
+            LONG_CONTEXT,
+            doc_tokens + question_tokens,
+            kv_dtype,
+            price_per_mtok,
+            "the whole document in every prompt (prefix caching can reuse its KV)",
+        ),
+        _option(
+            arch,
+            RAG_CHUNKS,
+            top_k * chunk_tokens + question_tokens,
+            kv_dtype,
+            price_per_mtok,
+            f"top {top_k} chunks of {chunk_tokens} tokens; index not priced",
+        ),
+        _option(
+            arch,
+            SUMMARIES,
+            summary + question_tokens,
+            kv_dtype,
+            price_per_mtok,
+            f"summaries at {summary_ratio:.0%} of the document; summarising reads all "
+            f"{doc_tokens:,} tokens once",
+        ),
     ]
     chosen = next(o for o in options if o.name == decision)
     if not chosen.fits_context:

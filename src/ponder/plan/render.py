@@ -48,8 +48,10 @@ def render_kv(s: dict[str, Any]) -> RenderableType:
         ("elements / token / layer", f"{s['elements_per_token_per_layer']:,}"),
         ("bytes / token", f"{s['bytes_per_token']:,} ({fmt_bytes(s['bytes_per_token'])})"),
         (f"one request of {s['context']:,} tokens", fmt_bytes(s["bytes_per_request"])),
-        ("GQA/MLA-blind calculator says", f"{fmt_bytes(s['naive_bytes_per_token'])} / token "
-         f"({s['naive_overstatement']}x)"),
+        (
+            "GQA/MLA-blind calculator says",
+            f"{fmt_bytes(s['naive_bytes_per_token'])} / token ({s['naive_overstatement']}x)",
+        ),
     ]
     if s["sliding_window"]:
         window = f"{s['sliding_layers']} (window {s['sliding_window']:,})"
@@ -63,8 +65,13 @@ def render_memory(plan: MemoryPlan) -> RenderableType:
         table.add_column(col, justify="right")
     for s in plan.stages:
         table.add_row(
-            str(s.stage), str(s.layers), fmt_bytes(s.weights), fmt_bytes(s.activations),
-            fmt_bytes(s.overhead), fmt_bytes(max(0, s.kv_pool)), f"{s.kv_tokens:,}",
+            str(s.stage),
+            str(s.layers),
+            fmt_bytes(s.weights),
+            fmt_bytes(s.activations),
+            fmt_bytes(s.overhead),
+            fmt_bytes(max(0, s.kv_pool)),
+            f"{s.kv_tokens:,}",
         )
     summary = (
         f"context {plan.context:,}: {plan.concurrency:.1f} requests per replica, "
@@ -94,10 +101,18 @@ def render_rag(advice: RagAdvice) -> RenderableType:
         table.add_column(col, justify="right")
     for o in advice.options:
         cost = "-" if o.cost_usd is None else f"${o.cost_usd:.4f}"
-        table.add_row(o.name, f"{o.prompt_tokens:,}", fmt_bytes(o.kv_bytes),
-                      "yes" if o.fits_context else "no", cost)
-    return Group(table, *_notes(advice.reasoning, "Reasoning"),
-                 Panel(advice.placement_advice, title="Placement"))
+        table.add_row(
+            o.name,
+            f"{o.prompt_tokens:,}",
+            fmt_bytes(o.kv_bytes),
+            "yes" if o.fits_context else "no",
+            cost,
+        )
+    return Group(
+        table,
+        *_notes(advice.reasoning, "Reasoning"),
+        Panel(advice.placement_advice, title="Placement"),
+    )
 
 
 def render_size(advice: SizeAdvice) -> RenderableType:
@@ -105,6 +120,12 @@ def render_size(advice: SizeAdvice) -> RenderableType:
     for col in ("model", "params", "weights", "KV", "needed", "fits"):
         table.add_column(col, justify="right")
     for c in advice.candidates:
-        table.add_row(c.name, fmt_count(c.total_params), fmt_bytes(c.weight_bytes),
-                      fmt_bytes(c.kv_bytes), fmt_bytes(c.needed_bytes), "yes" if c.fits else "no")
+        table.add_row(
+            c.name,
+            fmt_count(c.total_params),
+            fmt_bytes(c.weight_bytes),
+            fmt_bytes(c.kv_bytes),
+            fmt_bytes(c.needed_bytes),
+            "yes" if c.fits else "no",
+        )
     return Group(table, *_notes(advice.reasoning, "Reasoning"))

@@ -83,8 +83,13 @@ def _no_fit(arch: Architecture, gpu: GPU, count: int, dtype: str, a: MemoryAssum
 
 
 def plan_serve(
-    arch: Architecture, gpu: GPU, count: int, context: int, weight_dtype: str | None = None,
-    kv_dtype: str = "auto", target_concurrency: int = 16,
+    arch: Architecture,
+    gpu: GPU,
+    count: int,
+    context: int,
+    weight_dtype: str | None = None,
+    kv_dtype: str = "auto",
+    target_concurrency: int = 16,
     assumptions: MemoryAssumptions | None = None,
 ) -> ServePlan:
     """Choose a layout of ``count`` x ``gpu`` for ``arch`` at ``context`` tokens."""

@@ -61,20 +61,28 @@ def _branch(deployment: str, complex_tasks: bool) -> tuple[str, list[str]]:
     return key, [f"Server deployment with {kind} tasks: {_RANGES[key][2]}."]
 
 
-def _candidate(name: str, dtype: str | None, context: int, kv_dtype: str, overhead: int,
-               usable: int) -> SizeCandidate:
+def _candidate(
+    name: str, dtype: str | None, context: int, kv_dtype: str, overhead: int, usable: int
+) -> SizeCandidate:
     arch = load_architecture(name)
     weights = weight_bytes(arch, dtype)
     kv = kv_bytes_for_context(arch, min(context, arch.max_context or context), kv_dtype)
     need = weights + kv + overhead
-    return SizeCandidate(name, arch.total_params, arch.active_params, weights, kv, need,
-                         need <= usable)
+    return SizeCandidate(
+        name, arch.total_params, arch.active_params, weights, kv, need, need <= usable
+    )
 
 
 def advise_size(
-    deployment: Deployment | str, complex_tasks: bool, usable_bytes: int, *,
-    weight_dtype: str | None = None, context: int = 4096, kv_dtype: str = "auto",
-    overhead_bytes: int = int(1.75 * GIB), hardware: str = "the hardware",
+    deployment: Deployment | str,
+    complex_tasks: bool,
+    usable_bytes: int,
+    *,
+    weight_dtype: str | None = None,
+    context: int = 4096,
+    kv_dtype: str = "auto",
+    overhead_bytes: int = int(1.75 * GIB),
+    hardware: str = "the hardware",
 ) -> SizeAdvice:
     """Walk the model-size tree and check each catalog model in range against memory."""
     if usable_bytes <= 0:
@@ -100,7 +108,10 @@ def advise_size(
         )
         return SizeAdvice(branch, steps, cands, usable_bytes, dtype or "checkpoint", None)
     best = fitting[0] if branch == "simple" else fitting[-1]
-    why = "the smallest that fits, cheapest to fine-tune and serve" if branch == "simple" else (
-        "the largest that fits")
+    why = (
+        "the smallest that fits, cheapest to fine-tune and serve"
+        if branch == "simple"
+        else ("the largest that fits")
+    )
     steps.append(f"{len(fitting)} of {len(cands)} candidates fit; {best.name} is {why}.")
     return SizeAdvice(branch, steps, cands, usable_bytes, dtype or "checkpoint", best.name)

@@ -33,9 +33,14 @@ def params_summary(arch: Architecture) -> dict[str, Any]:
         "active_matmul_params": p.active_matmul,
         "mtp_params_not_loaded": p.mtp,
         "components": p.components(),
-        "moe": None if moe is None else {
-            "style": moe.style, "experts": moe.num_experts, "top_k": moe.experts_per_token,
-            "expert_intermediate": moe.expert_intermediate, "moe_layers": len(moe.moe_layers),
+        "moe": None
+        if moe is None
+        else {
+            "style": moe.style,
+            "experts": moe.num_experts,
+            "top_k": moe.experts_per_token,
+            "expert_intermediate": moe.expert_intermediate,
+            "moe_layers": len(moe.moe_layers),
             "shared_intermediate": moe.shared_intermediate,
         },
         "tied_embeddings": arch.tie_embeddings,

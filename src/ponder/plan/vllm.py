@@ -19,15 +19,24 @@ def quantization_flag(arch: Architecture, weight_dtype: str) -> str | None:
 
 
 def vllm_command(
-    arch: Architecture, layout: Layout, context: int, weight_dtype: str, kv_dtype: str,
+    arch: Architecture,
+    layout: Layout,
+    context: int,
+    weight_dtype: str,
+    kv_dtype: str,
     gpu_memory_utilization: float,
 ) -> str:
     """The exact ``vllm serve`` invocation for a layout."""
     args = [
-        "vllm", "serve", arch.hf_id or arch.name,
-        "--tensor-parallel-size", str(layout.tp),
-        "--pipeline-parallel-size", str(layout.pp),
-        "--data-parallel-size", str(layout.dp),
+        "vllm",
+        "serve",
+        arch.hf_id or arch.name,
+        "--tensor-parallel-size",
+        str(layout.tp),
+        "--pipeline-parallel-size",
+        str(layout.pp),
+        "--data-parallel-size",
+        str(layout.dp),
     ]
     if layout.ep:
         args.append("--enable-expert-parallel")
@@ -35,9 +44,12 @@ def vllm_command(
     if quant:
         args += ["--quantization", quant]
     args += [
-        "--max-model-len", str(context),
-        "--kv-cache-dtype", vllm_kv_cache_dtype(kv_dtype),
-        "--gpu-memory-utilization", f"{gpu_memory_utilization:g}",
+        "--max-model-len",
+        str(context),
+        "--kv-cache-dtype",
+        vllm_kv_cache_dtype(kv_dtype),
+        "--gpu-memory-utilization",
+        f"{gpu_memory_utilization:g}",
     ]
     return shlex.join(args)
 

@@ -1,0 +1,91 @@
+"""The router against every fixed strategy, replayed on stored samples (no model needed).
+
+Fixed strategies (greedy, maj@k, stopping rules, best-of-N on each tier) are replayed
+with bootstrap intervals; the router is cross-validated over items (trained and
+budget-calibrated on the other folds) at a budget of 40% of the best fixed strategy's
+cost, and at a sweep of budgets for its curve.
+
+Target (issue 3): the router matches the accuracy of the best fixed strategy within 1
+point at no more than 40% of its cost, and is on or above the fixed strategies' Pareto
+frontier.
+
+    python benchmarks/router.py                          # benchmarks/data/*.jsonl.gz
+    python benchmarks/router.py RUN_DIR --reps 200 --report out/
+    python benchmarks/router.py --write-default          # retrain the shipped router
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ponder.eval.compare import best_point, direct_point, fixed_points, headline, router_point
+from ponder.eval.pools import load_pools
+from ponder.eval.replay import frontier_accuracy, pareto
+from ponder.eval.report import Report, write_report
+from ponder.eval.store import read_records
+from ponder.routing.classifier import train_router
+
+DATA = Path(__file__).parent / "data"
+DEFAULT_ROUTER = Path(__file__).parent.parent / "src" / "ponder" / "routing" / "default_router.json"
+
+
+def row(name: str, acc: float, tokens: float, dollars: float, note: str = "") -> str:
+    return f"{name:34s} {100 * acc:6.1f} {tokens:9.0f} {1000 * dollars:10.5f}  {note}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sources", nargs="*", help="run dirs or .jsonl[.gz] record files")
+    parser.add_argument("--reps", type=int, default=100, help="bootstrap repetitions")
+    parser.add_argument("--folds", type=int, default=4, help="cross-validation folds")
+    parser.add_argument("--share", type=float, default=0.4, help="budget, share of best's cost")
+    parser.add_argument("--report", default=None, help="also write a report to this folder")
+    parser.add_argument("--write-default", action="store_true", help="write the shipped router")
+    args = parser.parse_args()
+    sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
+    pools = load_pools([r for s in sources for r in read_records(s)])
+    print(f"{len(pools.items)} items; tiers: {' < '.join(t.short for t in pools.tiers)}")
+    fixed = fixed_points(pools, reps=args.reps)
+    direct, best = direct_point(fixed, pools), best_point(fixed)
+    budget = args.share * best.dollars / direct.dollars
+    front = pareto(fixed)
+    print(f"{'strategy':34s} {'acc %':>6s} {'tokens/q':>9s} {'$/1k q':>10s}")
+    for p in fixed:
+        print(row(p.name, p.accuracy, p.tokens, p.dollars, "frontier" if p in front else ""))
+    print()
+    for share in (0.1, 0.2, 0.3, args.share, 0.6, 1.0):
+        b = max(share * best.dollars / direct.dollars, 1.0)
+        point = router_point(pools, b, folds=args.folds, reps=args.reps, name=f"auto@{share:.0%}")
+        gap = point.accuracy - frontier_accuracy(front, point.dollars)
+        print(
+            row(
+                point.name,
+                point.accuracy,
+                point.tokens,
+                point.dollars,
+                f"budget {b:.2f}x direct; vs frontier {100 * gap:+.1f} pts; {point.extra['plans']}",
+            )
+        )
+    auto = router_point(pools, max(budget, 1.0), folds=args.folds, reps=args.reps)
+    line = headline(auto, fixed)
+    gap = auto.accuracy - frontier_accuracy(front, auto.dollars)
+    print(f"\n{line.sentence}")
+    print(
+        f"accuracy vs best: {100 * (auto.accuracy - best.accuracy):+.1f} pts "
+        f"(target >= -1.0); cost: {100 * line.cost_share:.0f}% of best (target <= 40%); "
+        f"vs frontier at its cost: {100 * gap:+.1f} pts (target >= 0)"
+    )
+    if args.report:
+        tiers = [t.model for t in pools.tiers]
+        report = Report(fixed=fixed, router=auto, headline=line, tiers=tiers)
+        print(write_report(report, args.report, "ponder router benchmark"))
+    if args.write_default:
+        shipped = train_router(pools, budget=max(budget, 1.0))
+        shipped.meta["trained_on"] = [Path(s).name for s in sources]
+        shipped.save(DEFAULT_ROUTER)
+        print(f"wrote {DEFAULT_ROUTER} (lam={shipped.lam:g}, budget {budget:.2f}x direct)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""``ponder eval``: list suites, run strategies over a dataset, replay and report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ponder.cli.common import ensure_model, stderr
+from ponder.errors import ConfigError
+from ponder.models import DEFAULT_MODEL
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evaluate strategies: suites, run, replay, report."""
+
+
+@eval_group.command("suites")
+def suites() -> None:
+    """List the built-in suites and their difficulty levels."""
+    from ponder.eval.suites import SUITES
+
+    table = Table(
+        "suite", "level", "what", "example", title="built-in suites", title_justify="left"
+    )
+    for suite in SUITES.values():
+        for level, what in suite.levels.items():
+            example = suite.items(1, seed=0, levels=[level])[0].question
+            table.add_row(
+                suite.name, str(level), what, example[:70] + ("..." if len(example) > 70 else "")
+            )
+    Console().print(table)
+
+
+def _levels(value: str | None) -> list[int] | None:
+    if not value:
+        return None
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"--levels must be comma-separated integers, got {value!r}") from None
+
+
+@eval_group.command("run")
+@click.option("--suite", default=None, help="built-in suite(s): arith, compare, count, all")
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="a JSONL dataset instead of a suite",
+)
+@click.option(
+    "--model", "-m", default=f"embedded:{DEFAULT_MODEL}", show_default=True, help="backend spec"
+)
+@click.option(
+    "--strategy",
+    "-s",
+    "strategies",
+    multiple=True,
+    required=True,
+    help="strategy spec (repeatable), or sample:n=16 to store samples for replay",
+)
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="run directory")
+@click.option("--limit", type=int, default=None, help="at most N items (per level for suites)")
+@click.option("--per-level", type=int, default=20, show_default=True, help="suite items per level")
+@click.option("--levels", default=None, help="suite levels to run, e.g. 1,2,3")
+@click.option("--seed", type=int, default=0, show_default=True, help="suite seed")
+@click.option(
+    "--concurrency", "-c", type=int, default=2, show_default=True, help="items in flight at once"
+)
+def run(
+    suite: str | None,
+    data: str | None,
+    model: str,
+    strategies: tuple[str, ...],
+    out: str,
+    limit: int | None,
+    per_level: int,
+    levels: str | None,
+    seed: int,
+    concurrency: int,
+) -> None:
+    """Run strategies over a suite or dataset; resumable, every sample stored in OUT."""
+    from ponder.backends import load_backend
+    from ponder.eval.datasets import load_jsonl
+    from ponder.eval.runner import run_eval
+    from ponder.eval.store import SampleStore
+    from ponder.eval.suites import suite_items
+
+    if (suite is None) == (data is None):
+        raise ConfigError("give exactly one of --suite NAME or --data FILE.jsonl")
+    if suite is not None:
+        items = suite_items(suite, limit or per_level, seed, _levels(levels))
+    else:
+        items = load_jsonl(str(data))[:limit] if limit else load_jsonl(str(data))
+    ensure_model(model)
+    backend = load_backend(model)
+    store = SampleStore(out)
+    meta = {
+        "model": model,
+        "strategies": list(strategies),
+        "suite": suite,
+        "data": data,
+        "seed": seed,
+        "items": len(items),
+    }
+    store.write_meta(meta)
+    with _progress_bar(backend.name) as progress:
+        job = run_eval(
+            items,
+            backend,
+            list(strategies),
+            store,
+            model=model,
+            concurrency=concurrency,
+            progress=progress,
+        )
+        summary = asyncio.run(job)
+    click.echo(
+        f"{summary.finished} finished, {summary.failed} failed, {summary.skipped} already done "
+        f"({summary.wall_s:.1f} s) -> {Path(out) / 'records.jsonl'}"
+    )
+    if summary.failed:
+        click.echo("failed items are retried by running the same command again", err=True)
+
+
+@contextmanager
+def _progress_bar(name: str) -> Iterator[Callable[[int, int, dict[str, Any]], None]]:
+    """A rich progress bar on stderr, as a runner progress callback."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("ok {task.fields[ok]} failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=stderr) as bar:
+        task = bar.add_task(name, total=None, ok=0, failed=0)
+        tally = {"ok": 0, "failed": 0}
+
+        def progress(done: int, total: int, record: dict[str, Any]) -> None:
+            tally["failed" if record.get("error") else "ok"] += 1
+            bar.update(task, completed=done, total=total, ok=tally["ok"], failed=tally["failed"])
+
+        yield progress
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@eval_group.command("replay")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--reps", type=int, default=100, show_default=True, help="bootstrap repetitions")
+@click.option(
+    "--tiers", default=None, help="model order for tiers, '|'-separated (default: by size)"
+)
+@click.option("--oracle", is_flag=True, help="also show pass@N (a perfect verifier)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def replay_cmd(
+    run_dirs: tuple[str, ...], reps: int, tiers: str | None, oracle: bool, as_json: bool
+) -> None:
+    """Replay every strategy from stored samples (run dirs or .jsonl[.gz]); no model calls."""
+    from ponder.eval.compare import fixed_points
+    from ponder.eval.pools import load_pools
+    from ponder.eval.store import read_records
+
+    pools = load_pools([r for d in run_dirs for r in read_records(d)])
+    if tiers:
+        pools = pools.reorder([t.strip() for t in tiers.split("|") if t.strip()])
+    points = fixed_points(pools, reps=reps, oracle=oracle)
+    if as_json:
+        _dump([p.to_dict() for p in points])
+        return
+    table = Table(
+        "strategy",
+        "accuracy %",
+        "95% CI",
+        "tokens/q",
+        "samples/q",
+        "$/1k q",
+        title=f"replay of {len(pools.items)} items",
+        title_justify="left",
+    )
+    for p in points:
+        table.add_row(
+            p.name,
+            f"{100 * p.accuracy:.1f}",
+            f"{100 * p.low:.0f}-{100 * p.high:.0f}",
+            f"{p.tokens:.0f}",
+            f"{p.samples:.1f}",
+            f"{1000 * p.dollars:.4f}",
+        )
+    Console().print(table)
+
+
+@eval_group.command("report")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="where to write (default: RUN_DIR/report)",
+)
+@click.option(
+    "--budget",
+    type=float,
+    default=None,
+    help="router budget, x direct (default: 40% of the best fixed strategy's cost)",
+)
+@click.option("--reps", type=int, default=100, show_default=True, help="bootstrap repetitions")
+@click.option(
+    "--folds", type=int, default=4, show_default=True, help="router cross-validation folds"
+)
+def report_cmd(
+    run_dirs: tuple[str, ...], out: str | None, budget: float | None, reps: int, folds: int
+) -> None:
+    """Write Markdown and HTML (plot, tables, headline) for RUN_DIRS (dirs or .jsonl[.gz]).
+
+    Give the runs of every model tier together to see the router cascade across them."""
+    from ponder.eval.report import build_report, write_report
+
+    if folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {folds}")
+    with stderr.status("replaying stored samples..."):
+        report = build_report(list(run_dirs), budget=budget, reps=reps, folds=folds)
+        first = Path(run_dirs[0])
+        base = first if first.is_dir() else first.parent
+        paths = write_report(report, out or base / "report")
+    if report.headline:
+        click.echo(report.headline.sentence)
+    for kind, path in paths.items():
+        click.echo(f"{kind}: {path}")
+
+
+@eval_group.command("export")
+@click.argument("run_dir", type=click.Path(exists=True))
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--full", is_flag=True, help="keep every token logprob (default: their mean)")
+def export_cmd(run_dir: str, out: str, full: bool) -> None:
+    """Copy RUN_DIR's finished records to OUT (.jsonl, or .jsonl.gz compressed) for sharing."""
+    from ponder.eval.store import compact, read_records, write_records
+
+    records = [r for r in read_records(run_dir) if not r.get("error")]
+    path = write_records(records if full else [compact(r) for r in records], out)
+    click.echo(f"{len(records)} records -> {path} ({path.stat().st_size / 1024:.0f} KiB)")

@@ -1,0 +1,93 @@
+"""``ponder router``: train a router from eval logs, inspect it, route a question."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ponder.cli.common import stderr
+
+
+@click.group("router")
+def router() -> None:
+    """Train and inspect the adaptive router."""
+
+
+@router.command("train")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="router JSON")
+@click.option("--budget", type=float, default=None, help="average cost target, x direct")
+@click.option("--tiers", default=None, help="model order, '|'-separated (default: by size)")
+@click.option("--reps", type=int, default=8, show_default=True, help="shuffles per soft label")
+@click.option(
+    "--unit",
+    type=click.Choice(["dollars", "tokens"]),
+    default="dollars",
+    show_default=True,
+    help="cost unit of the budget",
+)
+def train(
+    run_dirs: tuple[str, ...],
+    out: str,
+    budget: float | None,
+    tiers: str | None,
+    reps: int,
+    unit: str,
+) -> None:
+    """Train a router on the sampling-mode records of RUN_DIRS (run dirs or .jsonl[.gz])."""
+    from ponder.eval.pools import load_pools
+    from ponder.eval.store import read_records
+    from ponder.routing.classifier import train_router
+
+    records = [r for d in run_dirs for r in read_records(d)]
+    pools = load_pools(records)
+    if tiers:
+        pools = pools.reorder([t.strip() for t in tiers.split("|") if t.strip()])
+    with stderr.status(f"training on {len(pools.items)} items x {len(pools.tiers)} tiers..."):
+        trained = train_router(pools, budget=budget, reps=reps, unit=unit)
+    trained.save(out)
+    click.echo(
+        f"router with {len(trained.plans)} plans over tiers {' | '.join(trained.tiers)} -> {out}"
+    )
+    _calibration(trained.calibration, trained.lam)
+
+
+def _calibration(rows: list[dict[str, float]], lam: float) -> None:
+    table = Table(
+        "lam",
+        "cost (x direct)",
+        "accuracy %",
+        title="budget calibration (training items)",
+        title_justify="left",
+    )
+    for row in rows:
+        mark = " <" if row["lam"] == lam else ""
+        table.add_row(f"{row['lam']:g}{mark}", f"{row['cost']:.2f}", f"{100 * row['accuracy']:.1f}")
+    Console().print(table)
+
+
+@router.command("show")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.option("--question", "-q", multiple=True, help="route these questions and show the plans")
+@click.option("--tiers", type=int, default=2, show_default=True, help="tiers available")
+@click.option("--budget", type=float, default=None, help="average cost target, x direct")
+def show(path: str | None, question: tuple[str, ...], tiers: int, budget: float | None) -> None:
+    """Show a router (the shipped one without PATH) and, with -q, the plan per question."""
+    from ponder.routing.router import default_router, load_router, rule_plan
+
+    loaded = load_router(path) if path else default_router()
+    if loaded is None:
+        click.echo("no router file: questions get rule-based plans")
+        for q in question:
+            click.echo(f"{rule_plan(q, tiers).name:28s} {q}")
+        return
+    if budget is not None:
+        loaded = loaded.with_budget(budget)
+    click.echo(f"tiers: {' | '.join(loaded.tiers) or '(not recorded)'}; lam={loaded.lam:g}")
+    table = Table("plan", "cost (x direct)", title="plans", title_justify="left")
+    for p in loaded.plans:
+        table.add_row(p.plan.name, f"{p.cost:.2f}")
+    Console().print(table)
+    for q in question:
+        click.echo(f"{loaded.choose(q, tiers).name:28s} {q}")

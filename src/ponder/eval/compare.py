@@ -1,0 +1,102 @@
+"""Fixed strategies against the router, on the same stored samples.
+
+The router is scored by k-fold cross-validation over items: for each fold it is
+trained (and its budget calibrated) on the other folds and replayed on this one, so
+its point on the accuracy-vs-cost plot is never measured on questions it learned from.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ponder.eval.pools import Pools
+from ponder.eval.replay import Outcome, Point, plan_evaluator, replay, standard_evaluators
+from ponder.routing.router import Router
+
+ROUTER = "auto"
+
+
+def fixed_points(pools: Pools, reps: int = 100, seed: int = 0, oracle: bool = False) -> list[Point]:
+    return replay(pools, standard_evaluators(pools, oracle=oracle), reps=reps, seed=seed)
+
+
+def direct_point(points: Sequence[Point], pools: Pools) -> Point:
+    name = f"cot@{pools.tiers[0].short}"
+    return next(p for p in points if p.name == name)
+
+
+def best_point(points: Sequence[Point]) -> Point:
+    """The most accurate fixed strategy (the cheaper one on a tie); oracles excluded."""
+    real = [p for p in points if not p.name.startswith("pass@")]
+    return max(real, key=lambda p: (round(p.accuracy, 6), -p.dollars))
+
+
+def folds_of(item_ids: Sequence[str], folds: int, seed: int = 0) -> dict[str, int]:
+    ids = sorted(item_ids)
+    random.Random(seed).shuffle(ids)
+    return {item_id: i % folds for i, item_id in enumerate(ids)}
+
+
+def crossval_routers(
+    pools: Pools, budget: float, folds: int = 4, seed: int = 0, reps: int = 8
+) -> tuple[dict[str, int], list[Router]]:
+    from ponder.routing.classifier import train_router
+
+    fold = folds_of(list(pools.items), folds, seed)
+    routers = []
+    for k in range(folds):
+        train = [i for i, f in fold.items() if f != k]
+        routers.append(train_router(pools, train, budget=budget, reps=reps, seed=seed))
+    return fold, routers
+
+
+def router_point(
+    pools: Pools,
+    budget: float,
+    folds: int = 4,
+    reps: int = 100,
+    seed: int = 0,
+    name: str = ROUTER,
+) -> Point:
+    """The cross-validated router's accuracy and cost at ``budget`` (x direct)."""
+    fold, routers = crossval_routers(pools, budget, folds, seed)
+    tiers = len(pools.tiers)
+    chosen: dict[str, str] = {}
+
+    def evaluate(p: Pools, item_id: str, rng: random.Random) -> Outcome:
+        plan = routers[fold[item_id]].choose(p.items[item_id].question, tiers)
+        chosen[item_id] = plan.name
+        return plan_evaluator(plan)(p, item_id, rng)
+
+    [point] = replay(pools, {name: evaluate}, reps=reps, seed=seed)
+    counts: dict[str, int] = {}
+    for plan_name in chosen.values():
+        counts[plan_name] = counts.get(plan_name, 0) + 1
+    point.extra = {"budget": budget, "folds": folds, "plans": counts}
+    return point
+
+
+@dataclass(frozen=True)
+class Headline:
+    router: Point
+    best: Point
+    accuracy_share: float  # router accuracy / best accuracy
+    cost_share: float  # router dollars / best dollars
+
+    @property
+    def sentence(self) -> str:
+        return (
+            f"{self.router.name} reaches {100 * self.accuracy_share:.0f}% of the accuracy of the "
+            f"best fixed strategy ({self.best.name}, {100 * self.best.accuracy:.1f}%) at "
+            f"{100 * self.cost_share:.0f}% of its cost "
+            f"({100 * self.router.accuracy:.1f}% accuracy)."
+        )
+
+
+def headline(router: Point, fixed: Sequence[Point]) -> Headline:
+    best = best_point(fixed)
+    accuracy = router.accuracy / best.accuracy if best.accuracy else 0.0
+    cost = router.dollars / best.dollars if best.dollars else 0.0
+    return Headline(router, best, accuracy, cost)

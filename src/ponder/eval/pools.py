@@ -1,0 +1,144 @@
+"""Stored samples grouped per item and model tier, and what drawing them costs.
+
+A pool is what the sampling mode stored for one item on one model: the greedy sample
+and the samples at temperature. Costs are counted as a live run would pay them: each
+request's prompt once plus every completion token, priced per model. Local models
+have no list price, so they get a notional one proportional to their active
+parameters (``NOTIONAL_PER_BILLION``), which makes tokens of a bigger tier cost more;
+a model in the price table (or ``$PONDER_PRICES``) uses its real price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ponder.cost import Price, price_for
+from ponder.errors import DataError
+from ponder.eval.datasets import Item
+from ponder.types import Sample
+
+NOTIONAL_PER_BILLION = 0.10
+"""Notional $ per million tokens per billion active parameters, for unpriced local models."""
+
+
+@dataclass
+class Pool:
+    item: Item
+    model: str
+    greedy: Sample | None
+    sampled: list[Sample] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One model of the stored run, with what its tokens cost."""
+
+    model: str
+    model_name: str
+    active_params: float | None
+    price: Price
+
+    @property
+    def short(self) -> str:
+        name = self.model_name or self.model
+        return name.rsplit("/", 1)[-1].removesuffix(".gguf")
+
+
+@dataclass(frozen=True)
+class Spend:
+    tokens: int = 0
+    dollars: float = 0.0
+    flops: float = 0.0
+    samples: int = 0
+
+    def __add__(self, other: Spend) -> Spend:
+        return Spend(
+            self.tokens + other.tokens,
+            self.dollars + other.dollars,
+            self.flops + other.flops,
+            self.samples + other.samples,
+        )
+
+
+def tier_price(model_name: str, active_params: float | None) -> Price:
+    price = price_for(model_name)
+    if (price.input or price.output) or not active_params:
+        return price
+    notional = NOTIONAL_PER_BILLION * active_params / 1e9
+    return Price(notional, notional)
+
+
+def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:
+    """The cost of one request that returned ``samples`` on ``tier``."""
+    if not samples:
+        return Spend()
+    prompt = samples[0].prompt_tokens
+    completion = sum(s.completion_tokens for s in samples)
+    dollars = (prompt * tier.price.input + completion * tier.price.output) / 1e6
+    flops = 2.0 * (tier.active_params or 0.0) * (prompt + completion)
+    return Spend(prompt + completion, dollars, flops, len(samples))
+
+
+@dataclass
+class Pools:
+    """Every stored pool, by tier (model spec) and item id, over the items all tiers share."""
+
+    tiers: list[Tier]
+    items: dict[str, Item]
+    by_tier: dict[str, dict[str, Pool]]
+
+    def pool(self, tier: int, item_id: str) -> Pool:
+        return self.by_tier[self.tiers[tier].model][item_id]
+
+    def reorder(self, models: Sequence[str]) -> Pools:
+        """The same pools with tiers in the given order (model specs or short names)."""
+        chosen = []
+        for wanted in models:
+            match = [t for t in self.tiers if wanted in (t.model, t.short, t.model_name)]
+            if not match:
+                known = ", ".join(t.short for t in self.tiers)
+                raise DataError(f"no stored samples for model {wanted!r}: the run has {known}")
+            chosen.append(match[0])
+        return Pools(chosen, self.items, {t.model: self.by_tier[t.model] for t in chosen})
+
+
+def _pool_from(record: dict[str, Any]) -> Pool:
+    item = Item.from_dict(record["item"], str(record["item"].get("id", "item")))
+    samples = [Sample.from_dict(s) for s in record.get("samples") or []]
+    greedy = next((s for s in samples if s.temperature == 0.0), None)
+    sampled = [s for s in samples if s.temperature != 0.0]
+    return Pool(item, str(record["model"]), greedy, sampled)
+
+
+def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample") -> Pools:
+    """Pools from sampling-mode records (failed items left out). Tiers are ordered from the
+    fewest active parameters to the most (the natural escalation order). When one model
+    has several sampling records for an item, the one with the most samples is used."""
+    by_tier: dict[str, dict[str, Pool]] = {}
+    tiers: dict[str, Tier] = {}
+    for record in records:
+        if record.get("error") or not str(record.get("strategy", "")).startswith(strategy_prefix):
+            continue
+        pool = _pool_from(record)
+        model = pool.model
+        known = by_tier.setdefault(model, {})
+        have = known.get(pool.item.id)
+        if have is None or len(pool.sampled) >= len(have.sampled):
+            known[pool.item.id] = pool  # of several sampling runs, the largest pool wins
+        if model not in tiers:
+            params = record.get("active_params")
+            name = str(record.get("model_name") or model)
+            tiers[model] = Tier(model, name, params, tier_price(name, params))
+    if not by_tier:
+        raise DataError("no sampling records found: run `ponder eval run -s sample:n=16` first")
+    shared = set.intersection(*(set(p) for p in by_tier.values()))
+    if not shared:
+        raise DataError("the models in this run share no finished items")
+    first = next(iter(by_tier.values()))
+    items = {i: first[i].item for i in first if i in shared}
+    ordered = sorted(tiers.values(), key=lambda t: (t.active_params or 0.0, t.model))
+    return Pools(
+        ordered, items, {m: {i: p for i, p in by_tier[m].items() if i in shared} for m in by_tier}
+    )

@@ -1,0 +1,255 @@
+"""``ponder eval report``: Markdown and HTML with the plot, the tables and the headline.
+
+Sampling-mode records are replayed (every fixed strategy, each stopping rule, best-of-N
+and the cross-validated router); records of strategies run live are summarised as they
+were measured.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ponder.errors import DataError
+from ponder.eval.compare import Headline, direct_point, fixed_points, headline, router_point
+from ponder.eval.pools import Pools, load_pools, tier_price
+from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto
+from ponder.eval.store import read_records
+
+
+@dataclass
+class Report:
+    fixed: list[Point]
+    router: Point | None = None
+    live: list[Point] = field(default_factory=list)
+    headline: Headline | None = None
+    tiers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def live_points(records: Sequence[dict[str, Any]]) -> list[Point]:
+    """Accuracy and mean cost of strategies that were run live (not sampling mode)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if not r.get("error") and not str(r.get("strategy", "")).startswith("sample"):
+            groups.setdefault(
+                f"{r['strategy']} [live]@{r.get('model_name') or r['model']}", []
+            ).append(r)
+    points = []
+    for name, rows in groups.items():
+        price = tier_price(str(rows[0].get("model_name")), rows[0].get("active_params"))
+        usage = [r.get("usage") or {} for r in rows]
+        tokens = [u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in usage]
+        dollars = [
+            (u.get("prompt_tokens", 0) * price.input + u.get("completion_tokens", 0) * price.output)
+            / 1e6
+            for u in usage
+        ]
+        acc = sum(bool(r.get("correct")) for r in rows) / len(rows)
+        points.append(
+            Point(
+                name,
+                acc,
+                acc,
+                acc,
+                sum(tokens) / len(rows),
+                sum(dollars) / len(rows),
+                0.0,
+                sum(u.get("samples", 0) for u in usage) / len(rows),
+            )
+        )
+    return points
+
+
+def build_report(
+    sources: str | Path | Sequence[str | Path],
+    budget: float | None = None,
+    reps: int = 100,
+    folds: int = 4,
+) -> Report:
+    """Replay the records of one or more runs (dirs or .jsonl[.gz] files) into a Report."""
+    paths = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    records = [r for path in paths for r in read_records(path)]
+    run_dir = ", ".join(map(str, paths))
+    live = live_points(records)
+    try:
+        pools: Pools | None = load_pools(records)
+    except DataError:
+        pools = None
+    if pools is None:
+        if not live:
+            raise DataError(f"{run_dir} holds no finished items to report on")
+        return Report(fixed=live, notes=["no sampling-mode records: nothing to replay"])
+    fixed = fixed_points(pools, reps=reps)
+    report = Report(fixed=fixed, live=live, tiers=[t.model for t in pools.tiers])
+    for item_id in pools.items:
+        group = group_of(pools, item_id)
+        report.counts[group] = report.counts.get(group, 0) + 1
+    if len(pools.items) >= 2 * folds:
+        direct = direct_point(fixed, pools)
+        best = max(fixed, key=lambda p: (round(p.accuracy, 6), -p.dollars))
+        target = budget or max(0.4 * best.dollars / direct.dollars, 1.0)
+        report.router = router_point(pools, target, folds=folds, reps=reps)
+        report.headline = headline(report.router, fixed)
+    else:
+        report.notes.append(f"only {len(pools.items)} items: too few to cross-validate a router")
+    return report
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def summary_rows(report: Report) -> list[list[str]]:
+    rows = []
+    points = [*report.fixed, *report.live, *([report.router] if report.router else [])]
+    front = {p.name for p in pareto(report.fixed)}
+    for p in points:
+        rows.append(
+            [
+                p.name,
+                _pct(p.accuracy),
+                f"{_pct(p.low)}-{_pct(p.high)}",
+                f"{p.tokens:.0f}",
+                f"{1000 * p.dollars:.4f}",
+                f"{p.samples:.1f}",
+                "yes" if p.name in front else "",
+            ]
+        )
+    return rows
+
+
+def difficulty_rows(report: Report) -> tuple[list[str], list[list[str]]]:
+    points = [*report.fixed, *([report.router] if report.router else [])]
+    groups = sorted(
+        {g for p in points for g in p.by_group},
+        key=lambda g: (g.split(":")[0], int(g.split(":")[1]) if g.split(":")[1].isdigit() else 0),
+    )
+    rows = [
+        [p.name, *(_pct(p.by_group[g]) if g in p.by_group else "" for g in groups)] for p in points
+    ]
+    if report.counts:
+        rows.insert(0, ["(items)", *(str(report.counts.get(g, "")) for g in groups)])
+    return groups, rows
+
+
+SUMMARY_HEAD = ["strategy", "accuracy %", "95% CI", "tokens/q", "$/1k q", "samples/q", "frontier"]
+
+
+def _md_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def router_lines(report: Report) -> list[str]:
+    if report.router is None:
+        return report.notes
+    r, extra = report.router, report.router.extra
+    on_front = r.accuracy >= frontier_accuracy(pareto(report.fixed), r.dollars) - 1e-9
+    return [
+        f"Router: cross-validated over {extra['folds']} folds, "
+        f"budget {extra['budget']:.2f}x direct; "
+        f"{'on or above' if on_front else 'below'} the fixed strategies' Pareto frontier.",
+        "Plans chosen: " + ", ".join(f"{k} ({v})" for k, v in sorted(extra["plans"].items())),
+        *report.notes,
+    ]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    title: str
+    headline: str
+    tiers: str
+    png: str
+    summary: list[list[str]]
+    groups: list[str]
+    difficulty: list[list[str]]
+    router: list[str]
+
+
+def _markdown(p: _Parts) -> str:
+    return (
+        "\n\n".join(
+            [
+                f"# {p.title}",
+                f"**{p.headline}**",
+                f"Tiers: {p.tiers}" if p.tiers else "",
+                f"![accuracy vs cost]({p.png})",
+                "## Strategies",
+                _md_table(SUMMARY_HEAD, p.summary),
+                "## Accuracy (%) per suite:level",
+                _md_table(["strategy", *p.groups], p.difficulty),
+                "## Router",
+                "\n".join(f"- {line}" for line in p.router),
+            ]
+        )
+        + "\n"
+    )
+
+
+def _html(p: _Parts) -> str:
+    esc = html.escape
+    return (
+        f"<!doctype html><meta charset='utf-8'><title>{esc(p.title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
+        "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "</style>"
+        f"<h1>{esc(p.title)}</h1><p><b>{esc(p.headline)}</b></p>"
+        f"<p>Tiers: {esc(p.tiers)}</p><img src='{esc(p.png)}' width='100%'>"
+        f"<h2>Strategies</h2>{_html_table(SUMMARY_HEAD, p.summary)}"
+        f"<h2>Accuracy (%) per suite:level</h2>{_html_table(['strategy', *p.groups], p.difficulty)}"
+        "<h2>Router</h2><ul>" + "".join(f"<li>{esc(x)}</li>" for x in p.router) + "</ul>"
+    )
+
+
+def write_report(
+    report: Report, out_dir: str | Path, title: str = "ponder eval report"
+) -> dict[str, Path]:
+    """Write report.md, report.html, report.json and accuracy_vs_cost.png into ``out_dir``."""
+    from ponder.eval.plots import plot_accuracy_vs_cost
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    png = plot_accuracy_vs_cost(report.fixed, report.router, out / "accuracy_vs_cost.png", title)
+    head_line = report.headline.sentence if report.headline else "No router point: see notes."
+    groups, difficulty = difficulty_rows(report)
+    parts = _Parts(
+        title,
+        head_line,
+        ", ".join(f"{i}: {t}" for i, t in enumerate(report.tiers)),
+        png.name,
+        summary_rows(report),
+        groups,
+        difficulty,
+        router_lines(report),
+    )
+    paths = {
+        "md": out / "report.md",
+        "html": out / "report.html",
+        "png": png,
+        "json": out / "report.json",
+    }
+    paths["md"].write_text(_markdown(parts), encoding="utf-8")
+    paths["html"].write_text(_html(parts), encoding="utf-8")
+    data = {
+        "fixed": [p.to_dict() for p in report.fixed],
+        "live": [p.to_dict() for p in report.live],
+        "router": report.router.to_dict() if report.router else None,
+        "headline": head_line,
+    }
+    paths["json"].write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return paths

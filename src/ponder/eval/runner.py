@@ -1,0 +1,176 @@
+"""Run strategies over a dataset and store every sample, resumably.
+
+Two kinds of strategy spec are accepted:
+
+* any strategy spec (``direct``, ``sc:n=8,stop=esc``, ``auto``): each item is solved live
+  and its Result (answer, samples, usage, cost) is stored;
+* ``sample:n=16,temperature=0.7,max_tokens=160``, the sampling mode: per item one greedy
+  sample plus ``n`` samples at ``temperature``, all with the step-by-step instruction.
+  Replay (``ponder.eval.replay``) then evaluates any strategy, stopping rule or router
+  from these samples without calling a model again.
+
+A finished item is one line of the store; a rerun skips it. An item that fails is
+stored with its error and retried by the next run; it never stops the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field
+
+from ponder import cost
+from ponder.answers import answers_match, extract_answer
+from ponder.backends.base import Backend
+from ponder.errors import ConfigError
+from ponder.eval.datasets import Item
+from ponder.eval.store import SampleStore
+from ponder.strategies import make_strategy, parse_strategy_spec
+from ponder.strategies.base import COT_INSTRUCTION, Options, with_instruction
+from ponder.types import Result, Sample, SamplingParams, Usage, as_messages
+
+SAMPLE_MODE = "sample"
+
+Progress = Callable[[int, int, dict[str, Any]], None]
+"""progress(done, total, record) after each item (finished or failed)."""
+
+
+class SampleOptions(Options):
+    n: int = Field(16, ge=0, le=256, description="samples at temperature, besides the greedy one")
+    temperature: float = Field(0.7, gt=0.0, le=5.0, description="sampling temperature")
+    max_tokens: int = Field(160, ge=1, le=32768, description="completion budget per sample")
+    wave: int = Field(8, ge=1, le=256, description="samples per request (the backend's slots)")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    total: int
+    skipped: int
+    finished: int
+    failed: int
+    wall_s: float
+
+
+def messages_for(item: Item) -> list[Any]:
+    """The prompt every sampling-mode sample (and the router's live plans) use."""
+    return with_instruction(as_messages(item.question), COT_INSTRUCTION)
+
+
+async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> list[Sample]:
+    """One greedy sample, then ``n`` sampled ones in waves; answers extracted."""
+    messages = messages_for(item)
+    greedy = SamplingParams(temperature=0.0, max_tokens=options.max_tokens)
+    samples = list(await backend.generate(messages, greedy, 1))
+    hot = SamplingParams(temperature=options.temperature, max_tokens=options.max_tokens)
+    while len(samples) - 1 < options.n:
+        n = min(options.wave, options.n - (len(samples) - 1))
+        samples += await backend.generate(messages, hot, n)
+    for sample in samples:
+        sample.answer = extract_answer(sample.text, kind=item.kind, choices=item.choices)
+    return samples
+
+
+def _base_record(item: Item, spec: str, model: str, backend: Backend) -> dict[str, Any]:
+    return {
+        "item": item.to_dict(),
+        "model": model,
+        "model_name": backend.model,
+        "active_params": backend.active_params,
+        "strategy": spec,
+        "error": None,
+    }
+
+
+async def _solve(item: Item, spec: str, backend: Backend) -> dict[str, Any]:
+    name, options = parse_strategy_spec(spec)
+    start = time.perf_counter()
+    if name == SAMPLE_MODE:
+        samples = await draw_pool(item, backend, SampleOptions.parse(options, SAMPLE_MODE))
+        usage = Usage.from_samples(samples, wall_s=time.perf_counter() - start)
+        result = Result(
+            answer=samples[0].answer,
+            text=samples[0].text,
+            confidence=1.0,
+            strategy=SAMPLE_MODE,
+            samples=samples,
+            usage=usage,
+            cost=cost.estimate(usage, backend.model, backend.active_params),
+            model=backend.model,
+        )
+    else:
+        result = await make_strategy(spec, kind=item.kind).solve(item.question, backend)
+    return {
+        "prediction": result.answer,
+        "correct": answers_match(result.answer, item.answer, item.kind),
+        "confidence": result.confidence,
+        "samples": [s.to_dict() for s in result.samples],
+        "usage": result.usage.to_dict(),
+        "cost": result.cost.to_dict(),
+        "trace": result.trace,
+        "wall_s": round(time.perf_counter() - start, 3),
+    }
+
+
+def _check_specs(strategies: Sequence[str]) -> None:
+    """Fail fast on a bad spec, before any model call."""
+    for spec in strategies:
+        name, options = parse_strategy_spec(spec)
+        if name == SAMPLE_MODE:
+            SampleOptions.parse(options, SAMPLE_MODE)
+        else:
+            make_strategy(spec)
+
+
+async def _run_one(item: Item, spec: str, backend: Backend, model: str) -> dict[str, Any]:
+    record = _base_record(item, spec, model, backend)
+    try:
+        record.update(await _solve(item, spec, backend))
+    except Exception as exc:  # a failed item is recorded, never fatal
+        record["error"] = f"{type(exc).__name__}: {exc}"
+    record["finished_at"] = round(time.time(), 3)
+    return record
+
+
+async def run_eval(
+    items: Sequence[Item],
+    backend: Backend,
+    strategies: Sequence[str],
+    store: SampleStore,
+    *,
+    model: str | None = None,
+    concurrency: int = 2,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Solve every (item, strategy) not finished yet; store each outcome as it lands."""
+    if concurrency < 1:
+        raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
+    _check_specs(strategies)
+    model = model or backend.name
+    done = store.finished()
+    todo = [(i, s) for s in strategies for i in items if (i.id, model, s) not in done]
+    start = time.perf_counter()
+    gate = asyncio.Semaphore(concurrency)
+    counts = {"done": 0, "failed": 0}
+
+    async def one(item: Item, spec: str) -> None:
+        async with gate:
+            record = await _run_one(item, spec, backend, model)
+            store.append(record)
+            counts["done"] += 1
+            counts["failed"] += bool(record["error"])
+            if progress is not None:
+                progress(counts["done"], len(todo), record)
+
+    await asyncio.gather(*(one(item, spec) for item, spec in todo))
+    everything = len(items) * len(strategies)
+    return RunSummary(
+        total=everything,
+        skipped=everything - len(todo),
+        finished=len(todo) - counts["failed"],
+        failed=counts["failed"],
+        wall_s=time.perf_counter() - start,
+    )

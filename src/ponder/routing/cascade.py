@@ -1,0 +1,186 @@
+"""Plans and the confidence cascade that runs them, live or on stored samples.
+
+A plan is a chain of stages. A stage draws, on one model tier, an optional greedy
+sample and ``n`` samples at temperature; when they disagree (the leading answer's
+share is below ``agree``) it draws ``extra`` more; when they still disagree, the plan
+moves on to its next stage, usually on a stronger tier. The last stage's vote is final.
+
+    cot@0                       one greedy sample on tier 0 (the 1x baseline)
+    g+2@0 > cot@1               greedy + 2 samples on tier 0; unless all three agree,
+                                one greedy sample on tier 1
+    4+4@0 ~0.75 > cot@1         4 votes, 4 more if the leader has < 75%, then escalate
+
+The cascade is written once as a generator that yields ``Draw`` requests and receives
+samples, so the live strategy (``ponder.routing.router``) and offline replay
+(``ponder.eval.replay``) run exactly the same logic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ponder.errors import ConfigError
+from ponder.strategies.self_consistency import tally, winner
+from ponder.types import Sample
+
+
+@dataclass(frozen=True)
+class Stage:
+    tier: int = 0
+    greedy: bool = True
+    n: int = 0
+    extra: int = 0
+    agree: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.tier < 0 or self.n < 0 or self.extra < 0:
+            raise ConfigError(f"a plan stage needs non-negative tier and counts: {self}")
+        if not self.greedy and self.n == 0:
+            raise ConfigError("a plan stage must draw something: a greedy sample or n > 0")
+        if not 0.0 < self.agree <= 1.0:
+            raise ConfigError(f"agree must be in (0, 1], got {self.agree}")
+
+    @property
+    def name(self) -> str:
+        if self.greedy and not self.n:
+            head = "cot"
+        else:
+            head = (
+                ("g+" if self.greedy else "")
+                + str(self.n)
+                + (f"+{self.extra}" if self.extra else "")
+            )
+        tail = f" ~{self.agree:g}" if (self.n and self.agree < 1.0) else ""
+        return f"{head}@{self.tier}{tail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tier": self.tier,
+            "greedy": self.greedy,
+            "n": self.n,
+            "extra": self.extra,
+            "agree": self.agree,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    stages: tuple[Stage, ...]
+
+    def __post_init__(self) -> None:
+        if not self.stages:
+            raise ConfigError("a plan needs at least one stage")
+
+    @property
+    def name(self) -> str:
+        return " > ".join(s.name for s in self.stages)
+
+    @property
+    def max_tier(self) -> int:
+        return max(s.tier for s in self.stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "stages": [s.to_dict() for s in self.stages]}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Plan:
+        if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
+            raise ConfigError("a plan must be an object with a list of 'stages'")
+        stages = []
+        for raw in data["stages"]:
+            if not isinstance(raw, dict):
+                raise ConfigError(f"a plan stage must be an object, got {raw!r:.60}")
+            try:
+                tier, n, extra = (int(raw.get(k, 0)) for k in ("tier", "n", "extra"))
+                agree = float(raw.get("agree", 1.0))
+            except (TypeError, ValueError):
+                raise ConfigError(f"a plan stage has a non-numeric field: {raw!r:.80}") from None
+            stages.append(Stage(tier, bool(raw.get("greedy", True)), n, extra, agree))
+        return cls(tuple(stages))
+
+
+_STAGE = re.compile(r"^(?:(cot)|(g\+)?(\d+)(?:\+(\d+))?)@(\d+)(?:\s*~\s*([0-9.]+))?$")
+
+
+def parse_plan(text: str) -> Plan:
+    """``g+2@0 > cot@1`` -> Plan (the ``name`` form read back)."""
+    stages = []
+    for part in (p.strip() for p in text.split(">")):
+        m = _STAGE.match(part)
+        if not m:
+            raise ConfigError(f"cannot read plan stage {part!r}: use e.g. cot@0 or g+2@0 ~0.75")
+        cot, g, n, extra, tier, agree = m.groups()
+        stages.append(
+            Stage(
+                int(tier),
+                bool(cot or g),
+                int(n or 0),
+                int(extra or 0),
+                float(agree) if agree else 1.0,
+            )
+        )
+    return Plan(tuple(stages))
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A request the cascade wants served: ``n`` samples on ``tier``, greedy or not."""
+
+    tier: int
+    greedy: bool
+    n: int
+
+
+@dataclass
+class Decision:
+    answer: str | None
+    confidence: float
+    tier: int
+    samples: list[Sample] = field(default_factory=list)
+    votes: dict[str, float] = field(default_factory=dict)
+    trace: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _vote(samples: Sequence[Sample]) -> tuple[str | None, float, dict[str, float]]:
+    votes = tally(samples)
+    answer = winner(votes)
+    share = votes[answer] / len(samples) if answer is not None and samples else 0.0
+    return answer, share, votes
+
+
+def run_plan(plan: Plan) -> Generator[Draw, list[Sample], Decision]:
+    """Drive a plan: yields Draw requests, is sent their samples, returns the Decision."""
+    every: list[Sample] = []
+    trace: list[dict[str, Any]] = []
+    answer: str | None = None
+    share, tier = 0.0, plan.stages[0].tier
+    votes: dict[str, float] = {}
+    for index, stage in enumerate(plan.stages):
+        tier = stage.tier
+        drawn: list[Sample] = []
+        if stage.greedy:
+            drawn += yield Draw(tier, True, 1)
+        if stage.n:
+            drawn += yield Draw(tier, False, stage.n)
+        answer, share, votes = _vote(drawn)
+        if share < stage.agree and stage.extra:
+            drawn += yield Draw(tier, False, stage.extra)
+            answer, share, votes = _vote(drawn)
+        every += drawn
+        settled = answer is not None and share >= stage.agree
+        trace.append(
+            {
+                "step": "stage",
+                "plan_stage": stage.name,
+                "drawn": len(drawn),
+                "answer": answer,
+                "share": round(share, 3),
+                "settled": settled,
+            }
+        )
+        if settled or index == len(plan.stages) - 1:
+            break
+    return Decision(answer, share, tier, every, votes, trace)

@@ -1,0 +1,176 @@
+"""Train a router from stored samples: per candidate plan, P(correct | features).
+
+For every item and candidate plan, replay (``ponder.eval.replay``) gives the share of
+shuffles in which the plan answers right (a soft label) and its mean cost. Each plan
+gets a logistic regression on the standardised features, fitted with the soft labels
+in place of hard ones (``fit_logistic``: Newton's method in numpy, the objective of
+scikit-learn's LogisticRegression). The router then keeps only plain numbers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ponder.errors import ConfigError, DataError
+from ponder.eval.pools import Pools
+from ponder.eval.replay import plan_evaluator
+from ponder.routing.calibrate import calibration_table, lam_for_budget
+from ponder.routing.cascade import Plan, parse_plan
+from ponder.routing.features import features
+from ponder.routing.router import PlanModel, Router
+
+ONE_TIER = ("cot@0", "g+2@0", "4@0", "g+4+4@0 ~0.75", "8@0", "16@0")
+TWO_TIERS = (
+    "cot@0",
+    "g+2@0",
+    "4@0",
+    "8@0",
+    "g+2@0 > cot@1",
+    "g+4@0 ~0.75 > cot@1",
+    "cot@1",
+    "g+2@1",
+    "g+4@1",
+    "g+2@0 > g+2@1",
+    "4+4@1 ~0.75",
+    "8@1",
+    "4+12@1 ~0.75",
+    "16@1",
+    "g+2@0 > 4+12@1 ~0.75",
+)
+
+
+def candidate_plans(tiers: int, sizes: Sequence[int] | None = None) -> list[Plan]:
+    """The plans a router chooses among, for one or more tiers (the third tier and up
+    get escalation plans too). With ``sizes`` (samples stored per tier), plans that
+    would draw more samples on a tier than were stored are left out."""
+    names = list(ONE_TIER if tiers == 1 else TWO_TIERS)
+    for t in range(2, tiers):
+        names += [f"g+2@0 > cot@{t}", f"g+2@{t - 1} > cot@{t}", f"cot@{t}"]
+    plans = [parse_plan(n) for n in names]
+    if sizes is None:
+        return plans
+    return [p for p in plans if all(s.n + s.extra <= sizes[s.tier] for s in p.stages)]
+
+
+UNITS = ("dollars", "tokens")
+
+
+@dataclass
+class Labels:
+    """Per item (rows) and plan (columns): share correct and mean cost over shuffles."""
+
+    item_ids: list[str]
+    correct: np.ndarray
+    cost: np.ndarray
+
+
+def label_items(
+    pools: Pools,
+    plans: Sequence[Plan],
+    item_ids: Sequence[str],
+    reps: int = 8,
+    seed: int = 0,
+    unit: str = "dollars",
+) -> Labels:
+    """Soft labels and costs for every item and plan; ``unit`` is "dollars" (real or
+    notional prices, see ``ponder.eval.pools``) or "tokens"."""
+    if unit not in UNITS:
+        raise ConfigError(f"cost unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    correct = np.zeros((len(item_ids), len(plans)))
+    cost = np.zeros((len(item_ids), len(plans)))
+    for j, plan in enumerate(plans):
+        evaluate = plan_evaluator(plan)
+        for i, item_id in enumerate(item_ids):
+            for r in range(reps):
+                out = evaluate(pools, item_id, random.Random(seed * 7919 + r))
+                correct[i, j] += out.correct / reps
+                cost[i, j] += getattr(out.spend, unit) / reps
+    return Labels(list(item_ids), correct, cost)
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50
+) -> tuple[list[float], float]:
+    """L2-regularised logistic regression on soft labels ``y`` in [0, 1] (Newton's method).
+
+    Minimises sum(cross-entropy(y, sigmoid(x w + b))) + l2/2 |w|^2, the intercept free;
+    the same objective as scikit-learn's LogisticRegression(C=1/l2) with the labels as
+    sample weights, in a few lines of numpy (and without its import time).
+    """
+    rows, cols = x.shape
+    design = np.hstack([x, np.ones((rows, 1))])
+    w = np.zeros(cols + 1)
+    ridge = np.full(cols + 1, l2)
+    ridge[-1] = 1e-6
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -30, 30)))
+        grad = design.T @ (p - y) + ridge * w
+        hess = (design * (p * (1 - p))[:, None]).T @ design + np.diag(ridge)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return [float(v) for v in w[:-1]], float(w[-1])
+
+
+def _fit_plans(
+    pools: Pools, ids: Sequence[str], plans: Sequence[Plan], labels: Labels, l2: float
+) -> tuple[list[float], list[float], list[PlanModel], float]:
+    """Standardise the features and fit one model per plan; costs relative to cot@0."""
+    raw = np.array([features(pools.items[i].question) for i in ids])
+    mean, scale = raw.mean(axis=0), raw.std(axis=0)
+    scale[scale == 0] = 1.0
+    x = (raw - mean) / scale
+    direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
+    scale_unit = direct or float(labels.cost.mean()) or 1.0
+    models = []
+    for j, plan in enumerate(plans):
+        soft = 0.02 + 0.96 * labels.correct[:, j]  # never certain: keeps weights finite
+        coef, intercept = fit_logistic(x, soft, l2)
+        relative = float(labels.cost[:, j].mean()) / scale_unit
+        models.append(PlanModel(plan, coef, intercept, relative))
+    return [float(v) for v in mean], [float(v) for v in scale], models, scale_unit
+
+
+def train_router(
+    pools: Pools,
+    item_ids: Sequence[str] | None = None,
+    plans: Sequence[Plan] | None = None,
+    budget: float | None = None,
+    reps: int = 8,
+    l2: float = 2.0,
+    seed: int = 0,
+    unit: str = "dollars",
+) -> Router:
+    """Fit a router on the stored samples of ``item_ids`` (all items by default)."""
+    ids = list(item_ids if item_ids is not None else pools.items)
+    if len(ids) < 4:
+        raise DataError(f"need at least 4 finished items to train a router, got {len(ids)}")
+    sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
+    plans = list(plans or candidate_plans(len(pools.tiers), sizes))
+    if any(p.max_tier >= len(pools.tiers) for p in plans):
+        raise ConfigError(f"a plan uses a tier the run lacks (it has {len(pools.tiers)})")
+    labels = label_items(pools, plans, ids, reps, seed, unit)
+    mean, scale, models, scale_unit = _fit_plans(pools, ids, plans, labels, l2)
+    router = Router(
+        models,
+        mean,
+        scale,
+        tiers=[t.model for t in pools.tiers],
+        meta={
+            "items": len(ids),
+            "reps": reps,
+            "cost_unit": f"cot@0 {unit}",
+            "direct_cost": scale_unit,
+        },
+    )
+    table = calibration_table(
+        router, [pools.items[i].question for i in ids], labels.correct, labels.cost / scale_unit
+    )
+    router.calibration = table
+    router.lam = lam_for_budget(table, budget) if budget is not None else table[0]["lam"]
+    return router

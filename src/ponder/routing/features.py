@@ -1,0 +1,56 @@
+"""Cheap features of a question's text that hint at how hard it is.
+
+No model is needed: length, how many numbers and how large, words that signal an
+operation (more, lose, times, half, minus), list length, and keywords of ordering and
+counting. The names are stored in a router file and checked when it is loaded.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
+_SENTENCE = re.compile(r"[.!?](?:\s|$)")
+_KEYWORDS = {
+    "add": ("more", "gives them", "get", "gets", "plus", "add", "+", "total", "sum"),
+    "sub": ("lose", "give away", "gives away", "minus", "less", "left", "-", "spend", "difference"),
+    "mul": ("times", "twice", "multiplied", "each", "per", "double", "triple", "*", "x "),
+    "div": ("half", "divided", "split", "share", "equally", "/", "average"),
+    "order": ("largest", "smallest", "larger", "smaller", "second", "biggest", "most", "least"),
+    "count": ("how many times", "appear", "count", "occur", "letter"),
+}
+
+FEATURES: tuple[str, ...] = (
+    "log_chars",
+    "sentences",
+    "numbers",
+    "log_max_number",
+    "digits",
+    "list_items",
+    *(f"kw_{name}" for name in _KEYWORDS),
+    "steps",
+)
+
+
+def _hits(text: str, words: tuple[str, ...]) -> int:
+    return sum(text.count(w) for w in words)
+
+
+def features(question: str) -> list[float]:
+    """The feature vector of a question, in the order of ``FEATURES``."""
+    text = question.lower()
+    numbers = [float(n.replace(",", "")) for n in _NUMBER.findall(text)]
+    keyword_hits = {name: _hits(text, words) for name, words in _KEYWORDS.items()}
+    steps = keyword_hits["add"] + keyword_hits["sub"] + keyword_hits["mul"] + keyword_hits["div"]
+    values = [
+        math.log1p(len(text)),
+        float(len(_SENTENCE.findall(text)) or 1),
+        float(len(numbers)),
+        math.log1p(max((abs(n) for n in numbers), default=0.0)),
+        float(sum(c.isdigit() for c in text)),
+        float(text.count(",") + 1 if text.count(",") >= 2 else 0),
+        *(float(keyword_hits[name]) for name in _KEYWORDS),
+        float(steps),
+    ]
+    return values

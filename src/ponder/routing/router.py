@@ -1,0 +1,187 @@
+"""The router: per question, the plan (stages, budget, tiers) that is cheapest and right.
+
+A router holds one logistic model per candidate plan that predicts P(plan is correct |
+question features), the mean cost of each plan in units of the direct baseline (one
+greedy sample on tier 0), and a trade-off ``lam``. It picks the plan maximising
+``P(correct) - lam * cost``; ``ponder.routing.calibrate`` sets ``lam`` so the average
+cost hits a budget. Routers are plain JSON (no pickle) and are checked when loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ponder.errors import ConfigError, DataError
+from ponder.routing.cascade import Plan, parse_plan
+from ponder.routing.features import FEATURES, features
+
+FORMAT = "ponder-router"
+VERSION = 1
+DEFAULT_FILE = "default_router.json"
+
+
+@dataclass
+class PlanModel:
+    plan: Plan
+    coef: list[float]
+    intercept: float
+    cost: float  # mean cost in units of the direct baseline
+
+    def probability(self, x: Sequence[float]) -> float:
+        z = self.intercept + sum(c * v for c, v in zip(self.coef, x, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+@dataclass
+class Router:
+    plans: list[PlanModel]
+    mean: list[float]
+    scale: list[float]
+    lam: float = 0.0
+    calibration: list[dict[str, float]] = field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def scaled(self, question: str) -> list[float]:
+        raw = features(question)
+        return [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale, strict=True)]
+
+    def scores(self, question: str, tiers: int | None = None) -> list[tuple[PlanModel, float]]:
+        """Each usable plan with its predicted probability of being right."""
+        x = self.scaled(question)
+        usable = [p for p in self.plans if tiers is None or p.plan.max_tier < tiers]
+        return [(p, p.probability(x)) for p in usable]
+
+    def choose(self, question: str, tiers: int | None = None, lam: float | None = None) -> Plan:
+        """The plan maximising P(correct) - lam * cost among plans the tiers allow."""
+        lam = self.lam if lam is None else lam
+        scored = self.scores(question, tiers)
+        if not scored:
+            return rule_plan(question, tiers or 1)
+        best = max(scored, key=lambda ps: (ps[1] - lam * ps[0].cost, -ps[0].cost))
+        return best[0].plan
+
+    def with_budget(self, budget: float) -> Router:
+        """The same router with ``lam`` read off its calibration table for ``budget``."""
+        from ponder.routing.calibrate import lam_for_budget
+
+        return Router(
+            self.plans,
+            self.mean,
+            self.scale,
+            lam_for_budget(self.calibration, budget),
+            self.calibration,
+            self.tiers,
+            self.meta,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "features": list(FEATURES),
+            "mean": self.mean,
+            "scale": self.scale,
+            "lam": self.lam,
+            "tiers": self.tiers,
+            "plans": [
+                {**p.plan.to_dict(), "coef": p.coef, "intercept": p.intercept, "cost": p.cost}
+                for p in self.plans
+            ],
+            "calibration": self.calibration,
+            "meta": self.meta,
+        }
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+
+def rule_plan(question: str, tiers: int) -> Plan:
+    """Fallback without a trained router: one greedy sample for short, plain questions;
+    otherwise greedy plus two votes on tier 0, escalating to tier 1 when they disagree."""
+    x = dict(zip(FEATURES, features(question), strict=True))
+    simple = x["numbers"] <= 2 and x["steps"] <= 1 and x["list_items"] == 0
+    if simple:
+        return parse_plan("cot@0")
+    return parse_plan("g+2@0 > cot@1" if tiers > 1 else "g+4@0")
+
+
+def _number_list(data: dict[str, Any], key: str, size: int, where: str) -> list[float]:
+    value = data.get(key)
+    if not isinstance(value, list) or len(value) != size:
+        raise DataError(f"{where}: '{key}' must be a list of {size} numbers")
+    try:
+        out = [float(v) for v in value]
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: '{key}' must hold numbers only") from None
+    if any(math.isnan(v) or math.isinf(v) for v in out):
+        raise DataError(f"{where}: '{key}' holds NaN or infinity")
+    return out
+
+
+def router_from_dict(data: Any, where: str = "router") -> Router:
+    """Check a router's data and build it; DataError says what is wrong."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise DataError(f"{where} is not a ponder router file (format must be {FORMAT!r})")
+    if data.get("version") != VERSION:
+        raise DataError(
+            f"{where}: router version {data.get('version')!r} is not supported "
+            f"(this ponder reads version {VERSION}); retrain with `ponder router train`"
+        )
+    if data.get("features") != list(FEATURES):
+        raise DataError(
+            f"{where} was trained on other features than this ponder computes; "
+            "retrain it with `ponder router train`"
+        )
+    size = len(FEATURES)
+    mean = _number_list(data, "mean", size, where)
+    scale = [s if s > 0 else 1.0 for s in _number_list(data, "scale", size, where)]
+    raw_plans = data.get("plans")
+    if not isinstance(raw_plans, list) or not raw_plans:
+        raise DataError(f"{where}: 'plans' must be a non-empty list")
+    plans = []
+    for i, raw in enumerate(raw_plans):
+        at = f"{where}: plan {i}"
+        try:
+            plan = Plan.from_dict(raw)
+        except ConfigError as exc:
+            raise DataError(f"{at}: {exc}") from None
+        coef = _number_list(raw, "coef", size, at)
+        [intercept, cost] = _number_list({"v": [raw.get("intercept"), raw.get("cost")]}, "v", 2, at)
+        plans.append(PlanModel(plan, coef, intercept, max(cost, 0.0)))
+    calibration = data.get("calibration") or []
+    if not isinstance(calibration, list) or not all(isinstance(c, dict) for c in calibration):
+        raise DataError(f"{where}: 'calibration' must be a list of objects")
+    lam = float(data.get("lam") or 0.0)
+    tiers = [str(t) for t in data.get("tiers") or []]
+    return Router(plans, mean, scale, lam, calibration, tiers, dict(data.get("meta") or {}))
+
+
+def load_router(path: str | Path) -> Router:
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"router file not found: {file}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read router file {file}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"router file {file} is not valid JSON: {exc.msg} (line {exc.lineno})"
+        ) from None
+    return router_from_dict(data, str(file))
+
+
+def default_router() -> Router | None:
+    """The router shipped with ponder (trained on the built-in suites), if present."""
+    try:
+        text = resources.files("ponder.routing").joinpath(DEFAULT_FILE).read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    return router_from_dict(json.loads(text), f"ponder/routing/{DEFAULT_FILE}")

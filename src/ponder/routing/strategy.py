@@ -1,0 +1,139 @@
+"""The ``auto`` strategy: route each question to a plan and run its cascade live.
+
+    auto                                     shipped router, the given backend only
+    auto:tiers=embedded:smollm2-135m|embedded:qwen2.5-coder-0.5b,budget=3
+    auto:router=router.json,plan=g+2@0 > cot@1
+
+``solve(question, backend)`` uses ``backend`` as tier 0; the ``tiers`` option names
+the stronger tiers after it (its first entry stands for ``backend``). Plans that need
+a tier the strategy does not have are never chosen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import Field
+
+from ponder import cost
+from ponder.backends import load_backend
+from ponder.backends.base import Backend
+from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
+from ponder.routing.router import Router, default_router, load_router, rule_plan
+from ponder.strategies.base import (
+    COT_INSTRUCTION,
+    Options,
+    Question,
+    annotate,
+    draw,
+    with_instruction,
+)
+from ponder.types import Cost, Message, Result, Sample, SamplingParams, Usage, as_messages
+from ponder.types import last_user_text as question_text
+
+
+class AutoOptions(Options):
+    tiers: str | None = Field(None, description="backend specs, cheapest first, '|'-separated")
+    router: str | None = Field(None, description="router JSON file (default: the shipped one)")
+    budget: float | None = Field(None, gt=0, description="average cost target, x direct")
+    plan: str | None = Field(None, description="force one plan, e.g. 'g+2@0 > cot@1'")
+    temperature: float = Field(0.7, gt=0.0, le=5.0, description="temperature of votes")
+    max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
+    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
+
+
+class AutoStrategy:
+    name = "auto"
+
+    def __init__(self, options: AutoOptions | None = None, router: Router | None = None) -> None:
+        self.options = options or AutoOptions()
+        o = self.options
+        self.forced: Plan | None = parse_plan(o.plan) if o.plan else None
+        self.router = router or (load_router(o.router) if o.router else default_router())
+        if self.router is not None and o.budget is not None:
+            self.router = self.router.with_budget(o.budget)
+        self.tier_specs = [t.strip() for t in (o.tiers or "").split("|") if t.strip()]
+
+    def backends(self, backend: Backend) -> list[Backend]:
+        return [backend, *(load_backend(spec) for spec in self.tier_specs[1:])]
+
+    def choose(self, question: str, tiers: int) -> Plan:
+        if self.forced is not None:
+            return self.forced
+        if self.router is None:
+            return rule_plan(question, tiers)
+        return self.router.choose(question, tiers)
+
+    async def solve(self, question: Question, backend: Backend) -> Result:
+        start = time.perf_counter()
+        messages = as_messages(question)
+        text = question_text(messages)
+        tiers = self.backends(backend)
+        plan = self.choose(text, len(tiers))
+        if plan.max_tier >= len(tiers):
+            plan = rule_plan(text, len(tiers))
+        prompt = with_instruction(messages, COT_INSTRUCTION)
+        steps = run_plan(plan)
+        spent_by_tier: list[list[Sample]] = [[] for _ in tiers]
+        try:
+            request = next(steps)
+            while True:
+                samples = await self._serve(request, tiers, prompt)
+                spent_by_tier[request.tier] += samples
+                request = steps.send(samples)
+        except StopIteration as stop:
+            decision = stop.value
+        return self._result(plan, decision, tiers, spent_by_tier, time.perf_counter() - start)
+
+    async def _serve(
+        self, request: Draw, tiers: Sequence[Backend], prompt: list[Message]
+    ) -> list[Sample]:
+        o = self.options
+        temperature = 0.0 if request.greedy else o.temperature
+        params = SamplingParams(temperature=temperature, max_tokens=o.max_tokens)
+        samples = await draw(tiers[request.tier], prompt, params, request.n)
+        annotate(samples, o.kind, None)
+        return samples
+
+    def _result(
+        self,
+        plan: Plan,
+        decision: Decision,
+        tiers: Sequence[Backend],
+        spent_by_tier: Sequence[list[Sample]],
+        wall_s: float,
+    ) -> Result:
+        usage, spent = Usage(wall_s=wall_s), Cost()
+        for backend, mine in zip(tiers, spent_by_tier, strict=True):
+            if mine:
+                part = Usage.from_samples(mine)
+                usage, spent = (
+                    usage + part,
+                    spent + cost.estimate(part, backend.model, backend.active_params),
+                )
+        usage.wall_s = wall_s
+        chosen = next(
+            (s for s in reversed(decision.samples) if s.answer == decision.answer),
+            decision.samples[-1] if decision.samples else None,
+        )
+        return Result(
+            answer=decision.answer,
+            text=chosen.text if chosen else "",
+            confidence=decision.confidence,
+            strategy=self.name,
+            samples=decision.samples,
+            votes=decision.votes,
+            usage=usage,
+            cost=spent,
+            trace=[
+                {"step": "route", "plan": plan.name, "tiers": [b.name for b in tiers]},
+                *decision.trace,
+            ],
+            model=tiers[decision.tier].model,
+        )
+
+
+def make_auto(options: dict[str, Any]) -> AutoStrategy:
+    return AutoStrategy(AutoOptions.parse(options, "auto"))

@@ -1,0 +1,157 @@
+import asyncio
+import random
+
+import pytest
+
+from ponder.errors import DataError
+from ponder.eval.pools import Spend, load_pools, spend, tier_price
+from ponder.eval.replay import (
+    Point,
+    Sampler,
+    bon_evaluator,
+    frontier_accuracy,
+    pareto,
+    plan_evaluator,
+    replay,
+    rule_evaluator,
+    standard_evaluators,
+)
+from ponder.eval.runner import run_eval
+from ponder.eval.store import SampleStore
+from ponder.eval.synthetic import synthetic_items, two_tier_backends
+from ponder.routing.cascade import Draw, parse_plan
+from ponder.types import Usage
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    items = synthetic_items(per_level=4)
+    small, large = two_tier_backends(items)
+    store = SampleStore(tmp_path_factory.mktemp("run"))
+    for backend in (large, small):
+        asyncio.run(run_eval(items, backend, ["sample:n=8"], store, model=backend.name))
+    return load_pools(store.records()), store, (small, large)
+
+
+def test_pools_order_tiers_by_size_and_share_items(world):
+    pools, _, _ = world
+    assert [t.short for t in pools.tiers] == ["small", "large"]
+    assert len(pools.items) == 16
+    assert all(len(pools.pool(0, i).sampled) == 8 for i in pools.items)
+    assert pools.reorder(["large", "small"]).tiers[0].short == "large"
+    with pytest.raises(DataError, match="no stored samples for model 'x'"):
+        pools.reorder(["x"])
+
+
+def test_load_pools_needs_sampling_records():
+    with pytest.raises(DataError, match="no sampling records"):
+        load_pools([{"item": {"id": "a"}, "model": "m", "strategy": "direct", "error": None}])
+
+
+def test_local_models_get_a_notional_price_proportional_to_size():
+    small, large = tier_price("small-x", 1e8), tier_price("large-x", 1e9)
+    assert large.input == pytest.approx(10 * small.input) and small.input > 0
+    assert tier_price("gpt-4o-mini", 1e9).input == 0.15  # a listed price wins
+    assert tier_price("unknown", None).input == 0.0
+
+
+def test_spend_counts_the_prompt_once_per_request(world):
+    pools, _, _ = world
+    pool = pools.pool(0, next(iter(pools.items)))
+    wave = pool.sampled[:4]
+    got = spend(pools.tiers[0], wave)
+    usage = Usage.from_samples(wave)
+    assert got.tokens == usage.total_tokens and got.samples == 4
+    assert got.dollars > 0 and got.flops == 2 * 1.35e8 * usage.total_tokens
+    assert spend(pools.tiers[0], []) == Spend()
+
+
+def test_sampler_never_reuses_a_sample(world):
+    pools, _, _ = world
+    item_id = next(iter(pools.items))
+    sampler = Sampler(pools, item_id, random.Random(1))
+    first = sampler.draw(Draw(0, False, 5))
+    rest = sampler.draw(Draw(0, False, 5))
+    assert len(first) == 5 and len(rest) == 3
+    assert not {id(s) for s in first} & {id(s) for s in rest}
+    assert sampler.draw(Draw(0, True, 1))[0].temperature == 0.0
+
+
+def test_greedy_accuracy_matches_the_world_per_level(world):
+    pools, _, _ = world
+    points = {p.name: p for p in replay(pools, standard_evaluators(pools), reps=5)}
+    small, large = points["cot@small"], points["cot@large"]
+    assert small.by_group == {"syn:1": 1.0, "syn:2": 0.0, "syn:3": 0.0, "syn:4": 0.0}
+    assert large.accuracy == 0.75 and small.accuracy == 0.25
+    assert small.low == small.high or small.low <= small.accuracy <= small.high
+    assert points["sc:n=8@small"].by_group["syn:2"] > 0.5  # votes fix level 2 on the small tier
+    assert points["sc:n=8@small"].samples == 8 and points["cot@small"].samples == 1
+    assert points["cot@large"].dollars > points["cot@small"].dollars
+
+
+def test_replay_is_deterministic_and_calls_no_model(world):
+    pools, _, (small, large) = world
+    calls = len(small.calls) + len(large.calls)
+    evaluators = standard_evaluators(pools, oracle=True)
+    assert "pass@8@small" in evaluators
+    a = replay(pools, evaluators, reps=4, seed=3)
+    b = replay(pools, evaluators, reps=4, seed=3)
+    assert [p.to_dict() for p in a] == [p.to_dict() for p in b]
+    assert len(small.calls) + len(large.calls) == calls
+
+
+def test_early_stopping_saves_samples_on_easy_items(world):
+    pools, _, _ = world
+    easy = [i for i, item in pools.items.items() if item.difficulty == "1"]
+    fixed, esc = replay(
+        pools,
+        {"fixed": plan_evaluator(parse_plan("8@1")), "esc": rule_evaluator(1, "esc", 8)},
+        reps=10,
+        item_ids=easy,
+    )
+    assert esc.samples < fixed.samples
+    assert esc.accuracy >= fixed.accuracy - 0.05
+
+
+def test_best_of_n_and_oracle(world):
+    pools, _, _ = world
+    oracle, bon = replay(
+        pools, {"o": bon_evaluator(0, 8, oracle=True), "b": bon_evaluator(0, 8)}, reps=3
+    )
+    assert oracle.accuracy >= bon.accuracy
+
+
+def test_cascade_plan_escalates_only_when_votes_disagree(world):
+    pools, _, _ = world
+    plan = plan_evaluator(parse_plan("g+2@0 > cot@1"))
+    [point] = replay(pools, {"cascade": plan}, reps=10)
+    assert point.by_group["syn:3"] >= 0.9  # small mostly disagrees; large greedy is right
+    assert point.by_group["syn:1"] == 1.0
+
+
+def test_pareto_frontier_and_lookup():
+    pts = [
+        Point("a", 0.5, 0, 1, 10, 1.0, 0, 1),
+        Point("b", 0.4, 0, 1, 20, 2.0, 0, 1),
+        Point("c", 0.8, 0, 1, 30, 3.0, 0, 1),
+        Point("d", 0.8, 0, 1, 40, 4.0, 0, 1),
+    ]
+    front = pareto(pts)
+    assert [p.name for p in front] == ["a", "c"]
+    assert frontier_accuracy(front, 2.5) == 0.5
+    assert frontier_accuracy(front, 0.5) == 0.0
+    assert [p.name for p in pareto(pts, "tokens")] == ["a", "c"]
+
+
+def test_the_largest_pool_of_several_runs_wins(world):
+    _, store, _ = world
+    records = store.records()
+    first = next(r for r in records if r["model"] == "scripted:small")
+    bigger = {
+        **first,
+        "strategy": "sample:n=9",
+        "samples": first["samples"] + first["samples"][1:2],
+    }
+    smaller = {**first, "strategy": "sample:n=2", "samples": first["samples"][:3]}
+    pools = load_pools([*records, bigger, smaller])
+    assert len(pools.pool(0, first["item"]["id"]).sampled) == 9

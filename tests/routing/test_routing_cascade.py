@@ -1,0 +1,72 @@
+import pytest
+
+from ponder.errors import ConfigError
+from ponder.routing.cascade import Draw, Plan, Stage, parse_plan, run_plan
+from ponder.types import Sample
+
+
+def samples(*answers, temperature=0.7):
+    return [Sample(f"Answer: {a}", "r", answer=a, temperature=temperature) for a in answers]
+
+
+def drive(plan, replies):
+    """Run a plan, answering each Draw from ``replies`` (a list of answer lists)."""
+    steps, requests = run_plan(plan), []
+    try:
+        request = next(steps)
+        while True:
+            requests.append(request)
+            request = steps.send(samples(*replies.pop(0)))
+    except StopIteration as stop:
+        return stop.value, requests
+
+
+@pytest.mark.parametrize("text", ["cot@0", "g+2@0 > cot@1", "4+4@0 ~0.75 > cot@1", "g+4@1", "8@0"])
+def test_plan_names_round_trip(text):
+    plan = parse_plan(text)
+    assert plan.name == text
+    assert Plan.from_dict(plan.to_dict()) == plan
+
+
+def test_bad_plans_are_config_errors():
+    for text in ("", "cot", "g+x@0", "cot@0 >"):
+        with pytest.raises(ConfigError):
+            parse_plan(text)
+    with pytest.raises(ConfigError, match="must draw something"):
+        Stage(0, greedy=False, n=0)
+    with pytest.raises(ConfigError, match="agree"):
+        Stage(0, n=2, agree=0.0)
+    with pytest.raises(ConfigError, match="at least one stage"):
+        Plan(())
+    with pytest.raises(ConfigError, match="list of 'stages'"):
+        Plan.from_dict({"stages": 3})
+
+
+def test_agreement_stops_at_the_first_stage():
+    decision, requests = drive(parse_plan("g+2@0 > cot@1"), [["5"], ["5", "5"]])
+    assert requests == [Draw(0, True, 1), Draw(0, False, 2)]
+    assert (decision.answer, decision.tier, decision.confidence) == ("5", 0, 1.0)
+    assert decision.trace[0]["settled"] is True
+
+
+def test_disagreement_escalates_to_the_next_tier():
+    decision, requests = drive(parse_plan("g+2@0 > cot@1"), [["5"], ["5", "6"], ["7"]])
+    assert requests[-1] == Draw(1, True, 1)
+    assert (decision.answer, decision.tier) == ("7", 1)
+    assert len(decision.samples) == 4
+    assert [t["settled"] for t in decision.trace] == [False, True]
+
+
+def test_extra_samples_settle_a_split_vote_before_escalating():
+    decision, requests = drive(
+        parse_plan("4+4@0 ~0.6 > cot@1"), [["1", "1", "2", "3"], ["1", "1", "1", "1"]]
+    )
+    assert requests == [Draw(0, False, 4), Draw(0, False, 4)]
+    assert decision.answer == "1" and decision.confidence == 0.75 and decision.tier == 0
+
+
+def test_last_stage_answers_even_when_unsettled_and_no_answer_escalates():
+    decision, _ = drive(parse_plan("2@0"), [["1", "2"]])
+    assert decision.answer == "1" and decision.confidence == 0.5
+    decision, requests = drive(parse_plan("cot@0 > cot@1"), [[None], ["9"]])
+    assert len(requests) == 2 and decision.answer == "9"

@@ -1,0 +1,197 @@
+import asyncio
+import json
+import math
+
+import numpy as np
+import pytest
+
+import ponder.backends as backends
+from ponder.errors import ConfigError, DataError
+from ponder.eval.pools import load_pools
+from ponder.eval.runner import run_eval
+from ponder.eval.store import SampleStore
+from ponder.eval.synthetic import synthetic_items, two_tier_backends
+from ponder.routing import FEATURES, default_router, features, load_router, rule_plan
+from ponder.routing.calibrate import lam_for_budget
+from ponder.routing.classifier import candidate_plans, fit_logistic, train_router
+from ponder.routing.router import router_from_dict
+from ponder.strategies import make_strategy
+
+ITEMS = synthetic_items(per_level=4)
+
+
+@pytest.fixture(scope="module")
+def pools(tmp_path_factory):
+    small, large = two_tier_backends(ITEMS)
+    store = SampleStore(tmp_path_factory.mktemp("run"))
+    for backend in (small, large):
+        asyncio.run(run_eval(ITEMS, backend, ["sample:n=8"], store, model=backend.name))
+    return load_pools(store.records())
+
+
+@pytest.fixture(scope="module")
+def trained(pools):
+    return train_router(pools, reps=4)
+
+
+def test_features_are_finite_and_named():
+    for q in ("What is 2 + 3?", "", "Ana has 12 apples. She loses 3. How many are left, twice?"):
+        x = features(q)
+        assert len(x) == len(FEATURES) and all(math.isfinite(v) for v in x)
+    assert features("a, b, c, d")[FEATURES.index("list_items")] == 4
+
+
+def test_fit_logistic_learns_a_separable_signal():
+    x = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    coef, intercept = fit_logistic(x, np.array([0.02, 0.02, 0.98, 0.98]), l2=0.1)
+    assert coef[0] > 1 and abs(intercept) < 0.5
+
+
+def test_trained_router_routes_by_difficulty(trained):
+    assert [p.plan.name for p in trained.plans] == [p.name for p in candidate_plans(2, [8, 8])]
+    assert len(candidate_plans(2)) > len(trained.plans)  # plans needing 16 samples left out
+    assert trained.plans[0].cost == pytest.approx(1.0)
+    easy = next(i for i in ITEMS if i.difficulty == "1").question
+    hard = next(i for i in ITEMS if i.difficulty == "3").question
+    cheap = trained.with_budget(1.0)
+    assert cheap.choose(easy, 2).name == "cot@0"
+    rich = trained.with_budget(20.0)
+    assert rich.choose(hard, 2).max_tier == 1
+    assert all(rich.choose(q.question, 1).max_tier == 0 for q in ITEMS)  # one tier only
+
+
+def test_calibration_is_monotone_and_hits_the_budget(trained):
+    table = trained.calibration
+    costs = [row["cost"] for row in table]
+    assert costs[0] >= costs[-1] and costs[-1] == pytest.approx(1.0)
+    for budget in (1.5, 3.0, 6.0):
+        lam = lam_for_budget(table, budget)
+        row = next(r for r in table if r["lam"] == lam)
+        assert row["cost"] <= budget + 1e-9
+    assert lam_for_budget(table, 0.01) == max(r["lam"] for r in table)
+    with pytest.raises(ConfigError, match="budget must be a positive"):
+        lam_for_budget(table, 0)
+
+
+def test_router_file_round_trip(trained, tmp_path):
+    path = tmp_path / "r.json"
+    trained.save(path)
+    loaded = load_router(path)
+    assert loaded.to_dict() == json.loads(path.read_text())
+    assert all(loaded.choose(i.question, 2) == trained.choose(i.question, 2) for i in ITEMS)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.update(format="other"), "not a ponder router file"),
+        (lambda d: d.update(version=99), "version 99 is not supported"),
+        (lambda d: d.update(features=["x"]), "other features"),
+        (lambda d: d.update(mean=[1.0]), "'mean' must be a list of"),
+        (lambda d: d.update(plans=[]), "'plans' must be a non-empty list"),
+        (lambda d: d["plans"][0].update(coef=["a"] * len(FEATURES)), "numbers only"),
+        (
+            lambda d: d["plans"][0].update(stages=[{"tier": 0, "greedy": False, "n": 0}]),
+            "must draw something",
+        ),
+        (lambda d: d["plans"][0].update(intercept=None), "numbers only"),
+        (lambda d: d.update(calibration=3), "'calibration' must be a list"),
+    ],
+)
+def test_bad_router_files_get_clear_errors(trained, tmp_path, mutate, message):
+    data = trained.to_dict()
+    mutate(data)
+    with pytest.raises(DataError, match=message):
+        router_from_dict(json.loads(json.dumps(data)), "r.json")
+
+
+def test_unreadable_router_files(tmp_path):
+    with pytest.raises(DataError, match="router file not found"):
+        load_router(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{oops")
+    with pytest.raises(DataError, match="not valid JSON"):
+        load_router(tmp_path / "bad.json")
+
+
+def test_rule_plans_without_a_router():
+    assert rule_plan("What is 2 + 3?", 2).name == "cot@0"
+    assert rule_plan("Ana has 3 pens. She gets 4 more, then twice as many. How many?", 2).name == (
+        "g+2@0 > cot@1"
+    )
+    assert (
+        rule_plan("Ana has 3 pens. She gets 4 more, then twice as many. How many?", 1).max_tier == 0
+    )
+
+
+def test_shipped_router_gives_sensible_plans():
+    shipped = default_router()
+    if shipped is None:
+        pytest.skip("no shipped router file")
+    assert shipped.choose("What is 2 + 3?", 1).max_tier == 0
+    plan = shipped.choose("Ana has 3 pens. She gets 4 more, then twice as many. How many?", 2)
+    assert plan.max_tier <= 1
+
+
+def test_auto_strategy_cascades_over_tiers(trained, tmp_path):
+    small, large = two_tier_backends(ITEMS)
+    backends._CACHE["scripted:test-large"] = large
+    path = tmp_path / "r.json"
+    trained.with_budget(20.0).save(path)
+    auto = make_strategy(f"auto:tiers=small|scripted:test-large,router={path},kind=number")
+    hard = next(i for i in ITEMS if i.difficulty == "3")
+    result = asyncio.run(auto.solve(hard.question, small))
+    assert result.answer == hard.answer and result.model == "large"
+    assert result.trace[0]["step"] == "route" and result.cost.flops > 0
+    assert result.usage.samples == len(result.samples)
+    forced = make_strategy("auto:tiers=small|scripted:test-large,plan=cot@0")
+    easy = ITEMS[0]
+    result = asyncio.run(forced.solve(easy.question, small))
+    assert result.answer == easy.answer and result.model == "small" and result.usage.samples == 1
+    del backends._CACHE["scripted:test-large"]
+
+
+def test_auto_strategy_options_are_checked(tmp_path):
+    with pytest.raises(ConfigError, match="bad options for strategy 'auto'"):
+        make_strategy("auto:bogus=1")
+    with pytest.raises(ConfigError, match="cannot read plan stage"):
+        make_strategy("auto:plan=what")
+    with pytest.raises(DataError, match="router file not found"):
+        make_strategy(f"auto:router={tmp_path / 'none.json'}")
+
+
+def test_auto_without_router_or_tiers_stays_on_the_given_backend():
+    small, _ = two_tier_backends(ITEMS)
+    result = asyncio.run(make_strategy("auto").solve(ITEMS[-1].question, small))
+    assert result.model == "small" and result.strategy == "auto"
+
+
+def test_budget_in_tokens_and_cli_train(pools, tmp_path):
+    tokens = train_router(pools, reps=2, unit="tokens", budget=2.0)
+    assert tokens.meta["cost_unit"] == "cot@0 tokens"
+    assert tokens.plans[0].cost == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="cost unit"):
+        train_router(pools, reps=1, unit="euros")
+    with pytest.raises(DataError, match="at least 4 finished items"):
+        train_router(pools, item_ids=list(pools.items)[:2])
+
+
+def test_router_cli_train_and_show(tmp_path):
+    from click.testing import CliRunner
+
+    from ponder.cli.main import cli
+
+    small, large = two_tier_backends(ITEMS)
+    store = SampleStore(tmp_path / "run")
+    for backend in (small, large):
+        asyncio.run(run_eval(ITEMS, backend, ["sample:n=4"], store, model=backend.name))
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(
+        cli, ["router", "train", str(tmp_path / "run"), "--out", str(out), "--reps", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "budget calibration" in result.output and load_router(out).plans
+    shown = CliRunner().invoke(cli, ["router", "show", str(out), "-q", ITEMS[0].question])
+    assert shown.exit_code == 0 and "cot@0" in shown.output
+    (tmp_path / "bad.json").write_text("[]")
+    bad = CliRunner().invoke(cli, ["router", "show", str(tmp_path / "bad.json")])
+    assert bad.exit_code != 0 and "not a ponder router file" in bad.output
