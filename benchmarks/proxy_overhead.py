@@ -225,8 +225,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000, help="per round and path")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--delay", type=float, default=1.0, help="upstream latency (s)")
-    parser.add_argument("--jitter", type=float, default=0.5,
-                        help="upstream latency varies by +-this fraction (0: lockstep bursts)")
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.5,
+        help="upstream latency varies by +-this fraction (0: lockstep bursts)",
+    )
     args = parser.parse_args()
     if not (1 <= args.concurrency <= 1000 and 1 <= args.requests <= 20000 and args.rounds <= 10):
         parser.error("keep it bounded: concurrency <= 1000, requests <= 20000, rounds <= 10")

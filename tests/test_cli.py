@@ -14,8 +14,13 @@ from ponder.cli.main import cli
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ponder.cli.main", *args],
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "ponder.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_help_lists_every_command() -> None:
@@ -62,8 +67,9 @@ def test_bad_input_gives_one_clear_line(args: list[str], message: str) -> None:
 
 @pytest.mark.model
 def test_ask_on_the_embedded_default_model() -> None:
-    proc = run("ask", "What is the capital of France?", "-s", "direct", "--max-tokens", "24",
-               "--json")
+    proc = run(
+        "ask", "What is the capital of France?", "-s", "direct", "--max-tokens", "24", "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert "paris" in data["text"].lower()

@@ -22,8 +22,11 @@ def test_flops_are_two_times_active_params_times_tokens() -> None:
 
 def test_user_price_file_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     prices = tmp_path / "prices.json"
-    prices.write_text(json.dumps({"gpt-4o-mini": {"input": 1, "output": 2},
-                                  "my-vllm": {"input": 0.1, "output": 0.2}}))
+    prices.write_text(
+        json.dumps(
+            {"gpt-4o-mini": {"input": 1, "output": 2}, "my-vllm": {"input": 0.1, "output": 0.2}}
+        )
+    )
     monkeypatch.setenv("PONDER_PRICES", str(prices))
     usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)
     assert cost.estimate(usage, "gpt-4o-mini").dollars == pytest.approx(3.0)

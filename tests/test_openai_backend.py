@@ -32,8 +32,7 @@ def completion(n: int, text: str = "Answer: 7", tokens: int = 3) -> dict[str, An
     return {
         "id": "cmpl-1",
         "choices": [
-            {"index": i, "message": {"role": "assistant", "content": text},
-             "finish_reason": "stop"}
+            {"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
             for i in range(n)
         ],
         "usage": {"prompt_tokens": 5, "completion_tokens": tokens * n},
@@ -311,8 +310,9 @@ def test_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_spec_options() -> None:
-    backend = load_backend("openai:http://127.0.0.1:8000/v1#qwen?concurrency=3&timeout=5",
-                           cache=False)
+    backend = load_backend(
+        "openai:http://127.0.0.1:8000/v1#qwen?concurrency=3&timeout=5", cache=False
+    )
     assert isinstance(backend, OpenAIBackend)
     assert backend.model == "qwen" and backend.options.concurrency == 3
     assert backend.options.timeout_s == 5

@@ -5,8 +5,23 @@ def test_all_names_exist_and_are_exported() -> None:
     for name in ponder.__all__:
         assert hasattr(ponder, name), name
     public = {n for n in dir(ponder) if not n.startswith("_")}
-    modules = {"api", "answers", "backends", "cost", "errors", "models", "strategies", "types",
-               "plan", "eval", "routing", "server", "cli", "moe", "annotations"}
+    modules = {
+        "api",
+        "answers",
+        "backends",
+        "cost",
+        "errors",
+        "models",
+        "strategies",
+        "types",
+        "plan",
+        "eval",
+        "routing",
+        "server",
+        "cli",
+        "moe",
+        "annotations",
+    }
     assert public - modules == set(ponder.__all__) - {"__version__"}
 
 

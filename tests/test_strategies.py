@@ -7,8 +7,16 @@ from ponder.strategies.verifiers import CallableScorer
 from ponder.types import Sample
 
 Q = "Tom has 3 apples and buys 4 more. How many apples?"
-WRONG_THEN_RIGHT = ["Answer: 6", "Answer: 7", "Answer: 7", "Answer: 8", "Answer: 7",
-                    "Answer: 7", "Answer: 7", "Answer: 7"]
+WRONG_THEN_RIGHT = [
+    "Answer: 6",
+    "Answer: 7",
+    "Answer: 7",
+    "Answer: 8",
+    "Answer: 7",
+    "Answer: 7",
+    "Answer: 7",
+    "Answer: 7",
+]
 
 
 async def test_direct_is_greedy_and_accounts_usage() -> None:
@@ -63,8 +71,11 @@ async def test_sc_without_n_support_uses_concurrent_requests() -> None:
 
 
 async def test_weighted_vote_prefers_probable_answers() -> None:
-    outputs = [{"text": "Answer: 5", "logprob": -0.05}, {"text": "Answer: 9", "logprob": -3},
-               {"text": "Answer: 9", "logprob": -3}]
+    outputs = [
+        {"text": "Answer: 5", "logprob": -0.05},
+        {"text": "Answer: 9", "logprob": -3},
+        {"text": "Answer: 9", "logprob": -3},
+    ]
     backend = ScriptedBackend({Q: outputs})
     plain = await make_strategy("sc:n=3").solve(Q, ScriptedBackend({Q: outputs}))
     weighted = await make_strategy("sc:n=3,weighted=true").solve(Q, backend)
@@ -125,9 +136,15 @@ async def test_ask_async_accepts_backend_objects() -> None:
 
 @pytest.mark.parametrize(
     ("spec", "error"),
-    [("nope", UnknownStrategyError), ("sc:n=0", ConfigError), ("sc:bogus=1", ConfigError),
-     ("sc:n", ConfigError), ("sc:stop=later", ConfigError), ("bon:scorer=vibes", ConfigError),
-     ("", ConfigError)],
+    [
+        ("nope", UnknownStrategyError),
+        ("sc:n=0", ConfigError),
+        ("sc:bogus=1", ConfigError),
+        ("sc:n", ConfigError),
+        ("sc:stop=later", ConfigError),
+        ("bon:scorer=vibes", ConfigError),
+        ("", ConfigError),
+    ],
 )
 def test_bad_strategy_specs_are_clear(spec: str, error: type) -> None:
     with pytest.raises(error):

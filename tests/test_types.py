@@ -18,7 +18,10 @@ def test_usage_counts_shared_prompt_once() -> None:
 def test_usage_adds() -> None:
     total = Usage(1, 2, 3, 4, 0.5) + Usage(10, 20, 30, 40, 1.0)
     assert (total.prompt_tokens, total.completion_tokens, total.samples, total.requests) == (
-        11, 22, 33, 44
+        11,
+        22,
+        33,
+        44,
     )
 
 
@@ -30,8 +33,9 @@ def test_sampling_params_validate(kwargs: dict) -> None:
 
 def test_messages_from_text_and_dicts() -> None:
     assert as_messages("hi") == [Message("user", "hi")]
-    msgs = as_messages([{"role": "system", "content": "s"}, {"role": "user", "content": "q",
-                                                            "name": "bob"}])
+    msgs = as_messages(
+        [{"role": "system", "content": "s"}, {"role": "user", "content": "q", "name": "bob"}]
+    )
     assert msgs[1].extra == {"name": "bob"}
     assert msgs[1].to_dict() == {"role": "user", "content": "q", "name": "bob"}
     assert last_user_text(msgs) == "q"

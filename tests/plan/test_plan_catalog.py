@@ -13,12 +13,26 @@ from ponder.plan.catalog import CatalogEntry, Published
 
 ENTRIES = catalog()
 LECTURE_MODELS = {
-    "mixtral-8x7b", "mixtral-8x22b", "deepseek-v2", "phi-3-mini", "gemma-2-2b", "gemma-2-9b",
-    "llama-3.2-1b", "llama-3.2-3b", "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-3b",
-    "ministral-8b", "mistral-small-24b",
+    "mixtral-8x7b",
+    "mixtral-8x22b",
+    "deepseek-v2",
+    "phi-3-mini",
+    "gemma-2-2b",
+    "gemma-2-9b",
+    "llama-3.2-1b",
+    "llama-3.2-3b",
+    "qwen2.5-0.5b",
+    "qwen2.5-1.5b",
+    "qwen2.5-3b",
+    "ministral-8b",
+    "mistral-small-24b",
 }
 ISSUE_MODELS = {
-    "llama-2-70b", "llama-3.1-70b", "deepseek-v3", "qwen1.5-moe-a2.7b", "qwen3-30b-a3b",
+    "llama-2-70b",
+    "llama-3.1-70b",
+    "deepseek-v3",
+    "qwen1.5-moe-a2.7b",
+    "qwen3-30b-a3b",
     "smollm2-135m",
 }
 # Qwen writes "3.3B activated" for 3.353B: the figure is truncated at its last digit, so

@@ -32,8 +32,9 @@ def test_kv_reproduces_the_320_gib_claim() -> None:
 
 
 def test_serve_prints_the_vllm_command() -> None:
-    code, out, _ = run("serve", "mixtral-8x22b", "--gpu", "H100-80GB", "--count", "8",
-                       "--context", "32k")
+    code, out, _ = run(
+        "serve", "mixtral-8x22b", "--gpu", "H100-80GB", "--count", "8", "--context", "32k"
+    )
     assert code == 0
     assert "vllm serve mistralai/Mixtral-8x22B-v0.1" in out
     assert "--enable-expert-parallel" in out and "Why" in out

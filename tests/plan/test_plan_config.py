@@ -13,9 +13,15 @@ from ponder.plan import ArchitectureError, UnknownPlanModelError, find_model, lo
 
 def llama_like(**overrides: Any) -> dict[str, Any]:
     cfg: dict[str, Any] = {
-        "model_type": "llama", "hidden_size": 512, "num_hidden_layers": 4,
-        "num_attention_heads": 8, "num_key_value_heads": 2, "intermediate_size": 1024,
-        "vocab_size": 1000, "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+        "model_type": "llama",
+        "hidden_size": 512,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 2,
+        "intermediate_size": 1024,
+        "vocab_size": 1000,
+        "tie_word_embeddings": False,
+        "torch_dtype": "bfloat16",
     }
     cfg.update(overrides)
     return cfg

@@ -33,8 +33,10 @@ def test_lecture_scenario_mixtral_8x22b_uses_expert_parallelism() -> None:
     f = flags(plan.command)
     assert plan.command.startswith("vllm serve mistralai/Mixtral-8x22B-v0.1 ")
     assert "--enable-expert-parallel" in f
-    tp, pp, dp = (int(f[k]) for k in
-                  ("--tensor-parallel-size", "--pipeline-parallel-size", "--data-parallel-size"))
+    tp, pp, dp = (
+        int(f[k])
+        for k in ("--tensor-parallel-size", "--pipeline-parallel-size", "--data-parallel-size")
+    )
     assert tp * pp * dp == 8
     assert f["--max-model-len"] == "32000"
     assert f["--kv-cache-dtype"] == "auto"
@@ -61,8 +63,10 @@ def test_kv_head_replication_is_explained() -> None:
     memory = plan_memory(arch, gpu, Layout(tp=8), 32_000)
     reasons = explain(arch, gpu, memory, target=16)
     assert any("TP=8 exceeds the model's 4 KV heads" in r for r in reasons)
-    assert not any("KV heads" in r for r in explain(arch, gpu, plan_memory(
-        arch, gpu, Layout(tp=4), 32_000), target=16))
+    assert not any(
+        "KV heads" in r
+        for r in explain(arch, gpu, plan_memory(arch, gpu, Layout(tp=4), 32_000), target=16)
+    )
 
 
 def test_fp8_quantisation_adds_the_flag() -> None:
