@@ -1,10 +1,10 @@
 import pytest
 
-from ponder import ScriptedBackend, ask_async, make_strategy
+from ponder import ScriptedBackend, ask_async, cost, make_strategy
 from ponder.errors import BackendUnavailableError, ConfigError, UnknownStrategyError
 from ponder.strategies import parse_strategy_spec
 from ponder.strategies.verifiers import CallableScorer
-from ponder.types import Sample
+from ponder.types import Sample, Usage
 
 Q = "Tom has 3 apples and buys 4 more. How many apples?"
 WRONG_THEN_RIGHT = [
@@ -155,3 +155,17 @@ def test_spec_parsing() -> None:
     assert parse_strategy_spec("sc:n=16, stop=esc") == ("sc", {"n": "16", "stop": "esc"})
     strategy = make_strategy("sc:n=16", n=4)
     assert strategy.options.n == 4  # type: ignore[attr-defined]
+
+
+async def test_judge_on_another_model_is_priced_at_its_own_price() -> None:
+    from ponder.strategies import BestOfN, BoNOptions
+    from ponder.strategies.verifiers import JudgeScorer
+
+    judge = ScriptedBackend(["9"], model="gpt-4o")
+    bon = BestOfN(BoNOptions(n=2), scorer=JudgeScorer(judge))
+    result = await bon.solve(Q, ScriptedBackend(["Answer: 7"]))
+    assert result.usage.requests == 3  # one sampling request + two judge calls
+    prompt = sum(len(c["messages"][0].content.split()) for c in judge.calls)
+    expected = cost.estimate(Usage(prompt_tokens=prompt, completion_tokens=2), "gpt-4o")
+    # the sampler is local (free): every dollar is the judge's, at gpt-4o's price
+    assert result.cost.dollars == pytest.approx(expected.dollars)

@@ -113,11 +113,7 @@ class EmbeddedBackend(BaseBackend):
         start = time.perf_counter()
         data = await asyncio.to_thread(self._call, body)
         latency = time.perf_counter() - start
-        samples = samples_from_response(data, params, latency, self.model)
-        if not params.logprobs:
-            for s in samples:
-                s.token_logprobs = [round(x, 4) for x in s.token_logprobs or []]
-        return samples
+        return samples_from_response(data, params, latency, self.model)
 
     def _call(self, body: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -13,7 +13,7 @@ from ponder.backends import load_backend
 from ponder.cli.common import echo_json, ensure_model, stderr
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
-from ponder.strategies import make_strategy, strategy_names
+from ponder.strategies import make_strategy
 from ponder.types import Result
 
 
@@ -106,6 +106,3 @@ def render(result: Result) -> None:
         f"{u.completion_tokens} completion | {u.wall_s:.2f}s | ${c.dollars:.6f} | "
         f"{c.flops:.3g} FLOPs"
     )
-
-
-__all__ = ["ask", "strategy_names"]

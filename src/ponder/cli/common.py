@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -51,11 +50,3 @@ def ensure_model(spec: str) -> None:
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def fail(message: str) -> None:
-    raise click.ClickException(message)
-
-
-def is_tty() -> bool:
-    return sys.stderr.isatty()

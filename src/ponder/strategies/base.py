@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ponder import cost
 from ponder.answers import extract_answer
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
-from ponder.types import Message, Result, Sample, SamplingParams, Usage
+from ponder.types import Cost, Message, Result, Sample, SamplingParams, Usage, as_messages
 
 Question = str | Sequence[Message | dict[str, Any]]
 
@@ -43,6 +43,23 @@ class Options(BaseModel):
                 for e in exc.errors()
             )
             raise ConfigError(f"bad options for strategy {strategy!r}: {problems}") from None
+
+
+class ManyOptions(Options):
+    """Options every multi-sample strategy shares."""
+
+    n: int = Field(8, ge=1, le=256, description="samples to draw (the budget)")
+    temperature: float = Field(0.7, ge=0.0, le=5.0, description="sampling temperature")
+    max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
+    cot: bool = Field(True, description="ask for step-by-step reasoning")
+    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
+
+    def prompt(self, question: Question) -> list[Message]:
+        messages = as_messages(question)
+        return with_instruction(messages, COT_INSTRUCTION) if self.cot else messages
+
+    def sampling(self) -> SamplingParams:
+        return SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens)
 
 
 def with_instruction(messages: list[Message], instruction: str) -> list[Message]:
@@ -83,11 +100,16 @@ def finish(
     wall_s: float,
     trace: list[dict[str, Any]],
     extra_usage: Usage | None = None,
+    extra_cost: Cost | None = None,
 ) -> Result:
+    """The Result; ``extra_usage``/``extra_cost`` are calls made elsewhere (a judge)."""
     usage = Usage.from_samples(samples, wall_s=wall_s)
+    spent = cost.estimate(usage, backend.model, backend.active_params)
     if extra_usage is not None:
         usage = usage + extra_usage
         usage.wall_s = wall_s
+    if extra_cost is not None:
+        spent = spent + extra_cost
     return Result(
         answer=answer,
         text=chosen.text if chosen else "",
@@ -96,7 +118,7 @@ def finish(
         samples=samples,
         votes=votes,
         usage=usage,
-        cost=cost.estimate(usage, backend.model, backend.active_params),
+        cost=spent,
         trace=trace,
         model=backend.model,
     )

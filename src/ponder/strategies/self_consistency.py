@@ -17,29 +17,16 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from ponder.backends.base import Backend
-from ponder.strategies.base import (
-    COT_INSTRUCTION,
-    Options,
-    Question,
-    annotate,
-    draw,
-    finish,
-    with_instruction,
-)
+from ponder.strategies.base import ManyOptions, Question, annotate, draw, finish
 from ponder.strategies.stopping import RULES, make_rule
-from ponder.types import Result, Sample, SamplingParams, as_messages
+from ponder.types import Result, Sample
 
 
-class SCOptions(Options):
-    n: int = Field(8, ge=1, le=256, description="maximum samples (the budget)")
-    temperature: float = Field(0.7, ge=0.0, le=5.0, description="sampling temperature")
-    max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
+class SCOptions(ManyOptions):
     stop: str = Field("fixed", description=f"early stopping rule: {', '.join(RULES)}")
     wave: int | None = Field(None, ge=1, le=256, description="samples drawn between checks")
     threshold: float | None = Field(None, gt=0, description="beta confidence / margin votes")
     weighted: bool = Field(False, description="weight votes by sample probability")
-    cot: bool = Field(True, description="ask for step-by-step reasoning")
-    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
 
 
 def tally(samples: Sequence[Sample], weighted: bool = False) -> dict[str, float]:
@@ -72,10 +59,7 @@ class SelfConsistency:
     async def solve(self, question: Question, backend: Backend) -> Result:
         start = time.perf_counter()
         o = self.options
-        messages = as_messages(question)
-        if o.cot:
-            messages = with_instruction(messages, COT_INSTRUCTION)
-        params = SamplingParams(temperature=o.temperature, max_tokens=o.max_tokens)
+        messages, params = o.prompt(question), o.sampling()
         wave = self.rule.wave or o.n
         samples: list[Sample] = []
         trace = []

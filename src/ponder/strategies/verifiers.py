@@ -11,11 +11,14 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from math import inf
 from typing import Any, Protocol
 
+from ponder import cost
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
-from ponder.types import Message, Sample, SamplingParams, Usage
+from ponder.types import Cost, Message, Sample, SamplingParams, Usage
 
 ScoreFn = Callable[[str, Sample], "float | bool | Awaitable[float | bool]"]
 
@@ -27,39 +30,42 @@ JUDGE_PROMPT = (
 _SCORE = re.compile(r"-?\d+(?:\.\d+)?")
 
 
+@dataclass
+class Scored:
+    """Scores in sample order, plus the usage and cost of any calls made to score."""
+
+    scores: list[float]
+    usage: Usage = field(default_factory=Usage)
+    cost: Cost = field(default_factory=Cost)
+
+
 class Scorer(Protocol):
     name: str
 
-    async def score(self, question: str, samples: list[Sample]) -> tuple[list[float], Usage]: ...
+    async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
+        """``backend`` is the one that drew the samples (a judge may reuse it)."""
+        ...
 
 
 class LogprobScorer:
     name = "logprob"
 
-    async def score(self, question: str, samples: list[Sample]) -> tuple[list[float], Usage]:
-        scores = []
-        for sample in samples:
-            mean = sample.mean_logprob
-            scores.append(mean if mean is not None else float("-inf"))
-        return scores, Usage()
+    async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
+        return Scored([s.mean_logprob if s.mean_logprob is not None else -inf for s in samples])
 
 
 class JudgeScorer:
-    """Asks a judge model to rate each candidate; the judge's tokens are counted."""
+    """Asks a judge model (by default the sampling backend) to rate each candidate; the
+    judge's tokens are counted and priced at the judge's own model."""
 
     name = "judge"
 
     def __init__(self, judge: Backend | None = None, prompt: str = JUDGE_PROMPT) -> None:
         self.judge = judge
         self.prompt = prompt
-        self.backend_for_cost: Backend | None = judge
 
-    async def score(
-        self, question: str, samples: list[Sample], backend: Backend | None = None
-    ) -> tuple[list[float], Usage]:
+    async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
         judge = self.judge or backend
-        if judge is None:
-            raise ConfigError("the judge scorer needs a judge backend")
         params = SamplingParams(temperature=0.0, max_tokens=8)
         scores, judged = [], []
         for sample in samples:
@@ -68,7 +74,8 @@ class JudgeScorer:
             judged.append(reply)
             match = _SCORE.search(reply.text)
             scores.append(min(max(float(match.group()), 0.0), 10.0) / 10 if match else 0.0)
-        return scores, Usage.from_samples(judged)
+        usage = Usage.from_samples(judged)
+        return Scored(scores, usage, cost.estimate(usage, judge.model, judge.active_params))
 
 
 class CallableScorer:
@@ -81,7 +88,7 @@ class CallableScorer:
             raise ConfigError("a verifier must be callable as f(question, sample)")
         self.fn = fn
 
-    async def score(self, question: str, samples: list[Sample]) -> tuple[list[float], Usage]:
+    async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
         scores = []
         for sample in samples:
             value: Any = self.fn(question, sample)
@@ -93,7 +100,7 @@ class CallableScorer:
                 raise ConfigError(
                     f"the verifier returned {value!r}; it must return a number or a bool"
                 ) from None
-        return scores, Usage()
+        return Scored(scores)
 
 
 def make_scorer(name: str) -> Scorer:
