@@ -59,11 +59,25 @@ def load_prices(path: str | os.PathLike[str]) -> dict[str, Price]:
     return table
 
 
+def _env_prices(path: str) -> dict[str, Price]:
+    """$PONDER_PRICES, read once per change of the file rather than on every estimate."""
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        stamp = -1
+    return _cached_prices(path, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_prices(path: str, stamp: int) -> dict[str, Price]:
+    return load_prices(path)
+
+
 def price_for(model: str, extra: dict[str, Price] | None = None) -> Price:
     """The price of a model: explicit table, then $PONDER_PRICES, then built-ins, else 0."""
     tables = [extra or {}]
     if env := os.environ.get("PONDER_PRICES"):
-        tables.append(load_prices(env))
+        tables.append(_env_prices(env))
     tables.append(PRICES)
     for table in tables:
         if model in table:
