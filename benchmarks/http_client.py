@@ -77,9 +77,13 @@ async def backend_client(url: str, concurrency: int, args: Any) -> None:
         await backend.aclose()
 
 
+CPU_MS: dict[str, list[float]] = {}
+
+
 async def report(name: str, post: Post, concurrency: int, args: Any) -> None:
     await drive(post, min(concurrency, 20), 200)  # warm-up: connections
     wall, cpu, latencies = await drive(post, concurrency, args.requests)
+    CPU_MS.setdefault(name, []).append(cpu * 1000 / args.requests)
     print(
         f"{name:<28} wall {wall:6.2f}s  p50 {pct(latencies, 0.5):8.2f}ms  "
         f"p99 {pct(latencies, 0.99):8.2f}ms  CPU/req {cpu * 1000 / args.requests:6.2f}ms"
@@ -98,6 +102,16 @@ async def run_all(url: str, args: Any) -> None:
             await backend_client(url, c, args)
 
 
+def print_ratios() -> None:
+    """CPU per request of each client relative to the backend's own (median of rounds)."""
+    medians = {name: sorted(v)[len(v) // 2] for name, v in CPU_MS.items()}
+    ours = medians.get("OpenAIBackend.chat_raw")
+    if not ours:
+        return
+    for name, value in medians.items():
+        print(f"{name:<28} CPU/req {value:6.2f}ms  = {value / ours:5.1f}x OpenAIBackend's")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concurrency", type=int, default=200)
@@ -110,13 +124,14 @@ def main() -> int:
         parser.error("keep it bounded: concurrency <= 1000, requests <= 20000, rounds <= 10")
     port = free_port()
     upstream = mp.get_context("spawn").Process(
-        target=run_upstream, args=(port, args.delay), daemon=True
+        target=run_upstream, args=(port, args.delay, 0.0), daemon=True
     )
     upstream.start()
     try:
         wait_port(port)
         print(f"{args.concurrency} in flight, {args.requests} requests, delay {args.delay}s")
         asyncio.run(run_all(f"http://127.0.0.1:{port}/v1", args))
+        print_ratios()
     finally:
         upstream.terminate()
         upstream.join(10)
