@@ -8,6 +8,7 @@ import gc
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -165,8 +166,12 @@ async def test_persistent_5xx_gives_upstream_error(fake: Fake) -> None:
         return web.Response(status=502, text="bad gateway")
 
     with pytest.raises(UpstreamError, match="upstream 502: bad gateway"):
-        await (await fake(handler)).generate(Q, PARAMS, 1)
+        await (await fake(handler, options=replace(FAST, retry="all"))).generate(Q, PARAMS, 1)
     assert len(calls) == 3
+    calls.clear()  # by default a 502 may hide a generation that ran: not retried
+    with pytest.raises(UpstreamError, match="upstream 502: bad gateway"):
+        await (await fake(handler)).generate(Q, PARAMS, 1)
+    assert len(calls) == 1
 
 
 async def test_timeouts_and_refused_connections(fake: Fake) -> None:

@@ -124,8 +124,8 @@ def is_cached(name: str) -> bool:
     return path.exists() and _marker(path).exists()
 
 
-def resolve(name_or_path: str, progress: Progress | None = None) -> Path:
-    """A local GGUF path for a registry name (pulled when missing) or a file path."""
+def check_source(name_or_path: str) -> Path | None:
+    """The GGUF file a path names, None for a registry name; raises for neither."""
     candidate = Path(name_or_path).expanduser()
     if name_or_path not in REGISTRY:
         if candidate.suffix == ".gguf" or os.sep in name_or_path:
@@ -133,6 +133,13 @@ def resolve(name_or_path: str, progress: Progress | None = None) -> Path:
                 raise UnknownModelError(f"model file not found: {candidate}")
             return candidate
         get_entry(name_or_path)  # raises with the list of names
+    return None
+
+
+def resolve(name_or_path: str, progress: Progress | None = None) -> Path:
+    """A local GGUF path for a registry name (pulled when missing) or a file path."""
+    if (path := check_source(name_or_path)) is not None:
+        return path
     return pull(name_or_path, progress=progress)
 
 

@@ -238,7 +238,7 @@ async def test_backend_failure_is_502_and_timeout_is_504(make_client: Any, gate:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
             error = assert_error(await other.post("/v1/chat/completions", json=chat()), 502)
-            assert "scripted to fail" in error["message"]
+            assert error["code"] == "upstream_unavailable"  # the details go to the log only
 
 
 async def test_request_id_is_echoed_and_metrics_are_bounded(make_client: Any) -> None:
@@ -271,7 +271,7 @@ async def test_ready_is_503_when_a_backend_cannot_load() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             await asyncio.sleep(0.1)
             response = await client.get("/ready")
-            assert response.status_code == 503 and "not found" in response.json()["models"]["x"]
+            assert response.status_code == 503 and response.json()["models"]["x"] == "unavailable"
             assert_error(await client.post("/v1/chat/completions", json=chat("x")), 503)
 
 

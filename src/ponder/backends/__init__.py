@@ -2,7 +2,7 @@
 
     embedded:smollm2-135m            the embedded default (also just ``smollm2-135m``)
     embedded:/path/model.gguf?threads=2&slots=8&ctx=2048&jinja=1
-    openai:http://127.0.0.1:8000/v1#model-name?concurrency=8&timeout=60
+    openai:http://127.0.0.1:8000/v1#model-name?concurrency=8&timeout=60&retry=safe
     scripted:answers.json            a deterministic fake from a JSON script
 
 Built-ins register through ``register_backend`` like any plugin would.
@@ -10,8 +10,9 @@ Built-ins register through ``register_backend`` like any plugin would.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from ponder.backends.base import Backend, BaseBackend
@@ -19,7 +20,18 @@ from ponder.errors import ConfigError
 
 Factory = Callable[[str, dict[str, str]], Backend]
 _FACTORIES: dict[str, Factory] = {}
-_CACHE: dict[str, Backend] = {}
+_CACHE: OrderedDict[str, Backend] = OrderedDict()
+CACHE_SIZE = 16
+
+
+class CacheInfo(NamedTuple):
+    size: int
+    max_size: int
+
+
+def cache_info() -> CacheInfo:
+    """How many backends ``load_backend`` keeps for reuse, and its bound."""
+    return CacheInfo(len(_CACHE), CACHE_SIZE)
 
 
 def register_backend(scheme: str, factory: Factory) -> None:
@@ -54,13 +66,20 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
 
 
 def load_backend(spec: str, cache: bool = True) -> Backend:
-    """Build (or reuse, for the same spec) a backend from its spec."""
+    """Build (or reuse, for the same spec) a backend from its spec.
+
+    The cache keeps the ``CACHE_SIZE`` most recently used backends; an evicted one is
+    no longer reused (its holders keep it; it is freed when they let it go).
+    """
     if cache and spec in _CACHE:
+        _CACHE.move_to_end(spec)
         return _CACHE[spec]
     scheme, target, options = parse_spec(spec)
     backend = _FACTORIES[scheme](target, options)
     if cache:
         _CACHE[spec] = backend
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return backend
 
 
@@ -103,6 +122,7 @@ def _openai(target: str, options: dict[str, str]) -> Backend:
         timeout_s=float(timeout) if timeout else 120.0,
         concurrency=_int_option(options, "concurrency", 16),
         retries=_int_option(options, "retries", 3),
+        retry=options.pop("retry", "safe"),
     )
     _reject_unknown(options, "openai")
     return OpenAIBackend(target, model, opts)
@@ -119,4 +139,12 @@ register_backend("embedded", _embedded)
 register_backend("openai", _openai)
 register_backend("scripted", _scripted)
 
-__all__ = ["Backend", "BaseBackend", "load_backend", "parse_spec", "register_backend"]
+__all__ = [
+    "Backend",
+    "BaseBackend",
+    "CacheInfo",
+    "cache_info",
+    "load_backend",
+    "parse_spec",
+    "register_backend",
+]

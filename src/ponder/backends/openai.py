@@ -3,7 +3,11 @@
 ``n`` is sent as one request when the server honours it; a server that returns
 fewer choices than asked (Ollama ignores ``n``) is remembered, and the rest are
 drawn as concurrent single requests under a concurrency limit. Failures retry
-with exponential backoff that honours ``Retry-After``. Token logprobs are asked
+with exponential backoff that honours ``Retry-After``, under an explicit policy
+(``retry=``): ``safe`` (the default) retries a generation only when the upstream
+cannot have started it (connection refused, 408, 429, 503) and a GET on any
+failure; ``all`` also retries timeouts, dropped connections and other 5xx (a
+generation may then run twice upstream); ``none`` never retries. Token logprobs are asked
 for n > 1 so that each choice's tokens are counted exactly, whatever the server
 puts in ``usage``.
 
@@ -38,6 +42,8 @@ from ponder.errors import (
 from ponder.types import Message, Sample, SamplingParams
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+NOT_STARTED = {408, 429, 503}  # the upstream refused before generating
+RETRY_POLICIES = ("safe", "all", "none")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class OpenAIOptions:
     retries: int = 3
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
+    retry: str = "safe"
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -56,6 +63,18 @@ class OpenAIOptions:
             raise ConfigError("timeout must be positive (seconds)")
         if self.retries < 0:
             raise ConfigError("retries must be zero or more")
+        if self.retry not in RETRY_POLICIES:
+            raise ConfigError(f"retry must be one of {', '.join(RETRY_POLICIES)}: {self.retry!r}")
+
+    def retries_for(self, method: str, error: BaseException | int) -> bool:
+        """Whether a failed exchange (an exception, or an error status) may be retried."""
+        if self.retry == "none":
+            return False
+        if self.retry == "all" or method == "GET":
+            return not isinstance(error, int) or error in RETRY_STATUS
+        if isinstance(error, int):
+            return error in NOT_STARTED
+        return isinstance(error, aiohttp.ClientConnectorError)
 
 
 class LoopClient:
@@ -181,18 +200,19 @@ class OpenAIBackend(BaseBackend):
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         url = self.base_url + path
+        retryable = self.options.retries_for
         for attempt in range(self.options.retries + 1):
             last = attempt == self.options.retries
             retry_after = None
             try:
                 status, content, retry_after = await self._send(method, url, body)
             except asyncio.TimeoutError as exc:  # first: aiohttp's timeouts are ClientErrors too
-                if last:
+                if last or not retryable(method, exc):
                     raise BackendTimeoutError(
                         f"{self.base_url} did not answer within {self.options.timeout_s:g}s"
                     ) from exc
             except aiohttp.ClientError as exc:
-                if last:
+                if last or not retryable(method, exc):
                     raise BackendUnavailableError(
                         f"cannot reach {self.base_url} ({exc.__class__.__name__}): is the "
                         "server running, and is the URL right?"
@@ -200,7 +220,7 @@ class OpenAIBackend(BaseBackend):
             else:
                 if status < 400:
                     return _json(content, url)
-                if status not in RETRY_STATUS or last:
+                if last or not retryable(method, status):
                     raise upstream_error(status, content)
             await asyncio.sleep(self._delay(attempt, retry_after))
         raise AssertionError("unreachable")  # pragma: no cover

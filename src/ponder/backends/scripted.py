@@ -24,6 +24,22 @@ ScriptFn = Callable[[str, SamplingParams, int], Output]
 Script = Mapping[str, Output | Sequence[Output]] | Sequence[Output] | ScriptFn | None
 
 
+def _text_message(raw: Any) -> Message:
+    """A raw chat message with its content as text; the fake reads text parts only."""
+    message = Message.from_dict(raw)
+    content = message.content
+    if isinstance(content, list):
+        if not all(
+            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+            for p in content
+        ):
+            raise ConfigError("the scripted backend takes text content only: send text parts")
+        message = Message(message.role, "\n".join(p["text"] for p in content), message.extra)
+    elif content is not None and not isinstance(content, str):
+        raise ConfigError("a message's content must be a string or a list of text parts")
+    return message
+
+
 def count_tokens(text: str) -> int:
     """The fake tokenizer: one token per whitespace-separated word (at least one)."""
     return max(1, len(text.split()))
@@ -134,7 +150,7 @@ class ScriptedBackend(BaseBackend):
 
     async def chat_raw(self, body: dict[str, Any]) -> dict[str, Any]:
         self.calls.append({"raw": body})
-        messages = [Message.from_dict(m) for m in body.get("messages", [])]
+        messages = [_text_message(m) for m in body.get("messages", [])]
         params = SamplingParams(
             temperature=float(body.get("temperature", 1.0) or 0.0),
             max_tokens=int(body.get("max_tokens") or 256),

@@ -35,6 +35,41 @@ from ponder.errors import ConfigError
     help="Router file for the auto strategy.",
 )
 @click.option(
+    "--tiers",
+    default="",
+    metavar="ID,ID",
+    help="Served model ids for auto's tiers, cheapest first, comma-separated "
+    "(e.g. small,big): auto on 'small' may escalate to 'big'.",
+)
+@click.option(
+    "--max-body-mb",
+    default=4.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Largest request body, MiB; beyond it: 413.",
+)
+@click.option(
+    "--max-request-samples",
+    default=512,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most samples one request may draw (prompts x n x the strategy's samples).",
+)
+@click.option(
+    "--max-request-tokens",
+    default=1_048_576,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most completion tokens one request may ask for, over all its samples.",
+)
+@click.option(
+    "--open",
+    "open_paths",
+    multiple=True,
+    type=click.Choice(["/metrics", "/docs", "/redoc", "/openapi.json"]),
+    help="Serve this route without the API key (repeatable); /health and /ready always are.",
+)
+@click.option(
     "--max-concurrency",
     default=64,
     show_default=True,
@@ -69,6 +104,13 @@ from ponder.errors import ConfigError
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@click.option(
+    "--log-format",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "human", "json"]),
+    help="auto: human lines in a terminal, JSON lines otherwise.",
+)
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 def serve(
     models: tuple[str, ...],
@@ -76,26 +118,37 @@ def serve(
     port: int,
     api_keys: tuple[str, ...],
     router: Path | None,
+    tiers: str,
+    max_body_mb: float,
+    max_request_samples: int,
+    max_request_tokens: int,
+    open_paths: tuple[str, ...],
     max_concurrency: int,
     max_queue: int,
     timeout_s: float,
     graceful_timeout: int,
     log_level: str,
+    log_format: str,
     access_log: bool,
 ) -> None:
     """Serve an OpenAI-compatible proxy that adds inference-time compute.
 
     Point any OpenAI client at http://HOST:PORT/v1. The model field picks a strategy
     (sc/smollm2-135m), or extra_body={"ponder": {"strategy": "sc", "n": 8}}; without
-    one, requests pass through unchanged.
+    one, requests pass through unchanged. Only these options name models, files and
+    URLs; a request picks among them and sets numeric options within the caps.
     """
     import uvicorn
 
+    from ponder.routing.router import load_router
     from ponder.server import ServerConfig, create_app
+    from ponder.server.config import preflight
     from ponder.server.logs import configure_logging
 
-    if router is not None and not router.is_file():
-        raise ConfigError(f"router file not found: {router}")
+    if router is not None:
+        if not router.is_file():
+            raise ConfigError(f"router file not found: {router}")
+        load_router(router)  # a bad file fails here, not on the first request
     config = ServerConfig.from_specs(
         list(models),
         api_keys=tuple(api_keys),
@@ -103,8 +156,14 @@ def serve(
         max_queue=max_queue,
         timeout_s=timeout_s,
         router=str(router) if router else None,
+        tiers=tuple(t.strip() for t in tiers.split(",") if t.strip()),
+        open_paths=open_paths,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        max_request_samples=max_request_samples,
+        max_request_tokens=max_request_tokens,
     )
-    configure_logging(log_level, access_log)
+    preflight(config.models)
+    configure_logging(log_level, access_log, log_format)
     uvicorn.run(
         create_app(config),
         host=host,

@@ -13,7 +13,7 @@ from ponder.routing.router import Router, default_router, load_router, router_fr
 from ponder.routing.strategy import AutoOptions, AutoStrategy, make_auto
 from ponder.strategies import register_strategy
 
-register_strategy("auto", make_auto)
+register_strategy("auto", make_auto, AutoOptions)
 
 __all__ = [
     "FEATURES",

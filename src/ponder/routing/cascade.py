@@ -82,6 +82,11 @@ class Plan:
     def max_tier(self) -> int:
         return max(s.tier for s in self.stages)
 
+    @property
+    def max_samples(self) -> int:
+        """The most samples the plan may draw: every stage, with its extra draw."""
+        return sum(int(s.greedy) + s.n + s.extra for s in self.stages)
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "stages": [s.to_dict() for s in self.stages]}
 

@@ -102,14 +102,17 @@ class Router:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
 
 
+PLAN_RULES = ("cot@0", "g+2@0 > cot@1", "g+4@0")
+
+
 def rule_plan(question: str, tiers: int) -> Plan:
     """Fallback without a trained router: one greedy sample for short, plain questions;
     otherwise greedy plus two votes on tier 0, escalating to tier 1 when they disagree."""
     x = dict(zip(FEATURES, features(question), strict=True))
     simple = x["numbers"] <= 2 and x["steps"] <= 1 and x["list_items"] == 0
     if simple:
-        return parse_plan("cot@0")
-    return parse_plan("g+2@0 > cot@1" if tiers > 1 else "g+4@0")
+        return parse_plan(PLAN_RULES[0])
+    return parse_plan(PLAN_RULES[1] if tiers > 1 else PLAN_RULES[2])
 
 
 def _number_list(data: dict[str, Any], key: str, size: int, where: str) -> list[float]:

@@ -4,13 +4,17 @@
     auto:tiers=embedded:smollm2-135m|embedded:qwen2.5-coder-0.5b,budget=3
     auto:router=router.json,plan=g+2@0 > cot@1
 
-``solve(question, backend)`` uses ``backend`` as tier 0; the ``tiers`` option names
-the stronger tiers after it (its first entry stands for ``backend``). Plans that need
-a tier the strategy does not have are never chosen.
+``solve(question, backend)`` uses ``backend`` as tier 0. The stronger tiers after it
+come resolved (``AutoStrategy(tiers=[...])``, as the proxy passes the operator's
+models), or from the ``tiers`` option, whose specs are loaded on first use (its first
+entry stands for ``backend``). Plans that need a tier the strategy does not have are
+never chosen. ``tiers``, ``router`` and ``plan`` are operator settings: the proxy
+refuses them in a request.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -21,11 +25,13 @@ from ponder import cost
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
-from ponder.routing.router import Router, default_router, load_router, rule_plan
+from ponder.routing.router import PLAN_RULES, Router, default_router, load_router, rule_plan
 from ponder.strategies.base import (
     COT_INSTRUCTION,
+    Kind,
     Options,
     Question,
+    Work,
     annotate,
     draw,
     with_instruction,
@@ -41,14 +47,20 @@ class AutoOptions(Options):
     plan: str | None = Field(None, description="force one plan, e.g. 'g+2@0 > cot@1'")
     temperature: float = Field(0.7, gt=0.0, le=5.0, description="temperature of votes")
     max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
-    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
+    kind: Kind = Field("auto", description="answer kind: auto, number, choice or text")
 
 
 class AutoStrategy:
     name = "auto"
 
-    def __init__(self, options: AutoOptions | None = None, router: Router | None = None) -> None:
+    def __init__(
+        self,
+        options: AutoOptions | None = None,
+        router: Router | None = None,
+        tiers: Sequence[Backend] | None = None,
+    ) -> None:
         self.options = options or AutoOptions()
+        self.resolved = list(tiers) if tiers is not None else None
         o = self.options
         self.forced: Plan | None = parse_plan(o.plan) if o.plan else None
         self.router = router or (load_router(o.router) if o.router else default_router())
@@ -56,8 +68,30 @@ class AutoStrategy:
             self.router = self.router.with_budget(o.budget)
         self.tier_specs = [t.strip() for t in (o.tiers or "").split("|") if t.strip()]
 
+    def with_router(self, router: Router) -> AutoStrategy:
+        """The same strategy on another router (the operator's), with this budget."""
+        return AutoStrategy(self.options, router=router, tiers=self.resolved)
+
+    def with_tiers(self, tiers: Sequence[Backend]) -> AutoStrategy:
+        """The same strategy over resolved stronger tiers (after the solving backend)."""
+        clone = copy.copy(self)
+        clone.resolved = list(tiers)
+        return clone
+
     def backends(self, backend: Backend) -> list[Backend]:
+        if self.resolved is not None:
+            return [backend, *self.resolved]
         return [backend, *(load_backend(spec) for spec in self.tier_specs[1:])]
+
+    def work(self) -> Work:
+        """The largest plan this strategy may run, whatever the question."""
+        if self.forced is not None:
+            plans = [self.forced]
+        else:
+            plans = [p.plan for p in self.router.plans] if self.router is not None else []
+            plans += [parse_plan(rule) for rule in PLAN_RULES]
+        samples = max(plan.max_samples for plan in plans)
+        return Work(samples, samples * self.options.max_tokens)
 
     def choose(self, question: str, tiers: int) -> Plan:
         if self.forced is not None:

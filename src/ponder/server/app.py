@@ -4,15 +4,18 @@ GET  /v1/models             served ids, and STRATEGY/ID for each strategy
 POST /v1/chat/completions   pass-through or strategy; JSON or server-sent events
 POST /v1/completions        the legacy prompt API, served through chat
 GET  /health                liveness: answers while the process runs
-GET  /ready                 every backend loaded and reachable (else 503)
+GET  /ready                 every backend loaded and reachable (else 503), checked at most
+                            once per ``ready_ttl_s``; says ok, loading or unavailable only
 GET  /metrics               Prometheus text format
+
+With API keys set, every route but /health and /ready needs one, unless the operator
+opens /metrics or the docs (``open_paths``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +24,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
+from ponder.server import body
 from ponder.server.config import ServerConfig
 from ponder.server.errors import (
     CLIENT_CLOSED,
@@ -55,7 +60,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         limiter = Limiter(config.max_concurrency, config.max_queue)
         metrics.in_flight.set_function(lambda: limiter.in_flight)
         metrics.queued.set_function(lambda: limiter.queued)
-        holder["serving"] = Serving(config, table, limiter, metrics)
+        holder["serving"] = app.state.serving = Serving(config, table, limiter, metrics)
         table.start()
         try:
             yield
@@ -67,7 +72,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         summary="OpenAI-compatible proxy with inference-time compute",
         lifespan=lifespan,
     )
-    app.add_middleware(ServerMiddleware, api_keys=config.api_keys, metrics=metrics)
+    app.add_middleware(
+        ServerMiddleware, api_keys=config.api_keys, metrics=metrics, open_paths=config.open_paths
+    )
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     _install_schemas(app)
 
@@ -95,7 +102,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @app.get("/ready")
     async def ready() -> JSONResponse:
-        checks = await table.check(config.ready_timeout_s)
+        checks = await table.check(config.ready_timeout_s, config.ready_ttl_s)
         ok = all(v == "ok" for v in checks.values())
         body = {"status": "ready" if ok else "unavailable", "models": checks}
         return JSONResponse(body, status_code=200 if ok else 503)
@@ -119,12 +126,9 @@ async def _serve(
         deadline=loop.time() + config.timeout_s,
     )
     try:
-        raw = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return _error_response(ApiError(400, "the request body is not valid JSON"), info)
-    try:
+        raw = body.decode_json(await body.read_limited(request, config.max_body_bytes))
         reply = await handler(raw, ctx)
-    except ClientDisconnected:
+    except (ClientDisconnected, ClientDisconnect):
         info["error_type"] = "client_closed"
         return Response(status_code=CLIENT_CLOSED)
     except Exception as exc:

@@ -8,11 +8,11 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from pydantic import BaseModel
-
 from ponder.backends.base import Backend
+from ponder.routing.router import Router
+from ponder.routing.strategy import AutoStrategy
 from ponder.server.errors import ApiError
-from ponder.server.protocol import ChatCompletionRequest, PonderOptions, SamplingFields, text_of
+from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_of
 from ponder.strategies import make_strategy, parse_strategy_spec
 from ponder.strategies.base import Strategy
 from ponder.types import Cost, Message, Result, Usage
@@ -25,13 +25,17 @@ def strategy_name(spec: str) -> str:
 
 
 class StrategyBuilder:
-    """Strategies from specs plus per-request overrides, cached (strategies hold no state)."""
+    """Strategies from specs plus the request's checked options, cached (strategies hold
+    no state). ``auto`` runs on the operator's router when one is configured."""
 
-    def __init__(self, router: str | None = None, size: int = 256) -> None:
+    def __init__(self, router: Router | None = None, size: int = 256) -> None:
         self.router = router
         self.size = size
         self._cache: OrderedDict[tuple[Any, ...], Strategy] = OrderedDict()
-        self._fields: dict[str, frozenset[str]] = {}
+
+    @property
+    def cache_size(self) -> int:
+        return len(self._cache)
 
     def build(self, spec: str, overrides: dict[str, Any]) -> Strategy:
         key = (spec, tuple(sorted(overrides.items())))
@@ -39,35 +43,12 @@ class StrategyBuilder:
             self._cache.move_to_end(key)
             return found
         strategy = make_strategy(spec, **overrides)
+        if self.router is not None and isinstance(strategy, AutoStrategy):
+            strategy = strategy.with_router(self.router)
         self._cache[key] = strategy
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
         return strategy
-
-    def overrides(
-        self, spec: str, ponder: PonderOptions | None, request: SamplingFields
-    ) -> dict[str, Any]:
-        accepted = self._accepted(spec)
-        budget = getattr(request, "completion_budget", None) or request.max_tokens
-        wanted = {"max_tokens": budget, "temperature": request.temperature, "seed": request.seed}
-        overrides = {k: v for k, v in wanted.items() if v is not None and k in accepted}
-        if self.router and strategy_name(spec) == "auto" and "router" in accepted:
-            overrides["router"] = self.router
-        if ponder is not None:
-            if ponder.n is not None:
-                overrides["n"] = ponder.n
-            if ponder.early_stop is not None:
-                stop = ponder.early_stop
-                overrides["stop"] = ("esc" if stop else "fixed") if isinstance(stop, bool) else stop
-            overrides.update(ponder.options)
-        return overrides
-
-    def _accepted(self, spec: str) -> frozenset[str]:
-        if spec not in self._fields:
-            options = getattr(make_strategy(spec), "options", None)
-            fields = type(options).model_fields if isinstance(options, BaseModel) else {}
-            self._fields[spec] = frozenset(fields)
-        return self._fields[spec]
 
 
 def ignored_fields(request: SamplingFields, used: dict[str, Any]) -> list[str]:

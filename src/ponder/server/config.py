@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ponder.backends import parse_spec
+from ponder.backends import load_backend, parse_spec
 from ponder.errors import ConfigError
-from ponder.models import DEFAULT_MODEL
+from ponder.models import DEFAULT_MODEL, check_source
+from ponder.server.policy import Caps
 
 DEFAULT_SPEC = f"embedded:{DEFAULT_MODEL}"
+OPENABLE = ("/metrics", "/docs", "/redoc", "/openapi.json")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
 
 
@@ -31,10 +33,29 @@ class ServerConfig:
     timeout_s: float = 600.0
     router: str | None = None
     ready_timeout_s: float = 5.0
+    ready_ttl_s: float = 5.0
+    tiers: tuple[str, ...] = ()
+    open_paths: tuple[str, ...] = ()
+    max_body_bytes: int = Caps.max_body_bytes
+    max_request_samples: int = Caps.max_samples
+    max_request_tokens: int = Caps.max_tokens
 
     def __post_init__(self) -> None:
         if not self.models:
             self.models = {DEFAULT_MODEL: DEFAULT_SPEC}
+        for tier in self.tiers:
+            if tier not in self.models:
+                raise ConfigError(
+                    f"tier {tier!r} is not a served model: use ids from --model "
+                    f"({', '.join(self.models)})"
+                )
+        for name in ("max_body_bytes", "max_request_samples", "max_request_tokens"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.replace('_', ' ')} must be at least 1")
+        if unknown := set(self.open_paths) - set(OPENABLE):
+            raise ConfigError(
+                f"cannot open {', '.join(sorted(unknown))}: choose among {', '.join(OPENABLE)}"
+            )
         if self.max_concurrency < 1:
             raise ConfigError("max concurrency must be at least 1")
         if self.max_queue < 0:
@@ -44,10 +65,33 @@ class ServerConfig:
         if any(not key for key in self.api_keys):
             raise ConfigError("an API key cannot be empty")
 
+    @property
+    def caps(self) -> Caps:
+        return Caps(self.max_body_bytes, self.max_request_samples, self.max_request_tokens)
+
+    def tiers_after(self, model: str) -> list[str]:
+        """The operator's stronger tiers for ``auto`` on ``model`` (none if not a tier)."""
+        if model not in self.tiers:
+            return []
+        return list(self.tiers[self.tiers.index(model) + 1 :])
+
     @classmethod
     def from_specs(cls, specs: list[str] | tuple[str, ...], **options: Any) -> ServerConfig:
         """A config whose models come from ``--model`` specs (the default model when empty)."""
         return cls(models=model_table(specs or [DEFAULT_SPEC]), **options)
+
+
+def preflight(models: dict[str, Any]) -> None:
+    """Cheap checks of the operator's specs before serving, so that a model that cannot
+    load stops ``ponder serve`` at once; loading weights stays in the background."""
+    for entry in models.values():
+        if not isinstance(entry, str):
+            continue
+        scheme, target, _ = parse_spec(entry)
+        if scheme == "embedded":
+            check_source(target or DEFAULT_MODEL)
+        else:  # scripted files are read, openai options checked; nothing is contacted
+            load_backend(entry, cache=False)
 
 
 def model_table(specs: list[str] | tuple[str, ...]) -> dict[str, str]:

@@ -2,14 +2,17 @@
 
     {"error": {"message": ..., "type": ..., "param": ..., "code": ...}}
 
-400 invalid_request_error, 401 invalid_api_key, 404 model_not_found, 429 with
-Retry-After, 502 when a backend fails (with the upstream's message), 504 when it
-times out, 499 (logged only) when the client went away.
+400 invalid_request_error, 401 invalid_api_key, 404 model_not_found, 413 for a body
+over the limit, 429 with Retry-After, 502 when a backend fails, 504 when it times out,
+499 (logged only) when the client went away. A backend failure says what kind it was,
+and the upstream's own message where it sent one, but never a URL or a path: those
+are the operator's and go to the server log.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from ponder.errors import (
@@ -22,6 +25,7 @@ from ponder.errors import (
 )
 
 CLIENT_CLOSED = 499
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
 class ApiError(Exception):
@@ -95,30 +99,41 @@ def to_api_error(exc: BaseException) -> ApiError:
         return ApiError(404, str(exc), param="model", code="model_not_found")
     if isinstance(exc, ConfigError):
         return ApiError(400, str(exc))
-    if isinstance(exc, (BackendTimeoutError, asyncio.TimeoutError, TimeoutError)):
-        message = str(exc) or "the request did not finish within the server's timeout"
+    if isinstance(exc, BackendTimeoutError):
+        message = "the model's backend did not answer within its timeout"
+        return ApiError(504, message, "timeout", code="upstream_timeout")
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        message = "the request did not finish within the server's timeout"
         return ApiError(504, message, "timeout", code="upstream_timeout")
     if isinstance(exc, UpstreamError):
         return _from_upstream(exc)
     if isinstance(exc, BackendUnavailableError):
-        return ApiError(502, str(exc), "upstream_error", code="upstream_unavailable")
+        message = "the model's backend cannot be reached or loaded (the server log says why)"
+        return ApiError(502, message, "upstream_error", code="upstream_unavailable")
     if isinstance(exc, BackendError):
-        return ApiError(502, str(exc), "upstream_error", code="upstream_error")
+        message = "the model's backend failed (the server log says why)"
+        return ApiError(502, message, "upstream_error", code="upstream_error")
     return ApiError(500, "internal server error: see the server log", "server_error")
+
+
+def public_text(text: str) -> str:
+    """An upstream's message without the URLs it may hold."""
+    return _URL.sub("<url>", text)
 
 
 def _from_upstream(exc: UpstreamError) -> ApiError:
     status = exc.status_code
+    text = public_text(str(exc))
     if status in (400, 413, 422):
-        return ApiError(400, str(exc), code="upstream_rejected")
+        return ApiError(400, text, code="upstream_rejected")
     if status == 429:
         return ApiError(
             429,
-            str(exc),
+            text,
             "rate_limit_error",
             code="upstream_rate_limited",
             headers={"Retry-After": "1"},
         )
     if status in (408, 504):
-        return ApiError(504, str(exc), "timeout", code="upstream_timeout")
-    return ApiError(502, str(exc), "upstream_error", code="upstream_error")
+        return ApiError(504, text, "timeout", code="upstream_timeout")
+    return ApiError(502, text, "upstream_error", code="upstream_error")

@@ -19,14 +19,28 @@ from ponder.server.streaming import dumps
 
 log = logging.getLogger("ponder.server")
 access = logging.getLogger("ponder.server.access")
+PROBES = ("/health", "/ready")  # open to load balancers even when keys are set
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class ServerMiddleware:
-    def __init__(self, app: ASGIApp, *, api_keys: tuple[str, ...], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        api_keys: tuple[str, ...],
+        metrics: Metrics,
+        open_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.keys = [key.encode() for key in api_keys]
         self.metrics = metrics
+        docs = (
+            ("/openapi.json", "/docs/oauth2-redirect")
+            if {"/docs", "/redoc"} & set(open_paths)
+            else ()
+        )
+        self.open_paths = frozenset({*PROBES, *open_paths, *docs})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,7 +60,7 @@ class ServerMiddleware:
 
         start = time.perf_counter()
         try:
-            if self.keys and scope["path"].startswith("/v1/") and not self._authorized(scope):
+            if self.keys and scope["path"] not in self.open_paths and not self._authorized(scope):
                 await send_error(send_with_id, unauthorized())
             else:
                 await self.app(scope, receive, send_with_id)

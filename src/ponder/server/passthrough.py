@@ -15,7 +15,7 @@ from typing import Any
 from ponder.backends.base import Backend
 from ponder.backends.scripted import openai_response
 from ponder.server.errors import ApiError
-from ponder.server.protocol import ChatCompletionRequest
+from ponder.server.protocol import ChatCompletionRequest, text_of
 from ponder.types import Message, SamplingParams
 
 UsageSink = Callable[[dict[str, Any] | None], None]
@@ -73,6 +73,12 @@ async def generate_fallback(
         stop=tuple(s for s in stop if s),
         seed=request.seed,
     )
-    messages = [Message.from_dict(m.model_dump(exclude_none=True)) for m in request.messages]
+    problem = f"model {model!r} takes text content only: send text parts"
+    messages = [
+        Message.from_dict(
+            {**m.model_dump(exclude_none=True), "content": text_of(m.content, problem)}
+        )
+        for m in request.messages
+    ]
     samples = await backend.generate(messages, params, request.n)
     return openai_response(samples, model)

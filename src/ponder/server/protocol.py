@@ -113,18 +113,19 @@ def parse_request(cls: type[RequestT], raw: Any) -> RequestT:
         raise ApiError(400, f"invalid request: {message}", param=param) from None
 
 
-def text_of(content: str | list[dict[str, Any]] | None) -> str:
-    """A message's text; strategies take text only, so other parts are a 400."""
+STRATEGY_TEXT = (
+    "strategies take text content only: send text parts, or drop the strategy to pass "
+    "the request through"
+)
+
+
+def text_of(content: str | list[dict[str, Any]] | None, problem: str = STRATEGY_TEXT) -> str:
+    """A message's text; where only text is taken, other parts are a 400 saying ``problem``."""
     if content is None or isinstance(content, str):
         return content or ""
     texts = []
     for part in content:
         if part.get("type") != "text" or not isinstance(part.get("text"), str):
-            raise ApiError(
-                400,
-                "strategies take text content only: send text parts, or drop the strategy "
-                "to pass the request through",
-                param="messages",
-            )
+            raise ApiError(400, problem, param="messages")
         texts.append(part["text"])
     return "\n".join(texts)

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ponder.errors import ConfigError
-from ponder.server import compute, legacy, passthrough
+from ponder.routing.router import load_router
+from ponder.routing.strategy import AutoStrategy
+from ponder.server import compute, legacy, passthrough, policy
 from ponder.server.config import ServerConfig
 from ponder.server.errors import model_not_found
 from ponder.server.limits import Limiter, Receive, bounded, cancel_on_disconnect
@@ -70,21 +72,26 @@ class Serving:
         self.table = table
         self.limiter = limiter
         self.metrics = metrics
-        self.builder = compute.StrategyBuilder(config.router)
+        self.caps = config.caps
+        router = load_router(config.router) if config.router else None
+        self.builder = compute.StrategyBuilder(router)
 
     async def chat(self, raw: Any, ctx: Context) -> Reply:
         request = parse_request(ChatCompletionRequest, raw)
         route = self.route(request.model, request.ponder, ctx)
         plan = self.plan(route, request, ctx)
+        self.admit_work(plan, request.n, request.completion_budget)
         return await self._admitted(ctx, lambda: self._answer(request, raw, route, plan, ctx))
 
     async def completion(self, raw: Any, ctx: Context) -> Reply:
         request = parse_request(CompletionRequest, raw)
         prompts = legacy.check_legacy(request)
         route = self.route(request.model, request.ponder, ctx)
+        first = parse_request(ChatCompletionRequest, legacy.chat_body(raw, prompts[0]))
+        plan = self.plan(route, first, ctx)
+        self.admit_work(plan, len(prompts) * request.n, first.completion_budget)
         bodies = [legacy.chat_body(raw, prompt) for prompt in prompts]
         chats = [parse_request(ChatCompletionRequest, body) for body in bodies]
-        plan = self.plan(route, chats[0], ctx)
 
         async def run() -> Reply:
             replies = await asyncio.gather(
@@ -130,12 +137,16 @@ class Serving:
             return None
         name = compute.strategy_name(route.strategy)
         ctx.info["strategy"] = name
-        overrides = self.builder.overrides(route.strategy, request.ponder, request)
+        overrides = policy.request_options(route.strategy, request.ponder, request)
         ignored = compute.ignored_fields(request, overrides)
         strategy = self.builder.build(route.strategy, overrides)
         if ignored:
             log.info("ignored fields", extra={"fields": ignored, **ctx.info})
         return Plan(strategy, name, ignored)
+
+    def admit_work(self, plan: Plan | None, answers: int, max_tokens: int | None) -> None:
+        """Refuse, before any model call, a request whose total work is over the caps."""
+        policy.check_work(plan.strategy if plan else None, answers, max_tokens, self.caps)
 
     async def _admitted(self, ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
         """Hold a concurrency slot while ``run`` works and, for a stream, until it ends."""
@@ -163,7 +174,11 @@ class Serving:
             return await self._pass(request, raw, route)
         backend = await self.table.get(route.model)
         messages = compute.chat_messages(request)
-        results = await compute.solve(plan.strategy, messages, backend, request.n)
+        strategy = plan.strategy
+        if isinstance(strategy, AutoStrategy):
+            tiers = self.config.tiers_after(route.model)
+            strategy = strategy.with_tiers([await self.table.get(t) for t in tiers])
+        results = await compute.solve(strategy, messages, backend, request.n)
         self._record(route.model, plan.name, results)
         response = compute.chat_response(
             results, ctx.request_id, request.model, plan.name, plan.ignored

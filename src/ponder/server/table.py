@@ -2,7 +2,8 @@
 
 Loading starts when the app starts; ``/health`` answers at once, ``/ready`` says
 when every backend is loaded and reachable, and a request for a model still
-loading waits for it (within its deadline).
+loading waits for it (within its deadline). What went wrong goes to the server log
+only: clients see ``ok``, ``loading`` or ``unavailable``, never a URL or a path.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class ModelTable:
         self._entries = dict(entries)
         self._tasks: dict[str, asyncio.Future[Backend]] = {}
         self._owned: set[str] = set()
+        self._checked: tuple[float, dict[str, str]] | None = None
+        self._checking: asyncio.Lock | None = None
 
     @property
     def names(self) -> list[str]:
@@ -56,26 +59,45 @@ class ModelTable:
         except Exception as exc:
             raise ApiError(
                 503,
-                f"model {name!r} failed to load: {exc}",
+                f"model {name!r} is unavailable: it failed to load (the server log says why)",
                 "server_error",
                 code="model_unavailable",
             ) from exc
 
-    async def check(self, timeout_s: float) -> dict[str, str]:
-        """'ok' or the problem, per model."""
+    async def check(self, timeout_s: float, ttl_s: float = 0.0) -> dict[str, str]:
+        """'ok', 'loading' or 'unavailable' per model, checked at most once per ``ttl_s``
+        however many callers ask (the details go to the log)."""
+        if self._checking is None:
+            self._checking = asyncio.Lock()
+        async with self._checking:
+            now = asyncio.get_running_loop().time()
+            if self._checked is not None and now - self._checked[0] < ttl_s:
+                return dict(self._checked[1])
+            states = await self._check_all(timeout_s)
+            loading = any(state == "loading" for state in states.values())
+            self._checked = None if loading else (now, states)
+            return states
+
+    async def _check_all(self, timeout_s: float) -> dict[str, str]:
         names = list(self._entries)
         results = await asyncio.gather(
             *(self._check_one(name, timeout_s) for name in names), return_exceptions=True
         )
-        return {
-            name: "ok" if result is None else f"{type(result).__name__}: {result}"[:300]
-            for name, result in zip(names, results, strict=True)
-        }
+        states = {}
+        for name, result in zip(names, results, strict=True):
+            if result is None:
+                states[name] = "ok"
+            elif isinstance(result, _Loading):
+                states[name] = "loading"
+            else:
+                states[name] = "unavailable"
+                log.warning("model check failed", extra={"model": name, "error": _describe(result)})
+        return states
 
     async def _check_one(self, name: str, timeout_s: float) -> None:
         task = self._tasks.get(name)
         if task is None or not task.done():
-            raise RuntimeError("loading")
+            raise _Loading()
         backend = task.result()
         check = getattr(backend, "check", None)
         if check is not None:
@@ -94,6 +116,14 @@ class ModelTable:
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
+
+
+class _Loading(Exception):
+    """The model is still loading."""
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
 
 
 def _log_load(name: str, spec: str) -> Any:

@@ -23,11 +23,32 @@ from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 
 Factory = Callable[[dict[str, Any]], Strategy]
 _FACTORIES: dict[str, Factory] = {}
+_OPTIONS: dict[str, type[Options]] = {}
 _LAZY = {"auto": "ponder.routing"}
 
 
-def register_strategy(name: str, factory: Factory) -> None:
+def register_strategy(name: str, factory: Factory, options: type[Options] | None = None) -> None:
+    """Make ``name:k=v`` specs build strategies with ``factory(options)``; ``options`` is
+    the strategy's typed options class (it tells the proxy which options requests may set)."""
     _FACTORIES[name] = factory
+    if options is not None:
+        _OPTIONS[name] = options
+    else:
+        _OPTIONS.pop(name, None)
+
+
+def _known(name: str) -> None:
+    if name not in _FACTORIES and name in _LAZY:
+        importlib.import_module(_LAZY[name])
+    if name not in _FACTORIES:
+        known = ", ".join(sorted({*_FACTORIES, *_LAZY}))
+        raise UnknownStrategyError(f"unknown strategy {name!r}: use one of {known}")
+
+
+def strategy_options(name: str) -> type[Options] | None:
+    """The typed options class of a registered strategy (None when it declared none)."""
+    _known(name)
+    return _OPTIONS.get(name)
 
 
 def parse_strategy_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -48,11 +69,7 @@ def make_strategy(spec: str, **overrides: Any) -> Strategy:
     """Build a strategy from its spec; keyword overrides win over the spec's options."""
     name, options = parse_strategy_spec(spec)
     options.update({k: v for k, v in overrides.items() if v is not None})
-    if name not in _FACTORIES and name in _LAZY:
-        importlib.import_module(_LAZY[name])
-    if name not in _FACTORIES:
-        known = ", ".join(sorted({*_FACTORIES, *_LAZY}))
-        raise UnknownStrategyError(f"unknown strategy {name!r}: use one of {known}")
+    _known(name)
     return _FACTORIES[name](options)
 
 
@@ -64,10 +81,10 @@ def _with(cls: Any, options_cls: type[Options], name: str) -> Factory:
     return lambda options: cls(options_cls.parse(options, name))
 
 
-register_strategy("direct", _with(Direct, DirectOptions, "direct"))
-register_strategy("cot", _with(ChainOfThought, DirectOptions, "cot"))
-register_strategy("sc", _with(SelfConsistency, SCOptions, "sc"))
-register_strategy("bon", _with(BestOfN, BoNOptions, "bon"))
+register_strategy("direct", _with(Direct, DirectOptions, "direct"), DirectOptions)
+register_strategy("cot", _with(ChainOfThought, DirectOptions, "cot"), DirectOptions)
+register_strategy("sc", _with(SelfConsistency, SCOptions, "sc"), SCOptions)
+register_strategy("bon", _with(BestOfN, BoNOptions, "bon"), BoNOptions)
 
 __all__ = [
     "BestOfN",
@@ -82,4 +99,5 @@ __all__ = [
     "parse_strategy_spec",
     "register_strategy",
     "strategy_names",
+    "strategy_options",
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import types
 from collections.abc import Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, Union, get_args, get_origin, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,10 +24,35 @@ COT_INSTRUCTION = (
 )
 
 
+Kind = Literal["auto", "number", "choice", "text"]
+
+
 class Strategy(Protocol):
     name: str
 
     async def solve(self, question: Question, backend: Backend) -> Result: ...
+
+
+@dataclass(frozen=True)
+class Work:
+    """An upper bound on what one ``solve`` may draw: samples, and completion tokens."""
+
+    samples: int
+    tokens: int
+
+    def __mul__(self, times: int) -> Work:
+        return Work(self.samples * times, self.tokens * times)
+
+
+@runtime_checkable
+class Bounded(Protocol):
+    """A strategy that can say, before it runs, the most work one ``solve`` may take.
+
+    The proxy admits a request only when this bound, times its prompts and ``n``, is
+    within the operator's caps; a strategy without it is not served.
+    """
+
+    def work(self) -> Work: ...
 
 
 class Options(BaseModel):
@@ -44,6 +71,29 @@ class Options(BaseModel):
             )
             raise ConfigError(f"bad options for strategy {strategy!r}: {problems}") from None
 
+    @classmethod
+    def request_fields(cls) -> frozenset[str]:
+        """The options a request to the proxy may set: numbers, booleans and fixed choices.
+
+        A free string can name a backend, a file or a URL, so only the operator sets one
+        (a Literal of allowed values makes a string option open to requests).
+        """
+        return frozenset(
+            name for name, field in cls.model_fields.items() if _closed(field.annotation)
+        )
+
+
+def _closed(annotation: Any) -> bool:
+    """True for bool, int, float, a Literal, or an optional of those."""
+    if annotation in (bool, int, float, type(None)):
+        return True
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return True
+    if origin in (Union, types.UnionType):
+        return all(_closed(arg) for arg in get_args(annotation))
+    return False
+
 
 class ManyOptions(Options):
     """Options every multi-sample strategy shares."""
@@ -52,7 +102,7 @@ class ManyOptions(Options):
     temperature: float = Field(0.7, ge=0.0, le=5.0, description="sampling temperature")
     max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
     cot: bool = Field(True, description="ask for step-by-step reasoning")
-    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
+    kind: Kind = Field("auto", description="answer kind: auto, number, choice or text")
 
     def prompt(self, question: Question) -> list[Message]:
         messages = as_messages(question)
@@ -60,6 +110,9 @@ class ManyOptions(Options):
 
     def sampling(self) -> SamplingParams:
         return SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens)
+
+    def work(self) -> Work:
+        return Work(self.n, self.n * self.max_tokens)
 
 
 def with_instruction(messages: list[Message], instruction: str) -> list[Message]:

@@ -4,18 +4,21 @@ when most samples are wrong but a right one is among them)."""
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from pydantic import Field
 
 from ponder.backends.base import Backend
-from ponder.strategies.base import ManyOptions, Question, annotate, draw, finish
+from ponder.strategies.base import ManyOptions, Question, Work, annotate, draw, finish
 from ponder.strategies.self_consistency import tally
 from ponder.strategies.verifiers import Scorer, make_scorer
 from ponder.types import Result, as_messages, last_user_text
 
 
 class BoNOptions(ManyOptions):
-    scorer: str = Field("logprob", description="logprob or judge (a callable in Python)")
+    scorer: Literal["logprob", "judge"] = Field(
+        "logprob", description="logprob or judge (a callable in Python)"
+    )
     threshold: float | None = Field(None, description="accept the first candidate scoring >= this")
 
 
@@ -25,6 +28,11 @@ class BestOfN:
     def __init__(self, options: BoNOptions | None = None, scorer: Scorer | None = None) -> None:
         self.options = options or BoNOptions()
         self.scorer = scorer or make_scorer(self.options.scorer)
+
+    def work(self) -> Work:
+        drawn = self.options.work()
+        judged = self.scorer.work(self.options.n)
+        return Work(drawn.samples + judged.samples, drawn.tokens + judged.tokens)
 
     async def solve(self, question: Question, backend: Backend) -> Result:
         start = time.perf_counter()

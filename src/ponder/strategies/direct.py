@@ -10,8 +10,10 @@ from pydantic import Field
 from ponder.backends.base import Backend
 from ponder.strategies.base import (
     COT_INSTRUCTION,
+    Kind,
     Options,
     Question,
+    Work,
     annotate,
     finish,
     with_instruction,
@@ -22,7 +24,7 @@ from ponder.types import Result, SamplingParams, as_messages
 class DirectOptions(Options):
     temperature: float = Field(0.0, ge=0.0, le=5.0, description="0 is greedy")
     max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
-    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
+    kind: Kind = Field("auto", description="answer kind: auto, number, choice or text")
     seed: int | None = Field(None, description="sampling seed")
 
 
@@ -34,6 +36,9 @@ class Direct:
 
     def __init__(self, options: DirectOptions | None = None) -> None:
         self.options = options or DirectOptions()
+
+    def work(self) -> Work:
+        return Work(1, self.options.max_tokens)
 
     async def solve(self, question: Question, backend: Backend) -> Result:
         start = time.perf_counter()

@@ -13,17 +13,20 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import Field
 
 from ponder.backends.base import Backend
-from ponder.strategies.base import ManyOptions, Question, annotate, draw, finish
+from ponder.strategies.base import ManyOptions, Question, Work, annotate, draw, finish
 from ponder.strategies.stopping import RULES, make_rule
 from ponder.types import Result, Sample
 
 
 class SCOptions(ManyOptions):
-    stop: str = Field("fixed", description=f"early stopping rule: {', '.join(RULES)}")
+    stop: Literal["fixed", "none", "esc", "beta", "margin"] = Field(
+        "fixed", description=f"early stopping rule: {', '.join(RULES)}"
+    )
     wave: int | None = Field(None, ge=1, le=256, description="samples drawn between checks")
     threshold: float | None = Field(None, gt=0, description="beta confidence / margin votes")
     weighted: bool = Field(False, description="weight votes by sample probability")
@@ -55,6 +58,9 @@ class SelfConsistency:
     def __init__(self, options: SCOptions | None = None) -> None:
         self.options = options or SCOptions()
         self.rule = make_rule(self.options.stop, self.options.wave, self.options.threshold)
+
+    def work(self) -> Work:
+        return self.options.work()
 
     async def solve(self, question: Question, backend: Backend) -> Result:
         start = time.perf_counter()

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from ponder import cost
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
+from ponder.strategies.base import Work
 from ponder.types import Cost, Message, Sample, SamplingParams, Usage
 
 ScoreFn = Callable[[str, Sample], "float | bool | Awaitable[float | bool]"]
@@ -46,8 +47,19 @@ class Scorer(Protocol):
         """``backend`` is the one that drew the samples (a judge may reuse it)."""
         ...
 
+    def work(self, candidates: int) -> Work:
+        """The most model calls scoring ``candidates`` samples may make (for admission)."""
+        ...
 
-class LogprobScorer:
+
+class _Free:
+    """Scorers that make no model call."""
+
+    def work(self, candidates: int) -> Work:
+        return Work(0, 0)
+
+
+class LogprobScorer(_Free):
     name = "logprob"
 
     async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
@@ -60,13 +72,18 @@ class JudgeScorer:
 
     name = "judge"
 
+    max_tokens = 8
+
     def __init__(self, judge: Backend | None = None, prompt: str = JUDGE_PROMPT) -> None:
         self.judge = judge
         self.prompt = prompt
 
+    def work(self, candidates: int) -> Work:
+        return Work(candidates, candidates * self.max_tokens)
+
     async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
         judge = self.judge or backend
-        params = SamplingParams(temperature=0.0, max_tokens=8)
+        params = SamplingParams(temperature=0.0, max_tokens=self.max_tokens)
         scores, judged = [], []
         for sample in samples:
             text = self.prompt.format(question=question, answer=sample.text)
@@ -78,7 +95,7 @@ class JudgeScorer:
         return Scored(scores, usage, cost.estimate(usage, judge.model, judge.active_params))
 
 
-class CallableScorer:
+class CallableScorer(_Free):
     """Wraps a user verifier or reward model."""
 
     name = "callable"
