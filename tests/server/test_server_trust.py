@@ -321,3 +321,67 @@ def test_hostile_bodies_are_400_not_500(proxy: str, body: bytes) -> None:
     )
     assert response.status_code == 400, response.text
     assert "Traceback" not in response.text
+
+
+def test_auto_escalates_over_the_operators_tiers(tmp_path: Path) -> None:
+    from ponder.routing import FEATURES, Router, parse_plan
+    from ponder.routing.router import PlanModel
+
+    plan = PlanModel(parse_plan("g+2@0 > cot@1"), [0.0] * len(FEATURES), 0.0, 4.0)
+    router = tmp_path / "router.json"
+    Router([plan], [0.0] * len(FEATURES), [1.0] * len(FEATURES)).save(router)
+    small = ScriptedBackend({QUESTION: ["Answer: 41", "Answer: 40", "Answer: 39"]}, model="s")
+    big = Counting()
+    config = ServerConfig(
+        models={"small": small, "big": big}, tiers=("small", "big"), router=str(router)
+    )
+    with serving(create_app(config)) as url:
+        response = ask(url, chat("auto/small"))
+        assert response.status_code == 200, response.text
+        assert response.json()["ponder"]["answer"] == "42"
+        assert big.samples == 1
+        # on the strongest tier there is nothing to escalate to
+        assert ask(url, chat("auto/big")).status_code == 200
+    with pytest.raises(Exception, match="not a served model"):
+        ServerConfig(models={"small": small}, tiers=("small", "nope"))
+
+
+def test_sigterm_drains_and_exits(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({QUESTION: ["Answer: 42"]}), encoding="utf-8")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    command = [sys.executable, "-m", "ponder.cli.main", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--model", f"scripted:{script}", "--log-format", "json"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("ponder serve did not start")
+            time.sleep(0.1)
+        body = {"model": "script", "prompt": [QUESTION] * 1000, "n": 128, "ponder": {"n": 256}}
+        assert ask(url, body, "/v1/completions").status_code == 400
+        assert ask(url, chat("sc/script", ponder={"n": 3})).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        # uvicorn drains, then re-raises the signal it caught (exit by SIGTERM)
+        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        _, errors = process.communicate(timeout=10)
+    assert "Finished server process" in errors
