@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ponder import models
-from ponder.backends.base import BaseBackend, chat_body, check_n, samples_from_response
+from ponder.backends.base import BaseBackend, check_n
+from ponder.backends.wire import chat_body, samples_from_response
 from ponder.errors import BackendError, BackendUnavailableError, ConfigError
 from ponder.types import Message, Sample, SamplingParams
 
@@ -83,7 +84,6 @@ class EmbeddedBackend(BaseBackend):
 
     supports_n = True
     supports_logprobs = True
-    supports_raw = True
 
     def __init__(
         self,

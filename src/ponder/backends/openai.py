@@ -32,7 +32,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ponder.backends.base import BaseBackend, chat_body, check_n, samples_from_response
+from ponder.backends.base import BaseBackend, check_n
+from ponder.backends.wire import chat_body, samples_from_response
 from ponder.errors import (
     BackendTimeoutError,
     BackendUnavailableError,
@@ -122,7 +123,6 @@ class LoopClient:
 
 class OpenAIBackend(BaseBackend):
     supports_logprobs = True
-    supports_raw = True
 
     def __init__(
         self, base_url: str, model: str | None = None, options: OpenAIOptions | None = None

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ponder.backends import wire
 from ponder.backends.base import BaseBackend, check_n, new_request_id
 from ponder.errors import BackendUnavailableError, ConfigError, DataError
 from ponder.types import Message, Sample, SamplingParams, last_user_text
@@ -60,7 +61,6 @@ class ScriptedBackend(BaseBackend):
 
     supports_n = True
     supports_logprobs = True
-    supports_raw = True
 
     def __init__(
         self,
@@ -157,53 +157,13 @@ class ScriptedBackend(BaseBackend):
         )
         samples = await self.generate(messages, params, int(body.get("n") or 1))
         self.calls.pop()
-        return openai_response(samples, self.model)
+        return wire.response_from_samples(samples, self.model)
 
     async def stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         response = await self.chat_raw(body)
-        for choice in response["choices"]:
-            words = choice["message"]["content"].split(" ")
-            for i, word in enumerate(words):
-                piece = word if i == 0 else " " + word
-                yield _chunk(response, choice["index"], {"content": piece}, None)
-            yield _chunk(response, choice["index"], {}, choice["finish_reason"])
-        if (body.get("stream_options") or {}).get("include_usage"):
-            yield {**_chunk(response, 0, {}, None), "choices": [], "usage": response["usage"]}
-
-
-def _chunk(response: dict[str, Any], index: int, delta: dict[str, Any], finish: str | None) -> dict:
-    return {
-        "id": response["id"],
-        "object": "chat.completion.chunk",
-        "created": response["created"],
-        "model": response["model"],
-        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
-    }
-
-
-def openai_response(samples: Sequence[Sample], model: str) -> dict[str, Any]:
-    """An OpenAI chat-completions response built from samples of one request."""
-    prompt = samples[0].prompt_tokens if samples else 0
-    completion = sum(s.completion_tokens for s in samples)
-    return {
-        "id": f"chatcmpl-{samples[0].request_id if samples else new_request_id()}",
-        "object": "chat.completion",
-        "created": 0,
-        "model": model,
-        "choices": [
-            {
-                "index": i,
-                "message": {"role": "assistant", "content": s.text},
-                "finish_reason": s.finish_reason,
-            }
-            for i, s in enumerate(samples)
-        ],
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        },
-    }
+        usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        for item in wire.response_chunks(response, usage, pieces=2):
+            yield item
 
 
 class ReplayBackend(BaseBackend):

@@ -4,10 +4,10 @@ OpenAI response with the ``ponder`` extension (strategy, votes, samples, cost)."
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import OrderedDict
 from typing import Any
 
+from ponder.backends import wire
 from ponder.backends.base import Backend
 from ponder.routing.router import Router
 from ponder.routing.strategy import AutoStrategy
@@ -92,36 +92,19 @@ def chat_response(
     results: list[Result], request_id: str, model: str, strategy: str, ignored: list[str]
 ) -> dict[str, Any]:
     usage = total_usage(results)
-    return {
-        "id": f"chatcmpl-{request_id}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": i,
-                "message": {"role": "assistant", "content": result.text},
-                "logprobs": None,
-                "finish_reason": finish_reason(result),
-            }
-            for i, result in enumerate(results)
-        ],
-        "usage": openai_usage(usage),
-        "ponder": extension(results, strategy, usage, ignored),
-    }
+    response = wire.completion(
+        f"chatcmpl-{request_id}",
+        model,
+        [(result.text, finish_reason(result)) for result in results],
+        wire.usage_object(usage.prompt_tokens, usage.completion_tokens),
+    )
+    response["ponder"] = extension(results, strategy, usage, ignored)
+    return response
 
 
 def finish_reason(result: Result) -> str:
     chosen = next((s for s in result.samples if s.text == result.text), None)
     return chosen.finish_reason if chosen is not None else "stop"
-
-
-def openai_usage(usage: Usage) -> dict[str, int]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
 
 
 def extension(
@@ -144,27 +127,3 @@ def extension(
         ],
         "ignored": ignored,
     }
-
-
-def chat_chunks(response: dict[str, Any], include_usage: bool) -> list[dict[str, Any]]:
-    """The stream of a decided answer: role, content, finish (with ``ponder``), usage."""
-    head = {k: response[k] for k in ("id", "created", "model")}
-    head["object"] = "chat.completion.chunk"
-    if include_usage:
-        head["usage"] = None
-    chunks = []
-    for choice in response["choices"]:
-        i = choice["index"]
-        content = choice["message"]["content"]
-        chunks.append({**head, "choices": [_delta(i, {"role": "assistant", "content": ""})]})
-        chunks.append({**head, "choices": [_delta(i, {"content": content})]})
-        chunks.append({**head, "choices": [_delta(i, {}, choice["finish_reason"])]})
-    if chunks and "ponder" in response:
-        chunks[-1]["ponder"] = response["ponder"]
-    if include_usage:
-        chunks.append({**head, "choices": [], "usage": response["usage"]})
-    return chunks
-
-
-def _delta(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-    return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}

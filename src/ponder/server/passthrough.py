@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ponder.backends.base import Backend
-from ponder.backends.scripted import openai_response
+from ponder.backends.wire import response_from_samples
 from ponder.server.errors import ApiError
 from ponder.server.protocol import ChatCompletionRequest, text_of
 from ponder.types import Message, SamplingParams
@@ -81,4 +81,4 @@ async def generate_fallback(
         for m in request.messages
     ]
     samples = await backend.generate(messages, params, request.n)
-    return openai_response(samples, model)
+    return response_from_samples(samples, model)

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ponder.backends import wire
+from ponder.backends.base import PassThrough
 from ponder.errors import ConfigError
 from ponder.routing.router import load_router
 from ponder.routing.strategy import AutoStrategy
@@ -184,26 +186,26 @@ class Serving:
             results, ctx.request_id, request.model, plan.name, plan.ignored
         )
         if request.stream:
-            return Stream(from_list(compute.chat_chunks(response, request.include_usage)))
+            return Stream(from_list(wire.response_chunks(response, request.include_usage)))
         return response
 
     async def _pass(
         self, request: ChatCompletionRequest, raw: dict[str, Any], route: Route
     ) -> Reply:
         backend = await self.table.get(route.model)
-        if not getattr(backend, "supports_raw", False):
+        if not isinstance(backend, PassThrough):
             response = await passthrough.generate_fallback(backend, request, request.model)
             self._record_raw(route.model, response.get("usage"), len(response["choices"]))
             if request.stream:
-                return Stream(from_list(compute.chat_chunks(response, request.include_usage)))
+                return Stream(from_list(wire.response_chunks(response, request.include_usage)))
             return response
         body = passthrough.forward_body(raw)
         if not request.stream:
-            response = await backend.chat_raw(body)  # type: ignore[attr-defined]
+            response = await backend.chat_raw(body)
             response["model"] = request.model
             self._record_raw(route.model, response.get("usage"), len(response.get("choices") or []))
             return response
-        upstream = backend.stream_raw(body)  # type: ignore[attr-defined]
+        upstream = backend.stream_raw(body)
         first = await anext(upstream, None)
         if first is None:
             return Stream(from_list([]))

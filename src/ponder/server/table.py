@@ -15,6 +15,7 @@ from typing import Any
 
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
+from ponder.errors import ConfigError
 from ponder.server.errors import ApiError
 
 log = logging.getLogger("ponder.server")
@@ -24,6 +25,12 @@ class ModelTable:
     """Served id -> backend. Entries are spec strings (loaded here) or backend objects."""
 
     def __init__(self, entries: dict[str, Any]) -> None:
+        for name, entry in entries.items():
+            if not isinstance(entry, (str, Backend)):
+                raise ConfigError(
+                    f"model {name!r} must be a spec string or a Backend "
+                    "(generate, check, aclose and the capability flags)"
+                )
         self._entries = dict(entries)
         self._tasks: dict[str, asyncio.Future[Backend]] = {}
         self._owned: set[str] = set()
@@ -98,10 +105,7 @@ class ModelTable:
         task = self._tasks.get(name)
         if task is None or not task.done():
             raise _Loading()
-        backend = task.result()
-        check = getattr(backend, "check", None)
-        if check is not None:
-            await asyncio.wait_for(check(), timeout_s)
+        await asyncio.wait_for(task.result().check(), timeout_s)
 
     async def aclose(self) -> None:
         for name, task in self._tasks.items():
@@ -112,10 +116,8 @@ class ModelTable:
                 continue
             if task.cancelled() or task.exception() is not None:
                 continue
-            close = getattr(task.result(), "aclose", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    await close()
+            with contextlib.suppress(Exception):
+                await task.result().aclose()
 
 
 class _Loading(Exception):
