@@ -5,17 +5,17 @@ import math
 import numpy as np
 import pytest
 
-import ponder.backends as backends
 from ponder.errors import ConfigError, DataError
 from ponder.eval.pools import load_pools
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
+from ponder.eval.train_router import candidate_plans, fit_logistic, train_router
 from ponder.routing import FEATURES, default_router, features, load_router, rule_plan
 from ponder.routing.calibrate import lam_for_budget
-from ponder.routing.classifier import candidate_plans, fit_logistic, train_router
 from ponder.routing.router import router_from_dict
 from ponder.strategies import make_strategy
+from ponder.strategies.auto import AutoOptions, AutoStrategy
 
 ITEMS = synthetic_items(per_level=4)
 
@@ -134,20 +134,30 @@ def test_shipped_router_gives_sensible_plans():
 
 def test_auto_strategy_cascades_over_tiers(trained, tmp_path):
     small, large = two_tier_backends(ITEMS)
-    backends._CACHE["scripted:test-large"] = large
     path = tmp_path / "r.json"
     trained.with_budget(20.0).save(path)
-    auto = make_strategy(f"auto:tiers=small|scripted:test-large,router={path},kind=number")
+    options = AutoOptions(router=str(path), kind="number")
+    auto = AutoStrategy(options, tiers=[small, large])  # a first tier that is the backend
     hard = next(i for i in ITEMS if i.difficulty == "3")
     result = asyncio.run(auto.solve(hard.question, small))
     assert result.answer == hard.answer and result.model == "large"
     assert result.trace[0]["step"] == "route" and result.cost.flops > 0
+    assert result.trace[0]["tiers"] == [small.name, large.name]
     assert result.usage.samples == len(result.samples)
-    forced = make_strategy("auto:tiers=small|scripted:test-large,plan=cot@0")
+    forced = AutoStrategy(AutoOptions(plan="cot@0"), tiers=[large])  # tiers after the backend
     easy = ITEMS[0]
     result = asyncio.run(forced.solve(easy.question, small))
     assert result.answer == easy.answer and result.model == "small" and result.usage.samples == 1
-    del backends._CACHE["scripted:test-large"]
+    assert result.trace[0]["tiers"] == [small.name, large.name]
+
+
+def test_auto_tier_specs_are_resolved_when_built(tmp_path):
+    script = tmp_path / "big.json"
+    script.write_text('{"What is 2 + 2?": ["Answer: 4"]}', encoding="utf-8")
+    auto = make_strategy(f"auto:tiers=scripted:{script},plan=cot@1")
+    small, _ = two_tier_backends(ITEMS)
+    result = asyncio.run(auto.solve("What is 2 + 2?", small))
+    assert result.answer == "4" and result.model == "big"
 
 
 def test_auto_strategy_options_are_checked(tmp_path):

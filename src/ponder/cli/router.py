@@ -38,7 +38,7 @@ def train(
     """Train a router on the sampling-mode records of RUN_DIRS (run dirs or .jsonl[.gz])."""
     from ponder.eval.pools import load_pools
     from ponder.eval.store import read_records
-    from ponder.routing.classifier import train_router
+    from ponder.eval.train_router import train_router
 
     records = [r for d in run_dirs for r in read_records(d)]
     pools = load_pools(records)

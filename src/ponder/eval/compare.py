@@ -42,7 +42,7 @@ def folds_of(item_ids: Sequence[str], folds: int, seed: int = 0) -> dict[str, in
 def crossval_routers(
     pools: Pools, budget: float, folds: int = 4, seed: int = 0, reps: int = 8
 ) -> tuple[dict[str, int], list[Router]]:
-    from ponder.routing.classifier import train_router
+    from ponder.eval.train_router import train_router
 
     fold = folds_of(list(pools.items), folds, seed)
     routers = []

@@ -18,9 +18,9 @@ import numpy as np
 from ponder.answers import answers_match
 from ponder.eval.pools import Pools, Spend, spend
 from ponder.routing.cascade import Draw, Plan, Stage, run_plan
-from ponder.strategies.self_consistency import tally, winner
 from ponder.strategies.stopping import make_rule
 from ponder.types import Sample
+from ponder.voting import tally, winner
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Adaptive routing: features, per-plan classifiers, the confidence cascade, budget
-calibration, and the ``auto`` strategy (registered here, at import).
+"""Adaptive routing as a library: question features, the per-plan router, the
+confidence cascade and budget calibration. The ``auto`` strategy that runs it lives in
+``ponder.strategies.auto``; training a router from stored samples lives in
+``ponder.eval.train_router``.
 
     question -> features -> Router.choose -> Plan (stages over model tiers)
-             -> run_plan cascade (vote, draw more, escalate) -> Result
+             -> run_plan cascade (vote, draw more, escalate) -> Decision
 """
 
 from __future__ import annotations
@@ -10,15 +12,9 @@ from __future__ import annotations
 from ponder.routing.cascade import Decision, Draw, Plan, Stage, parse_plan, run_plan
 from ponder.routing.features import FEATURES, features
 from ponder.routing.router import Router, default_router, load_router, router_from_dict, rule_plan
-from ponder.routing.strategy import AutoOptions, AutoStrategy, make_auto
-from ponder.strategies import register_strategy
-
-register_strategy("auto", make_auto, AutoOptions)
 
 __all__ = [
     "FEATURES",
-    "AutoOptions",
-    "AutoStrategy",
     "Decision",
     "Draw",
     "Plan",

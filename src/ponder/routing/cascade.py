@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ponder.errors import ConfigError
-from ponder.strategies.self_consistency import tally, winner
 from ponder.types import Sample
+from ponder.voting import tally, winner
 
 
 @dataclass(frozen=True)

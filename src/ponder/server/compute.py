@@ -10,10 +10,10 @@ from typing import Any
 from ponder.backends import wire
 from ponder.backends.base import Backend
 from ponder.routing.router import Router
-from ponder.routing.strategy import AutoStrategy
 from ponder.server.errors import ApiError
 from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_of
 from ponder.strategies import make_strategy, parse_strategy_spec
+from ponder.strategies.auto import AutoStrategy
 from ponder.strategies.base import Strategy
 from ponder.types import Cost, Message, Result, Usage
 

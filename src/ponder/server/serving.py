@@ -20,7 +20,6 @@ from ponder.backends import wire
 from ponder.backends.base import PassThrough
 from ponder.errors import ConfigError
 from ponder.routing.router import load_router
-from ponder.routing.strategy import AutoStrategy
 from ponder.server import compute, legacy, passthrough, policy
 from ponder.server.config import ServerConfig
 from ponder.server.errors import model_not_found
@@ -36,6 +35,7 @@ from ponder.server.protocol import (
 from ponder.server.streaming import Stream, from_list
 from ponder.server.table import ModelTable
 from ponder.strategies import strategy_names
+from ponder.strategies.auto import AutoStrategy
 from ponder.strategies.base import Strategy
 from ponder.types import Result
 

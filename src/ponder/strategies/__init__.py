@@ -4,18 +4,18 @@
     cot                        one sample asked to reason step by step
     sc:n=8,stop=esc            self-consistency with early stopping (esc, beta, margin, fixed)
     bon:n=8,scorer=logprob     best-of-N with a scorer (logprob, judge, or a callable)
-    auto                       the adaptive router (ponder.routing)
+    auto                       the adaptive router (ponder.routing), over model tiers
 
 Third-party strategies register with ``register_strategy`` like the built-ins.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 from ponder.errors import ConfigError, UnknownStrategyError
+from ponder.strategies.auto import AutoOptions, AutoStrategy, make_auto
 from ponder.strategies.base import Options, Strategy
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions
@@ -24,7 +24,6 @@ from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 Factory = Callable[[dict[str, Any]], Strategy]
 _FACTORIES: dict[str, Factory] = {}
 _OPTIONS: dict[str, type[Options]] = {}
-_LAZY = {"auto": "ponder.routing"}
 
 
 def register_strategy(name: str, factory: Factory, options: type[Options] | None = None) -> None:
@@ -38,10 +37,8 @@ def register_strategy(name: str, factory: Factory, options: type[Options] | None
 
 
 def _known(name: str) -> None:
-    if name not in _FACTORIES and name in _LAZY:
-        importlib.import_module(_LAZY[name])
     if name not in _FACTORIES:
-        known = ", ".join(sorted({*_FACTORIES, *_LAZY}))
+        known = ", ".join(sorted(_FACTORIES))
         raise UnknownStrategyError(f"unknown strategy {name!r}: use one of {known}")
 
 
@@ -74,7 +71,7 @@ def make_strategy(spec: str, **overrides: Any) -> Strategy:
 
 
 def strategy_names() -> list[str]:
-    return sorted({*_FACTORIES, *_LAZY})
+    return sorted(_FACTORIES)
 
 
 def _with(cls: Any, options_cls: type[Options], name: str) -> Factory:
@@ -85,8 +82,11 @@ register_strategy("direct", _with(Direct, DirectOptions, "direct"), DirectOption
 register_strategy("cot", _with(ChainOfThought, DirectOptions, "cot"), DirectOptions)
 register_strategy("sc", _with(SelfConsistency, SCOptions, "sc"), SCOptions)
 register_strategy("bon", _with(BestOfN, BoNOptions, "bon"), BoNOptions)
+register_strategy("auto", make_auto, AutoOptions)
 
 __all__ = [
+    "AutoOptions",
+    "AutoStrategy",
     "BestOfN",
     "BoNOptions",
     "ChainOfThought",

@@ -10,9 +10,9 @@ from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import ManyOptions, Question, Work, annotate, draw, finish
-from ponder.strategies.self_consistency import tally
 from ponder.strategies.verifiers import Scorer, make_scorer
 from ponder.types import Result, as_messages, last_user_text
+from ponder.voting import tally
 
 
 class BoNOptions(ManyOptions):

@@ -9,10 +9,7 @@ whole budget. Votes are a plain majority or weighted by each sample's probabilit
 
 from __future__ import annotations
 
-import math
 import time
-from collections import defaultdict
-from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field
@@ -21,6 +18,9 @@ from ponder.backends.base import Backend
 from ponder.strategies.base import ManyOptions, Question, Work, annotate, draw, finish
 from ponder.strategies.stopping import RULES, make_rule
 from ponder.types import Result, Sample
+from ponder.voting import tally, winner
+
+__all__ = ["SCOptions", "SelfConsistency", "tally", "winner"]
 
 
 class SCOptions(ManyOptions):
@@ -30,26 +30,6 @@ class SCOptions(ManyOptions):
     wave: int | None = Field(None, ge=1, le=256, description="samples drawn between checks")
     threshold: float | None = Field(None, gt=0, description="beta confidence / margin votes")
     weighted: bool = Field(False, description="weight votes by sample probability")
-
-
-def tally(samples: Sequence[Sample], weighted: bool = False) -> dict[str, float]:
-    """Votes per extracted answer, in first-seen order."""
-    votes: dict[str, float] = defaultdict(float)
-    for sample in samples:
-        if sample.answer is None:
-            continue
-        mean = sample.mean_logprob
-        votes[sample.answer] += math.exp(mean) if weighted and mean is not None else 1.0
-    return dict(votes)
-
-
-def winner(votes: dict[str, float]) -> str | None:
-    """The answer with most votes; ties go to the answer seen first."""
-    best: str | None = None
-    for answer, count in votes.items():
-        if best is None or count > votes[best]:
-            best = answer
-    return best
 
 
 class SelfConsistency:

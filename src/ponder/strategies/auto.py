@@ -4,12 +4,13 @@
     auto:tiers=embedded:smollm2-135m|embedded:qwen2.5-coder-0.5b,budget=3
     auto:router=router.json,plan=g+2@0 > cot@1
 
-``solve(question, backend)`` uses ``backend`` as tier 0. The stronger tiers after it
-come resolved (``AutoStrategy(tiers=[...])``, as the proxy passes the operator's
-models), or from the ``tiers`` option, whose specs are loaded on first use (its first
-entry stands for ``backend``). Plans that need a tier the strategy does not have are
-never chosen. ``tiers``, ``router`` and ``plan`` are operator settings: the proxy
-refuses them in a request.
+``solve(question, backend)`` uses ``backend`` as tier 0 and the strategy's tiers,
+cheapest first, after it; a first tier that is ``backend`` itself stands for it. The
+strategy receives its tiers as backends (``AutoStrategy(tiers=[...])``; the proxy
+passes the operator's ``--tiers``); a ``tiers=`` spec is resolved once, when the
+strategy is built (``make_strategy``), never while it answers. Plans that need a tier
+the strategy does not have are never chosen. ``tiers``, ``router`` and ``plan`` are
+operator settings: the proxy refuses them in a request.
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ class AutoStrategy:
         self.router = router or (load_router(o.router) if o.router else default_router())
         if self.router is not None and o.budget is not None:
             self.router = self.router.with_budget(o.budget)
-        self.tier_specs = [t.strip() for t in (o.tiers or "").split("|") if t.strip()]
 
     def with_router(self, router: Router) -> AutoStrategy:
         """The same strategy on another router (the operator's), with this budget."""
@@ -79,9 +79,10 @@ class AutoStrategy:
         return clone
 
     def backends(self, backend: Backend) -> list[Backend]:
-        if self.resolved is not None:
-            return [backend, *self.resolved]
-        return [backend, *(load_backend(spec) for spec in self.tier_specs[1:])]
+        tiers = list(self.resolved or ())
+        if tiers and (tiers[0] is backend or tiers[0].name == backend.name):
+            tiers = tiers[1:]
+        return [backend, *tiers]
 
     def work(self) -> Work:
         """The largest plan this strategy may run, whatever the question."""
@@ -169,5 +170,12 @@ class AutoStrategy:
         )
 
 
+def tier_specs(tiers: str | None) -> list[str]:
+    return [t.strip() for t in (tiers or "").split("|") if t.strip()]
+
+
 def make_auto(options: dict[str, Any]) -> AutoStrategy:
-    return AutoStrategy(AutoOptions.parse(options, "auto"))
+    """``auto`` from its spec options; the ``tiers`` specs are loaded here, once."""
+    o = AutoOptions.parse(options, "auto")
+    specs = tier_specs(o.tiers)
+    return AutoStrategy(o, tiers=[load_backend(spec) for spec in specs] if specs else None)
