@@ -18,6 +18,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "eval",
         "routing",
         "voting",
+        "plugins",
         "server",
         "cli",
         "moe",

@@ -5,21 +5,32 @@
     openai:http://127.0.0.1:8000/v1#model-name?concurrency=8&timeout=60&retry=safe
     scripted:answers.json            a deterministic fake from a JSON script
 
-Built-ins register through ``register_backend`` like any plugin would.
+Built-ins register through the ``ponder.backends`` entry points (see
+``ponder.backends.builtin``), the same door an installed package uses; code can also
+call ``register_backend``.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 from ponder.backends.base import Backend, BaseBackend
 from ponder.errors import ConfigError
+from ponder.plugins import Registry
 
 Factory = Callable[[str, dict[str, str]], Backend]
-_FACTORIES: dict[str, Factory] = {}
+
+
+def _factory(plugin: object) -> Factory:
+    if not callable(plugin):
+        raise ConfigError(f"a backend plugin must be a factory(target, options), got {plugin!r}")
+    return plugin
+
+
+_REGISTRY: Registry[Factory] = Registry("ponder.backends", _factory)
 _CACHE: OrderedDict[str, Backend] = OrderedDict()
 CACHE_SIZE = 16
 
@@ -35,8 +46,9 @@ def cache_info() -> CacheInfo:
 
 
 def register_backend(scheme: str, factory: Factory) -> None:
-    """Make ``scheme:target?k=v`` specs build backends with ``factory(target, options)``."""
-    _FACTORIES[scheme] = factory
+    """Make ``scheme:target?k=v`` specs build backends with ``factory(target, options)``.
+    Installed packages do the same with a ``ponder.backends`` entry point."""
+    _REGISTRY.register(scheme, factory)
 
 
 def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
@@ -45,11 +57,11 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
         raise ConfigError("empty model spec: use e.g. embedded:smollm2-135m")
     spec = spec.strip()
     scheme, sep, rest = spec.partition(":")
-    if not sep or scheme not in _FACTORIES:
+    if not sep or _REGISTRY.get(scheme) is None:
         if spec.startswith(("http://", "https://")):
             scheme, rest = "openai", spec
         elif sep and len(scheme) > 1 and scheme.isalpha() and "/" not in scheme:
-            known = ", ".join(sorted(_FACTORIES))
+            known = ", ".join(_REGISTRY.names())
             raise ConfigError(f"unknown backend {scheme!r} in {spec!r}: use one of {known}")
         else:
             scheme, rest = "embedded", spec
@@ -75,69 +87,16 @@ def load_backend(spec: str, cache: bool = True) -> Backend:
         _CACHE.move_to_end(spec)
         return _CACHE[spec]
     scheme, target, options = parse_spec(spec)
-    backend = _FACTORIES[scheme](target, options)
+    factory = _REGISTRY.get(scheme)
+    if factory is None:
+        raise ConfigError(f"no backend is registered for {scheme!r}: is ponder installed?")
+    backend = factory(target, options)
     if cache:
         _CACHE[spec] = backend
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return backend
 
-
-def _int_option(options: dict[str, str], key: str, default: int) -> int:
-    value = options.pop(key, None)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"option {key} must be an integer, got {value!r}") from None
-
-
-def _reject_unknown(options: dict[str, Any], scheme: str) -> None:
-    if options:
-        raise ConfigError(f"unknown {scheme} option(s): {', '.join(sorted(options))}")
-
-
-def _embedded(target: str, options: dict[str, str]) -> Backend:
-    from ponder import models
-    from ponder.backends.embedded import EmbeddedBackend, EmbeddedOptions
-
-    opts = EmbeddedOptions(
-        threads=_int_option(options, "threads", 0),
-        ctx=_int_option(options, "ctx", 2048),
-        slots=_int_option(options, "slots", 8),
-        jinja=options.pop("jinja", "0").lower() in ("1", "true", "yes"),
-    )
-    _reject_unknown(options, "embedded")
-    return EmbeddedBackend(target or models.DEFAULT_MODEL, opts)
-
-
-def _openai(target: str, options: dict[str, str]) -> Backend:
-    from ponder.backends.openai import OpenAIBackend, OpenAIOptions
-
-    model = options.pop("model", None)
-    timeout = options.pop("timeout", None)
-    opts = OpenAIOptions(
-        api_key_env=options.pop("key_env", "OPENAI_API_KEY"),
-        timeout_s=float(timeout) if timeout else 120.0,
-        concurrency=_int_option(options, "concurrency", 16),
-        retries=_int_option(options, "retries", 3),
-        retry=options.pop("retry", "safe"),
-    )
-    _reject_unknown(options, "openai")
-    return OpenAIBackend(target, model, opts)
-
-
-def _scripted(target: str, options: dict[str, str]) -> Backend:
-    from ponder.backends.scripted import ScriptedBackend, load_script
-
-    _reject_unknown(options, "scripted")
-    return load_script(target) if target else ScriptedBackend()
-
-
-register_backend("embedded", _embedded)
-register_backend("openai", _openai)
-register_backend("scripted", _scripted)
 
 __all__ = [
     "Backend",

@@ -6,7 +6,10 @@
     bon:n=8,scorer=logprob     best-of-N with a scorer (logprob, judge, or a callable)
     auto                       the adaptive router (ponder.routing), over model tiers
 
-Third-party strategies register with ``register_strategy`` like the built-ins.
+Built-ins register through the ``ponder.strategies`` entry points (see
+``ponder.strategies.builtin``), the same door an installed package uses; code can also
+call ``register_strategy``. A strategy is a class with ``name`` and ``async solve(question,
+backend) -> Result``; a ``work()`` bound lets the proxy serve it.
 """
 
 from __future__ import annotations
@@ -15,37 +18,45 @@ from collections.abc import Callable
 from typing import Any
 
 from ponder.errors import ConfigError, UnknownStrategyError
-from ponder.strategies.auto import AutoOptions, AutoStrategy, make_auto
-from ponder.strategies.base import Options, Strategy
+from ponder.plugins import Registry
+from ponder.strategies.auto import AutoOptions, AutoStrategy
+from ponder.strategies.base import Options, Strategy, StrategyEntry
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 
 Factory = Callable[[dict[str, Any]], Strategy]
-_FACTORIES: dict[str, Factory] = {}
-_OPTIONS: dict[str, type[Options]] = {}
+
+
+def _entry(plugin: object) -> StrategyEntry:
+    if isinstance(plugin, StrategyEntry):
+        return plugin
+    if callable(plugin):
+        return StrategyEntry(plugin)
+    raise ConfigError(f"a strategy plugin must be a StrategyEntry or a factory, got {plugin!r}")
+
+
+_REGISTRY: Registry[StrategyEntry] = Registry("ponder.strategies", _entry)
 
 
 def register_strategy(name: str, factory: Factory, options: type[Options] | None = None) -> None:
     """Make ``name:k=v`` specs build strategies with ``factory(options)``; ``options`` is
-    the strategy's typed options class (it tells the proxy which options requests may set)."""
-    _FACTORIES[name] = factory
-    if options is not None:
-        _OPTIONS[name] = options
-    else:
-        _OPTIONS.pop(name, None)
+    the strategy's typed options class (it tells the proxy which options requests may set).
+    Installed packages do the same with a ``ponder.strategies`` entry point."""
+    _REGISTRY.register(name, StrategyEntry(factory, options))
 
 
-def _known(name: str) -> None:
-    if name not in _FACTORIES:
-        known = ", ".join(sorted(_FACTORIES))
+def _entry_for(name: str) -> StrategyEntry:
+    found = _REGISTRY.get(name)
+    if found is None:
+        known = ", ".join(_REGISTRY.names()) or "none (is ponder installed? pip install -e .)"
         raise UnknownStrategyError(f"unknown strategy {name!r}: use one of {known}")
+    return found
 
 
 def strategy_options(name: str) -> type[Options] | None:
     """The typed options class of a registered strategy (None when it declared none)."""
-    _known(name)
-    return _OPTIONS.get(name)
+    return _entry_for(name).options
 
 
 def parse_strategy_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -66,23 +77,12 @@ def make_strategy(spec: str, **overrides: Any) -> Strategy:
     """Build a strategy from its spec; keyword overrides win over the spec's options."""
     name, options = parse_strategy_spec(spec)
     options.update({k: v for k, v in overrides.items() if v is not None})
-    _known(name)
-    return _FACTORIES[name](options)
+    return _entry_for(name).factory(options)
 
 
 def strategy_names() -> list[str]:
-    return sorted(_FACTORIES)
+    return _REGISTRY.names()
 
-
-def _with(cls: Any, options_cls: type[Options], name: str) -> Factory:
-    return lambda options: cls(options_cls.parse(options, name))
-
-
-register_strategy("direct", _with(Direct, DirectOptions, "direct"), DirectOptions)
-register_strategy("cot", _with(ChainOfThought, DirectOptions, "cot"), DirectOptions)
-register_strategy("sc", _with(SelfConsistency, SCOptions, "sc"), SCOptions)
-register_strategy("bon", _with(BestOfN, BoNOptions, "bon"), BoNOptions)
-register_strategy("auto", make_auto, AutoOptions)
 
 __all__ = [
     "AutoOptions",
@@ -95,6 +95,7 @@ __all__ = [
     "SCOptions",
     "SelfConsistency",
     "Strategy",
+    "StrategyEntry",
     "make_strategy",
     "parse_strategy_spec",
     "register_strategy",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, Union, get_args, get_origin, runtime_checkable
 
@@ -53,6 +53,15 @@ class Bounded(Protocol):
     """
 
     def work(self) -> Work: ...
+
+
+@dataclass(frozen=True)
+class StrategyEntry:
+    """A registered strategy: how to build it from spec options, and its options class
+    (which tells the proxy what a request may set; None: no option is open to requests)."""
+
+    factory: Callable[[dict[str, Any]], Strategy]
+    options: type[Options] | None = None
 
 
 class Options(BaseModel):
