@@ -17,6 +17,7 @@ from ponder.answers import (
     normalize,
     parse_number,
 )
+from ponder.errors import ConfigError
 
 LONG_RAMBLE = (
     "Janet's ducks lay 16 eggs per day. She eats 3 for breakfast and bakes muffins with 4. "
@@ -222,13 +223,13 @@ def test_detect_kind(gold: str, kind: str) -> None:
         lambda: extract_answer("B", "choice", [1, 2]),  # type: ignore[list-item]
     ],
 )
-def test_bad_input_raises_type_error(call: object) -> None:
-    with pytest.raises(TypeError, match="must be"):
+def test_bad_input_raises_a_config_error(call: object) -> None:
+    with pytest.raises(ConfigError, match="must be"):
         call()  # type: ignore[operator]
 
 
-def test_unknown_kind_raises_value_error() -> None:
-    with pytest.raises(ValueError, match="kind must be one of"):
+def test_unknown_kind_raises_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="kind must be one of"):
         extract_answer("42", kind="integer")
 
 

@@ -32,3 +32,20 @@ def test_errors_share_one_base() -> None:
         obj = getattr(ponder, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, ponder.PonderError)
+
+
+def test_python_dash_m_ponder_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "ponder", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "ask" in result.stdout
+
+
+def test_planner_errors_are_config_errors() -> None:
+    from ponder import errors
+
+    for name in ("PlanError", "ArchitectureError", "LayoutError", "DoesNotFitError"):
+        assert issubclass(getattr(errors, name), errors.ConfigError)

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ponder.errors import ConfigError
+
 __all__ = ["KINDS", "answers_match", "detect_kind", "extract_answer", "normalize", "parse_number"]
 
 KINDS = ("auto", "number", "choice", "text")
@@ -78,13 +80,13 @@ class _Spec:
 
 def _require_str(value: object, name: str) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+        raise ConfigError(f"{name} must be a str, got {type(value).__name__}")
     return value
 
 
 def _require_kind(kind: object) -> str:
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+        raise ConfigError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     return str(kind)
 
 
@@ -205,13 +207,13 @@ def _make_spec(kind: str, choices: Sequence[str] | None) -> _Spec:
     if choices is not None and (
         isinstance(choices, str) or not all(isinstance(c, str) for c in choices)
     ):
-        raise TypeError("choices must be a sequence of str, e.g. ['A', 'B', 'C', 'D']")
+        raise ConfigError("choices must be a sequence of str, e.g. ['A', 'B', 'C', 'D']")
     if not choices:
         return _Spec(kind, {c: c for c in _DEFAULT_LETTERS}, (), False)
     if all(detect_kind(c) == "choice" for c in choices):
         return _Spec(kind, {_norm_choice(c): _norm_choice(c) for c in choices}, (), True)
     if len(choices) > 26:
-        raise ValueError(f"at most 26 option texts can be lettered; got {len(choices)}")
+        raise ConfigError(f"at most 26 option texts can be lettered; got {len(choices)}")
     letters = {chr(ord("A") + i): normalize(c) for i, c in enumerate(choices)}
     options = []
     for choice in choices:

@@ -3,7 +3,14 @@
     PonderError                      base of everything below; its message says what to do
     ├── ConfigError                  bad user input: a spec, an option, a file's content
     │   ├── UnknownModelError        a model name not in the registry and not a file
-    │   └── UnknownStrategyError     a strategy spec that names no strategy
+    │   ├── UnknownStrategyError     a strategy spec that names no strategy
+    │   └── PlanError                anything the serving planner rejects
+    │       ├── ArchitectureError      a config.json the planner cannot read
+    │       ├── UnknownPlanModelError  neither a catalog name nor a config file
+    │       ├── UnknownGPUError        a GPU name not in the GPU catalog
+    │       ├── UnknownDtypeError      a weight or KV-cache dtype it does not know
+    │       ├── LayoutError            an impossible parallel layout (TP not dividing heads)
+    │       └── DoesNotFitError        the weights or the KV cache do not fit
     ├── ModelFetchError              a model could not be fetched, or its checksum is wrong
     ├── BackendError                 a backend failed to answer
     │   ├── BackendUnavailableError  cannot reach or load it (connection refused, no file)
@@ -60,3 +67,31 @@ class UpstreamError(BackendError):
 
 class DataError(PonderError):
     """A dataset, a sample store or a router file is malformed."""
+
+
+class PlanError(ConfigError):
+    """Base of the planner's errors; the message says what to change."""
+
+
+class ArchitectureError(PlanError):
+    """A model configuration that cannot be turned into an architecture."""
+
+
+class UnknownPlanModelError(PlanError):
+    """A model that is neither a catalog name, a config file, nor a directory holding one."""
+
+
+class UnknownGPUError(PlanError):
+    """A GPU name that the GPU catalog does not know."""
+
+
+class UnknownDtypeError(PlanError):
+    """A weight format or KV-cache dtype the planner does not know."""
+
+
+class LayoutError(PlanError):
+    """A parallel layout that vLLM would refuse for this model."""
+
+
+class DoesNotFitError(PlanError):
+    """The weights, or the KV cache for one request at the context, exceed GPU memory."""

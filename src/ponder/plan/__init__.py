@@ -7,12 +7,7 @@ the ``vllm serve`` command, and the long-context-vs-RAG and model-size advisors.
     327680
 """
 
-from ponder.plan.arch import Architecture, Attention, MoE
-from ponder.plan.capacity import MemoryPlan, plan_memory
-from ponder.plan.catalog import CatalogEntry, Published, catalog, find_model, model_names
-from ponder.plan.config import architecture_from_config, load_architecture
-from ponder.plan.dtypes import WeightFormat, kv_dtype_bytes, weight_format
-from ponder.plan.errors import (
+from ponder.errors import (
     ArchitectureError,
     DoesNotFitError,
     LayoutError,
@@ -21,6 +16,11 @@ from ponder.plan.errors import (
     UnknownGPUError,
     UnknownPlanModelError,
 )
+from ponder.plan.arch import Architecture, Attention, MoE
+from ponder.plan.capacity import MemoryPlan, plan_memory
+from ponder.plan.catalog import CatalogEntry, Published, catalog, find_model, model_names
+from ponder.plan.config import architecture_from_config, load_architecture
+from ponder.plan.dtypes import WeightFormat, kv_dtype_bytes, weight_format
 from ponder.plan.gpus import GPU, GPUS, find_gpu, gpu_names
 from ponder.plan.kv import kv_bytes_for_context, kv_bytes_per_token, kv_bytes_per_token_per_gpu
 from ponder.plan.memory import MemoryAssumptions, StageMemory, per_gpu_memory, weight_bytes

@@ -108,7 +108,7 @@ class Architecture:
 
     def with_kv_heads(self, num_kv_heads: int) -> Architecture:
         """The same model with a different number of KV heads (e.g. to compare MHA with GQA)."""
-        from ponder.plan.errors import ArchitectureError
+        from ponder.errors import ArchitectureError
 
         heads = self.attention.num_heads
         if self.attention.is_mla or num_kv_heads <= 0 or heads % num_kv_heads:

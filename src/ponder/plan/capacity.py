@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ponder.errors import PlanError
 from ponder.plan.arch import Architecture
 from ponder.plan.dtypes import weight_format
-from ponder.plan.errors import PlanError
 from ponder.plan.gpus import GPU
 from ponder.plan.kv import kv_bytes_for_context, kv_bytes_per_token
 from ponder.plan.memory import MemoryAssumptions, StageMemory, per_gpu_memory

@@ -14,9 +14,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from ponder.errors import ArchitectureError, UnknownPlanModelError
 from ponder.plan.arch import Architecture, Attention
 from ponder.plan.config_moe import parse_moe
-from ponder.plan.errors import ArchitectureError, UnknownPlanModelError
 
 # Fields that do not change parameter counts or memory; read elsewhere or deliberately unused.
 _IRRELEVANT = frozenset(

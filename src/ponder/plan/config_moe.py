@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ponder.errors import ArchitectureError
 from ponder.plan.arch import MoE
-from ponder.plan.errors import ArchitectureError
 
 
 def _top_k(cfg: Mapping[str, Any], experts: int) -> int:

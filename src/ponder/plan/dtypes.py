@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ponder.plan.errors import UnknownDtypeError
+from ponder.errors import UnknownDtypeError
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ponder.plan.errors import UnknownGPUError
+from ponder.errors import UnknownGPUError
 from ponder.plan.units import MIB
 
 

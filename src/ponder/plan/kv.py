@@ -7,9 +7,9 @@ DeepSeek's multi-head latent attention (no factor 2: the latent serves both).
 
 from __future__ import annotations
 
+from ponder.errors import PlanError
 from ponder.plan.arch import Architecture
 from ponder.plan.dtypes import kv_dtype_bytes
-from ponder.plan.errors import PlanError
 
 
 def kv_elements_per_token_layer(arch: Architecture) -> int:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ponder.errors import LayoutError
 from ponder.plan.arch import Architecture
-from ponder.plan.errors import LayoutError
 from ponder.plan.kv import kv_heads_per_gpu
 from ponder.plan.params import LayerParams
 

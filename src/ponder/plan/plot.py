@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ponder.errors import PlanError
 from ponder.plan.arch import Architecture
 from ponder.plan.capacity import MemoryPlan
-from ponder.plan.errors import PlanError
 from ponder.plan.kv import kv_bytes_for_context
 from ponder.plan.size import SizeAdvice
 from ponder.plan.units import GIB

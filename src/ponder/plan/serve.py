@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ponder.errors import DoesNotFitError, PlanError
 from ponder.plan.arch import Architecture
 from ponder.plan.capacity import MemoryPlan, check_context, plan_memory
 from ponder.plan.dtypes import weight_format
-from ponder.plan.errors import DoesNotFitError, PlanError
 from ponder.plan.explain import explain
 from ponder.plan.gpus import GPU
 from ponder.plan.memory import MemoryAssumptions, activation_bytes, overhead_bytes, weight_bytes

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from ponder.errors import PlanError
 from ponder.plan.catalog import catalog
 from ponder.plan.config import load_architecture
-from ponder.plan.errors import PlanError
 from ponder.plan.kv import kv_bytes_for_context
 from ponder.plan.memory import weight_bytes
 from ponder.plan.units import GIB, gib

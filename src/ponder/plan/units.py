@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ponder.plan.errors import PlanError
+from ponder.errors import PlanError
 
 GIB = 1024**3
 MIB = 1024**2
