@@ -24,7 +24,7 @@ from ponder.eval.pools import load_pools
 from ponder.eval.replay import frontier_accuracy, pareto
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
-from ponder.routing.classifier import train_router
+from ponder.eval.train_router import train_router
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_ROUTER = Path(__file__).parent.parent / "src" / "ponder" / "routing" / "default_router.json"

@@ -24,7 +24,7 @@ from ponder.errors import (
     UpstreamError,
 )
 from ponder.strategies import make_strategy, register_strategy
-from ponder.types import Cost, Message, Result, Sample, SamplingParams, Usage
+from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 
 __version__ = "0.1.0"
 
@@ -40,6 +40,7 @@ __all__ = [
     "Message",
     "ModelFetchError",
     "PonderError",
+    "Question",
     "ReplayBackend",
     "Result",
     "Sample",

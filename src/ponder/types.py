@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ponder.errors import ConfigError
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
+Kind = Literal["auto", "number", "choice", "text"]
+KINDS: tuple[Kind, ...] = ("auto", "number", "choice", "text")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,46 @@ def as_messages(question: str | Sequence[Message | dict[str, Any]]) -> list[Mess
     if not messages:
         raise ConfigError("no messages given: pass at least one user message")
     return messages
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a strategy is asked: the messages, the kind of answer wanted, and the options
+    of a multiple-choice question. Checked when made, so a bad kind fails before any
+    model call; every strategy reads ``kind`` and ``choices`` from here, never from its
+    own options (as DSPy's ``Example`` carries its fields)."""
+
+    messages: tuple[Message, ...]
+    kind: Kind = "auto"
+    choices: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            raise ConfigError("no messages given: pass at least one user message")
+        if self.kind not in KINDS:
+            raise ConfigError(f"kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
+        if self.choices is not None and (
+            not self.choices or not all(isinstance(c, str) and c.strip() for c in self.choices)
+        ):
+            raise ConfigError("choices must be a non-empty list of non-empty strings")
+
+    @property
+    def text(self) -> str:
+        """The last user message's text (what a router or an extractor looks at)."""
+        return last_user_text(self.messages)
+
+
+QuestionLike = Question | str | Sequence[Message | dict[str, Any]]
+
+
+def as_question(
+    question: QuestionLike, kind: str = "auto", choices: Sequence[str] | None = None
+) -> Question:
+    """A Question from a string, messages, or a Question (returned as it is)."""
+    if isinstance(question, Question):
+        return question
+    listed = tuple(choices) if choices is not None else None
+    return Question(tuple(as_messages(question)), kind, listed)  # type: ignore[arg-type]
 
 
 def last_user_text(messages: Sequence[Message]) -> str:

@@ -16,6 +16,7 @@ from ponder.routing.calibrate import lam_for_budget
 from ponder.routing.router import router_from_dict
 from ponder.strategies import make_strategy
 from ponder.strategies.auto import AutoOptions, AutoStrategy
+from ponder.types import Message, Question
 
 ITEMS = synthetic_items(per_level=4)
 
@@ -140,10 +141,9 @@ def test_auto_strategy_cascades_over_tiers(trained, tmp_path):
     small, large = two_tier_backends(ITEMS)
     path = tmp_path / "r.json"
     trained.with_budget(20.0).save(path)
-    options = AutoOptions(router=str(path), kind="number")
-    auto = AutoStrategy(options, tiers=[small, large])  # a first tier that is the backend
+    auto = AutoStrategy(AutoOptions(router=str(path)), tiers=[small, large])  # first: backend
     hard = next(i for i in ITEMS if i.difficulty == "3")
-    result = asyncio.run(auto.solve(hard.question, small))
+    result = asyncio.run(auto.solve(Question((Message("user", hard.question),), "number"), small))
     assert result.answer == hard.answer and result.model == "large"
     assert result.trace[0]["step"] == "route" and result.cost.flops > 0
     assert result.trace[0]["tiers"] == [small.name, large.name]

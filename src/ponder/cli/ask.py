@@ -14,7 +14,7 @@ from ponder.cli.common import echo_json, ensure_model, stderr
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
 from ponder.strategies import make_strategy
-from ponder.types import Result
+from ponder.types import Result, as_question
 
 
 @click.command()
@@ -42,6 +42,13 @@ from ponder.types import Result
     default=None,
     help="self-consistency stopping rule",
 )
+@click.option(
+    "--kind",
+    type=click.Choice(["auto", "number", "choice", "text"]),
+    default="auto",
+    show_default=True,
+    help="the kind of answer to extract and vote on",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def ask(
     question: str,
@@ -51,6 +58,7 @@ def ask(
     temperature: float | None,
     max_tokens: int | None,
     early_stop: str | None,
+    kind: str,
     as_json: bool,
 ) -> None:
     """Answer QUESTION with inference-time compute on a (small) model."""
@@ -62,14 +70,15 @@ def ask(
     if early_stop:
         overrides["stop"] = early_stop
     solver = make_strategy(strategy, **overrides)
+    asked = as_question(question, kind)
     ensure_model(model)
     backend = load_backend(model)
     if as_json:
-        result = asyncio.run(solver.solve(question, backend))
+        result = asyncio.run(solver.solve(asked, backend))
         echo_json(result_json(result))
         return
     with stderr.status(f"thinking ({strategy} on {backend.name})..."):
-        result = asyncio.run(solver.solve(question, backend))
+        result = asyncio.run(solver.solve(asked, backend))
     render(result)
 
 

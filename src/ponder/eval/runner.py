@@ -31,7 +31,7 @@ from ponder.eval.datasets import Item
 from ponder.eval.store import SampleStore
 from ponder.strategies import make_strategy, parse_strategy_spec
 from ponder.strategies.base import COT_INSTRUCTION, Options, with_instruction
-from ponder.types import Result, Sample, SamplingParams, Usage, as_messages
+from ponder.types import Result, Sample, SamplingParams, Usage, as_messages, as_question
 
 SAMPLE_MODE = "sample"
 
@@ -102,7 +102,8 @@ async def _solve(item: Item, spec: str, backend: Backend) -> dict[str, Any]:
             model=backend.model,
         )
     else:
-        result = await make_strategy(spec, kind=item.kind).solve(item.question, backend)
+        question = as_question(item.question, item.kind, item.choices)
+        result = await make_strategy(spec).solve(question, backend)
     return {
         "prediction": result.answer,
         "correct": answers_match(result.answer, item.answer, item.kind),

@@ -15,7 +15,7 @@ from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_o
 from ponder.strategies import make_strategy, parse_strategy_spec
 from ponder.strategies.auto import AutoStrategy
 from ponder.strategies.base import Strategy
-from ponder.types import Cost, Message, Result, Usage
+from ponder.types import Cost, Message, Question, Result, Usage
 
 REJECTED = ("tools", "tool_choice", "response_format", "logprobs", "top_logprobs")
 
@@ -76,9 +76,10 @@ async def solve(
     strategy: Strategy, messages: list[Message], backend: Backend, n: int
 ) -> list[Result]:
     """``n`` independent answers (the OpenAI ``n``), each from one run of the strategy."""
+    question = Question(tuple(messages))
     if n == 1:
-        return [await strategy.solve(messages, backend)]
-    return list(await asyncio.gather(*(strategy.solve(messages, backend) for _ in range(n))))
+        return [await strategy.solve(question, backend)]
+    return list(await asyncio.gather(*(strategy.solve(question, backend) for _ in range(n))))
 
 
 def total_usage(results: list[Result]) -> Usage:

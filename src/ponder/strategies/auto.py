@@ -29,16 +29,23 @@ from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.routing.router import PLAN_RULES, Router, default_router, load_router, rule_plan
 from ponder.strategies.base import (
     COT_INSTRUCTION,
-    Kind,
     Options,
-    Question,
     Work,
     annotate,
     draw,
     with_instruction,
 )
-from ponder.types import Cost, Message, Result, Sample, SamplingParams, Usage, as_messages
-from ponder.types import last_user_text as question_text
+from ponder.types import (
+    Cost,
+    Message,
+    Question,
+    QuestionLike,
+    Result,
+    Sample,
+    SamplingParams,
+    Usage,
+    as_question,
+)
 
 
 class AutoOptions(Options):
@@ -48,7 +55,6 @@ class AutoOptions(Options):
     plan: str | None = Field(None, description="force one plan, e.g. 'g+2@0 > cot@1'")
     temperature: float = Field(0.7, gt=0.0, le=5.0, description="temperature of votes")
     max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
-    kind: Kind = Field("auto", description="answer kind: auto, number, choice or text")
 
 
 class AutoStrategy:
@@ -101,10 +107,10 @@ class AutoStrategy:
             return rule_plan(question, tiers)
         return self.router.choose(question, tiers)
 
-    async def solve(self, question: Question, backend: Backend) -> Result:
+    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
         start = time.perf_counter()
-        messages = as_messages(question)
-        text = question_text(messages)
+        asked = as_question(question)
+        messages, text = list(asked.messages), asked.text
         tiers = self.backends(backend)
         plan = self.choose(text, len(tiers))
         if plan.max_tier >= len(tiers):
@@ -115,7 +121,7 @@ class AutoStrategy:
         try:
             request = next(steps)
             while True:
-                samples = await self._serve(request, tiers, prompt)
+                samples = await self._serve(request, tiers, prompt, asked)
                 spent_by_tier[request.tier] += samples
                 request = steps.send(samples)
         except StopIteration as stop:
@@ -123,13 +129,13 @@ class AutoStrategy:
         return self._result(plan, decision, tiers, spent_by_tier, time.perf_counter() - start)
 
     async def _serve(
-        self, request: Draw, tiers: Sequence[Backend], prompt: list[Message]
+        self, request: Draw, tiers: Sequence[Backend], prompt: list[Message], asked: Question
     ) -> list[Sample]:
         o = self.options
         temperature = 0.0 if request.greedy else o.temperature
         params = SamplingParams(temperature=temperature, max_tokens=o.max_tokens)
         samples = await draw(tiers[request.tier], prompt, params, request.n)
-        annotate(samples, o.kind, None)
+        annotate(samples, asked)
         return samples
 
     def _result(

@@ -14,9 +14,7 @@ from ponder import cost
 from ponder.answers import extract_answer
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
-from ponder.types import Cost, Message, Result, Sample, SamplingParams, Usage, as_messages
-
-Question = str | Sequence[Message | dict[str, Any]]
+from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 
 COT_INSTRUCTION = (
     "Solve the problem step by step. Then write the final answer on its own last line "
@@ -24,10 +22,15 @@ COT_INSTRUCTION = (
 )
 
 
-Kind = Literal["auto", "number", "choice", "text"]
-
-
 class Strategy(Protocol):
+    """A way to spend inference-time compute on one question.
+
+    ``solve`` gets a ``Question`` (messages, answer kind, choices: the built-ins also
+    take a plain string or messages) and a resolved backend, and returns a ``Result``
+    with usage and a trace. A strategy keeps no state between calls; its options are
+    fixed when it is built.
+    """
+
     name: str
 
     async def solve(self, question: Question, backend: Backend) -> Result: ...
@@ -111,10 +114,9 @@ class ManyOptions(Options):
     temperature: float = Field(0.7, ge=0.0, le=5.0, description="sampling temperature")
     max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
     cot: bool = Field(True, description="ask for step-by-step reasoning")
-    kind: Kind = Field("auto", description="answer kind: auto, number, choice or text")
 
     def prompt(self, question: Question) -> list[Message]:
-        messages = as_messages(question)
+        messages = list(question.messages)
         return with_instruction(messages, COT_INSTRUCTION) if self.cot else messages
 
     def sampling(self) -> SamplingParams:
@@ -144,10 +146,13 @@ async def draw(
     return [s for batch in batches for s in batch]
 
 
-def annotate(samples: Sequence[Sample], kind: str, choices: Sequence[str] | None) -> None:
+def annotate(samples: Sequence[Sample], question: Question) -> None:
+    """Extract each sample's answer as the question's kind and choices say."""
     for sample in samples:
         if sample.answer is None:
-            sample.answer = extract_answer(sample.text, kind=kind, choices=choices)
+            sample.answer = extract_answer(
+                sample.text, kind=question.kind, choices=question.choices
+            )
 
 
 def finish(

@@ -9,9 +9,9 @@ from typing import Literal
 from pydantic import Field
 
 from ponder.backends.base import Backend
-from ponder.strategies.base import ManyOptions, Question, Work, annotate, draw, finish
+from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
 from ponder.strategies.verifiers import Scorer, make_scorer
-from ponder.types import Result, as_messages, last_user_text
+from ponder.types import QuestionLike, Result, as_question
 from ponder.voting import tally
 
 
@@ -34,13 +34,13 @@ class BestOfN:
         judged = self.scorer.work(self.options.n)
         return Work(drawn.samples + judged.samples, drawn.tokens + judged.tokens)
 
-    async def solve(self, question: Question, backend: Backend) -> Result:
+    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
         start = time.perf_counter()
         o = self.options
-        text = last_user_text(as_messages(question))
-        samples = await draw(backend, o.prompt(question), o.sampling(), o.n)
-        annotate(samples, o.kind, None)
-        scored = await self.scorer.score(text, samples, backend)
+        asked = as_question(question)
+        samples = await draw(backend, o.prompt(asked), o.sampling(), o.n)
+        annotate(samples, asked)
+        scored = await self.scorer.score(asked.text, samples, backend)
         scores = scored.scores
         best = max(range(len(samples)), key=lambda i: scores[i])
         if o.threshold is not None:

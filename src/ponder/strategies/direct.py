@@ -10,21 +10,18 @@ from pydantic import Field
 from ponder.backends.base import Backend
 from ponder.strategies.base import (
     COT_INSTRUCTION,
-    Kind,
     Options,
-    Question,
     Work,
     annotate,
     finish,
     with_instruction,
 )
-from ponder.types import Result, SamplingParams, as_messages
+from ponder.types import QuestionLike, Result, SamplingParams, as_question
 
 
 class DirectOptions(Options):
     temperature: float = Field(0.0, ge=0.0, le=5.0, description="0 is greedy")
     max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
-    kind: Kind = Field("auto", description="answer kind: auto, number, choice or text")
     seed: int | None = Field(None, description="sampling seed")
 
 
@@ -40,15 +37,16 @@ class Direct:
     def work(self) -> Work:
         return Work(1, self.options.max_tokens)
 
-    async def solve(self, question: Question, backend: Backend) -> Result:
+    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
         start = time.perf_counter()
-        messages = as_messages(question)
+        asked = as_question(question)
+        messages = list(asked.messages)
         if self.instruction:
             messages = with_instruction(messages, self.instruction)
         o = self.options
         params = SamplingParams(temperature=o.temperature, max_tokens=o.max_tokens, seed=o.seed)
         samples = await backend.generate(messages, params, 1)
-        annotate(samples, o.kind, None)
+        annotate(samples, asked)
         sample = samples[0]
         mean = sample.mean_logprob
         confidence = math.exp(mean) if mean is not None else 1.0

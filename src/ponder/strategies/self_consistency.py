@@ -15,9 +15,9 @@ from typing import Literal
 from pydantic import Field
 
 from ponder.backends.base import Backend
-from ponder.strategies.base import ManyOptions, Question, Work, annotate, draw, finish
+from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
 from ponder.strategies.stopping import RULES, make_rule
-from ponder.types import Result, Sample
+from ponder.types import QuestionLike, Result, Sample, as_question
 from ponder.voting import tally, winner
 
 __all__ = ["SCOptions", "SelfConsistency", "tally", "winner"]
@@ -42,16 +42,17 @@ class SelfConsistency:
     def work(self) -> Work:
         return self.options.work()
 
-    async def solve(self, question: Question, backend: Backend) -> Result:
+    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
         start = time.perf_counter()
         o = self.options
-        messages, params = o.prompt(question), o.sampling()
+        asked = as_question(question)
+        messages, params = o.prompt(asked), o.sampling()
         wave = self.rule.wave or o.n
         samples: list[Sample] = []
         trace = []
         while len(samples) < o.n:
             batch = await draw(backend, messages, params, min(wave, o.n - len(samples)))
-            annotate(batch, o.kind, None)
+            annotate(batch, asked)
             samples += batch
             answers = [s.answer for s in samples]
             stop = self.rule.should_stop(answers)
