@@ -17,9 +17,10 @@ import argparse
 from pathlib import Path
 
 from ponder.eval.pools import load_pools
-from ponder.eval.replay import plan_evaluator, replay, rule_evaluator
+from ponder.eval.replay import plan_evaluator, replay, strategy_evaluator
 from ponder.eval.store import read_records
 from ponder.routing.cascade import Plan, Stage
+from ponder.strategies import make_strategy
 
 DATA = Path(__file__).parent / "data"
 RULES = ("esc", "beta", "margin")
@@ -42,7 +43,10 @@ def main() -> None:
             print(f"{tier.short}: no item has {args.n} stored samples (max {max(sizes.values())})")
             continue
         evaluators = {"fixed": plan_evaluator(Plan((Stage(t, False, args.n),)))}
-        evaluators |= {rule: rule_evaluator(t, rule, args.n) for rule in RULES}
+        evaluators |= {
+            rule: strategy_evaluator(make_strategy(f"sc:n={args.n},stop={rule}"), t)
+            for rule in RULES
+        }
         points = replay(pools, evaluators, reps=args.reps, item_ids=ids)
         fixed = points[0]
         print(f"\n{tier.short}: {len(ids)} items with >= {args.n} samples\n{head}")

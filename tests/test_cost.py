@@ -11,7 +11,12 @@ from ponder.types import Usage
 def test_dollars_from_the_price_table() -> None:
     usage = Usage(prompt_tokens=1_000_000, completion_tokens=500_000)
     assert cost.estimate(usage, "gpt-4o-mini").dollars == pytest.approx(0.15 + 0.30)
-    assert cost.estimate(usage, "smollm2-135m").dollars == 0.0
+    # a local model without a list price gets the notional price replay and routing use
+    active = cost.active_params_for("smollm2-135m")
+    assert active is not None
+    notional = cost.NOTIONAL_PER_BILLION * active / 1e9 * 1.5
+    assert cost.estimate(usage, "smollm2-135m").dollars == pytest.approx(notional)
+    assert cost.estimate(usage, "no-such-model").dollars == 0.0
 
 
 def test_flops_are_two_times_active_params_times_tokens() -> None:

@@ -73,8 +73,16 @@ def _cached_prices(path: str, stamp: int) -> dict[str, Price]:
     return load_prices(path)
 
 
-def price_for(model: str, extra: dict[str, Price] | None = None) -> Price:
-    """The price of a model: explicit table, then $PONDER_PRICES, then built-ins, else 0."""
+NOTIONAL_PER_BILLION = 0.10
+"""Notional $ per million tokens per billion active parameters, for unpriced local models:
+it makes a bigger tier's tokens cost more, so a budget can trade tiers against samples."""
+
+
+def price_for(
+    model: str, extra: dict[str, Price] | None = None, active_params: float | None = None
+) -> Price:
+    """The price of a model: explicit table, then $PONDER_PRICES, then built-ins; else a
+    notional price from its active parameters when known (local models), else 0."""
     tables = [extra or {}]
     if env := os.environ.get("PONDER_PRICES"):
         tables.append(_env_prices(env))
@@ -82,6 +90,9 @@ def price_for(model: str, extra: dict[str, Price] | None = None) -> Price:
     for table in tables:
         if model in table:
             return table[model]
+    if active_params:
+        notional = NOTIONAL_PER_BILLION * active_params / 1e9
+        return Price(notional, notional)
     return Price(0.0, 0.0)
 
 
@@ -106,10 +117,11 @@ def estimate(
     active_params: float | None = None,
     prices: dict[str, Price] | None = None,
 ) -> Cost:
-    """Dollars and FLOPs of ``usage``; active parameters default to the catalog's figure."""
-    price = price_for(model, prices)
+    """Dollars and FLOPs of ``usage``; active parameters default to the catalog's figure,
+    and a model without a price gets the notional one (the units replay and routing use)."""
     if active_params is None:
         active_params = active_params_for(model)
+    price = price_for(model, prices, active_params)
     dollars = (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
     flops = 2.0 * active_params * usage.total_tokens if active_params else 0.0
     return Cost(dollars=dollars, flops=flops)

@@ -7,19 +7,20 @@ from ponder.errors import DataError
 from ponder.eval.pools import Spend, load_pools, spend, tier_price
 from ponder.eval.replay import (
     Point,
-    Sampler,
-    bon_evaluator,
+    PoolBackend,
     frontier_accuracy,
     pareto,
+    pass_evaluator,
     plan_evaluator,
     replay,
-    rule_evaluator,
     standard_evaluators,
+    strategy_evaluator,
 )
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.routing.cascade import Draw, parse_plan
+from ponder.strategies import make_strategy
 from ponder.types import Usage
 
 
@@ -66,14 +67,15 @@ def test_spend_counts_the_prompt_once_per_request(world):
     assert spend(pools.tiers[0], []) == Spend()
 
 
-def test_sampler_never_reuses_a_sample(world):
+def test_pool_backend_never_reuses_a_sample(world):
     pools, _, _ = world
     item_id = next(iter(pools.items))
-    sampler = Sampler(pools, item_id, random.Random(1))
+    sampler = PoolBackend(pools, item_id, random.Random(1))
     first = sampler.draw(Draw(0, False, 5))
     rest = sampler.draw(Draw(0, False, 5))
     assert len(first) == 5 and len(rest) == 3
-    assert not {id(s) for s in first} & {id(s) for s in rest}
+    pool = pools.pool(0, item_id)
+    assert sorted(repr(s) for s in first + rest) == sorted(repr(s) for s in pool.sampled)
     assert sampler.draw(Draw(0, True, 1))[0].temperature == 0.0
 
 
@@ -105,7 +107,10 @@ def test_early_stopping_saves_samples_on_easy_items(world):
     easy = [i for i, item in pools.items.items() if item.difficulty == "1"]
     fixed, esc = replay(
         pools,
-        {"fixed": plan_evaluator(parse_plan("8@1")), "esc": rule_evaluator(1, "esc", 8)},
+        {
+            "fixed": plan_evaluator(parse_plan("8@1")),
+            "esc": strategy_evaluator(make_strategy("sc:n=8,stop=esc"), 1),
+        },
         reps=10,
         item_ids=easy,
     )
@@ -115,10 +120,9 @@ def test_early_stopping_saves_samples_on_easy_items(world):
 
 def test_best_of_n_and_oracle(world):
     pools, _, _ = world
-    oracle, bon = replay(
-        pools, {"o": bon_evaluator(0, 8, oracle=True), "b": bon_evaluator(0, 8)}, reps=3
-    )
-    assert oracle.accuracy >= bon.accuracy
+    bon = strategy_evaluator(make_strategy("bon:n=8"), 0)
+    oracle, best = replay(pools, {"o": pass_evaluator(0, 8), "b": bon}, reps=3)
+    assert oracle.accuracy >= best.accuracy
 
 
 def test_cascade_plan_escalates_only_when_votes_disagree(world):
@@ -155,3 +159,39 @@ def test_the_largest_pool_of_several_runs_wins(world):
     smaller = {**first, "strategy": "sample:n=2", "samples": first["samples"][:3]}
     pools = load_pools([*records, bigger, smaller])
     assert len(pools.pool(0, first["item"]["id"]).sampled) == 9
+
+
+class _InOrder(random.Random):
+    """Serves stored samples in the order they were drawn."""
+
+    def shuffle(self, x, random=None):  # type: ignore[override]
+        return None
+
+
+@pytest.mark.parametrize("spec", ["sc:n=6", "sc:n=6,stop=esc", "bon:n=6", "cot"])
+def test_a_live_run_and_its_replay_agree(spec):
+    from ponder.backends.scripted import ScriptedBackend
+    from ponder.eval.datasets import Item
+    from ponder.eval.replay import run_now
+    from ponder.types import as_question
+
+    item = Item(id="q", question="What is 6 times 7?", answer="42", kind="number")
+    outputs = ["6*7 = 42. Answer: 42", "Answer: 41", "Answer: 42", "I think 43.", "Answer: 42"]
+    live_backend = ScriptedBackend({item.question: outputs}, model="tiny", active_params=1e8)
+    question = as_question(item.question, item.kind)
+    live = asyncio.run(make_strategy(spec).solve(question, live_backend))
+    record = {
+        "item": item.to_dict(),
+        "model": "scripted:tiny",
+        "model_name": "tiny",
+        "active_params": 1e8,
+        "strategy": "sample:n=6",
+        "samples": [s.to_dict() for s in live.samples],
+        "error": None,
+    }
+    pools = load_pools([record])
+    replayed = run_now(make_strategy(spec).solve(question, PoolBackend(pools, "q", _InOrder())))
+    assert (replayed.answer, replayed.votes) == (live.answer, live.votes)
+    for field in ("prompt_tokens", "completion_tokens", "samples", "requests"):
+        assert getattr(replayed.usage, field) == getattr(live.usage, field), field
+    assert replayed.cost.dollars == pytest.approx(live.cost.dollars) and live.cost.dollars > 0

@@ -2,10 +2,9 @@
 
 A pool is what the sampling mode stored for one item on one model: the greedy sample
 and the samples at temperature. Costs are counted as a live run would pay them: each
-request's prompt once plus every completion token, priced per model. Local models
-have no list price, so they get a notional one proportional to their active
-parameters (``NOTIONAL_PER_BILLION``), which makes tokens of a bigger tier cost more;
-a model in the price table (or ``$PONDER_PRICES``) uses its real price.
+request's prompt once plus every completion token, priced per model by the one price
+table (``ponder.cost.price_for``: a listed price, else a notional one from the active
+parameters), so replayed and live results are in the same units.
 """
 
 from __future__ import annotations
@@ -18,9 +17,6 @@ from ponder.cost import Price, price_for
 from ponder.errors import DataError
 from ponder.eval.datasets import Item
 from ponder.types import Sample
-
-NOTIONAL_PER_BILLION = 0.10
-"""Notional $ per million tokens per billion active parameters, for unpriced local models."""
 
 
 @dataclass
@@ -63,11 +59,7 @@ class Spend:
 
 
 def tier_price(model_name: str, active_params: float | None) -> Price:
-    price = price_for(model_name)
-    if (price.input or price.output) or not active_params:
-        return price
-    notional = NOTIONAL_PER_BILLION * active_params / 1e9
-    return Price(notional, notional)
+    return price_for(model_name, active_params=active_params)
 
 
 def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:

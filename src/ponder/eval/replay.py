@@ -9,18 +9,23 @@ One sampling run per model is enough to draw the whole accuracy-vs-cost curve.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ponder.answers import answers_match
+from ponder.backends.base import BaseBackend
+from ponder.errors import DataError
 from ponder.eval.pools import Pools, Spend, spend
 from ponder.routing.cascade import Draw, Plan, Stage, run_plan
-from ponder.strategies.stopping import make_rule
-from ponder.types import Sample
-from ponder.voting import tally, winner
+from ponder.strategies.base import Strategy
+from ponder.strategies.best_of_n import BestOfN, BoNOptions
+from ponder.strategies.self_consistency import SCOptions, SelfConsistency
+from ponder.types import Message, Sample, SamplingParams, as_question
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,29 +39,73 @@ Evaluator = Callable[[Pools, str, random.Random], Outcome]
 """evaluator(pools, item_id, rng) -> Outcome for one item."""
 
 
-class Sampler:
-    """Serves one item's stored samples to a cascade in a shuffled order, adding up costs."""
+class PoolBackend(BaseBackend):
+    """One item's stored samples served as a backend, for every tier of the run.
 
-    def __init__(self, pools: Pools, item_id: str, rng: random.Random) -> None:
+    ``tier(t)`` is tier ``t`` as a Backend: a greedy request gets the stored greedy
+    sample, a sampled one the next samples of a shuffled queue (so sc@k is a random
+    k-subset, as in maj@k curves). Each request is priced as a live one (``spend``),
+    so the live strategies run here unchanged and report what they would have spent.
+    """
+
+    supports_n = True
+    supports_logprobs = True
+
+    def __init__(self, pools: Pools, item_id: str, rng: random.Random, tier: int = 0) -> None:
         self.pools = pools
         self.item_id = item_id
         self.rng = rng
+        self.index = tier
+        described = pools.tiers[tier]
+        self.name = f"replay:{described.model}"
+        self.model = described.model_name or described.model
+        self.active_params = described.active_params
         self._queues: dict[int, list[Sample]] = {}
         self.spent = Spend()
+        self._shared: PoolBackend = self
+
+    def tier(self, index: int) -> PoolBackend:
+        """The same item's pools on another tier, sharing queues and spend."""
+        other = PoolBackend(self.pools, self.item_id, self.rng, index)
+        other._shared = self._shared
+        return other
 
     def draw(self, request: Draw) -> list[Sample]:
+        root = self._shared
         pool = self.pools.pool(request.tier, self.item_id)
         if request.greedy:
             got = [pool.greedy] if pool.greedy is not None else []
         else:
-            if request.tier not in self._queues:
+            if request.tier not in root._queues:
                 queue = list(pool.sampled)
-                self.rng.shuffle(queue)
-                self._queues[request.tier] = queue
-            queue = self._queues[request.tier]
-            got, self._queues[request.tier] = queue[: request.n], queue[request.n :]
-        self.spent = self.spent + spend(self.pools.tiers[request.tier], got)
+                root.rng.shuffle(queue)
+                root._queues[request.tier] = queue
+            queue = root._queues[request.tier]
+            got, root._queues[request.tier] = queue[: request.n], queue[request.n :]
+        root.spent = root.spent + spend(self.pools.tiers[request.tier], got)
+        return [replace(s) for s in got]
+
+    async def generate(
+        self, messages: Sequence[Message], params: SamplingParams, n: int = 1
+    ) -> list[Sample]:
+        got = self.draw(Draw(self.index, params.temperature == 0.0, n))
+        if len(got) < n:
+            raise DataError(
+                f"item {self.item_id!r}: {n} samples asked, {len(got)} stored left on "
+                f"{self.pools.tiers[self.index].short}"
+            )
         return got
+
+
+def run_now(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never waits (a strategy on a PoolBackend) without a loop."""
+    try:
+        work.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    work.close()
+    raise RuntimeError("a replayed strategy waited on something other than stored samples")
 
 
 def _grade(pools: Pools, item_id: str, answer: str | None, spent: Spend) -> Outcome:
@@ -65,55 +114,45 @@ def _grade(pools: Pools, item_id: str, answer: str | None, spent: Spend) -> Outc
 
 
 def plan_evaluator(plan: Plan) -> Evaluator:
+    """A routing plan's cascade (the one ``auto`` runs live) over the stored pools."""
+
     def evaluate(pools: Pools, item_id: str, rng: random.Random) -> Outcome:
-        sampler = Sampler(pools, item_id, rng)
+        backend = PoolBackend(pools, item_id, rng)
         steps = run_plan(plan)
         try:
             request = next(steps)
             while True:
-                request = steps.send(sampler.draw(request))
+                request = steps.send(backend.draw(request))
         except StopIteration as stop:
             decision = stop.value
-        return _grade(pools, item_id, decision.answer, sampler.spent)
+        return _grade(pools, item_id, decision.answer, backend.spent)
 
     return evaluate
 
 
-def rule_evaluator(tier: int, rule_name: str, n: int) -> Evaluator:
-    """Self-consistency with an early-stopping rule, drawing waves up to ``n``."""
-    rule = make_rule(rule_name)
+def strategy_evaluator(strategy: Strategy, tier: int) -> Evaluator:
+    """A live strategy run on tier ``tier``'s stored samples: the same code as live."""
 
     def evaluate(pools: Pools, item_id: str, rng: random.Random) -> Outcome:
-        sampler = Sampler(pools, item_id, rng)
-        samples: list[Sample] = []
-        wave = rule.wave or n
-        while len(samples) < n:
-            got = sampler.draw(Draw(tier, False, min(wave, n - len(samples))))
-            if not got:
-                break
-            samples += got
-            if rule.should_stop([s.answer for s in samples]):
-                break
-        return _grade(pools, item_id, winner(tally(samples)), sampler.spent)
-
-    return evaluate
-
-
-def bon_evaluator(tier: int, n: int, oracle: bool = False) -> Evaluator:
-    """Best-of-n by mean token logprob, or (``oracle``) by the gold answer: pass@n."""
-
-    def evaluate(pools: Pools, item_id: str, rng: random.Random) -> Outcome:
-        sampler = Sampler(pools, item_id, rng)
-        samples = sampler.draw(Draw(tier, False, n))
+        backend = PoolBackend(pools, item_id, rng, tier)
         item = pools.items[item_id]
-        if oracle:
-            right = next(
-                (s for s in samples if answers_match(s.answer, item.answer, item.kind)), None
-            )
-            best = right or (samples[0] if samples else None)
-        else:
-            best = max(samples, key=lambda s: s.mean_logprob or float("-inf"), default=None)
-        return _grade(pools, item_id, best.answer if best else None, sampler.spent)
+        question = as_question(item.question, item.kind, item.choices)
+        result = run_now(strategy.solve(question, backend))
+        return _grade(pools, item_id, result.answer, backend.spent)
+
+    return evaluate
+
+
+def pass_evaluator(tier: int, n: int) -> Evaluator:
+    """pass@n: right when any of n samples is (an oracle, not a strategy)."""
+
+    def evaluate(pools: Pools, item_id: str, rng: random.Random) -> Outcome:
+        backend = PoolBackend(pools, item_id, rng, tier)
+        samples = backend.draw(Draw(tier, False, n))
+        item = pools.items[item_id]
+        right = next((s for s in samples if answers_match(s.answer, item.answer, item.kind)), None)
+        best = right or (samples[0] if samples else None)
+        return _grade(pools, item_id, best.answer if best else None, backend.spent)
 
     return evaluate
 
@@ -130,10 +169,12 @@ def standard_evaluators(pools: Pools, oracle: bool = False) -> dict[str, Evaluat
             k = k * 2 if k * 2 <= size or k == size else size
         if size >= 4:
             for rule in ("esc", "beta", "margin"):
-                out[f"sc:n={size},stop={rule}@{tier.short}"] = rule_evaluator(t, rule, size)
-            out[f"bon:n={size}@{tier.short}"] = bon_evaluator(t, size)
+                sc = SelfConsistency(SCOptions(n=size, stop=rule))
+                out[f"sc:n={size},stop={rule}@{tier.short}"] = strategy_evaluator(sc, t)
+            bon = BestOfN(BoNOptions(n=size, scorer="logprob"))
+            out[f"bon:n={size}@{tier.short}"] = strategy_evaluator(bon, t)
             if oracle:
-                out[f"pass@{size}@{tier.short}"] = bon_evaluator(t, size, oracle=True)
+                out[f"pass@{size}@{tier.short}"] = pass_evaluator(t, size)
     return out
 
 
