@@ -1,0 +1,99 @@
+"""The expert-parallel layer against the single-process one: outputs, bytes and time.
+
+Every rank builds the same full layer from a seed, keeps its experts, and runs its share of
+one batch; :func:`compare` gathers the outputs, recomputes the whole batch with the
+single-process layer and reports the largest difference and each rank's traffic.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ponder.moe.config import MoEConfig
+from ponder.moe.launch import run_ranks
+from ponder.moe.layer import MoELayer
+
+
+def build(cfg: MoEConfig, seed: int, balanced: bool) -> MoELayer:
+    """A seeded layer; ``balanced`` sets a router that sends token t to experts t..t+K-1."""
+    torch.manual_seed(seed)
+    layer = MoELayer(cfg)
+    if balanced:
+        if cfg.hidden_size < cfg.num_experts:
+            raise ValueError("a balanced router needs hidden_size >= num_experts")
+        with torch.no_grad():
+            layer.gate.weight.zero_()
+            layer.gate.weight[:, : cfg.num_experts] = 10 * torch.eye(cfg.num_experts)
+    return layer
+
+
+def batch(cfg: MoEConfig, tokens: int, seed: int, balanced: bool) -> torch.Tensor:
+    """``tokens`` inputs; balanced ones put weight K-j on dimension (t + j) mod E."""
+    gen = torch.Generator().manual_seed(seed + 1)
+    x = torch.randn(tokens, cfg.hidden_size, generator=gen)
+    if balanced:
+        x[:, : cfg.num_experts] = 0
+        t = torch.arange(tokens)
+        for j in range(cfg.top_k):
+            x[t, (t + j) % cfg.num_experts] = float(cfg.top_k - j)
+    return x
+
+
+@dataclass(frozen=True)
+class RankResult:
+    output: np.ndarray
+    dispatch_bytes: int
+    combine_bytes: int
+    meta_bytes: int
+    seconds: float
+
+
+def _rank(
+    rank: int, world: int, cfg: MoEConfig, tokens: int, seed: int, balanced: bool, repeats: int
+) -> RankResult:
+    from ponder.moe.parallel import ExpertParallelMoE
+
+    layer = build(cfg, seed, balanced)
+    mine = batch(cfg, tokens * world, seed, balanced)[rank * tokens : (rank + 1) * tokens]
+    ep = ExpertParallelMoE(layer)
+    with torch.no_grad():
+        out = ep.run(mine)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            ep.run(mine)
+        seconds = (time.perf_counter() - start) / max(repeats, 1)
+    t = out.traffic
+    return RankResult(
+        out.hidden.numpy(), t.dispatch_bytes, t.combine_bytes, t.meta_bytes, seconds
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    world_size: int
+    max_abs_diff: float
+    ranks: list[RankResult]
+
+
+def compare(
+    cfg: MoEConfig,
+    world_size: int,
+    tokens_per_rank: int,
+    seed: int = 0,
+    balanced: bool = False,
+    repeats: int = 0,
+    timeout: float = 60.0,
+    start_method: str | None = None,
+) -> Comparison:
+    """Run the expert-parallel layer on ``world_size`` processes and compare with one."""
+    args = (cfg, tokens_per_rank, seed, balanced, repeats)
+    ranks = run_ranks(_rank, world_size, *args, timeout=timeout, start_method=start_method)
+    layer = build(cfg, seed, balanced)
+    with torch.no_grad():
+        ref = layer(batch(cfg, tokens_per_rank * world_size, seed, balanced)).numpy()
+    got = np.concatenate([r.output for r in ranks])
+    return Comparison(world_size, float(np.abs(got - ref).max()), ranks)
