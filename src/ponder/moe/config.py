@@ -65,7 +65,9 @@ class MoEConfig:
         if self.shared_intermediate < 0:
             raise MoEConfigError("shared_intermediate must be 0 (none) or a positive width")
         if self.shared_expert_gate and not self.shared_intermediate:
-            raise MoEConfigError("shared_expert_gate needs a shared expert: set shared_intermediate")
+            raise MoEConfigError(
+                "shared_expert_gate needs a shared expert: set shared_intermediate"
+            )
         if self.capacity_factor is not None and not self.capacity_factor > 0:
             raise MoEConfigError(f"capacity_factor must be > 0, got {self.capacity_factor}")
         self._check_groups()

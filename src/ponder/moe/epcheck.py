@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ import torch
 from ponder.moe.config import MoEConfig
 from ponder.moe.launch import run_ranks
 from ponder.moe.layer import MoELayer
+from ponder.moe.parallel import ExpertParallelMoE, check_split
 
 
 def build(cfg: MoEConfig, seed: int, balanced: bool) -> MoELayer:
@@ -55,8 +57,6 @@ class RankResult:
 def _rank(
     rank: int, world: int, cfg: MoEConfig, tokens: int, seed: int, balanced: bool, repeats: int
 ) -> RankResult:
-    from ponder.moe.parallel import ExpertParallelMoE
-
     layer = build(cfg, seed, balanced)
     mine = batch(cfg, tokens * world, seed, balanced)[rank * tokens : (rank + 1) * tokens]
     ep = ExpertParallelMoE(layer)
@@ -67,9 +67,7 @@ def _rank(
             ep.run(mine)
         seconds = (time.perf_counter() - start) / max(repeats, 1)
     t = out.traffic
-    return RankResult(
-        out.hidden.numpy(), t.dispatch_bytes, t.combine_bytes, t.meta_bytes, seconds
-    )
+    return RankResult(out.hidden.numpy(), t.dispatch_bytes, t.combine_bytes, t.meta_bytes, seconds)
 
 
 @dataclass(frozen=True)
@@ -90,6 +88,7 @@ def compare(
     start_method: str | None = None,
 ) -> Comparison:
     """Run the expert-parallel layer on ``world_size`` processes and compare with one."""
+    check_split(cfg, world_size)
     args = (cfg, tokens_per_rank, seed, balanced, repeats)
     ranks = run_ranks(_rank, world_size, *args, timeout=timeout, start_method=start_method)
     layer = build(cfg, seed, balanced)
@@ -97,3 +96,29 @@ def compare(
         ref = layer(batch(cfg, tokens_per_rank * world_size, seed, balanced)).numpy()
     got = np.concatenate([r.output for r in ranks])
     return Comparison(world_size, float(np.abs(got - ref).max()), ranks)
+
+
+def summary(result: Comparison, cfg: MoEConfig) -> dict[str, Any]:
+    """The comparison with the planner's estimate of each rank's all-to-all bytes."""
+    from ponder.plan.comm import AllToAll
+
+    tokens = result.ranks[0].output.shape[0]
+    row_bytes = result.ranks[0].output.itemsize
+    est = AllToAll(tokens, cfg.hidden_size, cfg.top_k, result.world_size, row_bytes)
+    ranks = [
+        {
+            "rank": i,
+            "payload_bytes": r.dispatch_bytes + r.combine_bytes,
+            "dispatch_bytes": r.dispatch_bytes,
+            "combine_bytes": r.combine_bytes,
+            "meta_bytes": r.meta_bytes,
+            "ms_per_layer": r.seconds * 1e3,
+        }
+        for i, r in enumerate(result.ranks)
+    ]
+    return {
+        "world_size": result.world_size,
+        "max_abs_diff": result.max_abs_diff,
+        "planner_bytes": est.total_bytes,
+        "ranks": ranks,
+    }

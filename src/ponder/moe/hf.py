@@ -18,7 +18,7 @@ from ponder.moe.layer import MoELayer
 _KINDS = {"MixtralSparseMoeBlock": "mixtral", "Qwen2MoeSparseMoeBlock": "qwen"}
 
 
-def _config_of(block: nn.Module, router: str) -> MoEConfig:
+def _config_of(block: Any, router: str) -> MoEConfig:
     gate_up = getattr(getattr(block, "experts", None), "gate_up_proj", None)
     if not isinstance(gate_up, nn.Parameter) or gate_up.dim() != 3:
         raise MoEConfigError(

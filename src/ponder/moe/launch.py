@@ -27,7 +27,12 @@ def free_port() -> int:
 
 
 def _rank_main(
-    fn: Callable[..., Any], rank: int, world: int, port: int, timeout: float, args: tuple[Any, ...],
+    fn: Callable[..., Any],
+    rank: int,
+    world: int,
+    port: int,
+    timeout: float,
+    args: tuple[Any, ...],
     out: Any,
 ) -> None:
     import torch
@@ -67,7 +72,7 @@ def run_ranks(
     if start_method is None:
         methods = mp.get_all_start_methods()
         start_method = "forkserver" if "forkserver" in methods else "spawn"
-    ctx = mp.get_context(start_method)
+    ctx: Any = mp.get_context(start_method)
     if start_method == "forkserver":
         ctx.set_forkserver_preload(["torch", "torch.distributed", fn.__module__])
     out = ctx.Queue()
@@ -99,7 +104,7 @@ def _collect(out: Any, world_size: int, timeout: float) -> list[Any]:
                 f"({len(results)} of {world_size} done)"
             ) from None
         if not ok:
-            last = value.strip().splitlines()[-1]
+            last = value.strip().splitlines()[-1].rsplit("Error: ", 1)[-1]
             raise ExpertParallelError(f"rank {rank} failed: {last}")
         results[rank] = value
     return [results[r] for r in range(world_size)]

@@ -17,6 +17,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ponder.moe.config import MoEConfig
 from ponder.moe.errors import ExpertParallelError
 from ponder.moe.experts import ExpertBank, combine, sort_by_expert
 from ponder.moe.layer import MoELayer
@@ -50,7 +51,7 @@ class _AllToAll(torch.autograd.Function):
     """``all_to_all_single`` with uneven splits whose gradient is the reverse exchange."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any, x: torch.Tensor, recv: list[int], send: list[int], group: Any
     ) -> torch.Tensor:
         ctx.splits, ctx.group = (recv, send), group
@@ -72,6 +73,17 @@ def exchange(x: torch.Tensor, recv: list[int], send: list[int], group: Any = Non
     return out
 
 
+def check_split(cfg: MoEConfig, world_size: int) -> None:
+    """Raise :class:`ExpertParallelError` unless ``cfg`` can run over ``world_size`` ranks."""
+    if world_size < 1 or cfg.num_experts % world_size:
+        raise ExpertParallelError(
+            f"{cfg.num_experts} experts do not split over {world_size} ranks; "
+            "use a world size that divides the number of experts"
+        )
+    if cfg.capacity_factor is not None:
+        raise ExpertParallelError("the expert-parallel layer has no capacity factor; unset it")
+
+
 def _remote(split: list[int], rank: int) -> int:
     return sum(split) - split[rank]
 
@@ -86,13 +98,7 @@ class ExpertParallelMoE(nn.Module):
         cfg = layer.cfg
         self.group, self.cfg = group, cfg
         self.world, self.rank = dist.get_world_size(group), dist.get_rank(group)
-        if cfg.num_experts % self.world:
-            raise ExpertParallelError(
-                f"{cfg.num_experts} experts do not split over {self.world} ranks; "
-                "use a world size that divides the number of experts"
-            )
-        if cfg.capacity_factor is not None:
-            raise ExpertParallelError("the expert-parallel layer has no capacity factor; unset it")
+        check_split(cfg, self.world)
         self.local = cfg.num_experts // self.world
         self.replica = copy.deepcopy(layer)  # router, shared expert and V3 bias, replicated
         first, last = self.rank * self.local, (self.rank + 1) * self.local
