@@ -142,14 +142,13 @@ def hf_fields(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _deepseek_fields(cfg: Mapping[str, Any], biased: bool) -> dict[str, Any]:
-    v3 = biased or cfg.get("scoring_func") == "sigmoid"
-    if v3 and not biased:
+    if cfg.get("scoring_func") == "sigmoid" and not biased:
         raise MoEConfigError(
             "a sigmoid-scored DeepSeek config needs topk_method 'noaux_tc' (its bias); add it"
         )
-    grouped = v3 or cfg.get("topk_method") == "group_limited_greedy"
+    grouped = biased or cfg.get("topk_method") == "group_limited_greedy"
     return {
-        "router": "deepseek_v3" if v3 else "deepseek_v2",
+        "router": "deepseek_v3" if biased else "deepseek_v2",
         "norm_topk_prob": bool(cfg.get("norm_topk_prob", False)),
         "routed_scaling_factor": float(cfg.get("routed_scaling_factor") or 1.0),
         "n_group": int(cfg.get("n_group") or 1) if grouped else 1,
