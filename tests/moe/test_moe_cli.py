@@ -50,3 +50,16 @@ def test_bad_options_are_one_line(args: list[str], message: str) -> None:
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1
     assert result.output.startswith(message)
+
+
+def test_public_names_exist_and_the_core_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    import ponder.moe
+
+    for name in ponder.moe.__all__:
+        assert hasattr(ponder.moe, name), name
+    code = "import sys, ponder, ponder.plan, ponder.cli.main; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -46,12 +46,13 @@ class ExpertBank(nn.Module):
 
     def apply_sorted(self, x: torch.Tensor, counts: list[int], first: int = 0) -> torch.Tensor:
         """Apply expert ``first + i`` to the i-th contiguous slice of ``x`` (``counts[i]`` rows)."""
-        pieces, start = [], 0
+        out = x.new_empty(x.shape[0], self.down_proj.shape[1])
+        start = 0
         for i, n in enumerate(counts):
             if n:
-                pieces.append(self.apply_one(first + i, x[start : start + n]))
+                out[start : start + n] = self.apply_one(first + i, x[start : start + n])
             start += n
-        return torch.cat(pieces) if pieces else x.new_empty(0, x.shape[1])
+        return out
 
 
 @dataclass(frozen=True)

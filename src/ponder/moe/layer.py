@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ponder.moe.config import MoEConfig
-from ponder.moe.experts import ExpertBank, SwiGLU, combine, sort_by_expert
+from ponder.moe.experts import Dispatch, ExpertBank, SwiGLU, combine, sort_by_expert
 from ponder.moe.losses import LoadStats, load_balancing_loss, router_z_loss
 from ponder.moe.routing import Routing, balance_bias, route
 
@@ -70,22 +70,22 @@ class MoELayer(nn.Module):
             out = torch.sigmoid(self.shared_expert_gate(x)) * out
         return out
 
-    def run(self, x: torch.Tensor) -> MoEOutput:
-        """The output for ``x`` [..., H] and the batch's training signals."""
-        flat = x.reshape(-1, self.cfg.hidden_size)
+    def _moe(self, flat: torch.Tensor) -> tuple[torch.Tensor, Routing, Dispatch]:
         routing = self.routed(flat)
         d = sort_by_expert(routing.experts, routing.weights, self.cfg.num_experts, self.capacity)
         out = self.experts.apply_sorted(flat[d.token], d.counts.tolist())
         y = combine(out, d, flat.shape[0])
         extra = self.shared(flat)
-        if extra is not None:
-            y = y + extra
-        stats = LoadStats(tuple(int(n) for n in d.routed.tolist()), d.dropped)
+        return (y if extra is None else y + extra), routing, d
+
+    def run(self, x: torch.Tensor) -> MoEOutput:
+        """The output for ``x`` [..., H] and the batch's training signals."""
+        y, routing, d = self._moe(x.reshape(-1, self.cfg.hidden_size))
         return MoEOutput(
             hidden=y.reshape(x.shape),
             aux_loss=load_balancing_loss(routing.probs, routing.experts),
             z_loss=router_z_loss(routing.logits),
-            stats=stats,
+            stats=LoadStats(tuple(int(n) for n in d.routed.tolist()), d.dropped),
             routing=routing,
         )
 
@@ -94,7 +94,8 @@ class MoELayer(nn.Module):
         return self.cfg.capacity_factor
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.run(x).hidden
+        """The output for ``x`` [..., H] (no losses or statistics: use ``run`` to train)."""
+        return self._moe(x.reshape(-1, self.cfg.hidden_size))[0].reshape(x.shape)
 
     @torch.no_grad()
     def update_bias(self, stats: LoadStats, rate: float = 1e-3) -> None:
