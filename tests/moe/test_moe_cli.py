@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 pytest.importorskip("torch", reason="needs the moe extra: pip install 'ponder[moe]'")
 
-from ponder.cli.main import cli  # noqa: E402
+from ponder.cli.main import cli
 
 TINY = ["--hidden", "16", "--ffn", "32", "--experts", "2,4", "--top-k", "1,2", "--tokens", "64"]
 

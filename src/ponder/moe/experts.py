@@ -1,8 +1,9 @@
 """SwiGLU experts stored as stacked tensors, applied to tokens sorted by expert.
 
-Each expert multiplies one contiguous slice of the sorted tokens, so the work follows the
-tokens each expert actually received (the active parameters), never a dense pass of every
-token through every expert and never a Python loop over tokens. The loop runs over experts;
+Assignments are sorted by expert once (one argsort, no per-expert mask); each expert then
+takes its contiguous slice of the sorted assignments, so the work follows the tokens each
+expert actually received (the active parameters), never a dense pass of every token through
+every expert and never a Python loop over tokens. The loop runs over experts;
 it is where a fused kernel would plug in on a GPU (vLLM's fused MoE, MegaBlocks,
 ScatterMoE, or ``torch._grouped_mm``, which on CPU measured no faster than this loop).
 """
@@ -95,6 +96,21 @@ def sort_by_expert(
     counts = routed.clamp(max=cap)
     dropped = int(flat.numel() - int(counts.sum()))
     return Dispatch(token[keep], weight[keep], expert[keep], counts, routed, dropped)
+
+
+def apply_dispatch(bank: ExpertBank, x: torch.Tensor, d: Dispatch) -> torch.Tensor:
+    """``y_t = sum_i g_i(x_t) E_i(x_t)``, one expert at a time over its slice of the sorted
+    assignments: gather its tokens, apply it, scale, add back. Each slice stays in cache,
+    instead of a gathered copy of all T*K rows streaming through memory several times."""
+    y = x.new_zeros(x.shape)
+    start = 0
+    for expert, n in enumerate(d.counts.tolist()):
+        if n:
+            token = d.token[start : start + n]
+            out = bank.apply_one(expert, x.index_select(0, token))
+            y.index_add_(0, token, out * d.weight[start : start + n, None].to(out.dtype))
+        start += n
+    return y
 
 
 def combine(out: torch.Tensor, d: Dispatch, tokens: int) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ponder.moe.config import MoEConfig
-from ponder.moe.experts import Dispatch, ExpertBank, SwiGLU, combine, sort_by_expert
+from ponder.moe.experts import Dispatch, ExpertBank, SwiGLU, apply_dispatch, sort_by_expert
 from ponder.moe.losses import LoadStats, load_balancing_loss, router_z_loss
 from ponder.moe.routing import Routing, balance_bias, route
 
@@ -73,8 +73,7 @@ class MoELayer(nn.Module):
     def _moe(self, flat: torch.Tensor) -> tuple[torch.Tensor, Routing, Dispatch]:
         routing = self.routed(flat)
         d = sort_by_expert(routing.experts, routing.weights, self.cfg.num_experts, self.capacity)
-        out = self.experts.apply_sorted(flat[d.token], d.counts.tolist())
-        y = combine(out, d, flat.shape[0])
+        y = apply_dispatch(self.experts, flat, d)
         extra = self.shared(flat)
         return (y if extra is None else y + extra), routing, d
 
