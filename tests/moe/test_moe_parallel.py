@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch", reason="needs the moe extra: pip install 'p
 
 from ponder.cli.main import cli  # noqa: E402
 from ponder.moe import ExpertParallelError, MoEConfig  # noqa: E402
-from ponder.moe.epcheck import compare  # noqa: E402
+from ponder.moe.epcheck import compare, compare_grads  # noqa: E402
 from ponder.plan import architecture_from_config  # noqa: E402
 from ponder.plan.comm import ep_all_to_all  # noqa: E402
 
@@ -88,3 +88,17 @@ def test_plan_serve_reports_the_all_to_all() -> None:
     # per token and MoE layer: 2 (dispatch, combine) x K=2 x 6144 x 2 bytes x 7/8 remote
     assert data["ep_all_to_all_per_token_layer"]["total_bytes"] == 2 * 2 * 6144 * 2 * 7 / 8
     assert any("All-to-all per token and MoE layer: 42.0 KiB" in r for r in data["reasons"])
+
+
+@pytest.mark.parametrize("world", [2, 4])
+def test_gradients_through_the_all_to_all_equal_one_process(world: int) -> None:
+    cfg = MoEConfig(
+        hidden_size=16,
+        expert_intermediate=8,
+        num_experts=8,
+        top_k=2,
+        router="qwen",
+        shared_intermediate=8,
+        shared_expert_gate=True,
+    )
+    assert compare_grads(cfg, world, tokens_per_rank=24) <= 1e-5

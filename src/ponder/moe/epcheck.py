@@ -122,3 +122,38 @@ def summary(result: Comparison, cfg: MoEConfig) -> dict[str, Any]:
         "planner_bytes": est.total_bytes,
         "ranks": ranks,
     }
+
+
+def _grad_rank(rank: int, world: int, cfg: MoEConfig, tokens: int, seed: int) -> dict[str, Any]:
+    layer = build(cfg, seed, balanced=False)
+    x = batch(cfg, tokens * world, seed, False)[rank * tokens : (rank + 1) * tokens]
+    x.requires_grad_(True)
+    ep = ExpertParallelMoE(layer)
+    ep(x).square().sum().backward()
+    grads = {
+        name: p.grad.numpy() for name, p in ep.replica.named_parameters() if p.grad is not None
+    }
+    return {"x": x.grad.numpy() if x.grad is not None else None, **grads}
+
+
+def compare_grads(cfg: MoEConfig, world_size: int, tokens_per_rank: int, seed: int = 0) -> float:
+    """Largest difference between the gradients of ``sum(y^2)`` under expert parallelism and
+    in one process: inputs, each rank's experts, and the router and shared expert (summed over
+    ranks, as data-parallel training all-reduces them)."""
+    check_split(cfg, world_size)
+    ranks = run_ranks(_grad_rank, world_size, cfg, tokens_per_rank, seed)
+    layer = build(cfg, seed, balanced=False)
+    x = batch(cfg, tokens_per_rank * world_size, seed, False).requires_grad_(True)
+    (x_grad, *grads) = torch.autograd.grad(
+        layer(x).square().sum(), [x, *layer.parameters()], allow_unused=True
+    )
+    names = [name for name, _ in layer.named_parameters()]
+    want = {n: g.numpy() for n, g in zip(names, grads, strict=True) if g is not None}
+    diffs = [np.abs(np.concatenate([r["x"] for r in ranks]) - x_grad.numpy()).max()]
+    for name, full in want.items():
+        if name.startswith("experts."):
+            got = np.concatenate([r[name] for r in ranks])
+        else:
+            got = np.sum([r[name] for r in ranks], axis=0)
+        diffs.append(np.abs(got - full).max())
+    return float(max(diffs))
