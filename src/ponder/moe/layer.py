@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ponder.moe.config import MoEConfig
+from ponder.moe.errors import MoEConfigError
 from ponder.moe.experts import Dispatch, ExpertBank, SwiGLU, apply_dispatch, sort_by_expert
 from ponder.moe.losses import LoadStats, load_balancing_loss, router_z_loss
 from ponder.moe.routing import Routing, balance_bias, route
@@ -100,8 +101,6 @@ class MoELayer(nn.Module):
     def update_bias(self, stats: LoadStats, rate: float = 1e-3) -> None:
         """DeepSeek-V3's auxiliary-loss-free balancing step after a batch (V3 router only)."""
         if self.cfg.router != "deepseek_v3":
-            from ponder.moe.errors import MoEConfigError
-
             raise MoEConfigError("update_bias needs router='deepseek_v3' (the biased router)")
         load = torch.tensor(stats.tokens_per_expert, device=self.e_score_correction_bias.device)
         self.e_score_correction_bias.copy_(balance_bias(self.e_score_correction_bias, load, rate))

@@ -116,7 +116,7 @@ class ExpertParallelMoE(nn.Module):
 
     def _apply_local(self, rows: torch.Tensor, received: torch.Tensor) -> torch.Tensor:
         """Apply my experts to rows grouped by source rank, then by my expert."""
-        ids = torch.arange(self.local).repeat(self.world)
+        ids = torch.arange(self.local, device=received.device).repeat(self.world)
         expert = torch.repeat_interleave(ids, received.reshape(-1))
         order = torch.argsort(expert, stable=True)
         out = self.replica.experts.apply_sorted(rows[order], received.sum(0).tolist())
