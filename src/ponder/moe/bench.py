@@ -30,17 +30,21 @@ def set_threads(threads: int) -> None:
 
 
 def time_per_call(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Median wall seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` calls."""
+    """Median seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` calls.
+
+    With one torch thread the work runs on the calling thread, so its CPU time is measured
+    (robust to a shared machine); with more, wall time."""
     if repeats < 1:
         raise MoEConfigError(f"repeats must be at least 1, got {repeats}")
+    clock = time.thread_time if torch.get_num_threads() == 1 else time.perf_counter
     with torch.no_grad():
         for _ in range(warmup):
             fn()
         times = []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
     return statistics.median(times)
 
 
