@@ -49,8 +49,38 @@ def qwen_block(norm: bool) -> Any:
     return _randomise(Qwen2MoeSparseMoeBlock(cfg))
 
 
+def deepseek_block(version: int, grouped: bool) -> Any:
+    if version == 2:
+        from transformers.models.deepseek_v2.modeling_deepseek_v2 import DeepseekV2Moe as Block
+
+        method = "group_limited_greedy" if grouped else "greedy"
+        cfg = transformers.DeepseekV2Config(topk_method=method, routed_scaling_factor=16.0)
+    else:
+        from transformers.models.deepseek_v3.modeling_deepseek_v3 import DeepseekV3MoE as Block
+
+        cfg = transformers.DeepseekV3Config(routed_scaling_factor=2.5, norm_topk_prob=True)
+    cfg.hidden_size, cfg.moe_intermediate_size, cfg.n_shared_experts = 32, 16, 2
+    cfg.n_routed_experts = cfg.num_experts = cfg.num_local_experts = 16
+    cfg.num_experts_per_tok = 4
+    cfg.n_group, cfg.topk_group = (4, 2) if grouped else (1, 1)
+    cfg._experts_implementation = "eager"
+    block = _randomise(Block(cfg))
+    if version == 3:
+        block.gate.e_score_correction_bias.normal_(std=0.1)
+    return block
+
+
 @pytest.mark.parametrize(
-    "make", [mixtral_block, lambda: qwen_block(False), lambda: qwen_block(True)]
+    "make",
+    [
+        mixtral_block,
+        lambda: qwen_block(False),
+        lambda: qwen_block(True),
+        lambda: deepseek_block(2, grouped=False),
+        lambda: deepseek_block(2, grouped=True),
+        lambda: deepseek_block(3, grouped=True),
+    ],
+    ids=["mixtral", "qwen", "qwen-norm", "deepseek-v2", "deepseek-v2-grouped", "deepseek-v3"],
 )
 def test_hf_blocks_load_and_match(make: Any) -> None:
     block = make()
