@@ -18,6 +18,7 @@ COMMANDS = {
     "eval": ("ponder.cli.eval", "eval_group", "Evaluate strategies: run, replay, report."),
     "router": ("ponder.cli.router", "router", "Train and inspect the adaptive router."),
     "serve": ("ponder.cli.serve", "serve", "Serve an OpenAI-compatible proxy."),
+    "moe": ("ponder.cli.moe", "moe_group", "A reference MoE layer: bench, expert parallelism."),
 }
 
 

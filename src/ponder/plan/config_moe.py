@@ -19,6 +19,14 @@ def _top_k(cfg: Mapping[str, Any], experts: int) -> int:
     return k
 
 
+def is_deepseek_v3_router(cfg: Mapping[str, Any]) -> bool:
+    """DeepSeek-V3's sigmoid router with its selection bias (``e_score_correction_bias``):
+    named by ``topk_method: noaux_tc``, or implied by the model type (Hugging Face's
+    ``DeepseekV3Config`` has no ``topk_method`` field)."""
+    method = cfg.get("topk_method")
+    return method == "noaux_tc" or (method is None and cfg.get("model_type") == "deepseek_v3")
+
+
 def _deepseek(cfg: Mapping[str, Any], layers: int) -> MoE:
     experts = int(cfg["n_routed_experts"])
     width = cfg.get("moe_intermediate_size")
@@ -32,7 +40,7 @@ def _deepseek(cfg: Mapping[str, Any], layers: int) -> MoE:
         expert_intermediate=width,
         moe_layers=tuple(i for i in range(layers) if i >= first_dense and i % freq == 0),
         shared_intermediate=int(cfg.get("n_shared_experts") or 0) * width,
-        router_bias=cfg.get("topk_method") == "noaux_tc",
+        router_bias=is_deepseek_v3_router(cfg),
         style="deepseek",
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ponder.plan.arch import Architecture
 from ponder.plan.capacity import MemoryPlan
+from ponder.plan.comm import ep_traffic_sentence
 from ponder.plan.gpus import GPU
 from ponder.plan.kv import kv_bytes_for_context, kv_elements_per_token_layer
 from ponder.plan.memory import weight_bytes
@@ -33,7 +34,8 @@ def _experts(arch: Architecture, plan: MemoryPlan) -> list[str]:
             f"Routed experts hold {frac:.0%} of the weights and each token visits only "
             f"{moe.experts_per_token} of {moe.num_experts}, so expert parallelism places whole "
             f"experts on GPUs (EP={lay.ep_size}, about {per_gpu:g} per GPU) instead of slicing "
-            "every expert; tokens reach their experts by all-to-all."
+            "every expert; tokens reach their experts by all-to-all.",
+            ep_traffic_sentence(arch, lay.ep_size, tokens=max(1, round(plan.concurrency))),
         ]
     if lay.tp * lay.dp > 1 and lay.dp > 1:
         return [

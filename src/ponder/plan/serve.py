@@ -8,6 +8,7 @@ from typing import Any
 from ponder.errors import DoesNotFitError, PlanError
 from ponder.plan.arch import Architecture
 from ponder.plan.capacity import MemoryPlan, check_context, plan_memory
+from ponder.plan.comm import AllToAll, ep_all_to_all
 from ponder.plan.dtypes import weight_format
 from ponder.plan.explain import explain
 from ponder.plan.gpus import GPU
@@ -26,6 +27,7 @@ class ServePlan:
     reasons: list[str]
     target_concurrency: int
     alternatives: list[MemoryPlan] = field(default_factory=list)
+    all_to_all: AllToAll | None = None
 
     @property
     def layout(self) -> Layout:
@@ -41,6 +43,7 @@ class ServePlan:
                 {"layout": m.layout.describe(), "total_concurrency": round(m.total_concurrency, 2)}
                 for m in self.alternatives
             ],
+            "ep_all_to_all_per_token_layer": self.all_to_all.to_dict() if self.all_to_all else None,
         }
 
 
@@ -127,4 +130,5 @@ def plan_serve(
         reasons=explain(arch, gpu, best, target_concurrency),
         target_concurrency=target_concurrency,
         alternatives=fitting[1:4],
+        all_to_all=ep_all_to_all(arch, best.layout.ep_size) if best.layout.ep else None,
     )
