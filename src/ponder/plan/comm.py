@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ponder.errors import PlanError
 from ponder.plan.arch import Architecture
-from ponder.plan.errors import PlanError
 from ponder.plan.units import fmt_bytes
 
 
