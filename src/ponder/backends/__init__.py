@@ -1,7 +1,7 @@
 """Backends, chosen by a URL-like spec through one registry.
 
     embedded:smollm2-135m            the embedded default (also just ``smollm2-135m``)
-    embedded:/path/model.gguf?threads=2&slots=8&ctx=2048&jinja=1
+    embedded:/path/model.gguf?threads=2&slots=8&ctx=2048&jinja=1&poll=0
     openai:http://127.0.0.1:8000/v1#model-name?concurrency=8&timeout=60
     scripted:answers.json            a deterministic fake from a JSON script
 
@@ -88,6 +88,7 @@ def _embedded(target: str, options: dict[str, str]) -> Backend:
         ctx=_int_option(options, "ctx", 2048),
         slots=_int_option(options, "slots", 8),
         jinja=options.pop("jinja", "0").lower() in ("1", "true", "yes"),
+        poll=_int_option(options, "poll", 0),
     )
     _reject_unknown(options, "embedded")
     return EmbeddedBackend(target or models.DEFAULT_MODEL, opts)
