@@ -53,6 +53,27 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     return scheme, target, options
 
 
+RUNTIME_OPTIONS = frozenset(
+    {"threads", "slots", "poll", "timeout", "concurrency", "retries", "key_env"}
+)
+"""Spec options that change how a model runs, not what it answers."""
+
+
+def identity_spec(spec: str) -> str:
+    """The spec without its runtime options: the same model with ``?threads=2`` or a
+    longer timeout is the same model (``embedded:m?threads=1`` -> ``embedded:m``)."""
+    if "?" not in spec:
+        return spec  # nothing to strip: leave the name as the user wrote it
+    try:
+        scheme, target, options = parse_spec(spec)
+    except ConfigError:
+        return spec
+    model = options.pop("model", None)
+    kept = sorted((k, v) for k, v in options.items() if k not in RUNTIME_OPTIONS)
+    query = "&".join(f"{k}={v}" for k, v in kept)
+    return f"{scheme}:{target}" + (f"#{model}" if model else "") + (f"?{query}" if query else "")
+
+
 def load_backend(spec: str, cache: bool = True) -> Backend:
     """Build (or reuse, for the same spec) a backend from its spec."""
     if cache and spec in _CACHE:
@@ -120,4 +141,11 @@ register_backend("embedded", _embedded)
 register_backend("openai", _openai)
 register_backend("scripted", _scripted)
 
-__all__ = ["Backend", "BaseBackend", "load_backend", "parse_spec", "register_backend"]
+__all__ = [
+    "Backend",
+    "BaseBackend",
+    "identity_spec",
+    "load_backend",
+    "parse_spec",
+    "register_backend",
+]

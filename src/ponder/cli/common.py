@@ -13,6 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from ponder import models
 from ponder.backends import parse_spec
+from ponder.errors import ConfigError
 
 stderr = Console(stderr=True)
 
@@ -50,3 +51,22 @@ def ensure_model(spec: str) -> None:
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def with_threads(spec: str, threads: int | None) -> str:
+    """``spec`` with its embedded ``threads`` option set to ``threads`` (None: as given)."""
+    if threads is None:
+        return spec
+    if threads < 1:
+        raise ConfigError(f"--threads must be a positive integer, got {threads}")
+    scheme, target, options = parse_spec(spec)
+    if scheme != "embedded":
+        raise ConfigError(f"--threads applies to embedded models, not {spec}")
+    options["threads"] = str(threads)
+    query = "&".join(f"{k}={v}" for k, v in options.items())
+    return f"embedded:{target or models.DEFAULT_MODEL}?{query}"
+
+
+THREADS_HELP = (
+    "llama.cpp threads for an embedded model (default: the free cores, from CPU affinity and load)"
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -15,6 +15,8 @@ from ponder.errors import ConfigError
 from ponder.types import Cost, Message, Result, Sample, SamplingParams, Usage, as_messages
 
 Question = str | Sequence[Message | dict[str, Any]]
+
+AnswerKind = Literal["auto", "number", "choice", "text"]
 
 COT_INSTRUCTION = (
     "Solve the problem step by step. Then write the final answer on its own last line "
@@ -52,7 +54,7 @@ class ManyOptions(Options):
     temperature: float = Field(0.7, ge=0.0, le=5.0, description="sampling temperature")
     max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
     cot: bool = Field(True, description="ask for step-by-step reasoning")
-    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
+    kind: AnswerKind = Field("auto", description="answer kind: auto, number, choice or text")
 
     def prompt(self, question: Question) -> list[Message]:
         messages = as_messages(question)

@@ -10,6 +10,7 @@ from pydantic import Field
 from ponder.backends.base import Backend
 from ponder.strategies.base import (
     COT_INSTRUCTION,
+    AnswerKind,
     Options,
     Question,
     annotate,
@@ -22,7 +23,7 @@ from ponder.types import Result, SamplingParams, as_messages
 class DirectOptions(Options):
     temperature: float = Field(0.0, ge=0.0, le=5.0, description="0 is greedy")
     max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
-    kind: str = Field("auto", description="answer kind: auto, number, choice or text")
+    kind: AnswerKind = Field("auto", description="answer kind: auto, number, choice or text")
     seed: int | None = Field(None, description="sampling seed")
 
 
