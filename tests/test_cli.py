@@ -89,3 +89,40 @@ def test_models_list_json() -> None:
     result = CliRunner().invoke(cli, ["models", "list", "--json"])
     names = [row["name"] for row in json.loads(result.output)]
     assert names[:2] == ["smollm2-135m", "qwen2.5-coder-0.5b"]
+
+
+def test_ask_reads_stdin_and_sends_a_system_prompt(tmp_path: Path) -> None:
+    from ponder.backends import load_backend
+
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"3 + 4": ["Answer: 7"]}))
+    spec = f"scripted:{script}"
+    result = CliRunner().invoke(
+        cli,
+        ["ask", "-", "-m", spec, "-s", "direct", "--system", "Be brief.", "--json"],
+        input="What is 3 + 4?\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["answer"] == "7"
+    sent = load_backend(spec).calls[-1]["messages"]  # type: ignore[attr-defined]
+    assert [(m.role, m.content) for m in sent] == [
+        ("system", "Be brief."),
+        ("user", "What is 3 + 4?"),
+    ]
+
+
+def test_threads_option_applies_to_embedded_models_only(tmp_path: Path) -> None:
+    from ponder.cli.common import threaded_specs, with_threads
+
+    assert with_threads("embedded:smollm2-135m?ctx=512", 1) == (
+        "embedded:smollm2-135m?ctx=512&threads=1"
+    )
+    assert threaded_specs(["a=embedded:m?slots=2", "openai:http://h/v1#m"], 2) == [
+        "a=embedded:m?slots=2&threads=2",
+        "openai:http://h/v1#m",
+    ]
+    result = CliRunner().invoke(cli, ["ask", "hi", "-m", "openai:http://h/v1#m", "--threads", "2"])
+    assert result.exit_code != 0 and "--threads applies to embedded models" in result.output
+    serve_help = CliRunner().invoke(cli, ["serve", "--help"]).output
+    run_help = CliRunner().invoke(cli, ["eval", "run", "--help"]).output
+    assert "--threads" in serve_help and "--threads" in run_help

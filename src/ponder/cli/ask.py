@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import click
@@ -10,11 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from ponder.backends import load_backend
-from ponder.cli.common import echo_json, ensure_model, stderr
+from ponder.cli.common import THREADS_HELP, echo_json, ensure_model, stderr, with_threads
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
 from ponder.strategies import make_strategy
-from ponder.types import Result
+from ponder.strategies.base import Question
+from ponder.types import Message, Result
 
 
 @click.command()
@@ -42,6 +44,8 @@ from ponder.types import Result
     default=None,
     help="self-consistency stopping rule",
 )
+@click.option("--system", default=None, help="a system prompt to send before the question")
+@click.option("--threads", type=int, default=None, help=THREADS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def ask(
     question: str,
@@ -51,9 +55,13 @@ def ask(
     temperature: float | None,
     max_tokens: int | None,
     early_stop: str | None,
+    system: str | None,
+    threads: int | None,
     as_json: bool,
 ) -> None:
-    """Answer QUESTION with inference-time compute on a (small) model."""
+    """Answer QUESTION with inference-time compute on a (small) model (- reads stdin)."""
+    if question == "-":
+        question = sys.stdin.read()
     if not question.strip():
         raise ConfigError("the question is empty: pass some text, e.g. ponder ask 'What is 2+2?'")
     if n is not None and n < 1:
@@ -62,14 +70,18 @@ def ask(
     if early_stop:
         overrides["stop"] = early_stop
     solver = make_strategy(strategy, **overrides)
+    model = with_threads(model, threads)
     ensure_model(model)
     backend = load_backend(model)
+    prompt: Question = question.strip()
+    if system is not None:
+        prompt = [Message("system", system), Message("user", question.strip())]
     if as_json:
-        result = asyncio.run(solver.solve(question, backend))
+        result = asyncio.run(solver.solve(prompt, backend))
         echo_json(result_json(result))
         return
     with stderr.status(f"thinking ({strategy} on {backend.name})..."):
-        result = asyncio.run(solver.solve(question, backend))
+        result = asyncio.run(solver.solve(prompt, backend))
     render(result)
 
 
@@ -99,6 +111,12 @@ def render(result: Result) -> None:
         for key, count in sorted(result.votes.items(), key=lambda kv: -kv[1])[:10]:
             table.add_row(key, f"{count:g}", f"{count / total:.0%}")
         out.print(table)
+    if result.tied:
+        out.print(
+            f"tie between {', '.join(result.tied)}: settled by the higher mean log-probability",
+            style="yellow",
+            markup=False,
+        )
     u, c = result.usage, result.cost
     out.print(
         f"strategy {result.strategy} on {result.model} | confidence {result.confidence:.2f} | "

@@ -70,3 +70,19 @@ def with_threads(spec: str, threads: int | None) -> str:
 THREADS_HELP = (
     "llama.cpp threads for an embedded model (default: the free cores, from CPU affinity and load)"
 )
+
+
+def threaded_specs(specs: list[str], threads: int | None) -> list[str]:
+    """``serve``'s model specs (``SPEC`` or ``NAME=SPEC``) with ``--threads`` applied to the
+    embedded ones; the default model when none is given."""
+    if threads is None:
+        return specs
+    out = []
+    for spec in specs or [f"embedded:{models.DEFAULT_MODEL}"]:
+        head, sep, tail = spec.partition("=")
+        named = bool(sep) and not any(c in head for c in ":?/")
+        name, target = (f"{head}=", tail) if named else ("", spec)
+        if parse_spec(target)[0] == "embedded":
+            target = with_threads(target, threads)
+        out.append(name + target)
+    return out

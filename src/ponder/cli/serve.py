@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ponder.cli.common import THREADS_HELP, threaded_specs
 from ponder.errors import ConfigError
 
 
@@ -70,6 +71,7 @@ from ponder.errors import ConfigError
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=None, help=THREADS_HELP)
 def serve(
     models: tuple[str, ...],
     host: str,
@@ -82,6 +84,7 @@ def serve(
     graceful_timeout: int,
     log_level: str,
     access_log: bool,
+    threads: int | None,
 ) -> None:
     """Serve an OpenAI-compatible proxy that adds inference-time compute.
 
@@ -97,7 +100,7 @@ def serve(
     if router is not None and not router.is_file():
         raise ConfigError(f"router file not found: {router}")
     config = ServerConfig.from_specs(
-        list(models),
+        threaded_specs(list(models), threads),
         api_keys=tuple(api_keys),
         max_concurrency=max_concurrency,
         max_queue=max_queue,

@@ -17,7 +17,7 @@ from typing import Any
 
 from ponder.errors import ConfigError, UnknownStrategyError
 from ponder.strategies.base import Options, Strategy
-from ponder.strategies.best_of_n import BestOfN, BoNOptions
+from ponder.strategies.best_of_n import BestOfN, BoNOptions, bon_factory
 from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 
@@ -67,7 +67,7 @@ def _with(cls: Any, options_cls: type[Options], name: str) -> Factory:
 register_strategy("direct", _with(Direct, DirectOptions, "direct"))
 register_strategy("cot", _with(ChainOfThought, DirectOptions, "cot"))
 register_strategy("sc", _with(SelfConsistency, SCOptions, "sc"))
-register_strategy("bon", _with(BestOfN, BoNOptions, "bon"))
+register_strategy("bon", bon_factory)
 
 __all__ = [
     "BestOfN",

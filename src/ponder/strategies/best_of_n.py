@@ -4,13 +4,14 @@ when most samples are wrong but a right one is among them)."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import ManyOptions, Question, annotate, draw, finish
 from ponder.strategies.self_consistency import tally
-from ponder.strategies.verifiers import Scorer, make_scorer
+from ponder.strategies.verifiers import CallableScorer, ScoreFn, Scorer, make_scorer
 from ponder.types import Result, as_messages, last_user_text
 
 
@@ -22,9 +23,11 @@ class BoNOptions(ManyOptions):
 class BestOfN:
     name = "bon"
 
-    def __init__(self, options: BoNOptions | None = None, scorer: Scorer | None = None) -> None:
+    def __init__(
+        self, options: BoNOptions | None = None, scorer: Scorer | ScoreFn | None = None
+    ) -> None:
         self.options = options or BoNOptions()
-        self.scorer = scorer or make_scorer(self.options.scorer)
+        self.scorer = as_scorer(scorer) if scorer is not None else make_scorer(self.options.scorer)
 
     async def solve(self, question: Question, backend: Backend) -> Result:
         start = time.perf_counter()
@@ -57,3 +60,22 @@ class BestOfN:
             extra_usage=scored.usage,
             extra_cost=scored.cost,
         )
+
+
+def as_scorer(scorer: Scorer | ScoreFn | str) -> Scorer:
+    """A scorer from a name, a Scorer, or any verifier/reward callable f(question, sample)."""
+    if isinstance(scorer, str):
+        return make_scorer(scorer)
+    if callable(getattr(scorer, "score", None)):
+        return scorer  # type: ignore[return-value]
+    return CallableScorer(scorer)  # type: ignore[arg-type]
+
+
+def bon_factory(options: dict[str, Any]) -> BestOfN:
+    """``make_strategy("bon", scorer=fn)``: a scorer object or callable goes around the
+    typed options, which hold only names."""
+    scorer = options.get("scorer")
+    if scorer is None or isinstance(scorer, str):
+        return BestOfN(BoNOptions.parse(options, "bon"))
+    rest = {k: v for k, v in options.items() if k != "scorer"}
+    return BestOfN(BoNOptions.parse(rest, "bon"), as_scorer(scorer))
