@@ -50,3 +50,18 @@ def test_plain_strategies_get_real_intervals_levels_and_notes(tmp_path):
     assert "## Notes" in md and "no sampling-mode records" in md
     assert "Tiers:" not in html and "Tiers:" not in md
     assert "see notes." not in md
+
+
+def test_points_on_one_spot_share_a_label_and_notional_dollars_get_no_panel():
+    from ponder.eval.plots import _labels, dollars_add_information
+    from ponder.eval.replay import Point
+
+    def point(name: str, acc: float, tokens: float, dollars: float) -> Point:
+        return Point(name, acc, acc, acc, tokens, dollars, 0.0, 1.0)
+
+    same = [point(f"s{i}@m", 0.75, 100.0 + i, (100.0 + i) * 1e-8) for i in range(5)]
+    labels = _labels(same, "tokens", 1.0)
+    assert list(labels.values()) == [["s0", "s1", "s2", "s3", "s4"]]
+    assert not dollars_add_information(same)  # one notional price: dollars mirror tokens
+    priced = [*same, point("big@other", 0.9, 100.0, 5e-6)]
+    assert dollars_add_information(priced)
