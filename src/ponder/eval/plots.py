@@ -27,15 +27,20 @@ def _tier(name: str) -> str:
 def _labels(
     fixed: Sequence[Point], cost: str, scale: float
 ) -> dict[tuple[float, float], list[str]]:
-    """One label per spot: names of points within ~3% in cost and 1 point of accuracy."""
+    """One label per spot: names of points within 5% in cost and 1 point of accuracy of
+    the spot's first point."""
     spots: dict[tuple[float, float], list[str]] = {}
-    keys: dict[tuple[int, int], tuple[float, float]] = {}
     for p in fixed:
         x, y = getattr(p, cost) * scale, 100 * p.accuracy
-        key = (round(math.log10(x) * 30) if x > 0 else -(10**9), round(y))
-        spot = keys.setdefault(key, (x, y))
+        spot = next((s for s in spots if _close(s, (x, y))), (x, y))
         spots.setdefault(spot, []).append(p.name.split("@")[0])
     return spots
+
+
+def _close(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    (ax, ay), (bx, by) = a, b
+    same_x = ax == bx or (ax > 0 and bx > 0 and abs(math.log(ax / bx)) < 0.05)
+    return same_x and abs(ay - by) <= 1.0
 
 
 def dollars_add_information(fixed: Sequence[Point]) -> bool:
