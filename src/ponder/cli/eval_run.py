@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from ponder.cli.interrupt import EXIT_INTERRUPTED, run_interruptible
 from ponder.cli.progress import Tally, eval_progress
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from ponder.eval.runner import RunSummary
 
 
 def _levels(value: str | None) -> list[int] | None:
@@ -109,14 +112,8 @@ def run(
     items = _items(suite, data, limit, per_level, levels, seed)
     check_specs(strategies)
     model = with_threads(model, threads)
-    meta = {
-        "model": model,
-        "strategies": list(strategies),
-        "suite": suite,
-        "data": data,
-        "seed": seed,
-        "items": len(items),
-    }
+    meta: dict[str, Any] = {"model": model, "strategies": list(strategies), "suite": suite}
+    meta.update(data=data, seed=seed, items=len(items))
     store = SampleStore(out)
     with run_lock(out):
         store.claim(meta)
@@ -136,7 +133,11 @@ def run(
                 max_failures=max_failures,
             )
             summary = run_interruptible(job)
-    where = Path(out) / "records.jsonl"
+    _finish(summary, tally, Path(out) / "records.jsonl", max_failures or 0)
+
+
+def _finish(summary: RunSummary | None, tally: Tally, where: Path, max_failures: int) -> None:
+    """Print what the run did; exit 130 when interrupted, 1 past --max-failures."""
     if summary is None:
         click.echo(
             f"interrupted: {tally.ok} done, {tally.failed} failed this run; "
@@ -156,11 +157,10 @@ def run(
         f"{summary.finished} done, {summary.failed} failed, {summary.skipped} skipped "
         f"(already done){not_run} in {summary.wall_s:.1f} s -> {where}"
     )
-    if summary.failed > (max_failures or 0):
+    if summary.failed > max_failures:
         click.echo(
-            f"{summary.failed} item(s) failed (over --max-failures {max_failures or 0}): "
-            f'their errors are in {where} ("error" field); the same command '
-            "retries them",
+            f"{summary.failed} item(s) failed (over --max-failures {max_failures}): "
+            f'their errors are in {where} ("error" field); the same command retries them',
             err=True,
         )
         sys.exit(1)
