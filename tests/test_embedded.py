@@ -88,3 +88,24 @@ def test_default_threads_follow_free_cores_not_the_machine() -> None:
     assert EmbeddedOptions().poll == 0  # workers sleep between steps instead of spinning
     with pytest.raises(ConfigError, match="poll"):
         load_backend("embedded:smollm2-135m?poll=101")
+
+
+async def test_leaving_a_raw_stream_early_frees_its_slot(embedded: Backend) -> None:
+    import time
+
+    from ponder.backends.embedded import EmbeddedBackend
+
+    assert isinstance(embedded, EmbeddedBackend)
+    body = {
+        "messages": [{"role": "user", "content": "Write a very long story about a dragon."}],
+        "max_tokens": 900,
+        "n": 8,
+        "temperature": 1.0,
+    }
+    stream = embedded.stream_raw(body)
+    async for _ in stream:
+        break  # the client hung up after the first chunk
+    start = time.perf_counter()
+    await stream.aclose()
+    await embedded.generate([Message("user", "Hi")], SamplingParams(max_tokens=4), 1)
+    assert time.perf_counter() - start < 8.0
