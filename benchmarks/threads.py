@@ -72,7 +72,11 @@ async def under(
         process.start()
     try:
         time.sleep(3.0)  # the rival loads its model
+        if not all(process.is_alive() for process in loads):
+            raise SystemExit(f"a competing process died before measuring: {title}")
         report(title, await measured())
+        if not all(process.is_alive() for process in loads):
+            raise SystemExit(f"a competing process died while measuring: {title}")
     finally:
         for process in loads:
             process.terminate()
