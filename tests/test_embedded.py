@@ -56,3 +56,56 @@ def test_bad_options_are_clear() -> None:
         load_backend("embedded:smollm2-135m?slots=zero")
     with pytest.raises(ConfigError, match="unknown embedded option"):
         load_backend("embedded:smollm2-135m?gpu=1")
+
+
+async def test_cancelling_generate_stops_llama_cpp_and_frees_its_slots(embedded: Backend) -> None:
+    import asyncio
+    import time
+
+    story = [Message("user", "Write a very long story about a dragon, in many chapters.")]
+    busy = asyncio.ensure_future(
+        embedded.generate(story, SamplingParams(temperature=1.0, max_tokens=900), 8)
+    )
+    await asyncio.sleep(0.5)  # all 8 slots are generating now
+    start = time.perf_counter()
+    busy.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await busy
+    short = await embedded.generate([Message("user", "Hi")], SamplingParams(max_tokens=4), 1)
+    # without cancellation the short request waits for 8 x 900 tokens (over a minute here)
+    assert time.perf_counter() - start < 8.0
+    assert short[0].completion_tokens >= 1
+
+
+def test_default_threads_follow_free_cores_not_the_machine() -> None:
+    from ponder.backends.embedded import EmbeddedOptions, available_cores, default_threads
+
+    assert default_threads(cores=8, load=0.0) == 8
+    assert default_threads(cores=2, load=1.9) == 1  # another job holds a core: one thread
+    assert default_threads(cores=2, load=6.0) == 1
+    assert default_threads(cores=4, load=1.0) == 3
+    assert 1 <= default_threads() <= available_cores()
+    assert EmbeddedOptions().poll == 0  # workers sleep between steps instead of spinning
+    with pytest.raises(ConfigError, match="poll"):
+        load_backend("embedded:smollm2-135m?poll=101")
+
+
+async def test_leaving_a_raw_stream_early_frees_its_slot(embedded: Backend) -> None:
+    import time
+
+    from ponder.backends.embedded import EmbeddedBackend
+
+    assert isinstance(embedded, EmbeddedBackend)
+    body = {
+        "messages": [{"role": "user", "content": "Write a very long story about a dragon."}],
+        "max_tokens": 900,
+        "n": 8,
+        "temperature": 1.0,
+    }
+    stream = embedded.stream_raw(body)
+    async for _ in stream:
+        break  # the client hung up after the first chunk
+    start = time.perf_counter()
+    await stream.aclose()
+    await embedded.generate([Message("user", "Hi")], SamplingParams(max_tokens=4), 1)
+    assert time.perf_counter() - start < 8.0

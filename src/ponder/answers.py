@@ -372,6 +372,17 @@ def extract_answer(
     text = _drop_follow_up(text)
     for content in _marker_contents(text):
         answer = _from_content(content, spec)
-        if answer is not None:
+        if answer is not None and not _is_verdict(answer, kind):
             return answer
-    return _fallback(_clean_latex(text), spec)
+    answer = _fallback(_clean_latex(text), spec)
+    return None if answer is not None and _is_verdict(answer, kind) else answer
+
+
+_VERDICTS = frozenset({"correct", "incorrect", "right", "wrong"})
+
+
+def _is_verdict(answer: str, kind: str) -> bool:
+    """A self-assessment ("correct", "so the answer is correct") is no answer, unless
+    text is asked for."""
+    words = answer.lower().split()
+    return kind == "auto" and 0 < len(words) <= 6 and words[-1] in _VERDICTS

@@ -17,6 +17,7 @@
     │   ├── BackendTimeoutError      it did not answer in time
     │   └── UpstreamError            it answered with an error (status code kept)
     └── DataError                    a dataset, sample store or router file is malformed
+        └── RunInUseError            another process is running into the same run directory
 
 Catch ``PonderError`` to handle anything ponder raises; the CLI turns it into one
 line on stderr and a non-zero exit.
@@ -67,6 +68,10 @@ class UpstreamError(BackendError):
 
 class DataError(PonderError):
     """A dataset, a sample store or a router file is malformed."""
+
+
+class RunInUseError(DataError):
+    """Another process holds the run directory's lock."""
 
 
 class PlanError(ConfigError):

@@ -216,6 +216,7 @@ class Result:
     cost: Cost = field(default_factory=Cost)
     trace: list[dict[str, Any]] = field(default_factory=list)
     model: str = ""
+    tied: list[str] = field(default_factory=list)  # answers tied for the most votes, if any
 
     def to_dict(self, include_samples: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -229,6 +230,7 @@ class Result:
             "wall_s": self.usage.wall_s,
             "cost": self.cost.to_dict(),
             "trace": self.trace,
+            "tied": self.tied,
         }
         if include_samples:
             out["samples"] = [s.to_dict() for s in self.samples]

@@ -21,10 +21,25 @@ def tally(samples: Sequence[Sample], weighted: bool = False) -> dict[str, float]
     return dict(votes)
 
 
-def winner(votes: dict[str, float]) -> str | None:
-    """The answer with most votes; ties go to the answer seen first."""
-    best: str | None = None
-    for answer, count in votes.items():
-        if best is None or count > votes[best]:
-            best = answer
-    return best
+def winner(votes: dict[str, float], samples: Sequence[Sample] = ()) -> str | None:
+    """The answer with most votes. A tie goes to the tied answer whose samples have the
+    highest mean token log-probability (the model's surer answer), then to the one seen
+    first."""
+    tied = leaders(votes)
+    if len(tied) < 2 or not samples:
+        return tied[0] if tied else None
+    return max(tied, key=lambda answer: (_mean_logprob(answer, samples), -tied.index(answer)))
+
+
+def leaders(votes: dict[str, float]) -> list[str]:
+    """Every answer with the most votes, in first-seen order (two or more: a tie)."""
+    if not votes:
+        return []
+    top = max(votes.values())
+    return [answer for answer, count in votes.items() if count == top]
+
+
+def _mean_logprob(answer: str, samples: Sequence[Sample]) -> float:
+    values = [s.mean_logprob for s in samples if s.answer == answer]
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else -math.inf

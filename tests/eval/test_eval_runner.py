@@ -123,9 +123,9 @@ def test_cli_run_is_resumable_and_reports_counts(tmp_path):
     ]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
-    assert "3 finished, 0 failed, 0 already done" in first.output
+    assert "3 done, 0 failed, 0 skipped" in first.output
     again = CliRunner().invoke(cli, args)
-    assert "0 finished, 0 failed, 3 already done" in again.output
+    assert "0 done, 0 failed, 3 skipped" in again.output
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["strategies"] == ["sample:n=2"]
 

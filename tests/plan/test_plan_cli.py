@@ -78,7 +78,7 @@ def test_plots_are_written(tmp_path: Path, args: tuple[str, ...], plot_name: str
         (("serve", "mixtral-8x22b", "--gpu", "L4", "--count", "2"), "Use at least"),
         (("kv", "llama-2-70b", "--context", "lots"), "cannot read 'lots'"),
         (("memory", "llama-2-70b", "--dtype", "fp5", "--context", "4096"), "unknown weight dtype"),
-        (("size", "--deployment", "edge"), "either --gpu"),
+        (("size", "--deployment", "edge"), "--gpu NAME"),
     ],
 )
 def test_bad_input_is_one_clear_line(args: tuple[str, ...], message: str) -> None:

@@ -1,7 +1,7 @@
 """Backends, chosen by a URL-like spec through one registry.
 
     embedded:smollm2-135m            the embedded default (also just ``smollm2-135m``)
-    embedded:/path/model.gguf?threads=2&slots=8&ctx=2048&jinja=1
+    embedded:/path/model.gguf?threads=2&slots=8&ctx=2048&jinja=1&poll=0
     openai:http://127.0.0.1:8000/v1#model-name?concurrency=8&timeout=60&retry=safe
     scripted:answers.json            a deterministic fake from a JSON script
 
@@ -77,6 +77,27 @@ def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     return scheme, target, options
 
 
+RUNTIME_OPTIONS = frozenset(
+    {"threads", "slots", "poll", "timeout", "concurrency", "retries", "key_env"}
+)
+"""Spec options that change how a model runs, not what it answers."""
+
+
+def identity_spec(spec: str) -> str:
+    """The spec without its runtime options: the same model with ``?threads=2`` or a
+    longer timeout is the same model (``embedded:m?threads=1`` -> ``embedded:m``)."""
+    if "?" not in spec:
+        return spec  # nothing to strip: leave the name as the user wrote it
+    try:
+        scheme, target, options = parse_spec(spec)
+    except ConfigError:
+        return spec
+    model = options.pop("model", None)
+    kept = sorted((k, v) for k, v in options.items() if k not in RUNTIME_OPTIONS)
+    query = "&".join(f"{k}={v}" for k, v in kept)
+    return f"{scheme}:{target}" + (f"#{model}" if model else "") + (f"?{query}" if query else "")
+
+
 def load_backend(spec: str, cache: bool = True) -> Backend:
     """Build (or reuse, for the same spec) a backend from its spec.
 
@@ -103,6 +124,7 @@ __all__ = [
     "BaseBackend",
     "CacheInfo",
     "cache_info",
+    "identity_spec",
     "load_backend",
     "parse_spec",
     "register_backend",

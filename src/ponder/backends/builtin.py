@@ -33,6 +33,7 @@ def embedded(target: str, options: dict[str, str]) -> Backend:
         ctx=_int_option(options, "ctx", 2048),
         slots=_int_option(options, "slots", 8),
         jinja=options.pop("jinja", "0").lower() in ("1", "true", "yes"),
+        poll=_int_option(options, "poll", 0),
     )
     _reject_unknown(options, "embedded")
     return EmbeddedBackend(target or models.DEFAULT_MODEL, opts)

@@ -5,6 +5,15 @@ prefill, so n samples cost far less than n requests. The model loads once per
 process and is shared by every backend object that asks for the same settings.
 llama.cpp's ``usage`` counts a single choice when n > 1, so each choice's tokens are
 counted from its token logprobs, which are always requested.
+
+Every request streams inside llama.cpp, so cancelling the coroutine that awaits
+``generate()`` (Ctrl-C, a client that hung up) stops the work at the next token and
+frees its slots, instead of finishing a generation nobody will read.
+
+Threads: llama.cpp's workers spin-wait between steps, which collapses when other
+work shares the cores. The default thread count is the cores this process may use
+(``os.sched_getaffinity``) less the ones the load average says are busy, and workers
+sleep instead of spinning (``poll=0``) unless ``poll`` says otherwise.
 """
 
 from __future__ import annotations
@@ -28,28 +37,51 @@ _SERVERS: dict[tuple[Any, ...], Any] = {}
 _LOCK = threading.Lock()
 
 
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), not every core of the machine."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def default_threads(cores: int | None = None, load: float | None = None) -> int:
+    """Threads for llama.cpp: the available cores less those the 1-minute load average
+    says are busy, at least one (oversubscribed llama.cpp workers stall each other)."""
+    cores = available_cores() if cores is None else cores
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except OSError:  # pragma: no cover - no load average
+            load = 0.0
+    return max(1, min(cores, round(cores - load + 0.25)))
+
+
 @dataclass(frozen=True)
 class EmbeddedOptions:
-    threads: int = 0  # 0: every core
+    threads: int = 0  # 0: chosen from the free cores (default_threads)
     ctx: int = 2048  # context per slot
     slots: int = 8  # parallel sequences
     jinja: bool = False  # the GGUF's Jinja chat template (needed for tool calls)
+    poll: int = 0  # llama.cpp's busy-wait level 0-100 (0: sleep, llama.cpp's own default 50)
 
     def __post_init__(self) -> None:
-        for key in ("threads", "ctx", "slots"):  # jinja is a bool
+        for key in ("threads", "ctx", "slots", "poll"):  # jinja is a bool
             value = getattr(self, key)
-            if not isinstance(value, int) or value < (0 if key == "threads" else 1):
+            if not isinstance(value, int) or value < (1 if key in ("ctx", "slots") else 0):
                 raise ConfigError(
                     f"embedded option {key} must be a positive integer, got {value!r}"
                 )
+        if self.poll > 100:
+            raise ConfigError(f"embedded option poll must be 0-100, got {self.poll}")
 
     @property
     def n_threads(self) -> int:
-        return self.threads or max(1, os.cpu_count() or 1)
+        return self.threads or default_threads()
 
 
 def _load_server(path: Path, options: EmbeddedOptions) -> Any:
-    key = (str(path), options)
+    key = (str(path), options)  # threads=0 stays 0: one load, whatever the load average
     with _LOCK:
         if key in _SERVERS:
             return _SERVERS[key]
@@ -63,8 +95,10 @@ def _load_server(path: Path, options: EmbeddedOptions) -> Any:
         params.model.path = str(path)
         params.n_ctx = options.ctx * options.slots
         params.n_parallel = options.slots
-        params.cpuparams.n_threads = options.n_threads
-        params.cpuparams_batch.n_threads = options.n_threads
+        threads = options.n_threads
+        for cpu in (params.cpuparams, params.cpuparams_batch):
+            cpu.n_threads = threads
+            cpu.poll = options.poll
         params.verbosity = -1
         params.warmup = False
         # SmolLM2's Jinja template injects a system prompt that derails the 135M model
@@ -111,9 +145,37 @@ class EmbeddedBackend(BaseBackend):
         body = chat_body(messages, params, n)
         body["logprobs"] = True
         start = time.perf_counter()
-        data = await asyncio.to_thread(self._call, body)
+        data = await self._cancellable(body)
         latency = time.perf_counter() - start
         return samples_from_response(data, params, latency, self.model)
+
+    async def _cancellable(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Run one request streamed inside llama.cpp; cancelling the awaiting task stops
+        it at the next token (the stream callback tells llama.cpp to stop)."""
+        stop = threading.Event()
+        try:
+            return await asyncio.to_thread(self._collect, body, stop)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+
+    def _collect(self, body: dict[str, Any], stop: threading.Event) -> dict[str, Any]:
+        merged = _Merged()
+
+        def push(chunk: Any) -> bool:
+            merged.add(chunk)
+            return stop.is_set()  # a truthy return tells llama.cpp to stop
+
+        stream = dict(body, stream=True, stream_options={"include_usage": True})
+        try:
+            self._server.handle_chat_completions(stream, push)
+        except ValueError as exc:
+            raise ConfigError(f"the embedded model rejected the request: {exc}") from exc
+        except Exception as exc:
+            raise BackendError(f"the embedded model failed: {exc}") from exc
+        if stop.is_set():
+            raise BackendError("the embedded request was cancelled")
+        return merged.response()
 
     def _call(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -136,9 +198,11 @@ class EmbeddedBackend(BaseBackend):
         queue: asyncio.Queue[Any] = asyncio.Queue()
         done = object()
 
+        stop = threading.Event()
+
         def push(chunk: Any) -> bool:
             loop.call_soon_threadsafe(queue.put_nowait, chunk)
-            return False  # a truthy return tells llama.cpp to stop streaming
+            return stop.is_set()  # a truthy return tells llama.cpp to stop streaming
 
         def run() -> None:
             try:
@@ -156,4 +220,46 @@ class EmbeddedBackend(BaseBackend):
                     raise BackendError(f"the embedded model failed: {item['error']}")
                 yield dict(item, model=body.get("model", self.model))
         finally:
-            await task
+            stop.set()  # the consumer left early (closed, cancelled): free the slot
+            await asyncio.shield(task)
+
+
+class _Merged:
+    """Stream chunks of one request merged back into a chat-completions response."""
+
+    def __init__(self) -> None:
+        self.text: dict[int, list[str]] = {}
+        self.logprobs: dict[int, list[Any]] = {}
+        self.finish: dict[int, Any] = {}
+        self.head: dict[str, Any] = {}
+        self.error: Any = None
+
+    def add(self, chunk: Any) -> None:
+        if not isinstance(chunk, dict):
+            return
+        if "error" in chunk:
+            self.error = chunk["error"]
+            return
+        self.head.update({k: v for k, v in chunk.items() if k in ("id", "usage", "model")})
+        for choice in chunk.get("choices") or []:
+            index = int(choice.get("index") or 0)
+            piece = (choice.get("delta") or {}).get("content")
+            self.text.setdefault(index, []).append(piece or "")
+            content = (choice.get("logprobs") or {}).get("content") or []
+            self.logprobs.setdefault(index, []).extend(content)
+            if choice.get("finish_reason"):
+                self.finish[index] = choice["finish_reason"]
+
+    def response(self) -> dict[str, Any]:
+        if self.error is not None:
+            raise BackendError(f"the embedded model failed: {self.error!r:.200}")
+        choices = [
+            {
+                "index": i,
+                "message": {"role": "assistant", "content": "".join(self.text[i])},
+                "finish_reason": self.finish.get(i, "stop"),
+                "logprobs": {"content": self.logprobs.get(i, [])},
+            }
+            for i in sorted(self.text)
+        ]
+        return {**self.head, "object": "chat.completion", "choices": choices}

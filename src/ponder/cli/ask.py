@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import click
@@ -10,11 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from ponder.backends import load_backend
-from ponder.cli.common import echo_json, ensure_model, stderr
+from ponder.cli.common import THREADS_HELP, echo_json, ensure_model, stderr, with_threads
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
 from ponder.strategies import make_strategy
-from ponder.types import Result, as_question
+from ponder.types import Message, QuestionLike, Result, as_question
 
 
 @click.command()
@@ -49,6 +50,8 @@ from ponder.types import Result, as_question
     show_default=True,
     help="the kind of answer to extract and vote on",
 )
+@click.option("--system", default=None, help="a system prompt to send before the question")
+@click.option("--threads", type=int, default=None, help=THREADS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def ask(
     question: str,
@@ -59,9 +62,13 @@ def ask(
     max_tokens: int | None,
     early_stop: str | None,
     kind: str,
+    system: str | None,
+    threads: int | None,
     as_json: bool,
 ) -> None:
-    """Answer QUESTION with inference-time compute on a (small) model."""
+    """Answer QUESTION with inference-time compute on a (small) model (- reads stdin)."""
+    if question == "-":
+        question = sys.stdin.read()
     if not question.strip():
         raise ConfigError("the question is empty: pass some text, e.g. ponder ask 'What is 2+2?'")
     if n is not None and n < 1:
@@ -70,7 +77,11 @@ def ask(
     if early_stop:
         overrides["stop"] = early_stop
     solver = make_strategy(strategy, **overrides)
-    asked = as_question(question, kind)
+    prompt: QuestionLike = question.strip()
+    if system is not None:
+        prompt = [Message("system", system), Message("user", question.strip())]
+    asked = as_question(prompt, kind)
+    model = with_threads(model, threads)
     ensure_model(model)
     backend = load_backend(model)
     if as_json:
@@ -108,6 +119,12 @@ def render(result: Result) -> None:
         for key, count in sorted(result.votes.items(), key=lambda kv: -kv[1])[:10]:
             table.add_row(key, f"{count:g}", f"{count / total:.0%}")
         out.print(table)
+    if result.tied:
+        out.print(
+            f"tie between {', '.join(result.tied)}: settled by the higher mean log-probability",
+            style="yellow",
+            markup=False,
+        )
     u, c = result.usage, result.cost
     out.print(
         f"strategy {result.strategy} on {result.model} | confidence {result.confidence:.2f} | "

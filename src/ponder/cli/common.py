@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,13 +14,21 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from ponder import models
 from ponder.backends import parse_spec
+from ponder.errors import ConfigError
 
 stderr = Console(stderr=True)
 
 
+PLAIN_EVERY_S = 10.0
+
+
 @contextmanager
 def download_progress() -> Iterator[models.Progress]:
-    """A rich progress bar on stderr, as a ``models.Progress`` callback."""
+    """A rich progress bar on stderr, as a ``models.Progress`` callback; outside a
+    terminal a plain line every few seconds instead."""
+    if not stderr.is_terminal:
+        yield _plain_download_progress()
+        return
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -37,6 +46,24 @@ def download_progress() -> Iterator[models.Progress]:
         yield report
 
 
+def _plain_download_progress() -> models.Progress:
+    last: dict[str, float] = {}
+
+    def report(description: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        finished = bool(total) and done >= total
+        if not finished and now - last.get(description, -PLAIN_EVERY_S) < PLAIN_EVERY_S:
+            return
+        last[description] = now
+        if not done and not total:
+            click.echo(f"{description}...", err=True)
+            return
+        size = f"{done / 2**20:.1f}" + (f" of {total / 2**20:.1f}" if total else "")
+        click.echo(f"{description}: {size} MiB", err=True)
+
+    return report
+
+
 def ensure_model(spec: str) -> None:
     """Pull a registry model named by an embedded spec, with a progress bar, if missing."""
     scheme, target, _ = parse_spec(spec)
@@ -50,3 +77,38 @@ def ensure_model(spec: str) -> None:
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def with_threads(spec: str, threads: int | None) -> str:
+    """``spec`` with its embedded ``threads`` option set to ``threads`` (None: as given)."""
+    if threads is None:
+        return spec
+    if threads < 1:
+        raise ConfigError(f"--threads must be a positive integer, got {threads}")
+    scheme, target, options = parse_spec(spec)
+    if scheme != "embedded":
+        raise ConfigError(f"--threads applies to embedded models, not {spec}")
+    options["threads"] = str(threads)
+    query = "&".join(f"{k}={v}" for k, v in options.items())
+    return f"embedded:{target or models.DEFAULT_MODEL}?{query}"
+
+
+THREADS_HELP = (
+    "llama.cpp threads for an embedded model (default: the free cores, from CPU affinity and load)"
+)
+
+
+def threaded_specs(specs: list[str], threads: int | None) -> list[str]:
+    """``serve``'s model specs (``SPEC`` or ``NAME=SPEC``) with ``--threads`` applied to the
+    embedded ones; the default model when none is given."""
+    if threads is None:
+        return specs
+    out = []
+    for spec in specs or [f"embedded:{models.DEFAULT_MODEL}"]:
+        head, sep, tail = spec.partition("=")
+        named = bool(sep) and not any(c in head for c in ":?/")
+        name, target = (f"{head}=", tail) if named else ("", spec)
+        if parse_spec(target)[0] == "embedded":
+            target = with_threads(target, threads)
+        out.append(name + target)
+    return out

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ponder.cli.common import ensure_model, stderr
+from ponder.cli.common import stderr
+from ponder.cli.eval_run import run
 from ponder.errors import ConfigError
-from ponder.models import DEFAULT_MODEL
 
 
 @click.group("eval")
 def eval_group() -> None:
     """Evaluate strategies: suites, run, replay, report."""
+
+
+eval_group.add_command(run)
 
 
 @eval_group.command("suites")
@@ -41,120 +40,6 @@ def suites() -> None:
     Console().print(table)
 
 
-def _levels(value: str | None) -> list[int] | None:
-    if not value:
-        return None
-    try:
-        return [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise ConfigError(f"--levels must be comma-separated integers, got {value!r}") from None
-
-
-@eval_group.command("run")
-@click.option("--suite", default=None, help="built-in suite(s): arith, compare, count, all")
-@click.option(
-    "--data",
-    "data",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="a JSONL dataset instead of a suite",
-)
-@click.option(
-    "--model", "-m", default=f"embedded:{DEFAULT_MODEL}", show_default=True, help="backend spec"
-)
-@click.option(
-    "--strategy",
-    "-s",
-    "strategies",
-    multiple=True,
-    required=True,
-    help="strategy spec (repeatable), or sample:n=16 to store samples for replay",
-)
-@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="run directory")
-@click.option("--limit", type=int, default=None, help="at most N items (per level for suites)")
-@click.option("--per-level", type=int, default=20, show_default=True, help="suite items per level")
-@click.option("--levels", default=None, help="suite levels to run, e.g. 1,2,3")
-@click.option("--seed", type=int, default=0, show_default=True, help="suite seed")
-@click.option(
-    "--concurrency", "-c", type=int, default=2, show_default=True, help="items in flight at once"
-)
-def run(
-    suite: str | None,
-    data: str | None,
-    model: str,
-    strategies: tuple[str, ...],
-    out: str,
-    limit: int | None,
-    per_level: int,
-    levels: str | None,
-    seed: int,
-    concurrency: int,
-) -> None:
-    """Run strategies over a suite or dataset; resumable, every sample stored in OUT."""
-    from ponder.backends import load_backend
-    from ponder.eval.datasets import load_jsonl
-    from ponder.eval.runner import run_eval
-    from ponder.eval.store import SampleStore
-    from ponder.eval.suites import suite_items
-
-    if (suite is None) == (data is None):
-        raise ConfigError("give exactly one of --suite NAME or --data FILE.jsonl")
-    if suite is not None:
-        items = suite_items(suite, limit or per_level, seed, _levels(levels))
-    else:
-        items = load_jsonl(str(data))[:limit] if limit else load_jsonl(str(data))
-    ensure_model(model)
-    backend = load_backend(model)
-    store = SampleStore(out)
-    meta = {
-        "model": model,
-        "strategies": list(strategies),
-        "suite": suite,
-        "data": data,
-        "seed": seed,
-        "items": len(items),
-    }
-    store.write_meta(meta)
-    with _progress_bar(backend.name) as progress:
-        job = run_eval(
-            items,
-            backend,
-            list(strategies),
-            store,
-            model=model,
-            concurrency=concurrency,
-            progress=progress,
-        )
-        summary = asyncio.run(job)
-    click.echo(
-        f"{summary.finished} finished, {summary.failed} failed, {summary.skipped} already done "
-        f"({summary.wall_s:.1f} s) -> {Path(out) / 'records.jsonl'}"
-    )
-    if summary.failed:
-        click.echo("failed items are retried by running the same command again", err=True)
-
-
-@contextmanager
-def _progress_bar(name: str) -> Iterator[Callable[[int, int, dict[str, Any]], None]]:
-    """A rich progress bar on stderr, as a runner progress callback."""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("ok {task.fields[ok]} failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=stderr) as bar:
-        task = bar.add_task(name, total=None, ok=0, failed=0)
-        tally = {"ok": 0, "failed": 0}
-
-        def progress(done: int, total: int, record: dict[str, Any]) -> None:
-            tally["failed" if record.get("error") else "ok"] += 1
-            bar.update(task, completed=done, total=total, ok=tally["ok"], failed=tally["failed"])
-
-        yield progress
-
-
 def _dump(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -163,7 +48,7 @@ def _dump(data: Any) -> None:
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--reps", type=int, default=100, show_default=True, help="bootstrap repetitions")
 @click.option(
-    "--tiers", default=None, help="model order for tiers, '|'-separated (default: by size)"
+    "--tiers", default=None, help="model order for tiers, ',' or '|'-separated (default: by size)"
 )
 @click.option("--oracle", is_flag=True, help="also show pass@N (a perfect verifier)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
@@ -177,7 +62,7 @@ def replay_cmd(
 
     pools = load_pools([r for d in run_dirs for r in read_records(d)])
     if tiers:
-        pools = pools.reorder([t.strip() for t in tiers.split("|") if t.strip()])
+        pools = pools.reorder([t.strip() for t in tiers.replace("|", ",").split(",") if t.strip()])
     points = fixed_points(pools, reps=reps, oracle=oracle)
     if as_json:
         _dump([p.to_dict() for p in points])

@@ -51,6 +51,9 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except PonderError as exc:
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # a full disk, a permission: one line, no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

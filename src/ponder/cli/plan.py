@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console, RenderableType
 
+from ponder.cli.plan_catalog import gpus_cmd, models_cmd
 from ponder.errors import PonderError
 from ponder.plan import (
     Architecture,
@@ -115,6 +116,10 @@ def plan() -> None:
     """Plan serving: parameters, memory, KV cache, GPU layout; long context vs RAG; model size."""
 
 
+plan.add_command(models_cmd)
+plan.add_command(gpus_cmd)
+
+
 @plan.command("params")
 @click.argument("model")
 @_JSON
@@ -156,6 +161,12 @@ def kv_cmd(
     if kv_heads is not None:
         arch = arch.with_kv_heads(kv_heads)
     tokens = _context(arch, context)
+    if arch.max_context and tokens > arch.max_context:
+        click.echo(
+            f"warning: context {tokens:,} exceeds {arch.name}'s max_position_embeddings "
+            f"({arch.max_context:,}); vLLM would refuse it, the figures assume it could",
+            err=True,
+        )
     summary = kv_summary(arch, tokens, kv_dtype)
     _emit(summary, lambda: render_kv(summary), as_json)
     _plot(plot_path, lambda p: plot_kv(arch, tokens, kv_dtype, p), as_json)
@@ -303,7 +314,12 @@ def rag_cmd(
 @click.option("--gpu", default=None, help="GPU name; with --count gives the memory.")
 @click.option("--count", default=1, show_default=True, help="Number of GPUs.")
 @click.option("--memory-gib", type=float, default=None, help="Usable memory instead of --gpu.")
-@click.option("--context", default="4096", show_default=True, help="Tokens per request.")
+@click.option(
+    "--context",
+    default="4096",
+    show_default=True,
+    help="Tokens per request: 4096, 4k (=4,000) or 4K (=4,096).",
+)
 @click.option("--dtype", default=None, help="Weight format; default q4_k_m on edge, else bf16.")
 @click.option(
     "--gpu-memory-utilization",
@@ -332,7 +348,11 @@ def size_cmd(
     from ponder.plan.plot import plot_size
     from ponder.plan.render import render_size
 
-    if (gpu is None) == (memory_gib is None):
+    if gpu is None and memory_gib is None:
+        raise click.ClickException(
+            "say what the model must fit: --gpu NAME (with --count) or --memory-gib N"
+        )
+    if gpu is not None and memory_gib is not None:
         raise click.ClickException("pass either --gpu (with --count) or --memory-gib, not both")
     if gpu is not None:
         card = find_gpu(gpu)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ponder.cli.common import THREADS_HELP, threaded_specs
 from ponder.errors import ConfigError
 
 
@@ -112,6 +113,7 @@ from ponder.errors import ConfigError
     help="auto: human lines in a terminal, JSON lines otherwise.",
 )
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=None, help=THREADS_HELP)
 def serve(
     models: tuple[str, ...],
     host: str,
@@ -130,6 +132,7 @@ def serve(
     log_level: str,
     log_format: str,
     access_log: bool,
+    threads: int | None,
 ) -> None:
     """Serve an OpenAI-compatible proxy that adds inference-time compute.
 
@@ -150,7 +153,7 @@ def serve(
             raise ConfigError(f"router file not found: {router}")
         load_router(router)  # a bad file fails here, not on the first request
     config = ServerConfig.from_specs(
-        list(models),
+        threaded_specs(list(models), threads),
         api_keys=tuple(api_keys),
         max_concurrency=max_concurrency,
         max_queue=max_queue,

@@ -76,15 +76,21 @@ def load_jsonl(path: str | Path) -> list[Item]:
     """Items from a JSONL file; a malformed line raises DataError naming its line number."""
     file = Path(path)
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
+        lines = file.read_bytes().splitlines()
     except OSError as exc:
         raise DataError(f"cannot read dataset {file}: {exc.strerror or exc}") from exc
     items: list[Item] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=1):
+        where = f"{file.name}:{number}"
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{where}: not UTF-8 text (byte {raw[exc.start]:#04x} at column {exc.start + 1})"
+            ) from None
         if not line.strip():
             continue
-        where = f"{file.name}:{number}"
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:

@@ -1,7 +1,12 @@
-"""Accuracy-vs-cost plots (matplotlib, PNG) with the Pareto frontier and the router's point."""
+"""Accuracy-vs-cost plots (matplotlib, PNG) with the Pareto frontier and the router's point.
+
+Points that sit on top of each other share one label. The dollar panel is drawn only
+when dollars say something tokens do not (real prices, or several tiers at different
+notional prices); costs of zero put that axis on a linear scale."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,31 @@ AXES = (
 
 def _tier(name: str) -> str:
     return name.rsplit("@", 1)[-1] if "@" in name else name
+
+
+def _labels(
+    fixed: Sequence[Point], cost: str, scale: float
+) -> dict[tuple[float, float], list[str]]:
+    """One label per spot: names of points within 5% in cost and 1 point of accuracy of
+    the spot's first point."""
+    spots: dict[tuple[float, float], list[str]] = {}
+    for p in fixed:
+        x, y = getattr(p, cost) * scale, 100 * p.accuracy
+        spot = next((s for s in spots if _close(s, (x, y))), (x, y))
+        spots.setdefault(spot, []).append(p.name.split("@")[0])
+    return spots
+
+
+def _close(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    (ax, ay), (bx, by) = a, b
+    same_x = ax == bx or (ax > 0 and bx > 0 and abs(math.log(ax / bx)) < 0.05)
+    return same_x and abs(ay - by) <= 1.0
+
+
+def dollars_add_information(fixed: Sequence[Point]) -> bool:
+    """False when every point's dollars are zero or the same multiple of its tokens."""
+    ratios = {round(p.dollars / p.tokens, 15) for p in fixed if p.tokens > 0}
+    return any(p.dollars > 0 for p in fixed) and len(ratios) > 1
 
 
 def _panel(
@@ -41,13 +71,8 @@ def _panel(
             ms=5,
             capsize=2,
         )
-        ax.annotate(
-            p.name.split("@")[0],
-            (x, 100 * p.accuracy),
-            fontsize=6,
-            xytext=(3, 3),
-            textcoords="offset points",
-        )
+    for (x, y), names in _labels(fixed, cost, scale).items():
+        ax.annotate(", ".join(names), (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
     front = pareto([p for p in fixed if not p.name.startswith("pass@")], cost)
     ax.step(
         [getattr(p, cost) * scale for p in front],
@@ -69,7 +94,10 @@ def _panel(
         )
     for tier, color in colors.items():
         ax.plot([], [], "o", color=color, label=tier)
-    ax.set_xscale("log")
+    if all(getattr(p, cost) > 0 for p in fixed):
+        ax.set_xscale("log")
+    else:
+        label = label.replace(" (log", " (")
     ax.set_xlabel(label)
     ax.set_ylabel("accuracy (%)")
     ax.grid(alpha=0.3)
@@ -87,10 +115,11 @@ def plot_accuracy_vs_cost(
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ConfigError("plots need matplotlib: pip install 'ponder[eval]'") from exc
-    fig, panels = plt.subplots(1, 2, figsize=(13, 5.2))
+    axes = AXES if dollars_add_information(fixed) else AXES[:1]
+    fig, panels = plt.subplots(1, len(axes), figsize=(6.5 * len(axes), 5.2), squeeze=False)
     tiers = sorted({_tier(p.name) for p in fixed})
     colors = {t: f"C{i}" for i, t in enumerate(tiers)}
-    for ax, (cost, label) in zip(panels, AXES, strict=True):
+    for ax, (cost, label) in zip(panels[0], axes, strict=True):
         _panel(ax, fixed, router, cost, label, colors)
     fig.suptitle(title or "accuracy vs cost")
     fig.tight_layout()

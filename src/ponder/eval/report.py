@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any
 
 from ponder.errors import DataError
 from ponder.eval.compare import Headline, direct_point, fixed_points, headline, router_point
-from ponder.eval.pools import Pools, load_pools, tier_price
+from ponder.eval.live import live_points
+from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto
 from ponder.eval.store import read_records
 
@@ -30,40 +32,26 @@ class Report:
     tiers: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    models: list[str] = field(default_factory=list)
+    done: int = 0  # items with a finished record
+    failed: int = 0  # items whose latest record is an error
+    created: str = ""
 
 
-def live_points(records: Sequence[dict[str, Any]]) -> list[Point]:
-    """Accuracy and mean cost of strategies that were run live (not sampling mode)."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in records:
-        if not r.get("error") and not str(r.get("strategy", "")).startswith("sample"):
-            groups.setdefault(
-                f"{r['strategy']} [live]@{r.get('model_name') or r['model']}", []
-            ).append(r)
-    points = []
-    for name, rows in groups.items():
-        price = tier_price(str(rows[0].get("model_name")), rows[0].get("active_params"))
-        usage = [r.get("usage") or {} for r in rows]
-        tokens = [u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in usage]
-        dollars = [
-            (u.get("prompt_tokens", 0) * price.input + u.get("completion_tokens", 0) * price.output)
-            / 1e6
-            for u in usage
-        ]
-        acc = sum(bool(r.get("correct")) for r in rows) / len(rows)
-        points.append(
-            Point(
-                name,
-                acc,
-                acc,
-                acc,
-                sum(tokens) / len(rows),
-                sum(dollars) / len(rows),
-                0.0,
-                sum(u.get("samples", 0) for u in usage) / len(rows),
-            )
-        )
-    return points
+def _about(report: Report, records: Sequence[dict[str, Any]]) -> Report:
+    """Fill in what the report is about: models, finished and failed items, the date."""
+    report.models = sorted({str(r.get("model_name") or r.get("model")) for r in records})
+    report.failed = sum(1 for r in records if r.get("error"))
+    report.done = len(records) - report.failed
+    report.created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return report
+
+
+def cost_ratio(best: Point, direct: Point) -> float:
+    """best / direct in dollars; in tokens when the run has no prices (an unpriced API)."""
+    if direct.dollars > 0:
+        return best.dollars / direct.dollars
+    return best.tokens / direct.tokens if direct.tokens > 0 else 1.0
 
 
 def build_report(
@@ -84,16 +72,17 @@ def build_report(
     if pools is None:
         if not live:
             raise DataError(f"{run_dir} holds no finished items to report on")
-        return Report(fixed=live, notes=["no sampling-mode records: nothing to replay"])
+        note = "no sampling-mode records (`-s sample:n=16`): no replay and no router point"
+        return _about(Report(fixed=live, notes=[note]), records)
     fixed = fixed_points(pools, reps=reps)
-    report = Report(fixed=fixed, live=live, tiers=[t.model for t in pools.tiers])
+    report = _about(Report(fixed=fixed, live=live, tiers=[t.model for t in pools.tiers]), records)
     for item_id in pools.items:
         group = group_of(pools, item_id)
         report.counts[group] = report.counts.get(group, 0) + 1
     if len(pools.items) >= 2 * folds:
         direct = direct_point(fixed, pools)
         best = max(fixed, key=lambda p: (round(p.accuracy, 6), -p.dollars))
-        target = budget or max(0.4 * best.dollars / direct.dollars, 1.0)
+        target = budget or max(0.4 * cost_ratio(best, direct), 1.0)
         report.router = router_point(pools, target, folds=folds, reps=reps)
         report.headline = headline(report.router, fixed)
     else:
@@ -125,7 +114,7 @@ def summary_rows(report: Report) -> list[list[str]]:
 
 
 def difficulty_rows(report: Report) -> tuple[list[str], list[list[str]]]:
-    points = [*report.fixed, *([report.router] if report.router else [])]
+    points = [*report.fixed, *report.live, *([report.router] if report.router else [])]
     groups = sorted(
         {g for p in points for g in p.by_group},
         key=lambda g: (g.split(":")[0], int(g.split(":")[1]) if g.split(":")[1].isdigit() else 0),
@@ -157,7 +146,7 @@ def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def router_lines(report: Report) -> list[str]:
     if report.router is None:
-        return report.notes
+        return []
     r, extra = report.router, report.router.extra
     on_front = r.accuracy >= frontier_accuracy(pareto(report.fixed), r.dollars) - 1e-9
     return [
@@ -165,20 +154,27 @@ def router_lines(report: Report) -> list[str]:
         f"budget {extra['budget']:.2f}x direct; "
         f"{'on or above' if on_front else 'below'} the fixed strategies' Pareto frontier.",
         "Plans chosen: " + ", ".join(f"{k} ({v})" for k, v in sorted(extra["plans"].items())),
-        *report.notes,
     ]
+
+
+def about_line(report: Report) -> str:
+    failed = f", {report.failed} failed" if report.failed else ""
+    models = ", ".join(report.models) or "-"
+    return f"Model(s): {models}. Items: {report.done} done{failed}. Made {report.created}."
 
 
 @dataclass(frozen=True)
 class _Parts:
     title: str
     headline: str
+    about: str
     tiers: str
     png: str
     summary: list[list[str]]
     groups: list[str]
     difficulty: list[list[str]]
     router: list[str]
+    notes: list[str]
 
 
 def _markdown(p: _Parts) -> str:
@@ -187,14 +183,15 @@ def _markdown(p: _Parts) -> str:
             [
                 f"# {p.title}",
                 f"**{p.headline}**",
-                f"Tiers: {p.tiers}" if p.tiers else "",
+                p.about,
+                *([f"Tiers: {p.tiers}"] if p.tiers else []),
                 f"![accuracy vs cost]({p.png})",
                 "## Strategies",
                 _md_table(SUMMARY_HEAD, p.summary),
                 "## Accuracy (%) per suite:level",
                 _md_table(["strategy", *p.groups], p.difficulty),
-                "## Router",
-                "\n".join(f"- {line}" for line in p.router),
+                *(["## Router", "\n".join(f"- {x}" for x in p.router)] if p.router else []),
+                *(["## Notes", "\n".join(f"- {x}" for x in p.notes)] if p.notes else []),
             ]
         )
         + "\n"
@@ -208,12 +205,21 @@ def _html(p: _Parts) -> str:
         "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
         "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
         "</style>"
-        f"<h1>{esc(p.title)}</h1><p><b>{esc(p.headline)}</b></p>"
-        f"<p>Tiers: {esc(p.tiers)}</p><img src='{esc(p.png)}' width='100%'>"
+        f"<h1>{esc(p.title)}</h1><p><b>{esc(p.headline)}</b></p><p>{esc(p.about)}</p>"
+        + (f"<p>Tiers: {esc(p.tiers)}</p>" if p.tiers else "")
+        + f"<img src='{esc(p.png)}' width='100%'>"
         f"<h2>Strategies</h2>{_html_table(SUMMARY_HEAD, p.summary)}"
         f"<h2>Accuracy (%) per suite:level</h2>{_html_table(['strategy', *p.groups], p.difficulty)}"
-        "<h2>Router</h2><ul>" + "".join(f"<li>{esc(x)}</li>" for x in p.router) + "</ul>"
+        + _html_list("Router", p.router)
+        + _html_list("Notes", p.notes)
     )
+
+
+def _html_list(title: str, lines: Sequence[str]) -> str:
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in lines)
+    return f"<h2>{html.escape(title)}</h2><ul>{items}</ul>"
 
 
 def write_report(
@@ -225,17 +231,19 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     png = plot_accuracy_vs_cost(report.fixed, report.router, out / "accuracy_vs_cost.png", title)
-    head_line = report.headline.sentence if report.headline else "No router point: see notes."
+    head_line = report.headline.sentence if report.headline else "No router point (see Notes)."
     groups, difficulty = difficulty_rows(report)
     parts = _Parts(
         title,
         head_line,
+        about_line(report),
         ", ".join(f"{i}: {t}" for i, t in enumerate(report.tiers)),
         png.name,
         summary_rows(report),
         groups,
         difficulty,
         router_lines(report),
+        report.notes,
     )
     paths = {
         "md": out / "report.md",
@@ -250,6 +258,10 @@ def write_report(
         "live": [p.to_dict() for p in report.live],
         "router": report.router.to_dict() if report.router else None,
         "headline": head_line,
+        "models": report.models,
+        "items": {"done": report.done, "failed": report.failed},
+        "created": report.created,
+        "notes": report.notes,
     }
     paths["json"].write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return paths

@@ -9,13 +9,18 @@ Two kinds of strategy spec are accepted:
   Replay (``ponder.eval.replay``) then evaluates any strategy, stopping rule or router
   from these samples without calling a model again.
 
-A finished item is one line of the store; a rerun skips it. An item that fails is
-stored with its error and retried by the next run; it never stops the run.
+A finished item is one line of the store; a rerun skips it unless the item's content
+changed under the same id (its question, gold answer, kind or choices: a hash of them
+is stored). An item that fails is stored with its error and retried by the next run;
+it stops the run only past ``max_failures``. One run at a time holds the store's
+directory (``ponder.eval.lock``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,10 +30,12 @@ from pydantic import Field
 
 from ponder import cost
 from ponder.answers import answers_match, extract_answer
+from ponder.backends import identity_spec
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
-from ponder.eval.store import SampleStore
+from ponder.eval.lock import run_lock
+from ponder.eval.store import SampleStore, record_key
 from ponder.strategies import make_strategy, parse_strategy_spec
 from ponder.strategies.base import COT_INSTRUCTION, Options, with_instruction
 from ponder.types import Result, Sample, SamplingParams, Usage, as_messages, as_question
@@ -37,6 +44,9 @@ SAMPLE_MODE = "sample"
 
 Progress = Callable[[int, int, dict[str, Any]], None]
 """progress(done, total, record) after each item (finished or failed)."""
+
+Started = Callable[[int], None]
+"""started(total) once, before the first model call, with the number of items to do."""
 
 
 class SampleOptions(Options):
@@ -53,6 +63,32 @@ class RunSummary:
     finished: int
     failed: int
     wall_s: float
+    changed: tuple[str, ...] = ()  # ids of items whose content changed since stored
+    not_run: int = 0  # items left undone because failures passed max_failures
+
+
+def item_hash(item: dict[str, Any]) -> str:
+    """A short hash of an item's content (question, answer, kind, choices...)."""
+    text = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def plan_work(
+    items: Sequence[Item], strategies: Sequence[str], store: SampleStore, model: str
+) -> tuple[list[tuple[Item, str]], list[str]]:
+    """(item, strategy) pairs to run and ids of items that changed under the same id."""
+    latest = {record_key(r): r for r in store.records()}
+    todo, changed = [], []
+    for spec in strategies:
+        for item in items:
+            record = latest.get((item.id, model, spec))
+            stored = record and (record.get("item_hash") or item_hash(record["item"]))
+            if record and stored != item_hash(item.to_dict()):
+                changed.append(item.id)
+            elif record and not record.get("error"):
+                continue
+            todo.append((item, spec))
+    return todo, list(dict.fromkeys(changed))
 
 
 def messages_for(item: Item) -> list[Any]:
@@ -75,8 +111,10 @@ async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> lis
 
 
 def _base_record(item: Item, spec: str, model: str, backend: Backend) -> dict[str, Any]:
+    data = item.to_dict()
     return {
-        "item": item.to_dict(),
+        "item": data,
+        "item_hash": item_hash(data),
         "model": model,
         "model_name": backend.model,
         "active_params": backend.active_params,
@@ -116,7 +154,7 @@ async def _solve(item: Item, spec: str, backend: Backend) -> dict[str, Any]:
     }
 
 
-def _check_specs(strategies: Sequence[str]) -> None:
+def check_specs(strategies: Sequence[str]) -> None:
     """Fail fast on a bad spec, before any model call."""
     for spec in strategies:
         name, options = parse_strategy_spec(spec)
@@ -145,20 +183,51 @@ async def run_eval(
     model: str | None = None,
     concurrency: int = 2,
     progress: Progress | None = None,
+    max_failures: int | None = None,
+    started: Started | None = None,
 ) -> RunSummary:
-    """Solve every (item, strategy) not finished yet; store each outcome as it lands."""
+    """Solve every (item, strategy) not finished yet; store each outcome as it lands.
+
+    Past ``max_failures`` failed items no new item starts (None: never stop early).
+    The store's directory is locked for the run (RunInUseError when another holds it)."""
     if concurrency < 1:
         raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
-    _check_specs(strategies)
-    model = model or backend.name
-    done = store.finished()
-    todo = [(i, s) for s in strategies for i in items if (i.id, model, s) not in done]
-    start = time.perf_counter()
+    check_specs(strategies)
+    model = identity_spec(model or backend.name)
+    with run_lock(store.directory):
+        todo, changed = plan_work(items, strategies, store, model)
+        if started is not None:
+            started(len(todo))
+        start = time.perf_counter()
+        counts = await _work(todo, backend, store, model, concurrency, progress, max_failures)
+    everything = len(items) * len(strategies)
+    return RunSummary(
+        total=everything,
+        skipped=everything - len(todo),
+        finished=counts["done"] - counts["failed"],
+        failed=counts["failed"],
+        wall_s=time.perf_counter() - start,
+        changed=tuple(changed),
+        not_run=len(todo) - counts["done"],
+    )
+
+
+async def _work(
+    todo: list[tuple[Item, str]],
+    backend: Backend,
+    store: SampleStore,
+    model: str,
+    concurrency: int,
+    progress: Progress | None,
+    max_failures: int | None,
+) -> dict[str, int]:
     gate = asyncio.Semaphore(concurrency)
     counts = {"done": 0, "failed": 0}
 
     async def one(item: Item, spec: str) -> None:
         async with gate:
+            if max_failures is not None and counts["failed"] > max_failures:
+                return
             record = await _run_one(item, spec, backend, model)
             store.append(record)
             counts["done"] += 1
@@ -167,11 +236,4 @@ async def run_eval(
                 progress(counts["done"], len(todo), record)
 
     await asyncio.gather(*(one(item, spec) for item, spec in todo))
-    everything = len(items) * len(strategies)
-    return RunSummary(
-        total=everything,
-        skipped=everything - len(todo),
-        finished=len(todo) - counts["failed"],
-        failed=counts["failed"],
-        wall_s=time.perf_counter() - start,
-    )
+    return counts

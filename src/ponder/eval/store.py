@@ -1,9 +1,16 @@
 """The sample store: an append-only JSONL file, one line per finished (or failed) item.
 
 Each line is flushed and fsync'd as soon as the item finishes, so Ctrl-C, a crash or
-a failing backend loses at most the items in flight. A line cut off by a crash is
-skipped on reading. Later lines win over earlier ones with the same key, so a rerun
-that retries a failed item simply appends its new outcome.
+a failing backend loses at most the items in flight. A line cut off by a crash or a
+full disk is skipped on reading and cut away before the next append, so the next
+record always starts a line of its own (a failed write is rolled back at once).
+Later lines win over earlier ones with the same key, so a rerun that retries a failed
+item simply appends its new outcome.
+
+Records are keyed by (item id, model, strategy spec); the model is its spec without
+runtime options (``identity_spec``: ``?threads=2`` is the same model), also for
+stores written before that rule. ``run.json`` holds the run's settings; ``claim``
+refuses a run that would mix another model or another sampling spec into it.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ponder.errors import DataError
+from ponder.backends import identity_spec
+from ponder.errors import ConfigError, DataError
 
 RECORDS = "records.jsonl"
 META = "run.json"
@@ -37,18 +45,28 @@ class SampleStore:
         return self.path.exists()
 
     def append(self, record: dict[str, Any]) -> None:
-        """Write one record durably (flush + fsync) before returning."""
+        """Write one record durably (fsync) before returning; a write that fails (a full
+        disk) is rolled back, so the file never keeps half a line."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            size = _repair(fd)
+            try:
+                view = memoryview(line.encode("utf-8"))
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError as exc:
+                os.ftruncate(fd, size)
+                raise DataError(f"cannot write to {self.path}: {exc.strerror or exc}") from None
+        finally:
+            os.close(fd)
 
     def _lines(self) -> Iterator[tuple[int, str]]:
         if not self.path.exists():
             return
-        with self.path.open(encoding="utf-8") as file:
+        with self.path.open(encoding="utf-8", errors="replace") as file:
             yield from enumerate(file, start=1)
 
     def records(self) -> list[dict[str, Any]]:
@@ -59,18 +77,45 @@ class SampleStore:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = normalize(json.loads(line))
                 key = record_key(record)
             except (json.JSONDecodeError, KeyError, TypeError):
                 if number == len(lines) and not line.endswith("\n"):
-                    continue  # the last line was cut off by a crash: that item reruns
-                raise DataError(f"{self.path}:{number}: not a sample record") from None
+                    continue  # the last line was cut off: that item reruns
+                raise DataError(
+                    f"{self.path}:{number}: not a sample record (remove that line to go on)"
+                ) from None
             latest[key] = record
         return list(latest.values())
 
     def finished(self) -> set[tuple[str, str, str]]:
         """Keys of items that finished without error (a rerun skips them)."""
         return {record_key(r) for r in self.records() if not r.get("error")}
+
+    def claim(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """Record a run's settings in ``run.json``, refusing one that would mix results:
+        another model, or another sampling spec, than the directory already holds.
+        Live strategies add up (their records are keyed apart); the merged meta."""
+        old = self.read_meta()
+        model = identity_spec(str(meta["model"]))
+        held = {identity_spec(str(r["model"])) for r in self.records()}
+        if old.get("model"):
+            held.add(identity_spec(str(old["model"])))
+        if held and held != {model}:
+            raise ConfigError(
+                f"{self.directory} holds results of {', '.join(sorted(held))}, not {model}: "
+                "use another --out for another model"
+            )
+        specs = list(dict.fromkeys([*old.get("strategies", []), *meta.get("strategies", [])]))
+        sampling = [s for s in specs if s.split(":", 1)[0] == "sample"]
+        if len(sampling) > 1:
+            raise ConfigError(
+                f"{self.directory} holds samples drawn with {sampling[0]}; {sampling[-1]} "
+                "would mix two sampling settings: use another --out"
+            )
+        merged = {**old, **meta, "model": model, "strategies": specs}
+        self.write_meta(merged)
+        return merged
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -85,6 +130,31 @@ class SampleStore:
         except json.JSONDecodeError as exc:
             raise DataError(f"{path} is not valid JSON: {exc}") from exc
         return data if isinstance(data, dict) else {}
+
+
+def _repair(fd: int) -> int:
+    """Cut away a last line left without its newline (a crash, a full disk); the size."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return size
+    start = size
+    while start > 0:  # read back in 1 MiB chunks to the last newline
+        start = max(0, start - (1 << 20))
+        cut = os.pread(fd, size - start, start).rfind(b"\n")
+        if cut >= 0:
+            keep = start + cut + 1
+            break
+    else:
+        keep = 0
+    os.ftruncate(fd, keep)
+    return keep
+
+
+def normalize(record: Any) -> Any:
+    """A record with its model as an identity spec (no runtime options)."""
+    if isinstance(record, dict) and isinstance(record.get("model"), str):
+        record["model"] = identity_spec(record["model"])
+    return record
 
 
 def open_store(directory: str | Path) -> SampleStore:
@@ -138,6 +208,6 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise DataError(f"cannot read records {file}: {exc}") from exc
     try:
-        return [json.loads(line) for line in lines if line.strip()]
+        return [normalize(json.loads(line)) for line in lines if line.strip()]
     except json.JSONDecodeError as exc:
         raise DataError(f"{file} holds a line that is not JSON: {exc.msg}") from exc

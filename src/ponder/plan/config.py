@@ -264,6 +264,18 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _names_for(path: Path, data: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(name, what ``vllm serve`` is given) for a config read from ``path``: the model
+    folder as the user wrote it when there is one, the config's own name otherwise."""
+    own = data.get("_name_or_path")
+    if path.is_dir():
+        return str(own or path.resolve().name), str(path)
+    if path.name == "config.json":
+        folder = path.parent
+        return str(own or folder.resolve().name), str(folder)
+    return str(own or path.stem), str(own) if own else None
+
+
 def load_architecture(source: str | PathLike[str] | Mapping[str, Any]) -> Architecture:
     """An architecture from a catalog name, a ``config.json`` (or its folder), or a dict."""
     from ponder.plan.catalog import find_model, model_names
@@ -279,9 +291,8 @@ def load_architecture(source: str | PathLike[str] | Mapping[str, Any]) -> Archit
     path = Path(source)
     if path.exists():
         data = _read_json(path)
-        stem = path.name if path.is_dir() else path.parent.name or path.stem
-        name = str(data.get("_name_or_path") or stem)
-        return architecture_from_config(data, name=name, source=str(path))
+        name, served = _names_for(path, data)
+        return architecture_from_config(data, name=name, hf_id=served, source=str(path))
     raise UnknownPlanModelError(
         f"{source!r} is neither a catalog model nor a config.json; use a path to a Hugging Face "
         f"config.json or one of: {', '.join(model_names())}"

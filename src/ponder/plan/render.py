@@ -85,8 +85,9 @@ def render_serve(plan: ServePlan) -> RenderableType:
     alts = Table(title="Next best layouts")
     alts.add_column("layout")
     alts.add_column("requests at full context", justify="right")
-    for m in plan.alternatives:
-        alts.add_row(m.layout.describe(), f"{m.total_concurrency:.1f}")
+    alts.add_column("why not chosen")
+    for alt in plan.to_dict()["alternatives"]:
+        alts.add_row(alt["layout"], f"{alt['total_concurrency']:.1f}", alt["why_not"])
     return Group(
         render_memory(plan.memory),
         Panel(plan.command, title="Command"),

@@ -40,11 +40,37 @@ class ServePlan:
             "target_concurrency": self.target_concurrency,
             "memory": self.memory.to_dict(),
             "alternatives": [
-                {"layout": m.layout.describe(), "total_concurrency": round(m.total_concurrency, 2)}
+                {
+                    "layout": m.layout.describe(),
+                    "total_concurrency": round(m.total_concurrency, 2),
+                    "why_not": why_not(self.memory, m, self.target_concurrency),
+                }
                 for m in self.alternatives
             ],
             "ep_all_to_all_per_token_layer": self.all_to_all.to_dict() if self.all_to_all else None,
         }
+
+
+def why_not(chosen: MemoryPlan, other: MemoryPlan, target: int) -> str:
+    """Why ``other`` ranks below ``chosen`` (the order ``_rank`` sorts by)."""
+    a, b = chosen.layout, other.layout
+    if other.total_concurrency < min(target, chosen.total_concurrency):
+        return f"holds fewer requests ({other.total_concurrency:.1f})"
+    more = other.total_concurrency > chosen.total_concurrency
+    lead = f"holds more, but the chosen layout already meets the target of {target}; "
+    prefix = lead if more and chosen.total_concurrency >= target else ""
+    if b.tp * b.pp > a.tp * a.pp:
+        return prefix + (
+            f"{b.tp * b.pp} GPUs per replica instead of {a.tp * a.pp} "
+            "(more inter-GPU traffic per token, fewer independent replicas)"
+        )
+    if b.pp > a.pp:
+        return prefix + "pipeline parallelism adds bubbles between stages"
+    if b.ep != a.ep:
+        return (
+            prefix + ("expert parallelism " + ("on" if b.ep else "off")) + " fits this model worse"
+        )
+    return prefix + "ranks lower on the same criteria"
 
 
 def routed_fraction(arch: Architecture) -> float:

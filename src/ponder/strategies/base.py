@@ -168,6 +168,7 @@ def finish(
     trace: list[dict[str, Any]],
     extra_usage: Usage | None = None,
     extra_cost: Cost | None = None,
+    tied: list[str] | None = None,
 ) -> Result:
     """The Result; ``extra_usage``/``extra_cost`` are calls made elsewhere (a judge)."""
     usage = Usage.from_samples(samples, wall_s=wall_s)
@@ -188,4 +189,5 @@ def finish(
         cost=spent,
         trace=trace,
         model=backend.model,
+        tied=tied or [],
     )

@@ -4,13 +4,14 @@ when most samples are wrong but a right one is among them)."""
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from ponder.backends.base import Backend
+from ponder.errors import ConfigError
 from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
-from ponder.strategies.verifiers import Scorer, make_scorer
+from ponder.strategies.verifiers import CallableScorer, ScoreFn, Scorer, make_scorer
 from ponder.types import QuestionLike, Result, as_question
 from ponder.voting import tally
 
@@ -25,9 +26,11 @@ class BoNOptions(ManyOptions):
 class BestOfN:
     name = "bon"
 
-    def __init__(self, options: BoNOptions | None = None, scorer: Scorer | None = None) -> None:
+    def __init__(
+        self, options: BoNOptions | None = None, scorer: Scorer | ScoreFn | None = None
+    ) -> None:
         self.options = options or BoNOptions()
-        self.scorer = scorer or make_scorer(self.options.scorer)
+        self.scorer = as_scorer(scorer) if scorer is not None else make_scorer(self.options.scorer)
 
     def work(self) -> Work:
         drawn = self.options.work()
@@ -65,3 +68,24 @@ class BestOfN:
             extra_usage=scored.usage,
             extra_cost=scored.cost,
         )
+
+
+def as_scorer(scorer: Scorer | ScoreFn | str) -> Scorer:
+    """A scorer from a name, a Scorer, or any verifier/reward callable f(question, sample)."""
+    if isinstance(scorer, str):
+        return make_scorer(scorer)
+    if isinstance(scorer, Scorer):
+        return scorer
+    if callable(scorer):
+        return CallableScorer(scorer)
+    raise ConfigError(f"a scorer must be a name, a Scorer or a callable, not {scorer!r:.60}")
+
+
+def bon_factory(options: dict[str, Any]) -> BestOfN:
+    """``make_strategy("bon", scorer=fn)``: a scorer object or callable goes around the
+    typed options, which hold only names."""
+    scorer = options.get("scorer")
+    if scorer is None or isinstance(scorer, str):
+        return BestOfN(BoNOptions.parse(options, "bon"))
+    rest = {k: v for k, v in options.items() if k != "scorer"}
+    return BestOfN(BoNOptions.parse(rest, "bon"), as_scorer(scorer))

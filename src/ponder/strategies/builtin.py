@@ -7,7 +7,7 @@ from typing import Any
 
 from ponder.strategies.auto import AutoOptions, make_auto
 from ponder.strategies.base import Options, Strategy, StrategyEntry
-from ponder.strategies.best_of_n import BestOfN, BoNOptions
+from ponder.strategies.best_of_n import BoNOptions, bon_factory
 from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 
@@ -23,5 +23,5 @@ def _entry(cls: Any, options: type[Options], name: str) -> StrategyEntry:
 DIRECT = _entry(Direct, DirectOptions, "direct")
 COT = _entry(ChainOfThought, DirectOptions, "cot")
 SC = _entry(SelfConsistency, SCOptions, "sc")
-BON = _entry(BestOfN, BoNOptions, "bon")
+BON = StrategyEntry(bon_factory, BoNOptions)
 AUTO = StrategyEntry(make_auto, AutoOptions)

@@ -18,9 +18,9 @@ from ponder.backends.base import Backend
 from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
 from ponder.strategies.stopping import RULES, make_rule
 from ponder.types import QuestionLike, Result, Sample, as_question
-from ponder.voting import tally, winner
+from ponder.voting import leaders, tally, winner
 
-__all__ = ["SCOptions", "SelfConsistency", "tally", "winner"]
+__all__ = ["SCOptions", "SelfConsistency", "leaders", "tally", "winner"]
 
 
 class SCOptions(ManyOptions):
@@ -60,7 +60,8 @@ class SelfConsistency:
             if stop:
                 break
         votes = tally(samples, o.weighted)
-        answer = winner(votes)
+        answer = winner(votes, samples)
+        tied = leaders(votes)
         total = sum(votes.values()) if o.weighted else len(samples)
         chosen = next((s for s in samples if s.answer == answer), samples[0])
         return finish(
@@ -73,4 +74,5 @@ class SelfConsistency:
             votes=votes,
             wall_s=time.perf_counter() - start,
             trace=[{"rule": self.rule.name, "budget": o.n}, *trace],
+            tied=tied if len(tied) > 1 else [],
         )

@@ -13,7 +13,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from math import inf
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ponder import cost
 from ponder.backends.base import Backend
@@ -40,6 +40,7 @@ class Scored:
     cost: Cost = field(default_factory=Cost)
 
 
+@runtime_checkable
 class Scorer(Protocol):
     name: str
 

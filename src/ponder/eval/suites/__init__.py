@@ -78,9 +78,14 @@ def suite_items(
     chosen = list(SUITES) if names == "all" else [n.strip() for n in names.split(",") if n.strip()]
     if not chosen:
         raise ConfigError("no suite named: use e.g. --suite arith or --suite all")
+    suites = [get_suite(name) for name in chosen]
+    levels = None if levels is None else list(levels)
+    for level in levels or ():
+        if not any(level in suite.levels for suite in suites):
+            known = "; ".join(f"{s.name} {min(s.levels)}-{max(s.levels)}" for s in suites)
+            raise ConfigError(f"no chosen suite has level {level}: levels are {known}")
     items: list[Item] = []
-    for name in chosen:
-        suite = get_suite(name)
+    for suite in suites:
         wanted = None if levels is None else [lv for lv in levels if lv in suite.levels]
         items += suite.items(per_level, seed, wanted)
     return items
