@@ -114,3 +114,36 @@ def test_errors_through_the_sdk(client: openai.OpenAI) -> None:
     unauthorised = client.with_options(api_key="wrong")
     with pytest.raises(openai.AuthenticationError):
         unauthorised.chat.completions.create(model="smollm2-135m", messages=ASK)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "sc/smollm2-135m", "ponder": {"n": 8}},  # a strategy
+        {"model": "smollm2-135m", "n": 8},  # pass-through, not streamed
+        {"model": "smollm2-135m", "n": 8, "stream": True},  # pass-through, streamed
+    ],
+    ids=["strategy", "pass-through", "stream"],
+)
+def test_a_client_that_hangs_up_stops_the_embedded_work(
+    client: openai.OpenAI, body: dict[str, object]
+) -> None:
+    url = str(client.base_url).rstrip("/")
+    story = [{"role": "user", "content": "Write a very long story about a dragon, in chapters."}]
+    long = {**body, "messages": story, "max_tokens": 900, "temperature": 1.0}
+    headers = {"Authorization": f"Bearer {KEY}"}
+    try:
+        with httpx.stream(
+            "POST", f"{url}/chat/completions", json=long, headers=headers, timeout=1.0
+        ) as response:
+            for _ in response.iter_bytes():
+                break  # the first bytes of a stream: now hang up
+    except httpx.TimeoutException:
+        pass  # no answer within a second: hang up
+    start = time.perf_counter()
+    short = client.chat.completions.create(
+        model="smollm2-135m", messages=ASK, max_tokens=4, temperature=0
+    )
+    # had the 8 x 900 abandoned tokens gone on, this would wait over a minute here
+    assert time.perf_counter() - start < 10.0
+    assert short.choices[0].message.content

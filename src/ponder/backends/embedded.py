@@ -7,8 +7,9 @@ llama.cpp's ``usage`` counts a single choice when n > 1, so each choice's tokens
 counted from its token logprobs, which are always requested.
 
 Every request streams inside llama.cpp, so cancelling the coroutine that awaits
-``generate()`` (Ctrl-C, a client that hung up) stops the work at the next token and
-frees its slots, instead of finishing a generation nobody will read.
+``generate()``, ``chat_raw()`` (without tools) or a ``stream_raw()`` stream (Ctrl-C, a
+client that hung up) stops the work at the next token and frees its slots, instead of
+finishing a generation nobody will read.
 
 Threads: llama.cpp's workers spin-wait between steps, which collapses when other
 work shares the cores. The default thread count is the cores this process may use
@@ -189,7 +190,17 @@ class EmbeddedBackend(BaseBackend):
         return data
 
     async def chat_raw(self, body: dict[str, Any]) -> dict[str, Any]:
-        data = await asyncio.to_thread(self._call, dict(body, stream=False))
+        """A pass-through request. Without tools it streams inside llama.cpp like
+        ``generate``, so a client that hangs up stops it; with tools (whose deltas this
+        merge does not rebuild) it runs to the end."""
+        if body.get("tools"):
+            data = await asyncio.to_thread(self._call, dict(body, stream=False))
+        else:
+            data = await self._cancellable(dict(body))
+            data["created"] = int(time.time())
+            if not body.get("logprobs"):
+                for choice in data["choices"]:
+                    choice["logprobs"] = None
         data["model"] = body.get("model", self.model)
         return data
 
