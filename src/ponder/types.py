@@ -118,6 +118,8 @@ class Sample:
 
     ``prompt_tokens`` is the prompt of the request that produced the sample; when a
     request returns several samples, the prompt is counted once per request (see Usage).
+    ``cached_tokens`` is the part of that prompt the backend served from its prefix
+    cache (OpenAI's ``prompt_tokens_details.cached_tokens``, llama.cpp's ``cache_n``).
     """
 
     text: str
@@ -131,6 +133,7 @@ class Sample:
     seed: int | None = None
     temperature: float = 0.0
     model: str = ""
+    cached_tokens: int = 0
 
     @property
     def mean_logprob(self) -> float | None:
@@ -149,17 +152,27 @@ class Sample:
 
 @dataclass
 class Usage:
-    """What was spent: tokens actually processed, samples, requests and wall time."""
+    """What was spent: tokens sent and generated, samples, requests and wall time.
+
+    ``prompt_tokens`` counts every request's prompt once; ``cached_tokens`` is the part
+    of it a backend reused from its prefix cache (a wave that re-sends the prompt), as
+    OpenAI reports ``prompt_tokens_details.cached_tokens``; ``uncached_tokens`` is what
+    had to be computed."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     samples: int = 0
     requests: int = 0
     wall_s: float = 0.0
+    cached_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def uncached_tokens(self) -> int:
+        return self.total_tokens - self.cached_tokens
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -168,6 +181,7 @@ class Usage:
             self.samples + other.samples,
             self.requests + other.requests,
             self.wall_s + other.wall_s,
+            self.cached_tokens + other.cached_tokens,
         )
 
     @classmethod
@@ -182,6 +196,7 @@ class Usage:
                 seen.add(sample.request_id)
                 usage.requests += 1
                 usage.prompt_tokens += sample.prompt_tokens
+                usage.cached_tokens += min(sample.cached_tokens, sample.prompt_tokens)
         return usage
 
     def to_dict(self) -> dict[str, Any]:

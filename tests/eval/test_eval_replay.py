@@ -75,7 +75,12 @@ def test_pool_backend_never_reuses_a_sample(world):
     rest = sampler.draw(Draw(0, False, 5))
     assert len(first) == 5 and len(rest) == 3
     pool = pools.pool(0, item_id)
-    assert sorted(repr(s) for s in first + rest) == sorted(repr(s) for s in pool.sampled)
+
+    def key(s):
+        return (s.request_id, s.text, s.completion_tokens, s.seed)
+
+    assert sorted(map(key, first + rest)) == sorted(map(key, pool.sampled))
+    assert first[0].cached_tokens == 0 and rest[0].cached_tokens == rest[0].prompt_tokens
     assert sampler.draw(Draw(0, True, 1))[0].temperature == 0.0
 
 

@@ -20,10 +20,11 @@ sleep instead of spinning (``poll=0``) unless ``poll`` says otherwise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,7 @@ class EmbeddedBackend(BaseBackend):
         entry = models.REGISTRY.get(model)
         self.active_params = entry.params if entry else None
         self._server = _load_server(self.path, self.options)
+        self.activity = Activity()
 
     @property
     def base_url(self) -> str:
@@ -165,11 +167,13 @@ class EmbeddedBackend(BaseBackend):
 
         def push(chunk: Any) -> bool:
             merged.add(chunk)
+            self.activity.chunk()
             return stop.is_set()  # a truthy return tells llama.cpp to stop
 
         stream = dict(body, stream=True, stream_options={"include_usage": True})
         try:
-            self._server.handle_chat_completions(stream, push)
+            with self.activity.running():
+                self._server.handle_chat_completions(stream, push)
         except ValueError as exc:
             raise ConfigError(f"the embedded model rejected the request: {exc}") from exc
         except Exception as exc:
@@ -180,13 +184,16 @@ class EmbeddedBackend(BaseBackend):
 
     def _call(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            data = self._server.handle_chat_completions(body)
+            with self.activity.running():
+                data = self._server.handle_chat_completions(body)
         except ValueError as exc:
             raise ConfigError(f"the embedded model rejected the request: {exc}") from exc
         except Exception as exc:
             raise BackendError(f"the embedded model failed: {exc}") from exc
         if not isinstance(data, dict) or "error" in data:
             raise BackendError(f"the embedded model failed: {data!r:.200}")
+        tokens = int((data.get("usage") or {}).get("completion_tokens") or 0)
+        self.activity.chunk(tokens * max(1, len(data.get("choices") or [])))  # about
         return data
 
     async def chat_raw(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -213,11 +220,13 @@ class EmbeddedBackend(BaseBackend):
 
         def push(chunk: Any) -> bool:
             loop.call_soon_threadsafe(queue.put_nowait, chunk)
+            self.activity.chunk()
             return stop.is_set()  # a truthy return tells llama.cpp to stop streaming
 
         def run() -> None:
             try:
-                self._server.handle_chat_completions(dict(body, stream=True), push)
+                with self.activity.running():
+                    self._server.handle_chat_completions(dict(body, stream=True), push)
                 loop.call_soon_threadsafe(queue.put_nowait, done)
             except Exception as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
@@ -233,6 +242,30 @@ class EmbeddedBackend(BaseBackend):
         finally:
             stop.set()  # the consumer left early (closed, cancelled): free the slot
             await asyncio.shield(task)
+
+
+class Activity:
+    """What this backend has running inside llama.cpp right now (``requests``) and how
+    many stream chunks (about one per token per sample) it has received in all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.chunks = 0
+
+    def chunk(self, count: int = 1) -> None:
+        with self._lock:
+            self.chunks += count
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        with self._lock:
+            self.requests += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.requests -= 1
 
 
 class _Merged:
@@ -251,7 +284,9 @@ class _Merged:
         if "error" in chunk:
             self.error = chunk["error"]
             return
-        self.head.update({k: v for k, v in chunk.items() if k in ("id", "usage", "model")})
+        self.head.update(
+            {k: v for k, v in chunk.items() if k in ("id", "usage", "model", "timings")}
+        )
         for choice in chunk.get("choices") or []:
             index = int(choice.get("index") or 0)
             piece = (choice.get("delta") or {}).get("content")

@@ -52,6 +52,7 @@ def samples_from_response(
     choices = data.get("choices") or []
     prompt_tokens = int(usage.get("prompt_tokens") or 0)
     total_completion = int(usage.get("completion_tokens") or 0)
+    cached = cached_tokens(data)
     samples = []
     for choice in choices:
         message = choice.get("message") or {}
@@ -61,6 +62,7 @@ def samples_from_response(
                 text=message.get("content") or "",
                 request_id=request_id,
                 prompt_tokens=prompt_tokens,
+                cached_tokens=min(cached, prompt_tokens),
                 finish_reason=str(choice.get("finish_reason") or "stop"),
                 token_logprobs=token_logprobs,
                 latency_s=latency_s,
@@ -71,6 +73,18 @@ def samples_from_response(
         )
     _assign_completion_tokens(samples, total_completion)
     return samples
+
+
+def cached_tokens(data: dict[str, Any]) -> int:
+    """Prompt tokens served from the backend's prefix cache: OpenAI's (and vLLM's)
+    ``usage.prompt_tokens_details.cached_tokens``, else llama.cpp's ``timings.cache_n``."""
+    details = (data.get("usage") or {}).get("prompt_tokens_details") or {}
+    if isinstance(details, dict) and details.get("cached_tokens") is not None:
+        return int(details["cached_tokens"] or 0)
+    timings = data.get("timings") or {}
+    if isinstance(timings, dict) and timings.get("cache_n") is not None:
+        return int(timings["cache_n"] or 0)
+    return 0
 
 
 def _token_logprobs(choice: dict[str, Any]) -> list[float] | None:

@@ -44,10 +44,14 @@ class Tier:
 
 @dataclass(frozen=True)
 class Spend:
+    """Tokens sent and generated (``cached``: prompt tokens served from a prefix cache),
+    dollars, FLOPs and samples."""
+
     tokens: int = 0
     dollars: float = 0.0
     flops: float = 0.0
     samples: int = 0
+    cached: int = 0
 
     def __add__(self, other: Spend) -> Spend:
         return Spend(
@@ -55,6 +59,7 @@ class Spend:
             self.dollars + other.dollars,
             self.flops + other.flops,
             self.samples + other.samples,
+            self.cached + other.cached,
         )
 
 
@@ -70,7 +75,8 @@ def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:
     completion = sum(s.completion_tokens for s in samples)
     dollars = (prompt * tier.price.input + completion * tier.price.output) / 1e6
     flops = 2.0 * (tier.active_params or 0.0) * (prompt + completion)
-    return Spend(prompt + completion, dollars, flops, len(samples))
+    cached = min(samples[0].cached_tokens, prompt)
+    return Spend(prompt + completion, dollars, flops, len(samples), cached)
 
 
 @dataclass

@@ -46,6 +46,9 @@ class PoolBackend(BaseBackend):
     sample, a sampled one the next samples of a shuffled queue (so sc@k is a random
     k-subset, as in maj@k curves). Each request is priced as a live one (``spend``),
     so the live strategies run here unchanged and report what they would have spent.
+    A request that re-sends an item's prompt to a tier counts that prompt as cached,
+    as a backend with prefix caching (llama.cpp's slots, vLLM's automatic prefix
+    caching) serves it, unless the stored samples recorded what their backend reused.
     """
 
     supports_n = True
@@ -61,6 +64,7 @@ class PoolBackend(BaseBackend):
         self.model = described.model_name or described.model
         self.active_params = described.active_params
         self._queues: dict[int, list[Sample]] = {}
+        self._sent: set[int] = set()
         self.spent = Spend()
         self._shared: PoolBackend = self
 
@@ -82,8 +86,14 @@ class PoolBackend(BaseBackend):
                 root._queues[request.tier] = queue
             queue = root._queues[request.tier]
             got, root._queues[request.tier] = queue[: request.n], queue[request.n :]
-        root.spent = root.spent + spend(self.pools.tiers[request.tier], got)
-        return [replace(s) for s in got]
+        seen = request.tier in root._sent
+        root._sent.add(request.tier)
+        served = [
+            replace(s, cached_tokens=s.cached_tokens or (s.prompt_tokens if seen else 0))
+            for s in got
+        ]
+        root.spent = root.spent + spend(self.pools.tiers[request.tier], served)
+        return served
 
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, n: int = 1
@@ -192,6 +202,7 @@ class Point:
     samples: float
     by_group: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    cached: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -217,14 +228,15 @@ def replay(
     points = []
     for name, evaluate in evaluators.items():
         correct = np.zeros((reps, len(ids)))
-        costs = np.zeros((4,))
+        costs = np.zeros((5,))
         used = np.zeros((reps, len(ids)))
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
             for j, item_id in enumerate(ids):
                 out = evaluate(pools, item_id, rng)
                 correct[r, j] = out.correct
-                costs += (out.spend.tokens, out.spend.dollars, out.spend.flops, out.spend.samples)
+                spent = out.spend
+                costs += (spent.tokens, spent.dollars, spent.flops, spent.samples, spent.cached)
                 used[r, j] = out.spend.samples
         costs /= reps * len(ids)
         resampled = np.take_along_axis(correct, picks, axis=1).mean(axis=1)
@@ -242,6 +254,7 @@ def replay(
                 samples=float(costs[3]),
                 by_group=by_group,
                 extra={"samples_by_group": samples_by_group},
+                cached=float(costs[4]),
             )
         )
     return points

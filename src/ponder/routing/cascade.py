@@ -151,7 +151,7 @@ class Decision:
 
 def _vote(samples: Sequence[Sample]) -> tuple[str | None, float, dict[str, float]]:
     votes = tally(samples)
-    answer = winner(votes)
+    answer = winner(votes, samples)
     share = votes[answer] / len(samples) if answer is not None and samples else 0.0
     return answer, share, votes
 
