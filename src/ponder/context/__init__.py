@@ -1,12 +1,12 @@
 """Long context: measure "lost in the middle" on any backend, and work around it.
 
-    niah        needle in a haystack over lengths x depths (single, multi, multikey)
-    kv          Liu et al.'s UUID key-value retrieval and multi-document QA
-    haystack    deterministic filler, needles at token-exact depths
-    tokens      the model's own tokenizer through its server, or an estimate
-    sweep       run cases resumably into the eval store; results, plots
-    reorder     lay ranked documents out (ends, recency) and pack them into a budget
-    apply       the same on a chat request's <document> blocks (the proxy's hook)
+niah        needle in a haystack over lengths x depths (single, multi, multikey)
+kv          Liu et al.'s UUID key-value retrieval and multi-document QA
+haystack    deterministic filler, needles at token-exact depths
+tokens      the model's own tokenizer through its server, or an estimate
+sweep       run cases resumably into the eval store; results, plots
+reorder     lay ranked documents out (ends, recency) and pack them into a budget
+apply       the same on a chat request's <document> blocks (the proxy's hook)
 """
 
 from __future__ import annotations

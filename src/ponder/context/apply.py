@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -99,8 +100,9 @@ def _find(messages: Sequence[Mapping[str, Any]]) -> tuple[int, list[re.Match[str
     return None
 
 
-def _rebuild(content: str, blocks: list[re.Match[str]], texts: dict[int, str],
-             layout: list[int]) -> str:
+def _rebuild(
+    content: str, blocks: list[re.Match[str]], texts: dict[int, str], layout: list[int]
+) -> str:
     first, last = blocks[0], blocks[-1]
     separator = content[blocks[0].end() : blocks[1].start()] if len(blocks) > 1 else "\n"
     rendered = [f"{blocks[i].group(1)}{texts[i]}{blocks[i].group(3)}" for i in layout]
@@ -122,7 +124,7 @@ def apply(
         return out, report
     index, blocks = found
     content = str(out[index]["content"])
-    gaps = [content[a.end() : b.start()] for a, b in zip(blocks, blocks[1:], strict=False)]
+    gaps = [content[a.end() : b.start()] for a, b in pairwise(blocks)]
     if any(gap.strip() for gap in gaps):
         report.note = "text between <document> blocks: left unchanged"
         return out, report

@@ -17,7 +17,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ponder.context.tokens import Tokenizer, count, tokens_before
+from ponder.context.tokens import Tokenizer, tokens_before
 from ponder.errors import ConfigError
 
 FILLERS = ("prose", "noise")
@@ -29,23 +29,61 @@ NOISE = (
     "There and back again.",
 )
 _WHO = (
-    "The old miller", "A young teacher", "The baker", "My neighbour", "The captain",
-    "A quiet student", "The gardener", "Her brother", "The shepherd", "A tired traveller",
-    "The painter", "Our landlord", "The fisherman", "A curious child", "The librarian",
+    "The old miller",
+    "A young teacher",
+    "The baker",
+    "My neighbour",
+    "The captain",
+    "A quiet student",
+    "The gardener",
+    "Her brother",
+    "The shepherd",
+    "A tired traveller",
+    "The painter",
+    "Our landlord",
+    "The fisherman",
+    "A curious child",
+    "The librarian",
 )
 _DID = (
-    "walked slowly to", "often thought about", "painted a picture of", "wrote a letter about",
-    "carried bread to", "sang a song about", "fixed the fence near", "told a story about",
-    "looked for", "cleaned", "counted the stones by", "watched the birds above",
+    "walked slowly to",
+    "often thought about",
+    "painted a picture of",
+    "wrote a letter about",
+    "carried bread to",
+    "sang a song about",
+    "fixed the fence near",
+    "told a story about",
+    "looked for",
+    "cleaned",
+    "counted the stones by",
+    "watched the birds above",
 )
 _WHAT = (
-    "the quiet river", "the market square", "the old mill", "the northern hills",
-    "the little chapel", "the stone bridge", "the apple orchard", "the harbour",
-    "the winter garden", "the empty barn", "the village well", "the long road",
+    "the quiet river",
+    "the market square",
+    "the old mill",
+    "the northern hills",
+    "the little chapel",
+    "the stone bridge",
+    "the apple orchard",
+    "the harbour",
+    "the winter garden",
+    "the empty barn",
+    "the village well",
+    "the long road",
 )
 _WHEN = (
-    "in the morning", "after the rain", "before supper", "on Sundays", "every spring",
-    "late at night", "during the fair", "when the bells rang", "at dawn", "once a year",
+    "in the morning",
+    "after the rain",
+    "before supper",
+    "on Sundays",
+    "every spring",
+    "late at night",
+    "during the fair",
+    "when the bells rang",
+    "at dawn",
+    "once a year",
 )
 
 

@@ -68,9 +68,9 @@ class NiahSpec:
         return f"niah:{self.mode}{extra},filler={self.filler}"
 
 
-def _needles(spec: NiahSpec, depth: float, rng_key: tuple[object, ...]) -> tuple[
-    str, list[tuple[str, float]], list[str], list[str]
-]:
+def _needles(
+    spec: NiahSpec, depth: float, rng_key: tuple[object, ...]
+) -> tuple[str, list[tuple[str, float]], list[str], list[str]]:
     """(key, [(needle, depth)], answers, distractors) of one cell."""
     rng = rng_for(*rng_key)
     key = random_key(rng)
@@ -90,7 +90,9 @@ def _needles(spec: NiahSpec, depth: float, rng_key: tuple[object, ...]) -> tuple
     value = random_number(rng)
     wrong = [random_number(rng) for _ in others]
     placed = [(NEEDLE.format(key=key, value=value), depth)]
-    placed += [(NEEDLE.format(key=k, value=v), rng.random()) for k, v in zip(others, wrong, strict=True)]
+    placed += [
+        (NEEDLE.format(key=k, value=v), rng.random()) for k, v in zip(others, wrong, strict=True)
+    ]
     return key, placed, [value], wrong
 
 

@@ -29,8 +29,9 @@ def heatmap(cells: Mapping[tuple[int, float], Cell], path: str | Path, title: st
     plt = _pyplot()
     lengths = sorted({length for length, _ in cells})
     depths = sorted({depth for _, depth in cells})
-    values = [[cells[(x, d)].mean if (x, d) in cells else float("nan") for x in lengths]
-              for d in depths]
+    values = [
+        [cells[(x, d)].mean if (x, d) in cells else float("nan") for x in lengths] for d in depths
+    ]
     fig, ax = plt.subplots(figsize=(1.2 * len(lengths) + 3, 0.6 * len(depths) + 2.4))
     image = ax.imshow(values, cmap="RdYlGn", vmin=0.0, vmax=1.0, aspect="auto")
     for row, d in enumerate(depths):
@@ -60,8 +61,12 @@ class Series:
     reference: float | None = None
 
 
-def positions(series: Sequence[Series], path: str | Path, title: str = "",
-              xlabel: str = "position of the relevant item") -> Path:
+def positions(
+    series: Sequence[Series],
+    path: str | Path,
+    title: str = "",
+    xlabel: str = "position of the relevant item",
+) -> Path:
     """Accuracy vs position, one line per series. Positions are drawn relative
     (first = 0, last = 1) when the series have different item counts, so a 10-document
     curve and Liu's 20-document curve share the axis."""
@@ -75,8 +80,9 @@ def positions(series: Sequence[Series], path: str | Path, title: str = "",
         xs = [(k - 1) / max(s.items - 1, 1) if relative else k for k in keys]
         ax.plot(xs, [100 * s.points[k] for k in keys], "o-", color=f"C{i}", label=s.label)
         if s.reference is not None:
-            ax.axhline(100 * s.reference, color=f"C{i}", ls="--", lw=1,
-                       label=f"{s.label}: closed-book")
+            ax.axhline(
+                100 * s.reference, color=f"C{i}", ls="--", lw=1, label=f"{s.label}: closed-book"
+            )
     ax.set_xlabel(f"{xlabel} ({'relative: first = 0, last = 1' if relative else '1 = first'})")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-2, 102)

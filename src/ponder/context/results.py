@@ -10,12 +10,22 @@ from typing import Any
 # Liu et al. 2023, "Lost in the Middle" (arXiv:2307.03172), multi-document QA with
 # 20 documents, GPT-3.5-Turbo: accuracy by position of the answer document, and
 # closed-book. The figures quoted in ponder's issue 12.
-LIU_2023 = {
-    "label": "Liu et al. 2023, GPT-3.5-Turbo, 20 docs",
-    "items": 20,
-    "points": {1: 0.758, 10: 0.538, 20: 0.632},
-    "closed_book": 0.561,
-}
+
+
+@dataclass(frozen=True)
+class Reference:
+    label: str
+    items: int
+    points: dict[int, float]
+    closed_book: float
+
+
+LIU_2023 = Reference(
+    label="Liu et al. 2023, GPT-3.5-Turbo, 20 docs",
+    items=20,
+    points={1: 0.758, 10: 0.538, 20: 0.632},
+    closed_book=0.561,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,8 @@ class Cell:
 
 def _finished(records: Iterable[dict[str, Any]], task: str | None) -> list[dict[str, Any]]:
     return [
-        r for r in records
+        r
+        for r in records
         if not r.get("error") and "score" in r and (task is None or r["strategy"] == task)
     ]
 
@@ -40,7 +51,9 @@ def tasks(records: Iterable[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(str(r["strategy"]) for r in records))
 
 
-def grid(records: Iterable[dict[str, Any]], task: str | None = None) -> dict[tuple[int, float], Cell]:
+def grid(
+    records: Iterable[dict[str, Any]], task: str | None = None
+) -> dict[tuple[int, float], Cell]:
     """NIAH: mean score per (length, depth)."""
     groups: dict[tuple[int, float], list[float]] = defaultdict(list)
     for r in _finished(records, task):

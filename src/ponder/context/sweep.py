@@ -108,3 +108,16 @@ async def run_cases(
         prompt_tokens=tally["tokens"],
         prefill_s=latency[0],
     )
+
+
+def sized_spec(spec: str, tokens: int) -> str:
+    """An embedded spec given room for ``tokens``-token prompts: one slot of that
+    context unless the spec sets ``ctx`` itself. Other specs are returned unchanged."""
+    from ponder.backends import parse_spec
+
+    scheme, _, options = parse_spec(spec)
+    if scheme != "embedded" or "ctx" in options:
+        return spec
+    ctx = (tokens // 256 + 2) * 256
+    extra = f"ctx={ctx}" + ("" if "slots" in options else "&slots=1")
+    return f"{spec}{'&' if '?' in spec else '?'}{extra}"

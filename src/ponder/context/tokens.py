@@ -64,17 +64,23 @@ class HttpTokenizer:
         self.flavour = flavour
         self.model = model
         self.source = f"{flavour} /tokenize at {self.root}"
-        self._client = httpx.Client(timeout=timeout_s)
+        self.timeout_s = timeout_s
 
     def _body(self, text: str) -> dict[str, Any]:
         if self.flavour == "llama.cpp":
             return {"content": text, "with_pieces": True, "add_special": False}
-        return {"model": self.model, "prompt": text, "return_token_strs": True,
-                "add_special_tokens": False}
+        return {
+            "model": self.model,
+            "prompt": text,
+            "return_token_strs": True,
+            "add_special_tokens": False,
+        }
 
     def offsets(self, text: str) -> list[int]:
         try:
-            response = self._client.post(f"{self.root}/tokenize", json=self._body(text))
+            response = httpx.post(
+                f"{self.root}/tokenize", json=self._body(text), timeout=self.timeout_s
+            )
             response.raise_for_status()
             pieces = _pieces(response.json())
         except (httpx.HTTPError, ValueError) as exc:
