@@ -19,6 +19,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "routing",
         "server",
         "cli",
+        "context",
         "moe",
         "annotations",
     }
