@@ -10,7 +10,7 @@ import pytest
 from ponder.backends.scripted import ScriptedBackend
 from ponder.context import EstimateTokenizer, NiahSpec, docs_case, niah_cases, run_cases
 from ponder.context.report import write_report
-from ponder.context.results import curve, grid
+from ponder.context.results import curve, grid, recovery
 from ponder.context.sweep import sized_spec
 from ponder.eval.store import SampleStore
 from ponder.types import SamplingParams
@@ -86,3 +86,23 @@ def test_docs_layouts_move_the_answer_and_the_report_draws_both_plots(tmp_path) 
 )
 def test_embedded_specs_get_a_context_that_fits(spec: str, expected: str) -> None:
     assert sized_spec(spec, 4100) == expected
+
+
+def sees_only_the_ends(question: str, params: SamplingParams, k: int) -> str:
+    """A fake model that reads documents 1, 2, 6 and 7 of seven, and no others."""
+    town = re.search(r"Question: Who is the [\w ]+ of (\w+)\?", question)
+    for found in re.finditer(r"Document \[(\d+)\]\(Title: (\w+)\) (.*)", question):
+        if town and found.group(2) == town.group(1) and int(found.group(1)) in {1, 2, 6, 7}:
+            return re.findall(r" is (\w+ \w+)\.", found.group(3))[0]
+    return "I don't know."
+
+
+def test_the_report_says_how_much_of_the_middle_loss_a_layout_recovers(tmp_path) -> None:
+    cases = [docs_case(7, r, o, tokenizer=TOK) for o in ("natural", "ends") for r in range(1, 8)]
+    store = SampleStore(tmp_path)
+    asyncio.run(run_cases(cases, ScriptedBackend(sees_only_the_ends), store, model="m"))
+    found = recovery(store.records(), "ends")
+    assert found is not None and found.rank == 4
+    assert (found.first, found.natural, found.reordered, found.fraction) == (1.0, 0.0, 1.0, 1.0)
+    table = write_report(store.records(), tmp_path).tables[-1]
+    assert table.rows == [["ends", "4", "100", "+100", "100%"]]

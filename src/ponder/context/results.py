@@ -84,3 +84,39 @@ def items_of(records: Iterable[dict[str, Any]], task: str) -> int | None:
     """The number of documents (or pairs) of a task's records, if they agree."""
     counts = {r["item"].get("items") for r in _finished(records, task)}
     return counts.pop() if len(counts) == 1 else None
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What a layout buys at the middle rank: ``gain`` over natural order, as a
+    ``fraction`` of the natural order's loss from rank 1 to the middle rank."""
+
+    order: str
+    rank: int
+    first: float
+    natural: float
+    reordered: float
+
+    @property
+    def loss(self) -> float:
+        return self.first - self.natural
+
+    @property
+    def gain(self) -> float:
+        return self.reordered - self.natural
+
+    @property
+    def fraction(self) -> float | None:
+        return self.gain / self.loss if self.loss > 0 else None
+
+
+def recovery(records: Iterable[dict[str, Any]], order: str) -> Recovery | None:
+    """Natural order vs ``order`` at the middle of the ranks both tested."""
+    rows = list(records)
+    natural = curve(rows, "docs:order=natural", by="rank")
+    other = curve(rows, f"docs:order={order}", by="rank")
+    ranks = sorted(set(natural) & set(other))
+    if 1 not in natural or len(ranks) < 3:
+        return None
+    middle = ranks[len(ranks) // 2]
+    return Recovery(order, middle, natural[1].mean, natural[middle].mean, other[middle].mean)
