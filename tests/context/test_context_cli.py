@@ -77,6 +77,19 @@ def test_kv_and_docs_draw_position_curves(script: str, tmp_path: Path) -> None:
     )
     assert docs.exit_code == 0, docs.output
     assert "closed-book" in docs.output and "retrieval rank" in docs.output
+    both = CliRunner().invoke(
+        cli,
+        [
+            "context",
+            "report",
+            str(tmp_path / "kv"),
+            str(tmp_path / "docs"),
+            "--out",
+            str(tmp_path / "both"),
+        ],
+    )
+    assert both.exit_code == 0, both.output
+    assert (tmp_path / "both" / "positions.png").read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,7 @@ def _run(
     )
     if summary.failed:
         click.echo("failed cases are retried by running the same command again", err=True)
-    _report(out)
+    _report([out])
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -278,17 +278,25 @@ def docs(
 
 
 @context_group.command("report")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-def report(run_dir: str) -> None:
-    """Print the tables and redraw the plots of a stored sweep."""
-    _report(run_dir)
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="where to draw the plots (default: the first RUN_DIR)",
+)
+def report(run_dirs: tuple[str, ...], out: str | None) -> None:
+    """Print the tables and redraw the plots of stored sweeps (several runs: one plot)."""
+    _report(list(run_dirs), out)
 
 
-def _report(run_dir: str) -> None:
+def _report(run_dirs: list[str], out: str | None = None) -> None:
     from ponder.context.report import write_report
     from ponder.eval.store import open_store
 
-    result = write_report(open_store(run_dir).records(), Path(run_dir))
+    records = [r for d in run_dirs for r in open_store(d).records()]
+    result = write_report(records, Path(out or run_dirs[0]))
     console = Console()
     for table in result.tables:
         shown = Table(*table.columns, title=table.title, title_justify="left")

@@ -34,48 +34,49 @@ def _slug(task: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", task.lower()).strip("-")
 
 
-def _niah(records: Sequence[dict[str, Any]], task: str, out: Path, single: bool) -> Report:
+def _short(model: str) -> str:
+    """``embedded:smollm2-135m?threads=1`` -> ``smollm2-135m``."""
+    name = model.split("?", 1)[0]
+    return name.rsplit("#", 1)[-1] if "#" in name else name.split(":", 1)[-1]
+
+
+def _niah(records: Sequence[dict[str, Any]], task: str, out: Path, name: str) -> Report:
     cells = results.grid(records, task)
     if not cells:
         return Report()
     lengths = sorted({x for x, _ in cells})
     depths = sorted({d for _, d in cells})
     rows = [[f"{100 * d:.0f}%", *(_pct(cells.get((x, d))) for x in lengths)] for d in depths]
-    table = Table(f"{task}: accuracy % by depth x length", ["depth", *map(str, lengths)], rows)
-    name = "heatmap.png" if single else f"heatmap-{_slug(task)}.png"
-    return Report([table], [heatmap(cells, out / name, title=task)])
+    title = f"{_short(records[0]['model'])}, {task}"
+    table = Table(f"{title}: accuracy % by depth x length", ["depth", *map(str, lengths)], rows)
+    return Report([table], [heatmap(cells, out / name, title=title)])
 
 
-def _positional(records: Sequence[dict[str, Any]], out: Path) -> Report:
+def _positional(records: Sequence[dict[str, Any]]) -> tuple[list[Table], list[Series]]:
+    """Tables and plot lines of one model's KV and docs records."""
     names = [t for t in results.tasks(records) if t == "kv" or t.startswith("docs:order=")]
     if not names:
-        return Report()
+        return [], []
+    model = _short(records[0]["model"])
     closed = results.overall(records, "docs:closed-book")
     oracle = results.overall(records, "docs:oracle")
     series, rows = [], []
     for task in names:
         points = results.curve(records, task)
         items = results.items_of(records, task) or max(points, default=1)
-        reference = closed.mean if closed and task.startswith("docs:") else None
-        label = task.replace("docs:order=", "docs, order ")
+        first_docs = task == next(t for t in names if t.startswith(("docs:", "kv")))
+        reference = closed.mean if closed and first_docs else None
+        label = f"{model}, {items} {task.replace('docs:order=', 'docs, order ')}"
         series.append(Series(label, {k: c.mean for k, c in points.items()}, items, reference))
-        reference = None
-        for position, cell in points.items():
-            rows.append([task, str(position), _pct(cell)])
-    if any(t.startswith("docs:") for t in names):
-        liu = results.LIU_2023
-        series.append(Series(liu.label, liu.points, liu.items, liu.closed_book))
-    tables = [
-        Table(
-            "accuracy % by position of the relevant item", ["task", "position", "accuracy %"], rows
-        )
-    ]
+        rows += [[task, str(p), _pct(cell)] for p, cell in points.items()]
+    heads = ["task", "position", "accuracy %"]
+    tables = [Table(f"{model}: accuracy % by position of the relevant item", heads, rows)]
     tables += _by_rank(records, names)
     if closed or oracle:
         tables.append(
-            Table("references", ["closed-book", "oracle"], [[_pct(closed), _pct(oracle)]])
+            Table(f"{model}: references", ["closed-book", "oracle"], [[_pct(closed), _pct(oracle)]])
         )
-    return Report(tables, [positions(series, out / "positions.png")])
+    return tables, series
 
 
 def _by_rank(records: Sequence[dict[str, Any]], names: list[str]) -> list[Table]:
@@ -115,18 +116,32 @@ def _by_rank(records: Sequence[dict[str, Any]], names: list[str]) -> list[Table]
 
 
 def write_report(records: Sequence[dict[str, Any]], out: str | Path) -> Report:
-    """Tables and plots (heatmap.png, positions.png) for every task in ``records``."""
+    """Tables and plots for every model and task in ``records``: a heatmap per NIAH
+    task (``heatmap.png`` when there is one), and ``positions.png`` with every KV and
+    docs curve, Liu et al.'s beside the docs ones."""
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
-    niah = [t for t in results.tasks(records) if t.startswith("niah:")]
-    report = Report()
-    for task in niah:
-        part = _niah(records, task, directory, single=len(niah) == 1)
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        by_model.setdefault(str(record["model"]), []).append(record)
+    niah = [
+        (m, t) for m, rs in by_model.items() for t in results.tasks(rs) if t.startswith("niah:")
+    ]
+    report, series = Report(), []
+    for model, task in niah:
+        name = "heatmap.png" if len(niah) == 1 else f"heatmap-{_slug(_short(model) + task)}.png"
+        part = _niah([r for r in by_model[model] if r["strategy"] == task], task, directory, name)
         report.tables += part.tables
         report.plots += part.plots
-    part = _positional(records, directory)
-    report.tables += part.tables
-    report.plots += part.plots
+    for rows in by_model.values():
+        tables, lines = _positional(rows)
+        report.tables += tables
+        series += lines
+    if series:
+        if any(" docs, " in s.label for s in series):
+            liu = results.LIU_2023
+            series.append(Series(liu.label, liu.points, liu.items, liu.closed_book))
+        report.plots.append(positions(series, directory / "positions.png"))
     if not report.tables:
         raise DataError(f"{directory} holds no finished context-sweep records")
     return report
