@@ -278,7 +278,7 @@ def docs(
 
 
 @context_group.command("report")
-@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
     "--out",
     "out",
@@ -287,16 +287,19 @@ def docs(
     help="where to draw the plots (default: the first RUN_DIR)",
 )
 def report(run_dirs: tuple[str, ...], out: str | None) -> None:
-    """Print the tables and redraw the plots of stored sweeps (several runs: one plot)."""
+    """Print the tables and redraw the plots of stored sweeps (run dirs or .jsonl[.gz]).
+
+    Several runs (models) share one position plot."""
     _report(list(run_dirs), out)
 
 
 def _report(run_dirs: list[str], out: str | None = None) -> None:
     from ponder.context.report import write_report
-    from ponder.eval.store import open_store
+    from ponder.eval.store import read_records
 
-    records = [r for d in run_dirs for r in open_store(d).records()]
-    result = write_report(records, Path(out or run_dirs[0]))
+    records = [r for d in run_dirs for r in read_records(d)]
+    first = Path(run_dirs[0])
+    result = write_report(records, Path(out) if out else first if first.is_dir() else first.parent)
     console = Console()
     for table in result.tables:
         shown = Table(*table.columns, title=table.title, title_justify="left")

@@ -84,6 +84,8 @@ def positions(
                 100 * s.reference, color=f"C{i}", ls="--", lw=1, label=f"{s.label}: closed-book"
             )
     ax.set_xlabel(f"{xlabel} ({'relative: first = 0, last = 1' if relative else '1 = first'})")
+    if not relative:
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-2, 102)
     ax.grid(alpha=0.3)
