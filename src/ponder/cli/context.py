@@ -136,7 +136,7 @@ def context_group() -> None:
 @_common
 @click.option(
     "--lengths",
-    default="1000,2000,3000,4000",
+    default="800,1600,2400,3200,4000",
     show_default=True,
     help="context lengths in the model's tokens",
 )

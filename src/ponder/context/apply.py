@@ -15,6 +15,13 @@ stays where it is. ``budget`` packs the blocks' inner text into that many tokens
 ``reorder`` lays out what was kept. Token counts are estimated unless the caller
 passes a ``count`` function. A request without such blocks passes unchanged, and the
 report says why. Content-part arrays are left alone.
+
+Wiring in the proxy (one call, before the request goes upstream or to a strategy)::
+
+    from ponder.context import apply
+    messages, report = apply(body["messages"], ponder_options["context"])
+    # ConfigError on bad options -> HTTP 400 with its one-line message;
+    # report.to_dict() -> the response's ``ponder.context`` object.
 """
 
 from __future__ import annotations
