@@ -3,7 +3,7 @@
 gkamradt's NIAH runs 35 lengths x 35 depths with an LLM judge; ponder's target is a
 5 x 5 grid up to 4K tokens on SmolLM2-135M in under 5 minutes on a 2-core machine,
 scored exactly. In one run this prints:
-  * prefill tokens per second of one uncached prompt at each length (llama.cpp timings);
+  * prefill tokens per second of one uncached prompt, shortest and longest length;
   * the grid's wall time as ``ponder context niah`` runs it (one slot, cells of a
     length in a row, so consecutive prompts share the haystack up to the needle and
     llama.cpp's prompt cache reuses it), and the same prompts with the cache defeated
@@ -61,19 +61,18 @@ async def main(args: argparse.Namespace) -> None:
     assert isinstance(backend, EmbeddedBackend)
     tokenizer = tokenizer_for(backend)
     cases = niah_cases(NiahSpec(lengths, depths), tokenizer)
-    print(f"{spec_text}; tokens: {tokenizer.source}; {len(cases)} cells")
-    for length in lengths:
+    print(f"{spec_text}; tokens: {tokenizer.source}; {len(cases)} cells", flush=True)
+    for length in sorted({min(lengths), max(lengths)}):
         case = next(c for c in cases if c.length == length)
         t = await prefill_rate(backend, case, f"run {time.time()}")
         print(f"prefill {t['prompt_n']:5d} tokens: {t['prompt_per_second']:6.0f} tokens/s")
+    ours, records = await timed_grid(backend, cases)
+    sent = sum(r["prompt_tokens"] for r in records)
+    print(f"grid, as ponder context niah runs it: {ours:6.1f} s ({sent} prompt tokens)", flush=True)
     if not args.skip_baseline:
         salted = [replace(c, prompt=f"Cell {i}.\n{c.prompt}") for i, c in enumerate(cases)]
         base, _ = await timed_grid(backend, salted)
-        print(f"grid, no prefix reuse (baseline):   {base:6.1f} s")
-    ours, records = await timed_grid(backend, cases)
-    sent = sum(r["prompt_tokens"] for r in records)
-    print(f"grid, as ponder context niah runs it: {ours:6.1f} s ({sent} prompt tokens)")
-    if not args.skip_baseline:
+        print(f"grid, no prefix reuse (baseline):     {base:6.1f} s")
         print(f"ratio baseline / ponder: {base / ours:.2f}x")
     cells = grid(records)
     print("accuracy % by depth (rows) x length (columns):")
