@@ -74,7 +74,7 @@ def positions(
         raise ConfigError("no series to plot")
     plt = _pyplot()
     relative = len({s.items for s in series}) > 1
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    fig, ax = plt.subplots(figsize=(8, 5.6))
     for i, s in enumerate(series):
         keys = sorted(s.points)
         xs = [(k - 1) / max(s.items - 1, 1) if relative else k for k in keys]
@@ -89,7 +89,7 @@ def positions(
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(-2, 102)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     ax.set_title(title or "accuracy by position")
     fig.tight_layout()
     out = Path(path)
