@@ -8,7 +8,9 @@ scored exactly. In one run this prints:
     length in a row, so consecutive prompts share the haystack up to the needle and
     llama.cpp's prompt cache reuses it), and the same prompts with the cache defeated
     (a different first line per cell: what a server without prefix caching, or a
-    script that draws a new haystack per cell, pays), with the ratio;
+    script that draws a new haystack per cell, pays), interleaved length by length
+    so that the machine's load hits both alike, with the ratio and the tokens each
+    had to prefill;
   * the accuracy grid, and a heatmap PNG.
 
     python benchmarks/context.py [--threads 1] [--lengths 800,1600,2400,3200,4000]
@@ -30,6 +32,7 @@ from ponder.context import NiahSpec, niah_cases, run_cases, tokenizer_for
 from ponder.context.cases import Case
 from ponder.context.plots import heatmap
 from ponder.context.results import grid
+from ponder.context.tokens import Tokenizer, tokens_before
 from ponder.eval.store import SampleStore
 
 
@@ -44,12 +47,28 @@ async def prefill_rate(backend: EmbeddedBackend, case: Case, salt: str) -> dict[
     return dict(data["timings"])
 
 
-async def timed_grid(backend: EmbeddedBackend, cases: list[Case]) -> tuple[float, list[Any]]:
-    with tempfile.TemporaryDirectory() as directory:
-        store = SampleStore(directory)
-        start = time.perf_counter()
-        await run_cases(cases, backend, store, model="bench")
-        return time.perf_counter() - start, store.records()
+async def timed(backend: EmbeddedBackend, cases: list[Case], store: SampleStore) -> float:
+    start = time.perf_counter()
+    await run_cases(cases, backend, store, model="bench")
+    return time.perf_counter() - start
+
+
+def common_prefix(a: str, b: str) -> int:
+    """How many leading characters two strings share."""
+    n = min(len(a), len(b))
+    return next((i for i in range(n) if a[i] != b[i]), n)
+
+
+def to_prefill(cases: list[Case], tokenizer: Tokenizer) -> int:
+    """Tokens a one-slot prompt cache must prefill: each prompt less the prefix it
+    shares with the one before (llama.cpp keeps the longest common prefix)."""
+    total, previous = 0, ""
+    for case in cases:
+        offsets = tokenizer.offsets(case.prompt)
+        shared = common_prefix(previous, case.prompt)
+        total += len(offsets) - tokens_before(offsets, shared)
+        previous = case.prompt
+    return total
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -66,13 +85,36 @@ async def main(args: argparse.Namespace) -> None:
         case = next(c for c in cases if c.length == length)
         t = await prefill_rate(backend, case, f"run {time.time()}")
         print(f"prefill {t['prompt_n']:5d} tokens: {t['prompt_per_second']:6.0f} tokens/s")
-    ours, records = await timed_grid(backend, cases)
+    salted = [replace(c, prompt=f"Cell {i}.\n{c.prompt}") for i, c in enumerate(cases)]
+    seconds = {"ours": 0.0, "baseline": 0.0}
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        stores = {"ours": SampleStore(a), "baseline": SampleStore(b)}
+        for i, length in enumerate(sorted(lengths)):  # interleaved: load changes hit both
+            runs = {
+                "ours": [c for c in cases if c.length == length],
+                "baseline": [c for c in salted if c.length == length],
+            }
+            names = ["ours", "baseline"][:: 1 if i % 2 == 0 else -1]
+            for name in names[: 1 if args.skip_baseline else 2]:
+                seconds[name] += await timed(backend, runs[name], stores[name])
+            print(
+                f"  length {length}: ours {seconds['ours']:.0f} s, "
+                f"baseline {seconds['baseline']:.0f} s so far",
+                flush=True,
+            )
+        records = stores["ours"].records()
+    ours = seconds["ours"]
     sent = sum(r["prompt_tokens"] for r in records)
-    print(f"grid, as ponder context niah runs it: {ours:6.1f} s ({sent} prompt tokens)", flush=True)
+    print(
+        f"grid, as ponder context niah runs it: {ours:6.1f} s ({sent} prompt tokens sent, "
+        f"{to_prefill(cases, tokenizer)} to prefill)"
+    )
     if not args.skip_baseline:
-        salted = [replace(c, prompt=f"Cell {i}.\n{c.prompt}") for i, c in enumerate(cases)]
-        base, _ = await timed_grid(backend, salted)
-        print(f"grid, no prefix reuse (baseline):     {base:6.1f} s")
+        base = seconds["baseline"]
+        print(
+            f"grid, no prefix reuse (baseline):     {base:6.1f} s "
+            f"({to_prefill(salted, tokenizer)} to prefill)"
+        )
         print(f"ratio baseline / ponder: {base / ours:.2f}x")
     cells = grid(records)
     print("accuracy % by depth (rows) x length (columns):")
