@@ -100,6 +100,7 @@ def test_kv_and_docs_draw_position_curves(script: str, tmp_path: Path) -> None:
         (["kv", "--pairs", "1"], "--pairs must be between 2 and 2000"),
         (["docs", "--docs", "5", "--positions", "9"], "--positions must lie between 1 and 5"),
         (["docs", "--order", "middle"], "unknown order 'middle'"),
+        (["kv", "--samples", "0"], "Invalid value for '--samples'"),
     ],
 )
 def test_bad_input_gives_one_clear_line(

@@ -86,7 +86,7 @@ def _run(
     click.echo(
         f"{summary.finished} finished, {summary.failed} failed, {summary.skipped} already done "
         f"({summary.wall_s:.1f} s, {summary.prompt_tokens} prompt tokens) "
-        f"-> {Path(out) / 'records.jsonl'}"
+        f"-> {out}"
     )
     if summary.failed:
         click.echo("failed cases are retried by running the same command again", err=True)
@@ -107,7 +107,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--samples",
-            type=int,
+            type=click.IntRange(1, 100),
             default=1,
             show_default=True,
             help="prompts per cell, each with its own needle or data",
@@ -116,7 +116,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--concurrency",
             "-c",
-            type=int,
+            type=click.IntRange(1, 64),
             default=1,
             show_default=True,
             help="prompts in flight at once",
@@ -220,7 +220,7 @@ def kv(
     def cases(tok: Any) -> list[Any]:
         return [kv_case(pairs, p, seed, s, tok) for s in range(samples) for p in where]
 
-    _run(model, out, cases, pairs * 60 + 128, concurrency, {"task": "kv", "pairs": pairs})
+    _run(model, out, cases, pairs * 80 + 128, concurrency, {"task": "kv", "pairs": pairs})
 
 
 @context_group.command("docs")
