@@ -146,7 +146,7 @@ def kv_case(
         items=pairs,
         context_tokens=count(tokenizer, prompt) if tokenizer else 0,
         exact=bool(tokenizer and tokenizer.exact),
-        max_tokens=40,
+        max_tokens=72,  # room to restate the key before the value
     )
 
 
