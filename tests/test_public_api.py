@@ -21,6 +21,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "plugins",
         "server",
         "cli",
+        "context",
         "moe",
         "annotations",
     }

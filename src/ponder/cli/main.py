@@ -15,6 +15,11 @@ COMMANDS = {
     "ask": ("ponder.cli.ask", "ask", "Answer a question with inference-time compute."),
     "models": ("ponder.cli.models", "models_group", "List, pull and locate local models."),
     "plan": ("ponder.cli.plan", "plan", "Plan serving: parameters, memory, KV cache, layout."),
+    "context": (
+        "ponder.cli.context",
+        "context_group",
+        "Long context: needle-in-a-haystack, key-value and multi-doc position sweeps.",
+    ),
     "eval": ("ponder.cli.eval", "eval_group", "Evaluate strategies: run, replay, report."),
     "router": ("ponder.cli.router", "router", "Train and inspect the adaptive router."),
     "serve": ("ponder.cli.serve", "serve", "Serve an OpenAI-compatible proxy."),

@@ -1,0 +1,152 @@
+"""Reorder and pack the documents of a chat request: what the proxy calls.
+
+The documents of a request are the ``<document ...>...</document>`` blocks (tags in
+any case, attributes kept verbatim) in the string ``content`` of the last message
+that holds any, in retrieval-rank order: the first block is the most relevant. This
+is the layout Anthropic's long-context guide recommends and many RAG templates emit::
+
+    {"role": "user", "content": "Answer from these.\\n<documents>\\n
+      <document index=\\"1\\">...</document>\\n<document index=\\"2\\">...</document>\\n
+      </documents>\\nQuestion: ..."}
+
+Only whitespace may separate the blocks; text before the first and after the last
+stays where it is. ``budget`` packs the blocks' inner text into that many tokens
+(``pack``: most relevant first, the first misfit truncated, the rest dropped), then
+``reorder`` lays out what was kept. Token counts are estimated unless the caller
+passes a ``count`` function. A request without such blocks passes unchanged, and the
+report says why. Content-part arrays are left alone.
+
+Wiring in the proxy (one call, before the request goes upstream or to a strategy)::
+
+    from ponder.context import apply
+    messages, report = apply(body["messages"], ponder_options["context"])
+    # ConfigError on bad options -> HTTP 400 with its one-line message;
+    # report.to_dict() -> the response's ``ponder.context`` object.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ponder.context.reorder import pack, reorder
+from ponder.context.tokens import EstimateTokenizer
+from ponder.errors import ConfigError
+
+MAX_BUDGET = 2_000_000
+MAX_DOCUMENTS = 1000
+_BLOCK = re.compile(r"(<document\b[^>]*>)(.*?)(</document\s*>)", re.IGNORECASE | re.DOTALL)
+
+
+class ContextOptions(BaseModel):
+    """``extra_body.ponder.context``: what to do with a request's documents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reorder: bool | Literal["natural", "ends", "ends-reversed", "recency"] = Field(
+        False, description="true (= 'ends'): most relevant documents at both ends"
+    )
+    budget: int | None = Field(
+        None, ge=0, le=MAX_BUDGET, description="tokens the documents' text may use in all"
+    )
+    truncate: bool = Field(True, description="cut the first document that does not fit")
+    min_tokens: int = Field(
+        32, ge=1, le=4096, description="do not keep a truncated document shorter than this"
+    )
+
+    @property
+    def order(self) -> str:
+        if self.reorder is True:
+            return "ends"
+        return self.reorder or "natural"
+
+
+@dataclass
+class ContextReport:
+    """What ``apply`` did, for the response's ``ponder`` object and the logs."""
+
+    documents: int = 0
+    message_index: int | None = None
+    order: str = "natural"
+    kept: list[int] = field(default_factory=list)  # 0-based ranks, in rank order
+    dropped: list[int] = field(default_factory=list)
+    truncated: int | None = None
+    tokens_before: int = 0
+    tokens_after: int = 0
+    tokens_estimated: bool = True
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_options(data: ContextOptions | Mapping[str, Any]) -> ContextOptions:
+    """Validate ``extra_body.ponder.context``; ConfigError with one line on bad input."""
+    if isinstance(data, ContextOptions):
+        return data
+    try:
+        return ContextOptions.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "context"
+        raise ConfigError(f"ponder.context.{where}: {first['msg']}") from None
+
+
+def _find(messages: Sequence[Mapping[str, Any]]) -> tuple[int, list[re.Match[str]]] | None:
+    for index in range(len(messages) - 1, -1, -1):
+        content = messages[index].get("content")
+        if isinstance(content, str):
+            blocks = list(_BLOCK.finditer(content))
+            if blocks:
+                return index, blocks
+    return None
+
+
+def _rebuild(
+    content: str, blocks: list[re.Match[str]], texts: dict[int, str], layout: list[int]
+) -> str:
+    first, last = blocks[0], blocks[-1]
+    separator = content[blocks[0].end() : blocks[1].start()] if len(blocks) > 1 else "\n"
+    rendered = [f"{blocks[i].group(1)}{texts[i]}{blocks[i].group(3)}" for i in layout]
+    return content[: first.start()] + separator.join(rendered) + content[last.end() :]
+
+
+def apply(
+    messages: Sequence[Mapping[str, Any]],
+    options: ContextOptions | Mapping[str, Any],
+    count: Callable[[str], int] | None = None,
+) -> tuple[list[dict[str, Any]], ContextReport]:
+    """New messages with the documents packed and reordered (the input is not changed)."""
+    opts = parse_options(options)
+    out = [dict(m) for m in messages]
+    report = ContextReport(order=opts.order, tokens_estimated=count is None)
+    found = _find(out)
+    if found is None:
+        report.note = "no <document> blocks in any message's string content"
+        return out, report
+    index, blocks = found
+    content = str(out[index]["content"])
+    gaps = [content[a.end() : b.start()] for a, b in pairwise(blocks)]
+    if any(gap.strip() for gap in gaps):
+        report.note = "text between <document> blocks: left unchanged"
+        return out, report
+    if len(blocks) > MAX_DOCUMENTS:
+        raise ConfigError(f"{len(blocks)} documents in one request: at most {MAX_DOCUMENTS}")
+    counter = count or (lambda text: len(EstimateTokenizer().offsets(text)))
+    inner = [b.group(2) for b in blocks]
+    budget = opts.budget if opts.budget is not None else MAX_BUDGET
+    packed = pack(inner, budget, counter, truncate=opts.truncate, min_tokens=opts.min_tokens)
+    texts = dict(zip(packed.kept, packed.texts, strict=True))
+    layout = reorder(list(packed.kept), opts.order)
+    out[index]["content"] = _rebuild(content, blocks, texts, layout)
+    report.documents, report.message_index = len(blocks), index
+    report.kept, report.dropped = list(packed.kept), list(packed.dropped)
+    report.truncated = packed.truncated
+    report.tokens_before = sum(counter(t) for t in inner)
+    report.tokens_after = packed.tokens
+    return out, report
