@@ -12,6 +12,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ponder.context.apply import ContextOptions
 from ponder.server.errors import ApiError
 
 Role = Literal["system", "user", "assistant", "tool", "developer", "function"]
@@ -56,6 +57,11 @@ class PonderOptions(BaseModel):
     )
     options: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="further strategy options, e.g. {'weighted': true}"
+    )
+    context: ContextOptions | None = Field(
+        None,
+        description="reorder and pack the request's <document> blocks, e.g. "
+        "{'reorder': true, 'budget': 3000} (chat completions)",
     )
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from ponder.backends import wire
 from ponder.backends.base import PassThrough
+from ponder.context.apply import ContextOptions
+from ponder.context.apply import apply as apply_context
 from ponder.errors import ConfigError
 from ponder.routing.router import load_router
 from ponder.server import compute, legacy, passthrough, policy
@@ -51,6 +53,7 @@ class Context:
     info: dict[str, Any] = field(default_factory=dict)
     receive: Receive | None = None
     deadline: float | None = None
+    extension: dict[str, Any] = field(default_factory=dict)  # added to ``ponder`` in replies
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Serving:
 
     async def chat(self, raw: Any, ctx: Context) -> Reply:
         request = parse_request(ChatCompletionRequest, raw)
+        if request.ponder is not None and request.ponder.context is not None:
+            raw, request = self._with_context(raw, request.ponder.context, ctx)
         route = self.route(request.model, request.ponder, ctx)
         plan = self.plan(route, request, ctx)
         self.admit_work(plan, request.n, request.completion_budget)
@@ -105,6 +110,15 @@ class Serving:
             return legacy.text_response([r for r in replies if isinstance(r, dict)], request.n)
 
         return await self._admitted(ctx, run)
+
+    def _with_context(
+        self, raw: dict[str, Any], options: ContextOptions, ctx: Context
+    ) -> tuple[dict[str, Any], ChatCompletionRequest]:
+        """The request with its documents packed and reordered (``ponder.context``)."""
+        messages, report = apply_context(raw["messages"], options)
+        ctx.extension["context"] = report.to_dict()
+        raw = {**raw, "messages": messages}
+        return raw, parse_request(ChatCompletionRequest, raw)
 
     def route(self, model: str, ponder: PonderOptions | None, ctx: Context) -> Route:
         route = self._split(model)
@@ -173,7 +187,10 @@ class Serving:
         ctx: Context,
     ) -> Reply:
         if plan is None:
-            return await self._pass(request, raw, route)
+            reply = await self._pass(request, raw, route)
+            if ctx.extension and isinstance(reply, dict):
+                reply.setdefault("ponder", {}).update(ctx.extension)
+            return reply
         backend = await self.table.get(route.model)
         messages = compute.chat_messages(request)
         strategy = plan.strategy
@@ -185,6 +202,7 @@ class Serving:
         response = compute.chat_response(
             results, ctx.request_id, request.model, plan.name, plan.ignored
         )
+        response["ponder"].update(ctx.extension)
         if request.stream:
             return Stream(from_list(wire.response_chunks(response, request.include_usage)))
         return response
