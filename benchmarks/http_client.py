@@ -26,7 +26,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from proxy_overhead import REQUEST, free_port, pct, run_upstream, wait_port
 
-from ponder.backends.openai import OpenAIBackend, OpenAIOptions
+from ponder.backends.http import OpenAIOptions
+from ponder.backends.openai import OpenAIBackend
 
 Post = Callable[[], Awaitable[Any]]
 

@@ -18,7 +18,8 @@ from aiohttp.test_utils import TestServer
 from ponder import make_strategy
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
-from ponder.backends.openai import OpenAIBackend, OpenAIOptions, env_proxy
+from ponder.backends.http import OpenAIOptions, env_proxy
+from ponder.backends.openai import OpenAIBackend
 from ponder.errors import BackendTimeoutError, BackendUnavailableError, UpstreamError
 from ponder.types import Message, SamplingParams
 

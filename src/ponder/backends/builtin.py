@@ -40,7 +40,8 @@ def embedded(target: str, options: dict[str, str]) -> Backend:
 
 
 def openai(target: str, options: dict[str, str]) -> Backend:
-    from ponder.backends.openai import OpenAIBackend, OpenAIOptions
+    from ponder.backends.http import OpenAIOptions
+    from ponder.backends.openai import OpenAIBackend
 
     model = options.pop("model", None)
     timeout = options.pop("timeout", None)
