@@ -102,3 +102,10 @@ def test_without_documents_the_request_passes_unchanged(proxy: tuple[str, Upstre
     assert response.status_code == 200
     assert upstream.bodies[-1]["messages"] == [{"role": "user", "content": "hello"}]
     assert response.json()["ponder"]["context"]["documents"] == 0
+
+
+def test_legacy_completions_refuse_context(proxy: tuple[str, Upstream]) -> None:
+    url, _ = proxy
+    body = {"model": "up", "prompt": documents(3), "ponder": {"context": {"reorder": True}}}
+    response = httpx.post(f"{url}/v1/completions", json=body)
+    assert response.status_code == 400 and "chat" in response.json()["error"]["message"]

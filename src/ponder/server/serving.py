@@ -24,7 +24,7 @@ from ponder.errors import ConfigError
 from ponder.routing.router import load_router
 from ponder.server import compute, legacy, passthrough, policy
 from ponder.server.config import ServerConfig
-from ponder.server.errors import model_not_found
+from ponder.server.errors import ApiError, model_not_found
 from ponder.server.limits import Limiter, Receive, bounded, cancel_on_disconnect
 from ponder.server.metrics import Metrics
 from ponder.server.protocol import (
@@ -93,6 +93,12 @@ class Serving:
     async def completion(self, raw: Any, ctx: Context) -> Reply:
         request = parse_request(CompletionRequest, raw)
         prompts = legacy.check_legacy(request)
+        if request.ponder is not None and request.ponder.context is not None:
+            raise ApiError(
+                400,
+                "ponder.context works on chat messages: use /v1/chat/completions",
+                param="ponder.context",
+            )
         route = self.route(request.model, request.ponder, ctx)
         first = parse_request(ChatCompletionRequest, legacy.chat_body(raw, prompts[0]))
         plan = self.plan(route, first, ctx)
