@@ -209,3 +209,11 @@ def test_router_cli_train_and_show(tmp_path):
     (tmp_path / "bad.json").write_text("[]")
     bad = CliRunner().invoke(cli, ["router", "show", str(tmp_path / "bad.json")])
     assert bad.exit_code != 0 and "not a ponder router file" in bad.output
+
+
+def test_tier_specs_split_on_a_separator_the_shell_leaves_alone():
+    from ponder.strategies.auto import tier_specs
+
+    both = ["embedded:smollm2-135m", "openai:http://h:8000/v1#m?timeout=5"]
+    assert tier_specs("+".join(both)) == both == tier_specs("|".join(both))
+    assert tier_specs(None) == [] == tier_specs(" ")

@@ -49,7 +49,9 @@ from ponder.types import (
 
 
 class AutoOptions(Options):
-    tiers: str | None = Field(None, description="backend specs, cheapest first, '|'-separated")
+    tiers: str | None = Field(
+        None, description="backend specs, cheapest first, separated by '+' or '|'"
+    )
     router: str | None = Field(None, description="router JSON file (default: the shipped one)")
     budget: float | None = Field(None, gt=0, description="average cost target, x direct")
     plan: str | None = Field(None, description="force one plan, e.g. 'g+2@0 > cot@1'")
@@ -177,7 +179,9 @@ class AutoStrategy:
 
 
 def tier_specs(tiers: str | None) -> list[str]:
-    return [t.strip() for t in (tiers or "").split("|") if t.strip()]
+    """Tier specs separated by ``|`` or by ``+`` (which a shell leaves alone unquoted)."""
+    text = (tiers or "").replace("|", "+")
+    return [t.strip() for t in text.split("+") if t.strip()]
 
 
 def make_auto(options: dict[str, Any]) -> AutoStrategy:
