@@ -67,6 +67,14 @@ class PassThrough(Protocol):
         ...
 
 
+@runtime_checkable
+class Served(Protocol):
+    """A backend with an OpenAI-compatible HTTP address (a remote server, or the
+    embedded llama.cpp's own), where tools such as a tokenizer endpoint may live."""
+
+    base_url: str
+
+
 class BaseBackend:
     """Shared defaults for the core contract; subclasses implement ``generate``."""
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from ponder.backends.base import Backend, Served
 from ponder.errors import BackendError
 
 _ESTIMATE = re.compile(r" ?[A-Za-z]{1,8}| ?\d| ?[^\sA-Za-z\d]|\s+")
@@ -118,10 +119,10 @@ def _probe(tokenizer: HttpTokenizer) -> bool:
 
 def tokenizer_for(backend: Any) -> Tokenizer:
     """The backend's own tokenizer when its server exposes one, else the estimate."""
-    base = getattr(backend, "base_url", None)
+    base = backend.base_url if isinstance(backend, Served) else None
     if isinstance(base, str) and base.startswith(("http://", "https://")):
         root = base[:-3] if base.rstrip("/").endswith("/v1") else base
-        model = str(getattr(backend, "model", "") or "")
+        model = str(backend.model or "") if isinstance(backend, Backend) else ""
         for flavour in ("llama.cpp", "vllm"):
             candidate = HttpTokenizer(root.rstrip("/"), flavour, model)
             if _probe(candidate):

@@ -43,8 +43,12 @@ def request_options(
     allowed = options_cls.request_fields() if options_cls is not None else frozenset()
     known = frozenset(options_cls.model_fields) if options_cls is not None else frozenset()
     _check(name, from_spec, allowed, known, "ponder.strategy")
-    budget = getattr(request, "completion_budget", None) or request.max_tokens
-    wanted = {"max_tokens": budget, "temperature": request.temperature, "seed": request.seed}
+    budget = request.completion_budget
+    wanted: dict[str, Any] = {
+        "max_tokens": budget,
+        "temperature": request.temperature,
+        "seed": request.seed,
+    }
     overrides = {k: v for k, v in wanted.items() if v is not None and k in allowed}
     if ponder is not None:
         if ponder.n is not None:
