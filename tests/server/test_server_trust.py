@@ -232,7 +232,7 @@ def test_work_beyond_the_cap_is_refused_before_any_model_call(
     response = ask(proxy, body, path)
     refused(response, naming="work")
     assert counting.samples == 0
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 10  # refused up front, not after the work
 
 
 def test_a_long_plan_is_refused(proxy: str, counting: Counting) -> None:
@@ -259,7 +259,7 @@ def test_health_stays_fast_during_an_amplification_attempt(proxy: str) -> None:
         assert httpx.get(proxy + "/health", timeout=10).status_code == 200
         worst = max(worst, time.perf_counter() - started)
     thread.join()
-    assert worst < 1.0
+    assert worst < 2.0  # before the fix /health stalled for minutes
 
 
 def test_work_within_the_cap_is_served(proxy: str, counting: Counting) -> None:
