@@ -135,10 +135,11 @@ def watched(embedded: Backend) -> Iterator[tuple[str, EmbeddedBackend]]:
     "body",
     [
         {"model": "sc/smollm2-135m", "ponder": {"n": 8}},  # a strategy
+        {"model": "sc/smollm2-135m", "ponder": {"n": 8}, "stream": True},  # a strategy stream
         {"model": "smollm2-135m", "n": 8},  # pass-through, not streamed
         {"model": "smollm2-135m", "n": 8, "stream": True},  # pass-through, streamed
     ],
-    ids=["strategy", "pass-through", "stream"],
+    ids=["strategy", "strategy-stream", "pass-through", "stream"],
 )
 def test_a_client_that_hangs_up_stops_the_embedded_work(
     watched: tuple[str, EmbeddedBackend], body: dict[str, object]

@@ -182,3 +182,17 @@ def test_log_lines_are_human_in_a_terminal_and_json_without_colour_codes() -> No
     human = HumanFormatter().format(record)
     assert "Started server process [7]" in human and "request_id=abc" in human
     assert not human.startswith("{")
+
+
+def test_a_strategy_stream_sends_heartbeats_while_it_decides() -> None:
+    slow = ScriptedBackend({QUESTION: ["Answer: 42"]}, model="fake", latency_s=0.4)
+    app = create_app(ServerConfig(models={"fake": slow}, heartbeat_s=0.05))
+    with serving(app) as url:
+        body = chat("sc/fake", stream=True, ponder={"n": 2})
+        with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=30) as r:
+            assert r.status_code == 200
+            lines = [line for line in r.iter_lines() if line]
+    first_data = next(i for i, line in enumerate(lines) if line.startswith("data:"))
+    assert first_data > 0 and all(line.startswith(":") for line in lines[:first_data])
+    assert lines[-1] == "data: [DONE]"
+    assert any('"answer":"42"' in line for line in lines)

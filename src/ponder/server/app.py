@@ -146,7 +146,7 @@ async def _serve(
             info["error_type"] = f"stream_{error.type}"
             metrics.observe_error(request.url.path, info["error_type"])
 
-        return SSEResponse(reply, sse(reply, ctx.deadline, on_error))
+        return SSEResponse(reply, sse(reply, ctx.deadline, on_error, config.heartbeat_s))
     return JSONResponse(reply)
 
 

@@ -34,6 +34,7 @@ class ServerConfig:
     router: str | None = None
     ready_timeout_s: float = 5.0
     ready_ttl_s: float = 5.0
+    heartbeat_s: float = 5.0
     tiers: tuple[str, ...] = ()
     open_paths: tuple[str, ...] = ()
     max_body_bytes: int = Caps.max_body_bytes

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,6 +197,13 @@ class Serving:
             if ctx.extension and isinstance(reply, dict):
                 reply.setdefault("ponder", {}).update(ctx.extension)
             return reply
+        if request.stream:  # headers now; comments while deciding; then the answer
+            return Stream(self._decided_stream(request, route, plan, ctx))
+        return await self._decide(request, route, plan, ctx)
+
+    async def _decide(
+        self, request: ChatCompletionRequest, route: Route, plan: Plan, ctx: Context
+    ) -> dict[str, Any]:
         backend = await self.table.get(route.model)
         messages = compute.chat_messages(request)
         strategy = plan.strategy
@@ -209,9 +216,14 @@ class Serving:
             results, ctx.request_id, request.model, plan.name, plan.ignored
         )
         response["ponder"].update(ctx.extension)
-        if request.stream:
-            return Stream(from_list(wire.response_chunks(response, request.include_usage)))
         return response
+
+    async def _decided_stream(
+        self, request: ChatCompletionRequest, route: Route, plan: Plan, ctx: Context
+    ) -> AsyncIterator[dict[str, Any]]:
+        response = await self._decide(request, route, plan, ctx)
+        for chunk in wire.response_chunks(response, request.include_usage):
+            yield chunk
 
     async def _pass(
         self, request: ChatCompletionRequest, raw: dict[str, Any], route: Route

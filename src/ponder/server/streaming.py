@@ -2,11 +2,15 @@
 
 A stream is a source of OpenAI chunk objects plus the callbacks that must run when
 it ends (release the concurrency slot, record usage), however it ends: finished,
-failed, timed out, or abandoned by a client that disconnected.
+failed, timed out, or abandoned by a client that disconnected. While no chunk is
+ready (a strategy still deciding, an upstream slow to start) an SSE comment line
+goes out every ``heartbeat_s``: clients ignore it, and proxies and read timeouts see
+the stream is alive.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -18,10 +22,10 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ponder.server.errors import ApiError, to_api_error
-from ponder.server.limits import deadline_at
 
 log = logging.getLogger("ponder.server")
 DONE = b"data: [DONE]\n\n"
+HEARTBEAT = b": ponder: working\n\n"
 
 
 @dataclass
@@ -51,16 +55,28 @@ async def sse(
     stream: Stream,
     deadline: float | None,
     on_error: Callable[[ApiError], None],
+    heartbeat_s: float = 5.0,
 ) -> AsyncIterator[bytes]:
     """Encode a stream; a failure after the first byte becomes an error event."""
     iterator = stream.chunks
+    pending: asyncio.Future[dict[str, Any]] | None = None
+    loop = asyncio.get_running_loop()
     try:
         while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(iterator))
+            wait = heartbeat_s if deadline is None else min(heartbeat_s, deadline - loop.time())
+            if wait <= 0:
+                raise TimeoutError
+            done, _ = await asyncio.wait({pending}, timeout=wait)
+            if not done:
+                yield HEARTBEAT
+                continue
             try:
-                async with deadline_at(deadline):
-                    chunk = await iterator.__anext__()
+                chunk = pending.result()
             except StopAsyncIteration:
                 break
+            pending = None
             yield event(chunk)
         yield DONE
     except Exception as exc:
@@ -70,6 +86,10 @@ async def sse(
         on_error(error)
         yield event(error.body())
     finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
         await stream.close()
 
 
