@@ -12,13 +12,13 @@ from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
 from ponder.strategies.verifiers import CallableScorer, ScoreFn, Scorer, make_scorer
-from ponder.types import QuestionLike, Result, as_question
-from ponder.voting import tally
+from ponder.types import QuestionLike, Result, Sample, as_question
+from ponder.voting import tally, winner
 
 
 class BoNOptions(ManyOptions):
-    scorer: Literal["logprob", "judge"] = Field(
-        "logprob", description="logprob or judge (a callable in Python)"
+    scorer: Literal["logprob", "judge", "calc"] = Field(
+        "logprob", description="logprob, judge or calc (a callable or Scorer in Python)"
     )
     threshold: float | None = Field(None, description="accept the first candidate scoring >= this")
 
@@ -45,7 +45,7 @@ class BestOfN:
         annotate(samples, asked)
         scored = await self.scorer.score(asked.text, samples, backend)
         scores = scored.scores
-        best = max(range(len(samples)), key=lambda i: scores[i])
+        best = top_choice(samples, scores)
         if o.threshold is not None:
             best = next((i for i, s in enumerate(scores) if s >= o.threshold), best)
         chosen = samples[best]
@@ -68,6 +68,18 @@ class BestOfN:
             extra_usage=scored.usage,
             extra_cost=scored.cost,
         )
+
+
+def top_choice(samples: list[Sample], scores: list[float]) -> int:
+    """The best-scored sample; a tie among the best (a verifier says 1 to several) goes
+    to the answer most of them give, then to the surer one."""
+    top = max(scores)
+    best = [i for i, s in enumerate(scores) if s == top]
+    if len(best) == 1:
+        return best[0]
+    tied = [samples[i] for i in best]
+    answer = winner(tally(tied), tied)
+    return next((i for i in best if samples[i].answer == answer), best[0])
 
 
 def as_scorer(scorer: Scorer | ScoreFn | str) -> Scorer:

@@ -2,6 +2,8 @@
 
 * ``LogprobScorer``: the sample's mean token log-probability (no extra calls);
 * ``JudgeScorer``: an LLM judge, on the same backend or another, rates the answer 0-10;
+* ``CalcScorer``: recomputes every equation the sample states (``ponder.strategies.calc``);
+  a step with a false one scores 0, a sample its worst step;
 * ``CallableScorer``: any user verifier or reward function ``f(question, sample)``,
   sync or async, returning a number or a bool (a bool is a verifier: 1 or 0).
 """
@@ -12,13 +14,16 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from math import inf
 from typing import Any, Protocol, runtime_checkable
 
 from ponder import cost
+from ponder.answers import parse_number
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import Work
+from ponder.strategies.calc import Equation, equations, numbers
 from ponder.types import Cost, Message, Sample, SamplingParams, Usage
 
 ScoreFn = Callable[[str, Sample], "float | bool | Awaitable[float | bool]"]
@@ -65,6 +70,51 @@ class LogprobScorer(_Free):
 
     async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
         return Scored([s.mean_logprob if s.mean_logprob is not None else -inf for s in samples])
+
+
+class CalcScorer(_Free):
+    """The arithmetic process verifier. A text stating a false equation scores 0. One
+    whose equations all hold scores 1, less ``penalty`` when an operand is grounded
+    neither in the question nor in an earlier result, and less ``penalty`` again when its
+    final answer is not what its last equation computed. A text with no equation scores
+    ``unchecked``. Partial solutions (a search's path so far) are scored the same way."""
+
+    name = "calc"
+
+    def __init__(self, unchecked: float = 0.5, penalty: float = 0.3) -> None:
+        self.unchecked = unchecked
+        self.penalty = penalty
+
+    def text_score(self, text: str, question: str = "", answer: str | None = None) -> float:
+        found = equations(text)
+        if not found:
+            return self.unchecked
+        if not all(e.holds for e in found):
+            return 0.0
+        score = 1.0
+        if question and not grounded(found, question):
+            score -= self.penalty
+        final = parse_number(answer) if answer is not None else None
+        if final is not None and final != found[-1].value:
+            score -= self.penalty
+        return score
+
+    async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
+        return Scored([self.text_score(s.text, question, s.answer) for s in samples])
+
+
+_IMPLIED_TWO = re.compile(r"(?i)\b(?:twice|half|double|doubles|halves)\b")
+
+
+def grounded(found: list[Equation], question: str) -> bool:
+    """Every operand is a number of the question (``twice``/``half`` give 2) or a result
+    computed by an earlier equation."""
+    known = numbers(question) | ({Fraction(2)} if _IMPLIED_TWO.search(question) else set())
+    for equation in found:
+        if not all(x in known for x in equation.operands):
+            return False
+        known.add(equation.value)
+    return True
 
 
 class JudgeScorer:
@@ -126,6 +176,11 @@ def make_scorer(name: str) -> Scorer:
         return LogprobScorer()
     if name == "judge":
         return JudgeScorer()
+    if name == "calc":
+        return CalcScorer()
     raise ConfigError(
-        f"unknown scorer {name!r}: use logprob or judge, or pass a callable verifier in Python"
+        f"unknown scorer {name!r}: use {', '.join(SCORERS)}, or pass a callable in Python"
     )
+
+
+SCORERS = ("logprob", "judge", "calc")
