@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ponder.expressions import OPS, head_expression, parse, parse_tokens, tail_expression, tokens
+
 __all__ = ["Equation", "check_text", "equations", "numbers"]
 
 _WORDS = (
@@ -57,8 +59,6 @@ _THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d,]*\d)")
 _CURRENCY = re.compile(r"[$€£₩¥]\s*(?=[\d(])")
 _EXPR = r"[\d.()+\-*/ \t]*"
 _CHAIN = re.compile(rf"{_EXPR}(?:=(?!=){_EXPR})+")
-_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+|[-+*/()])")
-_OPS = frozenset("+-*/")
 
 
 @dataclass(frozen=True)
@@ -111,39 +111,16 @@ def check_text(text: str) -> bool | None:
 
 def _links(parts: list[str]) -> list[Equation]:
     out: list[Equation] = []
-    left = _tail_expression(parts[0])
+    left = tail_expression(parts[0])
     for part in parts[1:]:
-        whole = _parse(part)
-        right = whole or _head_expression(part)
+        whole = parse(part)
+        right = whole or head_expression(part)
         if left is not None and right is not None and (left[2] or right[2]):
             (ltext, lvalue, _), (rtext, rvalue, _) = left, right
             holds = _same(lvalue, rvalue, rtext) or _running(lvalue, rtext)
             out.append(Equation(ltext, rtext, holds, rvalue))
-        left = whole or _tail_expression(part)
+        left = whole or tail_expression(part)
     return out
-
-
-Parsed = tuple[str, Fraction, bool]  # text, exact value, has an operator
-
-
-def _tail_expression(text: str) -> Parsed | None:
-    """The longest parseable expression that ends the text ("Step 2: 3 + 4" -> "3 + 4")."""
-    tokens = _tokens(text)
-    for start in range(len(tokens)):
-        got = _parse_tokens(tokens[start:])
-        if got is not None:
-            return got
-    return None
-
-
-def _head_expression(text: str) -> Parsed | None:
-    """The longest parseable expression that starts the text ("12. Then" -> "12")."""
-    tokens = _tokens(text)
-    for end in range(len(tokens), 0, -1):
-        got = _parse_tokens(tokens[:end])
-        if got is not None:
-            return got
-    return None
 
 
 def _same(value: Fraction, written: Fraction, text: str) -> bool:
@@ -151,94 +128,13 @@ def _same(value: Fraction, written: Fraction, text: str) -> bool:
     if value == written:
         return True
     digits = re.findall(r"\.(\d+)", text)
-    if len(digits) != 1 or any(op in text.strip().lstrip("-") for op in _OPS):
+    if len(digits) != 1 or any(op in text.strip().lstrip("-") for op in OPS):
         return False
     return abs(value - written) <= Fraction(1, 2 * 10 ** len(digits[0]))
 
 
 def _running(value: Fraction, right: str) -> bool:
     """``... = 8 - 2``: the right side starts with the value just computed."""
-    head = _tokens(right)[:1]
-    got = _parse_tokens(head) if head else None
-    return got is not None and got[1] == value and len(_tokens(right)) > 1
-
-
-def _tokens(text: str) -> list[str]:
-    """Numbers and operators; anything else (a list's "1." or a full stop) becomes "?",
-    which no expression may contain."""
-    tokens, pos = [], 0
-    text = text.rstrip()
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            tokens.append("?")
-            pos = pos + 1 + len(text[pos + 1 :]) - len(text[pos + 1 :].lstrip())
-            continue
-        tokens.append(match.group(1))
-        pos = match.end()
-    return tokens
-
-
-def _parse(text: str) -> Parsed | None:
-    tokens = _tokens(text)
-    return _parse_tokens(tokens) if tokens else None
-
-
-def _parse_tokens(tokens: list[str]) -> Parsed | None:
-    if not tokens or "?" in tokens:
-        return None
-    parser = _Parser(tokens)
-    try:
-        value = parser.sum()
-    except (ValueError, ZeroDivisionError, IndexError):
-        return None
-    if parser.pos != len(tokens):
-        return None
-    ops = any(t in _OPS for t in tokens[1:]) or tokens[0] in "+*/"
-    return " ".join(tokens), value, ops
-
-
-class _Parser:
-    """Recursive descent over + - * / and parentheses, in exact fractions."""
-
-    def __init__(self, tokens: list[str]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-
-    def _peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def sum(self) -> Fraction:
-        value = self.product()
-        while self._peek() in ("+", "-"):
-            op = self.tokens[self.pos]
-            self.pos += 1
-            right = self.product()
-            value = value + right if op == "+" else value - right
-        return value
-
-    def product(self) -> Fraction:
-        value = self.unary()
-        while self._peek() in ("*", "/"):
-            op = self.tokens[self.pos]
-            self.pos += 1
-            right = self.unary()
-            value = value * right if op == "*" else value / right
-        return value
-
-    def unary(self) -> Fraction:
-        if self._peek() == "-":
-            self.pos += 1
-            return -self.unary()
-        if self._peek() == "(":
-            self.pos += 1
-            value = self.sum()
-            if self._peek() != ")":
-                raise ValueError("unclosed parenthesis")
-            self.pos += 1
-            return value
-        token = self.tokens[self.pos]
-        if token in _OPS or token == ")":
-            raise ValueError(f"a number was expected, not {token}")
-        self.pos += 1
-        return Fraction(token)
+    head = tokens(right)[:1]
+    got = parse_tokens(head) if head else None
+    return got is not None and got[1] == value and len(tokens(right)) > 1
