@@ -4,22 +4,23 @@ when most samples are wrong but a right one is among them)."""
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
-from ponder.strategies.verifiers import CallableScorer, ScoreFn, Scorer, make_scorer
+from ponder.strategies.verifiers import CallableScorer, ScoreFn, Scorer, ScorerName, make_scorer
 from ponder.types import QuestionLike, Result, Sample, as_question
 from ponder.voting import tally, winner
 
 
 class BoNOptions(ManyOptions):
-    scorer: Literal["logprob", "judge", "calc"] = Field(
-        "logprob", description="logprob, judge or calc (a callable or Scorer in Python)"
+    scorer: ScorerName = Field(
+        "logprob", description="logprob, judge, calc or reward (a callable in Python)"
     )
+    reward_url: str | None = Field(None, description="the endpoint of scorer=reward")
     threshold: float | None = Field(None, description="accept the first candidate scoring >= this")
 
 
@@ -30,7 +31,8 @@ class BestOfN:
         self, options: BoNOptions | None = None, scorer: Scorer | ScoreFn | None = None
     ) -> None:
         self.options = options or BoNOptions()
-        self.scorer = as_scorer(scorer) if scorer is not None else make_scorer(self.options.scorer)
+        o = self.options
+        self.scorer = as_scorer(scorer) if scorer else make_scorer(o.scorer, o.reward_url)
 
     def work(self) -> Work:
         drawn = self.options.work()

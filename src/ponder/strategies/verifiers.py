@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import inf
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 from ponder import cost
 from ponder.answers import parse_number
@@ -171,7 +171,18 @@ class CallableScorer(_Free):
         return Scored(scores)
 
 
-def make_scorer(name: str) -> Scorer:
+ScorerName = Literal["logprob", "judge", "calc", "reward"]
+SCORERS: tuple[str, ...] = get_args(ScorerName)
+
+
+def make_scorer(name: str, reward_url: str | None = None) -> Scorer:
+    """A scorer by name; ``reward`` needs the operator's ``reward_url``."""
+    if name == "reward":
+        from ponder.strategies.reward import RewardScorer
+
+        if not reward_url:
+            raise ConfigError("scorer=reward needs reward_url=http://host/path (operator set)")
+        return RewardScorer(reward_url)
     if name == "logprob":
         return LogprobScorer()
     if name == "judge":
@@ -181,6 +192,3 @@ def make_scorer(name: str) -> Scorer:
     raise ConfigError(
         f"unknown scorer {name!r}: use {', '.join(SCORERS)}, or pass a callable in Python"
     )
-
-
-SCORERS = ("logprob", "judge", "calc")
