@@ -89,3 +89,34 @@ def test_cli_ask_runs_the_searches(tmp_path) -> None:
         assert json.loads(result.output)["answer"] == "42"
     bad = CliRunner().invoke(cli, ["ask", Q, "-m", f"scripted:{script}", "-s", "beam:scorer=vibes"])
     assert bad.exit_code != 0 and "scorer" in bad.output and "Traceback" not in bad.output
+
+
+async def test_beam_with_an_llm_judge_of_steps_on_another_backend() -> None:
+    def judge(prompt: str, params: SamplingParams, k: int) -> str:
+        if "A partial solution" in prompt:  # the step judge
+            return "1" if "= 32" in prompt else "9"
+        return "2" if "Answer: 32" in prompt else "8"
+
+    from ponder.strategies.beam import BeamOptions, BeamSearch
+    from ponder.strategies.verifiers import JudgeScorer
+
+    judged = ScriptedBackend(judge, model="judge")
+    beam = BeamSearch(BeamOptions(n=4, width=2), scorer=JudgeScorer(judged))
+    result = await beam.solve(Q, backend())
+    assert result.answer == "42"
+    prompts = [c["messages"][-1].content for c in judged.calls]
+    assert any("partial solution" in p for p in prompts) and result.usage.requests > 3
+
+
+async def test_tot_takes_a_python_verifier() -> None:
+    from ponder.strategies.tree import ToTOptions, TreeOfThoughts
+
+    calls: list[str] = []
+
+    def verifier(question: str, sample: object) -> bool:
+        calls.append(question)
+        return "= 32" not in getattr(sample, "text", "")
+
+    tot = TreeOfThoughts(ToTOptions(k=4, b=1, evaluate="scorer"), scorer=verifier)
+    result = await tot.solve(Q, backend())
+    assert result.answer == "42" and calls and calls[0] == Q

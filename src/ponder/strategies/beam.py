@@ -15,6 +15,7 @@ from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import Work
+from ponder.strategies.best_of_n import as_scorer
 from ponder.strategies.reward import aggregate
 from ponder.strategies.search import (
     Ledger,
@@ -26,6 +27,7 @@ from ponder.strategies.search import (
     score_nodes,
     settle,
 )
+from ponder.strategies.verifiers import ScoreFn, Scorer
 from ponder.types import Question, QuestionLike, Result, as_question
 
 
@@ -40,9 +42,11 @@ class BeamOptions(StepOptions):
 class BeamSearch:
     name = "beam"
 
-    def __init__(self, options: BeamOptions | None = None) -> None:
+    def __init__(
+        self, options: BeamOptions | None = None, scorer: Scorer | ScoreFn | None = None
+    ) -> None:
         self.options = options or BeamOptions()
-        self.scorer = self.options.make_scorer()
+        self.scorer = as_scorer(scorer) if scorer else self.options.make_scorer()
 
     def work(self) -> Work:
         o = self.options

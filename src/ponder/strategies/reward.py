@@ -17,7 +17,8 @@ Two request shapes, chosen by ``shape``:
   each row is one step; its score is the last column (the "good" probability).
 
 A solution's steps are its paragraphs (split at blank lines). A sample scores its
-``aggregate`` of step scores: ``last`` (the default), ``min`` or ``prod``.
+``aggregate`` of step scores: ``min`` (the default: a solution is as good as its
+worst step), ``last`` or ``prod``.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class RewardScorer:
         shape: Literal["ponder", "vllm"] = "ponder",
         model: str = "",
         step_tag: str = "<extra_0>",
-        how: Aggregate = "last",
+        how: Aggregate = "min",
         timeout_s: float = 30.0,
     ) -> None:
         if not url.startswith(("http://", "https://")):

@@ -21,7 +21,7 @@ from pydantic import Field
 from ponder.backends.base import Backend
 from ponder.strategies.base import Options, annotate, draw, finish
 from ponder.strategies.best_of_n import top_choice
-from ponder.strategies.verifiers import Scorer, ScorerName, make_scorer
+from ponder.strategies.verifiers import PARTIAL, Scorer, ScorerName, make_scorer
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 from ponder.voting import tally
 
@@ -153,7 +153,12 @@ async def score_nodes(
 def as_sample(node: Node) -> Sample:
     """A node's whole path as one sample (what a scorer or a vote looks at)."""
     logprobs = [node.logprob] if node.logprob is not None else None
-    return Sample(text=node.text, request_id=f"node-{node.id}", token_logprobs=logprobs)
+    return Sample(
+        text=node.text,
+        request_id=f"node-{node.id}",
+        token_logprobs=logprobs,
+        finish_reason="stop" if node.complete else PARTIAL,
+    )
 
 
 def over_budget(budget: int | None, ledger: Ledger) -> bool:

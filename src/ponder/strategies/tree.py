@@ -23,6 +23,7 @@ from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import Work
+from ponder.strategies.best_of_n import as_scorer
 from ponder.strategies.search import (
     Ledger,
     Node,
@@ -33,6 +34,7 @@ from ponder.strategies.search import (
     score_nodes,
     settle,
 )
+from ponder.strategies.verifiers import ScoreFn, Scorer
 from ponder.types import Message, Question, QuestionLike, Result, SamplingParams, as_question
 
 VALUE_PROMPT = (
@@ -62,9 +64,11 @@ class ToTOptions(StepOptions):
 class TreeOfThoughts:
     name = "tot"
 
-    def __init__(self, options: ToTOptions | None = None) -> None:
+    def __init__(
+        self, options: ToTOptions | None = None, scorer: Scorer | ScoreFn | None = None
+    ) -> None:
         self.options = options or ToTOptions()
-        self.scorer = self.options.make_scorer()
+        self.scorer = as_scorer(scorer) if scorer else self.options.make_scorer()
 
     def work(self) -> Work:
         o = self.options

@@ -33,6 +33,12 @@ JUDGE_PROMPT = (
     "Is the proposed answer correct? Rate it from 0 (wrong) to 10 (certainly right). "
     "Reply with the number only."
 )
+STEP_JUDGE_PROMPT = (
+    "Question:\n{question}\n\nA partial solution:\n{answer}\n\n"
+    "Are these steps correct so far? Rate them from 0 (a step is wrong) to 10 (every step "
+    "is certainly right). Reply with the number only."
+)
+PARTIAL = "partial"  # the finish_reason of a search's unfinished path
 _SCORE = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -118,16 +124,23 @@ def grounded(found: list[Equation], question: str) -> bool:
 
 
 class JudgeScorer:
-    """Asks a judge model (by default the sampling backend) to rate each candidate; the
-    judge's tokens are counted and priced at the judge's own model."""
+    """Asks a judge model (by default the sampling backend) to rate each candidate, or the
+    steps so far of a search's unfinished path; the judge's tokens are counted and priced
+    at the judge's own model."""
 
     name = "judge"
 
     max_tokens = 8
 
-    def __init__(self, judge: Backend | None = None, prompt: str = JUDGE_PROMPT) -> None:
+    def __init__(
+        self,
+        judge: Backend | None = None,
+        prompt: str = JUDGE_PROMPT,
+        step_prompt: str = STEP_JUDGE_PROMPT,
+    ) -> None:
         self.judge = judge
         self.prompt = prompt
+        self.step_prompt = step_prompt
 
     def work(self, candidates: int) -> Work:
         return Work(candidates, candidates * self.max_tokens)
@@ -137,7 +150,8 @@ class JudgeScorer:
         params = SamplingParams(temperature=0.0, max_tokens=self.max_tokens)
         scores, judged = [], []
         for sample in samples:
-            text = self.prompt.format(question=question, answer=sample.text)
+            prompt = self.step_prompt if sample.finish_reason == PARTIAL else self.prompt
+            text = prompt.format(question=question, answer=sample.text)
             reply = (await judge.generate([Message("user", text)], params, 1))[0]
             judged.append(reply)
             match = _SCORE.search(reply.text)
