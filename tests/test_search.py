@@ -22,7 +22,7 @@ def model(prompt: str, params: SamplingParams, k: int) -> str:
         return "impossible" if "= 32" in prompt else "sure"
     if "most promising" in prompt:
         return "The best choice is 2" if "Choice 2: 17 + 25 = 42" in prompt else "1"
-    if "(none yet)" in prompt:
+    if "only the first step" in prompt:
         return "17 + 25 = 42" if k % 4 == 1 else "17 + 25 = 32"
     return "Answer: 42" if "= 42" in prompt else "Answer: 32"
 
@@ -79,7 +79,7 @@ async def test_tot_by_vote_and_by_scorer() -> None:
 
 def test_cli_ask_runs_the_searches(tmp_path) -> None:
     script = tmp_path / "s.json"
-    steps = {"(none yet)": ["17 + 25 = 32", "17 + 25 = 42"], "= 42": ["Answer: 42"]}
+    steps = {"only the first step": ["17 + 25 = 32", "17 + 25 = 42"], "= 42": ["Answer: 42"]}
     script.write_text(json.dumps({**steps, "= 32": ["Answer: 32"]}))
     for spec in ("beam:n=2,width=1", "tot:k=2,b=1,evaluate=scorer"):
         result = CliRunner().invoke(

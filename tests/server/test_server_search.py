@@ -26,7 +26,7 @@ Q = "Ana has 17 coins. A friend gives them 25 coins. How many coins does Ana hav
 def model(prompt: str, params: SamplingParams, k: int) -> str:
     if "sure, likely or impossible" in prompt:
         return "impossible" if "= 32" in prompt else "sure"
-    if "(none yet)" in prompt:
+    if "only the first step" in prompt:
         return "17 + 25 = 42" if k % 4 == 1 else "17 + 25 = 32"
     return "Answer: 42" if "= 42" in prompt else "Answer: 32"
 

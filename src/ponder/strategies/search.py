@@ -28,12 +28,11 @@ from ponder.voting import tally
 STEP_PROMPT = (
     "{question}\n\nSolve the problem one step at a time, one short step per paragraph. "
     "When you have the final answer, write it on its own line as 'Answer: <answer>'.\n\n"
-    "Steps so far:\n{steps}\n\nWrite only the next step."
+    "{steps}"
 )
-FINISH_PROMPT = (
-    "{question}\n\nSteps so far:\n{steps}\n\n"
-    "Now give the final answer on one line as 'Answer: <answer>'."
-)
+FIRST = "Write only the first step."
+NEXT = "Steps so far:\n{steps}\n\nWrite only the next step."
+FINISH_PROMPT = "{question}\n\n{steps}\n\nNow give only the final answer, as 'Answer: <answer>'."
 _FINAL = re.compile(r"(?i)\banswer\s*[:：]|\\boxed\s*\{|####")
 
 
@@ -114,7 +113,7 @@ def step_messages(
     question: Question, steps: tuple[str, ...], prompt: str = STEP_PROMPT
 ) -> list[Message]:
     """The question with the path so far, asking for one more step."""
-    listed = "\n\n".join(steps) if steps else "(none yet)"
+    listed = NEXT.format(steps="\n\n".join(steps)) if steps else FIRST
     text = prompt.format(question=question.text, steps=listed)
     return [*question.messages[:-1], Message("user", text)]
 
@@ -128,7 +127,7 @@ async def extend(
     children = []
     for sample in drawn:
         step = sample.text.strip()
-        if step:
+        if step and step not in node.steps:  # an echo of an earlier step is no step
             child = Node((*node.steps, step), tokens=sample.completion_tokens, parent=node.id)
             child.logprob = sample.mean_logprob
             children.append(ledger.add(child))

@@ -46,7 +46,8 @@ VOTE_PROMPT = (
     "{question}\n\nHere are possible next steps:\n{choices}\n\n"
     "Which choice is the most promising? Reply as 'The best choice is N'."
 )
-_VALUES = (("impossible", 0.0), ("sure", 1.0), ("likely", 0.5))
+_VALUES = {"sure": 1.0, "likely": 0.5, "impossible": 0.0}
+_VERDICT = re.compile(r"(?i)\b(sure|likely|impossible)\b")
 _CHOICE = re.compile(r"(?i)choice\s+(?:is\s+)?(\d+)|^\s*(\d+)")
 EVAL_TOKENS = 12
 
@@ -163,9 +164,10 @@ class TreeOfThoughts:
 
 
 def value_of(reply: str) -> float:
-    """sure 1, likely 0.5, impossible 0; an unreadable reply counts as unsure (0.25)."""
-    lowered = reply.lower()
-    return next((v for word, v in _VALUES if word in lowered), 0.25)
+    """The first verdict word of the reply: sure 1, likely 0.5, impossible 0; a reply with
+    none counts as unsure (0.25)."""
+    match = _VERDICT.search(reply)
+    return _VALUES[match.group(1).lower()] if match else 0.25
 
 
 def chosen_index(reply: str) -> int | None:
