@@ -76,13 +76,17 @@ def stored(reps: int, n: int) -> None:
 def searched(sources: list[str], reps: int) -> None:
     records = [r for s in sources for r in read_records(s)]
     pools = load_pools(records)
-    live = live_points(records)
+    searched_ids = {
+        r["item"]["id"] for r in records if not str(r.get("strategy", "")).startswith("sample")
+    }
+    ids = [i for i in pools.items if i in searched_ids] or list(pools.items)
+    live = live_points([r for r in records if r["item"]["id"] in ids])
     for t, tier in enumerate(pools.tiers):
         mine = [p for p in live if p.name.endswith(f"@{tier.short}")]
-        suites = sorted({i.suite for i in pools.items.values()})
+        suites = sorted({pools.items[i].suite for i in ids})
         size = min(len(p.sampled) for p in pools.by_tier[tier.model].values())
         print(
-            f"\nPart 2: {tier.short} on {', '.join(suites)}, {len(pools.items)} items; "
+            f"\nPart 2: {tier.short} on {', '.join(suites)}, {len(ids)} items; "
             f"replayed points over {reps} shuffles; accuracy % [95% CI], tokens per item"
         )
         ks = [k for k in (1, 2, 4, 8, 16) if k <= size]
@@ -94,9 +98,9 @@ def searched(sources: list[str], reps: int) -> None:
                 bon = make_strategy(f"bon:n={k},scorer={scorer}")
                 evaluators[f"bon:n={k},scorer={scorer}"] = strategy_evaluator(bon, t)
         evaluators[f"pass@{ks[-1]} (oracle)"] = pass_evaluator(t, ks[-1])
-        points = replay(pools, evaluators, reps=reps) + mine
+        points = replay(pools, evaluators, reps=reps, item_ids=ids) + mine
         for p in sorted(points, key=lambda p: p.tokens):
-            print(f"  {p.name:58s} {cell(p)} {p.tokens:8.0f}")
+            print(f"  {p.name:66s} {cell(p)} {p.tokens:8.0f}")
         sc_front = pareto([p for p in points if p.name.startswith("sc:")], "tokens")
         for p in mine:
             at = frontier_accuracy(sc_front, p.tokens, "tokens")
@@ -115,12 +119,14 @@ def _by_level(points: list[Point], mine: list[Point]) -> None:
     print("  accuracy % per suite:level: " + "  ".join(groups))
     for p in shown:
         row = "  ".join(f"{100 * p.by_group.get(g, float('nan')):5.0f}" for g in groups)
-        print(f"  {p.name:58s} {row}")
+        print(f"  {p.name:66s} {row}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("runs", nargs="*", help="run dirs with sample:n=8 and tot/beam records")
+    parser.add_argument(
+        "runs", nargs="*", help="run dirs or record files: sample:n=8 and tot/beam records"
+    )
     parser.add_argument("--reps", type=int, default=200, help="shuffles (and bootstrap draws)")
     parser.add_argument("--n", type=int, default=8, help="samples per vote / best-of-N")
     parser.add_argument("--skip-stored", action="store_true", help="part 2 only")
