@@ -120,3 +120,16 @@ async def test_tot_takes_a_python_verifier() -> None:
     tot = TreeOfThoughts(ToTOptions(k=4, b=1, evaluate="scorer"), scorer=verifier)
     result = await tot.solve(Q, backend())
     assert result.answer == "42" and calls and calls[0] == Q
+
+
+async def test_tot_stays_within_its_declared_work_and_budget() -> None:
+    for spec in ("tot:k=4,b=2,depth=3", "tot:k=2,b=2,evaluate=vote,value_n=2", "tot:k=3,b=3"):
+        strategy = make_strategy(spec)
+        result = await strategy.solve(Q, backend())
+        assert isinstance(strategy, Bounded)
+        bound = strategy.work()
+        assert result.usage.samples <= bound.samples
+        assert result.usage.completion_tokens <= bound.tokens
+    fake = backend()
+    capped = await make_strategy("tot:k=4,b=2,budget=5").solve(Q, fake)
+    assert any(t.get("step") == "budget" for t in capped.trace)
