@@ -133,3 +133,16 @@ async def test_tot_stays_within_its_declared_work_and_budget() -> None:
     fake = backend()
     capped = await make_strategy("tot:k=4,b=2,budget=5").solve(Q, fake)
     assert any(t.get("step") == "budget" for t in capped.trace)
+
+
+async def test_beam_keeps_searching_past_poor_finished_paths() -> None:
+    def hasty(prompt: str, params: SamplingParams, k: int) -> str:
+        if "So Ana has 42" in prompt:
+            return "Answer: 42"
+        if k % 4 < 2:  # half of every request blurts a guess
+            return "Answer: 30"
+        return "17 + 25 = 42" if "only the first step" in prompt else "So Ana has 42 coins."
+
+    result = await make_strategy("beam:n=4,width=4").solve(Q, ScriptedBackend(hasty))
+    assert result.answer == "42"  # four poor finished paths did not end the search
+    assert max(t["score"] for t in result.trace if "node" in t) == 1.0

@@ -73,7 +73,7 @@ class BeamSearch:
             done += [c for c in children if c.complete]
             live = sorted((c for c in children if not c.complete), key=lambda c: -c.score)
             alive = live[: max(1, o.n // o.width)]
-            if len(done) >= o.n or not alive:
+            if not alive or _settled(done, alive, o.n):
                 break
         if not done and alive:
             done.append(await conclude(backend, asked, alive[0], o, ledger))
@@ -90,3 +90,10 @@ class BeamSearch:
             parent = parents[child.parent] if child.parent is not None else None
             child.scores = (*(parent.scores if parent else ()), score)
             child.score = aggregate(list(child.scores), self.options.aggregate)
+
+
+def _settled(done: list[Node], alive: list[Node], n: int) -> bool:
+    """``n`` finished paths, none scoring below the best path still open (a finished path
+    that its rivals may still beat does not end the search)."""
+    best = sorted((d.score for d in done), reverse=True)[:n]
+    return len(best) == n and best[-1] >= alive[0].score
