@@ -105,7 +105,13 @@ def searched(sources: list[str], reps: int) -> None:
         for p in mine:
             at = frontier_accuracy(sc_front, p.tokens, "tokens")
             delta = 100 * (p.accuracy - at)
-            word = "search pays" if delta > 0 else "search does not pay"
+            word = "no clear difference (the interval spans it)"
+            if p.low > at:
+                word = "search pays"
+            elif p.high < at:
+                word = "search does not pay"
+            elif delta <= 0:
+                word = "search does not pay here (within the interval)"
             print(
                 f"  {p.name}: {100 * p.accuracy:.1f}% vs best sc within its tokens "
                 f"{100 * at:.1f}% ({delta:+.1f} points): {word}"
