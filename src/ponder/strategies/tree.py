@@ -109,7 +109,7 @@ class TreeOfThoughts:
         if not done and frontier:
             done.append(await conclude(backend, asked, frontier[0], o, ledger))
             trace.append(done[-1].trace())
-        trace.append({"step": "cache", "prompts": len(cache)})
+        trace.append({"step": "cache", "entries": len(cache)})
         return settle(self.name, asked, backend, ledger, done, trace, start)
 
     async def _evaluate(
@@ -154,13 +154,15 @@ class TreeOfThoughts:
             return [1.0] * len(nodes)
         listed = "\n".join(f"Choice {i + 1}: {n.steps[-1]}" for i, n in enumerate(nodes))
         prompt = VOTE_PROMPT.format(question=asked.text, choices=listed)
-        counts = [0.0] * len(nodes)
-        for reply in await self._ask(prompt, backend, ledger):
-            picked = chosen_index(reply)
-            if picked is not None and 0 <= picked < len(nodes):
-                counts[picked] += 1
-        cache[prompt] = max(counts)
-        return [c / self.options.value_n for c in counts]
+        keys = [f"{prompt}\n#{i}" for i in range(len(nodes))]
+        if keys[0] not in cache:
+            counts = [0.0] * len(nodes)
+            for reply in await self._ask(prompt, backend, ledger):
+                picked = chosen_index(reply)
+                if picked is not None and 0 <= picked < len(nodes):
+                    counts[picked] += 1
+            cache.update((k, c / self.options.value_n) for k, c in zip(keys, counts, strict=True))
+        return [cache[k] for k in keys]
 
 
 def value_of(reply: str) -> float:
