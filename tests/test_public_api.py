@@ -24,6 +24,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "context",
         "moe",
         "annotations",
+        "expressions",
     }
     assert public - modules == set(ponder.__all__) - {"__version__"}
 

@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ponder import expressions
 from ponder.errors import ConfigError
 
 __all__ = ["KINDS", "answers_match", "detect_kind", "extract_answer", "normalize", "parse_number"]
 
-KINDS = ("auto", "number", "choice", "text")
+KINDS = ("auto", "number", "choice", "text", "expr")
 _DEFAULT_LETTERS = "ABCDEFGH"
 _REL_TOL = Fraction(1, 10**6)
 _DECIMALS = 6
@@ -168,6 +169,8 @@ def normalize(answer: str, kind: str = "auto") -> str:
     """
     kind = _require_kind(kind)
     _require_str(answer, "answer")
+    if kind == "expr":  # an arithmetic expression (countdown): canonical, spaces dropped
+        return expressions.canonical(answer) or _norm_text(answer)
     if kind == "text":
         return _norm_text(answer)
     if kind == "choice":
@@ -186,12 +189,16 @@ def answers_match(predicted: str | None, gold: str, kind: str = "auto") -> bool:
 
     Two numbers match within a relative 1e-6 (two integers only when equal), or when they
     normalise alike (``0.333333`` and ``1/3``); anything else matches on ``normalize`` forms.
+    Kind "expr" with a countdown gold (``"4 7 8 8 -> 24"``) is graded by the puzzle's
+    exact checker (``ponder.expressions.solves``).
     """
     _require_str(gold, "gold")
     kind = _require_kind(kind)
     if predicted is None:
         return False
     _require_str(predicted, "predicted")
+    if kind == "expr" and expressions.puzzle(gold) is not None:
+        return expressions.solves(predicted, gold)
     if kind in ("auto", "number"):
         a, b = _parse_value(predicted), _parse_value(gold)
         if a is not None and b is not None:
@@ -361,21 +368,30 @@ def extract_answer(
 ) -> str | None:
     """Pull the final answer out of a model's output, normalised; None if there is none.
 
-    ``kind`` is "auto", "number", "choice" or "text".  ``choices`` lists the options of a
-    multiple-choice question, as letters (``["A", "B", "C", "D"]``) or as option texts; with
-    option texts the answer is the normalised text of the chosen option.
+    ``kind`` is "auto", "number", "choice", "text" or "expr" (a final arithmetic
+    expression).  ``choices`` lists the options of a multiple-choice question, as letters
+    (``["A", "B", "C", "D"]``) or as option texts; with option texts the answer is the
+    normalised text of the chosen option.
     """
     _require_str(text, "text")
     spec = _make_spec(_require_kind(kind), choices)
     if not text.strip():
         return None
     text = _drop_follow_up(text)
+    if kind == "expr":
+        return _expression(text)
     for content in _marker_contents(text):
         answer = _from_content(content, spec)
         if answer is not None and not _is_verdict(answer, kind):
             return answer
     answer = _fallback(_clean_latex(text), spec)
     return None if answer is not None and _is_verdict(answer, kind) else answer
+
+
+def _expression(text: str) -> str | None:
+    """The final expression: from the answer markers, else from the last line stating one."""
+    lines = [*_marker_contents(text), *reversed(text.splitlines())]
+    return next(filter(None, map(expressions.find_expression, lines)), None)
 
 
 _VERDICTS = frozenset({"correct", "incorrect", "right", "wrong"})

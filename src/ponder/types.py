@@ -9,8 +9,8 @@ from typing import Any, Literal
 from ponder.errors import ConfigError
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
-Kind = Literal["auto", "number", "choice", "text"]
-KINDS: tuple[Kind, ...] = ("auto", "number", "choice", "text")
+Kind = Literal["auto", "number", "choice", "text", "expr"]
+KINDS: tuple[Kind, ...] = ("auto", "number", "choice", "text", "expr")
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ def test_suites_are_deterministic_and_levelled():
         assert {i.difficulty for i in items} == {str(lv) for lv in suite.levels}
         assert len(items) == 3 * len(suite.levels)
         assert len({i.id for i in items}) == len(items)
-        assert all(i.answer.lstrip("-").isdigit() for i in items)
+        if suite.kind == "number":
+            assert all(i.answer.lstrip("-").isdigit() for i in items)
 
 
 def test_suite_answers_are_right():

@@ -45,7 +45,7 @@ from ponder.types import Message, QuestionLike, Result, as_question
 )
 @click.option(
     "--kind",
-    type=click.Choice(["auto", "number", "choice", "text"]),
+    type=click.Choice(["auto", "number", "choice", "text", "expr"]),
     default="auto",
     show_default=True,
     help="the kind of answer to extract and vote on",

@@ -53,7 +53,9 @@ def _items(
 
 
 @click.command("run")
-@click.option("--suite", default=None, help="built-in suite(s): arith, compare, count, all")
+@click.option(
+    "--suite", default=None, help="built-in suite(s): arith, compare, count, countdown, all"
+)
 @click.option(
     "--data", type=click.Path(dir_okay=False), default=None, help="a JSONL dataset instead"
 )

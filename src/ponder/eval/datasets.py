@@ -15,7 +15,7 @@ from typing import Any
 
 from ponder.errors import DataError
 
-KINDS = ("auto", "number", "choice", "text")
+KINDS = ("auto", "number", "choice", "text", "expr")
 
 
 @dataclass(frozen=True)

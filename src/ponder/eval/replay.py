@@ -168,7 +168,8 @@ def pass_evaluator(tier: int, n: int) -> Evaluator:
 
 
 def standard_evaluators(pools: Pools, oracle: bool = False) -> dict[str, Evaluator]:
-    """Greedy, maj@k for k = 1, 2, 4, ... N, each stopping rule at N and best-of-N, per tier."""
+    """Greedy, maj@k for k = 1, 2, 4, ... N, each stopping rule at N and best-of-N (logprob and
+    calc), per tier."""
     out: dict[str, Evaluator] = {}
     for t, tier in enumerate(pools.tiers):
         size = min(len(p.sampled) for p in pools.by_tier[tier.model].values())
@@ -183,6 +184,8 @@ def standard_evaluators(pools: Pools, oracle: bool = False) -> dict[str, Evaluat
                 out[f"sc:n={size},stop={rule}@{tier.short}"] = strategy_evaluator(sc, t)
             bon = BestOfN(BoNOptions(n=size, scorer="logprob"))
             out[f"bon:n={size}@{tier.short}"] = strategy_evaluator(bon, t)
+            calc = BestOfN(BoNOptions(n=size, scorer="calc"))
+            out[f"bon:n={size},scorer=calc@{tier.short}"] = strategy_evaluator(calc, t)
             if oracle:
                 out[f"pass@{size}@{tier.short}"] = pass_evaluator(t, size)
     return out

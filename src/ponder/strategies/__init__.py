@@ -3,7 +3,9 @@
     direct                     one greedy sample (the 1x baseline)
     cot                        one sample asked to reason step by step
     sc:n=8,stop=esc            self-consistency with early stopping (esc, beta, margin, fixed)
-    bon:n=8,scorer=logprob     best-of-N with a scorer (logprob, judge, or a callable)
+    bon:n=8,scorer=logprob     best-of-N with a scorer (logprob, judge, calc, reward, a callable)
+    tot:k=3,b=2,evaluate=value tree of thoughts, breadth-first over reasoning steps
+    beam:n=4,width=2           step-level beam search guided by a process scorer (calc, ...)
     auto                       the adaptive router (ponder.routing), over model tiers
 
 Built-ins register through the ``ponder.strategies`` entry points (see

@@ -4,22 +4,23 @@ when most samples are wrong but a right one is among them)."""
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
-from ponder.strategies.verifiers import CallableScorer, ScoreFn, Scorer, make_scorer
-from ponder.types import QuestionLike, Result, as_question
-from ponder.voting import tally
+from ponder.strategies.verifiers import CallableScorer, ScoreFn, Scorer, ScorerName, make_scorer
+from ponder.types import QuestionLike, Result, Sample, as_question
+from ponder.voting import tally, winner
 
 
 class BoNOptions(ManyOptions):
-    scorer: Literal["logprob", "judge"] = Field(
-        "logprob", description="logprob or judge (a callable in Python)"
+    scorer: ScorerName = Field(
+        "logprob", description="logprob, judge, calc or reward (a callable in Python)"
     )
+    reward_url: str | None = Field(None, description="the endpoint of scorer=reward")
     threshold: float | None = Field(None, description="accept the first candidate scoring >= this")
 
 
@@ -30,7 +31,8 @@ class BestOfN:
         self, options: BoNOptions | None = None, scorer: Scorer | ScoreFn | None = None
     ) -> None:
         self.options = options or BoNOptions()
-        self.scorer = as_scorer(scorer) if scorer is not None else make_scorer(self.options.scorer)
+        o = self.options
+        self.scorer = as_scorer(scorer) if scorer else make_scorer(o.scorer, o.reward_url)
 
     def work(self) -> Work:
         drawn = self.options.work()
@@ -45,7 +47,7 @@ class BestOfN:
         annotate(samples, asked)
         scored = await self.scorer.score(asked.text, samples, backend)
         scores = scored.scores
-        best = max(range(len(samples)), key=lambda i: scores[i])
+        best = top_choice(samples, scores)
         if o.threshold is not None:
             best = next((i for i, s in enumerate(scores) if s >= o.threshold), best)
         chosen = samples[best]
@@ -68,6 +70,18 @@ class BestOfN:
             extra_usage=scored.usage,
             extra_cost=scored.cost,
         )
+
+
+def top_choice(samples: list[Sample], scores: list[float]) -> int:
+    """The best-scored sample; a tie among the best (a verifier says 1 to several) goes
+    to the answer most of them give, then to the surer one."""
+    top = max(scores)
+    best = [i for i, s in enumerate(scores) if s == top]
+    if len(best) == 1:
+        return best[0]
+    tied = [samples[i] for i in best]
+    answer = winner(tally(tied), tied)
+    return next((i for i in best if samples[i].answer == answer), best[0])
 
 
 def as_scorer(scorer: Scorer | ScoreFn | str) -> Scorer:

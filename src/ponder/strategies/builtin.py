@@ -7,9 +7,11 @@ from typing import Any
 
 from ponder.strategies.auto import AutoOptions, make_auto
 from ponder.strategies.base import Options, Strategy, StrategyEntry
+from ponder.strategies.beam import BeamOptions, BeamSearch
 from ponder.strategies.best_of_n import BoNOptions, bon_factory
 from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
+from ponder.strategies.tree import ToTOptions, TreeOfThoughts
 
 
 def _entry(cls: Any, options: type[Options], name: str) -> StrategyEntry:
@@ -25,3 +27,5 @@ COT = _entry(ChainOfThought, DirectOptions, "cot")
 SC = _entry(SelfConsistency, SCOptions, "sc")
 BON = StrategyEntry(bon_factory, BoNOptions)
 AUTO = StrategyEntry(make_auto, AutoOptions)
+TOT = _entry(TreeOfThoughts, ToTOptions, "tot")
+BEAM = _entry(BeamSearch, BeamOptions, "beam")

@@ -2,6 +2,8 @@
 
 * ``LogprobScorer``: the sample's mean token log-probability (no extra calls);
 * ``JudgeScorer``: an LLM judge, on the same backend or another, rates the answer 0-10;
+* ``CalcScorer``: recomputes every equation the sample states (``ponder.strategies.calc``);
+  a step with a false one scores 0, a sample its worst step;
 * ``CallableScorer``: any user verifier or reward function ``f(question, sample)``,
   sync or async, returning a number or a bool (a bool is a verifier: 1 or 0).
 """
@@ -12,13 +14,16 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from math import inf
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 from ponder import cost
+from ponder.answers import parse_number
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import Work
+from ponder.strategies.calc import Equation, equations, numbers
 from ponder.types import Cost, Message, Sample, SamplingParams, Usage
 
 ScoreFn = Callable[[str, Sample], "float | bool | Awaitable[float | bool]"]
@@ -28,6 +33,12 @@ JUDGE_PROMPT = (
     "Is the proposed answer correct? Rate it from 0 (wrong) to 10 (certainly right). "
     "Reply with the number only."
 )
+STEP_JUDGE_PROMPT = (
+    "Question:\n{question}\n\nA partial solution:\n{answer}\n\n"
+    "Are these steps correct so far? Rate them from 0 (a step is wrong) to 10 (every step "
+    "is certainly right). Reply with the number only."
+)
+PARTIAL = "partial"  # the finish_reason of a search's unfinished path
 _SCORE = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -67,17 +78,69 @@ class LogprobScorer(_Free):
         return Scored([s.mean_logprob if s.mean_logprob is not None else -inf for s in samples])
 
 
+class CalcScorer(_Free):
+    """The arithmetic process verifier. A text stating a false equation scores 0. One
+    whose equations all hold scores 1, less ``penalty`` when an operand is grounded
+    neither in the question nor in an earlier result, and less ``penalty`` again when its
+    final answer is not what its last equation computed. A text with no equation scores
+    ``unchecked``. Partial solutions (a search's path so far) are scored the same way."""
+
+    name = "calc"
+
+    def __init__(self, unchecked: float = 0.5, penalty: float = 0.3) -> None:
+        self.unchecked = unchecked
+        self.penalty = penalty
+
+    def text_score(self, text: str, question: str = "", answer: str | None = None) -> float:
+        found = equations(text)
+        if not found:
+            return self.unchecked
+        if not all(e.holds for e in found):
+            return 0.0
+        score = 1.0
+        if question and not grounded(found, question):
+            score -= self.penalty
+        final = parse_number(answer) if answer is not None else None
+        if final is not None and final != found[-1].value:
+            score -= self.penalty
+        return score
+
+    async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
+        return Scored([self.text_score(s.text, question, s.answer) for s in samples])
+
+
+_IMPLIED_TWO = re.compile(r"(?i)\b(?:twice|half|double|doubles|halves)\b")
+
+
+def grounded(found: list[Equation], question: str) -> bool:
+    """Every operand is a number of the question (``twice``/``half`` give 2) or a result
+    computed by an earlier equation."""
+    known = numbers(question) | ({Fraction(2)} if _IMPLIED_TWO.search(question) else set())
+    for equation in found:
+        if not all(x in known for x in equation.operands):
+            return False
+        known.add(equation.value)
+    return True
+
+
 class JudgeScorer:
-    """Asks a judge model (by default the sampling backend) to rate each candidate; the
-    judge's tokens are counted and priced at the judge's own model."""
+    """Asks a judge model (by default the sampling backend) to rate each candidate, or the
+    steps so far of a search's unfinished path; the judge's tokens are counted and priced
+    at the judge's own model."""
 
     name = "judge"
 
     max_tokens = 8
 
-    def __init__(self, judge: Backend | None = None, prompt: str = JUDGE_PROMPT) -> None:
+    def __init__(
+        self,
+        judge: Backend | None = None,
+        prompt: str = JUDGE_PROMPT,
+        step_prompt: str = STEP_JUDGE_PROMPT,
+    ) -> None:
         self.judge = judge
         self.prompt = prompt
+        self.step_prompt = step_prompt
 
     def work(self, candidates: int) -> Work:
         return Work(candidates, candidates * self.max_tokens)
@@ -87,7 +150,8 @@ class JudgeScorer:
         params = SamplingParams(temperature=0.0, max_tokens=self.max_tokens)
         scores, judged = [], []
         for sample in samples:
-            text = self.prompt.format(question=question, answer=sample.text)
+            prompt = self.step_prompt if sample.finish_reason == PARTIAL else self.prompt
+            text = prompt.format(question=question, answer=sample.text)
             reply = (await judge.generate([Message("user", text)], params, 1))[0]
             judged.append(reply)
             match = _SCORE.search(reply.text)
@@ -121,11 +185,24 @@ class CallableScorer(_Free):
         return Scored(scores)
 
 
-def make_scorer(name: str) -> Scorer:
+ScorerName = Literal["logprob", "judge", "calc", "reward"]
+SCORERS: tuple[str, ...] = get_args(ScorerName)
+
+
+def make_scorer(name: str, reward_url: str | None = None) -> Scorer:
+    """A scorer by name; ``reward`` needs the operator's ``reward_url``."""
+    if name == "reward":
+        from ponder.strategies.reward import RewardScorer
+
+        if not reward_url:
+            raise ConfigError("scorer=reward needs reward_url=http://host/path (operator set)")
+        return RewardScorer(reward_url)
     if name == "logprob":
         return LogprobScorer()
     if name == "judge":
         return JudgeScorer()
+    if name == "calc":
+        return CalcScorer()
     raise ConfigError(
-        f"unknown scorer {name!r}: use logprob or judge, or pass a callable verifier in Python"
+        f"unknown scorer {name!r}: use {', '.join(SCORERS)}, or pass a callable in Python"
     )

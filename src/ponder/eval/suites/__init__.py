@@ -3,8 +3,10 @@
     arith     arithmetic word problems, 1..6 (a bare sum up to seven chained steps)
     compare   comparing and ordering numbers, 1..4
     count     counting items and occurrences in lists, 1..4
+    countdown reach a target from 3 or 4 numbers with + - * / (Game of 24), 1..4
 
-Every answer is an integer, checked exactly. The same (suite, seed, level, index)
+Every answer is an integer, checked exactly, except countdown's: a final expression,
+checked by the puzzle's exact checker (answer kind ``expr``). The same (suite, seed, level, index)
 always gives the same question, so runs on different machines compare item by item.
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
-from ponder.eval.suites import arith, compare, count
+from ponder.eval.suites import arith, compare, count, countdown
 
 Maker = Callable[[random.Random, int], tuple[str, str]]
 
@@ -60,6 +62,13 @@ SUITES: dict[str, Suite] = {
     "arith": Suite("arith", "arithmetic word problems", arith.LEVELS, arith.make),
     "compare": Suite("compare", "comparing and ordering numbers", compare.LEVELS, compare.make),
     "count": Suite("count", "counting items and occurrences", count.LEVELS, count.make),
+    "countdown": Suite(
+        "countdown",
+        "reach a target with + - * / (Game of 24)",
+        countdown.LEVELS,
+        countdown.make,
+        kind="expr",
+    ),
 }
 
 

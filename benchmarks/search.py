@@ -1,0 +1,147 @@
+"""Verifiers and step search against voting, side by side on the same items (issue 11).
+
+Part 1, stored samples (``benchmarks/data``, no model): per model and suite, majority of
+8, pass@8 (one of 8 right), and best-of-8 with the logprob and calc scorers, each with a
+95% bootstrap interval over items, over the same shuffles of 8 of the 16 stored samples;
+and the share of the maj@8 -> pass@8 gap that best-of-8 with calc closes (target: at
+least half on arith, for both models).
+
+Part 2, run directories of ``ponder eval run`` holding ``sample:n=8`` records and live
+``tot``/``beam`` records on the same items: sc@k and bon@k (calc, logprob) replayed from
+the samples for k = 1, 2, 4, 8, and each live search as measured, with tokens per item
+(prompt + completion, every request counted). Each search is set against the best
+self-consistency costing no more tokens, so "search pays" means more accuracy at equal
+tokens.
+
+    python benchmarks/search.py                                  # part 1
+    python benchmarks/search.py runs/search-qwen-countdown       # part 2 as well
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ponder.eval.live import live_points
+from ponder.eval.pools import load_pools
+from ponder.eval.replay import (
+    Evaluator,
+    Point,
+    frontier_accuracy,
+    pareto,
+    pass_evaluator,
+    plan_evaluator,
+    replay,
+    strategy_evaluator,
+)
+from ponder.eval.store import read_records
+from ponder.routing.cascade import Plan, Stage
+from ponder.strategies import make_strategy
+
+DATA = Path(__file__).parent / "data"
+
+
+def cell(p: Point) -> str:
+    return f"{100 * p.accuracy:5.1f} [{100 * p.low:4.1f},{100 * p.high:5.1f}]"
+
+
+def stored(reps: int, n: int) -> None:
+    pools = load_pools([r for f in sorted(DATA.glob("*.jsonl*")) for r in read_records(f)])
+    print(f"Part 1: stored samples, {n} of 16 per item, {reps} shuffles; accuracy % [95% CI]")
+    print(
+        f"{'model':20s} {'suite':8s} {'items':>5s} {'maj@8':>19s} {'pass@8':>19s} "
+        f"{'bon@8 logprob':>19s} {'bon@8 calc':>19s} {'gap closed':>10s}"
+    )
+    for t, tier in enumerate(pools.tiers):
+        for suite in ("arith", "compare", "count"):
+            ids = [i for i in pools.by_tier[tier.model] if pools.items[i].suite == suite]
+            evaluators: dict[str, Evaluator] = {
+                "maj": plan_evaluator(Plan((Stage(t, False, n),))),
+                "pass": pass_evaluator(t, n),
+                "logprob": strategy_evaluator(make_strategy(f"bon:n={n}"), t),
+                "calc": strategy_evaluator(make_strategy(f"bon:n={n},scorer=calc"), t),
+            }
+            maj, oracle, logprob, calc = replay(pools, evaluators, reps=reps, item_ids=ids)
+            gap = oracle.accuracy - maj.accuracy
+            closed = (calc.accuracy - maj.accuracy) / gap if gap > 0 else float("nan")
+            verdict = ""
+            if suite == "arith":
+                verdict = "  target met" if closed >= 0.5 else "  target missed"
+            print(
+                f"{tier.short:20s} {suite:8s} {len(ids):5d} {cell(maj)} {cell(oracle)} "
+                f"{cell(logprob)} {cell(calc)} {100 * closed:9.0f}%{verdict}"
+            )
+
+
+def searched(sources: list[str], reps: int) -> None:
+    records = [r for s in sources for r in read_records(s)]
+    pools = load_pools(records)
+    searched_ids = {
+        r["item"]["id"] for r in records if not str(r.get("strategy", "")).startswith("sample")
+    }
+    ids = [i for i in pools.items if i in searched_ids] or list(pools.items)
+    live = live_points([r for r in records if r["item"]["id"] in ids])
+    for t, tier in enumerate(pools.tiers):
+        mine = [p for p in live if p.name.endswith(f"@{tier.short}")]
+        suites = sorted({pools.items[i].suite for i in ids})
+        size = min(len(p.sampled) for p in pools.by_tier[tier.model].values())
+        print(
+            f"\nPart 2: {tier.short} on {', '.join(suites)}, {len(ids)} items; "
+            f"replayed points over {reps} shuffles; accuracy % [95% CI], tokens per item"
+        )
+        ks = [k for k in (1, 2, 4, 8, 16) if k <= size]
+        evaluators: dict[str, Evaluator] = {}
+        for k in ks:
+            evaluators[f"sc:n={k}"] = plan_evaluator(Plan((Stage(t, False, k),)))
+        for k in ks[1:]:
+            for scorer in ("calc", "logprob"):
+                bon = make_strategy(f"bon:n={k},scorer={scorer}")
+                evaluators[f"bon:n={k},scorer={scorer}"] = strategy_evaluator(bon, t)
+        evaluators[f"pass@{ks[-1]} (oracle)"] = pass_evaluator(t, ks[-1])
+        points = replay(pools, evaluators, reps=reps, item_ids=ids) + mine
+        for p in sorted(points, key=lambda p: p.tokens):
+            print(f"  {p.name:66s} {cell(p)} {p.tokens:8.0f}")
+        sc_front = pareto([p for p in points if p.name.startswith("sc:")], "tokens")
+        for p in mine:
+            at = frontier_accuracy(sc_front, p.tokens, "tokens")
+            delta = 100 * (p.accuracy - at)
+            word = "no clear difference (the interval spans it)"
+            if p.low > at:
+                word = "search pays"
+            elif p.high < at:
+                word = "search does not pay"
+            elif delta <= 0:
+                word = "search does not pay here (within the interval)"
+            print(
+                f"  {p.name}: {100 * p.accuracy:.1f}% vs best sc within its tokens "
+                f"{100 * at:.1f}% ({delta:+.1f} points): {word}"
+            )
+        _by_level(points, mine)
+
+
+def _by_level(points: list[Point], mine: list[Point]) -> None:
+    shown = [p for p in points if p.name in ("sc:n=8", "bon:n=8,scorer=calc")] + mine
+    groups = sorted({g for p in shown for g in p.by_group})
+    print("  accuracy % per suite:level: " + "  ".join(groups))
+    for p in shown:
+        row = "  ".join(f"{100 * p.by_group.get(g, float('nan')):5.0f}" for g in groups)
+        print(f"  {p.name:66s} {row}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "runs", nargs="*", help="run dirs or record files: sample:n=8 and tot/beam records"
+    )
+    parser.add_argument("--reps", type=int, default=200, help="shuffles (and bootstrap draws)")
+    parser.add_argument("--n", type=int, default=8, help="samples per vote / best-of-N")
+    parser.add_argument("--skip-stored", action="store_true", help="part 2 only")
+    args = parser.parse_args()
+    if not args.skip_stored:
+        stored(args.reps, args.n)
+    if args.runs:
+        searched(args.runs, args.reps)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Step-level beam search guided by a process scorer (as in Hugging Face's
+search-and-learn): ``n`` beams; at each step the best ``n // width`` paths are kept and
+each is extended with ``width`` next steps in one request (``n`` shares the prefill);
+every new step is scored and a path's score aggregates its step scores (``last``,
+``min`` or ``prod``). Paths that give a final answer leave the beam; the best of them
+answers, a tie among the best going to the answer most of them give.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ponder.backends.base import Backend
+from ponder.strategies.base import Work
+from ponder.strategies.best_of_n import as_scorer
+from ponder.strategies.reward import aggregate
+from ponder.strategies.search import (
+    Ledger,
+    Node,
+    StepOptions,
+    conclude,
+    grow,
+    over_budget,
+    score_nodes,
+    settle,
+)
+from ponder.strategies.verifiers import ScoreFn, Scorer
+from ponder.types import Question, QuestionLike, Result, as_question
+
+
+class BeamOptions(StepOptions):
+    n: int = Field(4, ge=1, le=64, description="beams (paths alive at each step)")
+    width: int = Field(2, ge=1, le=16, description="next steps drawn per kept path")
+    aggregate: Literal["last", "min", "prod"] = Field(
+        "min", description="a path's score from its step scores"
+    )
+
+
+class BeamSearch:
+    name = "beam"
+
+    def __init__(
+        self, options: BeamOptions | None = None, scorer: Scorer | ScoreFn | None = None
+    ) -> None:
+        self.options = options or BeamOptions()
+        self.scorer = as_scorer(scorer) if scorer else self.options.make_scorer()
+
+    def work(self) -> Work:
+        o = self.options
+        samples = o.n * o.depth + 1  # n per step at most, and one concluding request
+        scoring = self.scorer.work(o.n * o.depth)
+        return Work(samples + scoring.samples, samples * o.step_tokens + scoring.tokens)
+
+    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
+        start = time.perf_counter()
+        o = self.options
+        asked = as_question(question)
+        ledger = Ledger()
+        alive = [ledger.add(Node(()))]
+        done: list[Node] = []  # paths that gave a final answer
+        trace: list[dict[str, Any]] = []
+        for depth in range(o.depth):
+            if over_budget(o.budget, ledger):
+                trace.append({"step": "budget", "spent": ledger.spent})
+                break
+            per = o.n if depth == 0 else o.width
+            children = await grow(backend, asked, alive, per, o.sampling(), ledger)
+            await self._score(children, asked, backend, ledger)
+            trace += [child.trace() for child in children]
+            done += [c for c in children if c.complete]
+            live = sorted((c for c in children if not c.complete), key=lambda c: -c.score)
+            alive = live[: max(1, o.n // o.width)]
+            if not alive or _settled(done, alive, o.n):
+                break
+        if not done and alive:
+            done.append(await conclude(backend, asked, alive[0], o, ledger))
+            trace.append(done[-1].trace())
+        head = {"scorer": self.scorer.name, "n": o.n, "width": o.width}
+        return settle(self.name, asked, backend, ledger, done, [head, *trace], start)
+
+    async def _score(
+        self, children: list[Node], asked: Question, backend: Backend, ledger: Ledger
+    ) -> None:
+        scores = await score_nodes(self.scorer, asked, children, backend, ledger)
+        parents = {n.id: n for n in ledger.nodes}
+        for child, score in zip(children, scores, strict=True):
+            parent = parents[child.parent] if child.parent is not None else None
+            child.scores = (*(parent.scores if parent else ()), score)
+            child.score = aggregate(list(child.scores), self.options.aggregate)
+
+
+def _settled(done: list[Node], alive: list[Node], n: int) -> bool:
+    """``n`` finished paths, none scoring below the best path still open (a finished path
+    that its rivals may still beat does not end the search)."""
+    best = sorted((d.score for d in done), reverse=True)[:n]
+    return len(best) == n and best[-1] >= alive[0].score

@@ -1,0 +1,223 @@
+"""What the step-level searches (``tot``, ``beam``) share: a path of reasoning steps, the
+prompt that extends it by one step on any chat backend, and the book-keeping of every
+request (so usage, cost and the trace count each node honestly).
+
+A step is a paragraph: the model is asked for the next step only, and generation stops
+at the boundary (a blank line by default), so one request with ``n`` draws ``n``
+alternative next steps that share the prompt's prefill where the backend supports it.
+A path is complete when its last step gives a final answer ("Answer: ...").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import Field
+
+from ponder.backends.base import Backend
+from ponder.strategies.base import Options, annotate, draw, finish
+from ponder.strategies.best_of_n import top_choice
+from ponder.strategies.verifiers import PARTIAL, Scorer, ScorerName, make_scorer
+from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
+from ponder.voting import tally
+
+STEP_PROMPT = (
+    "{question}\n\nSolve the problem one step at a time, one short step per paragraph. "
+    "When you have the final answer, write it on its own line as 'Answer: <answer>'.\n\n"
+    "{steps}"
+)
+FIRST = "Write only the first step."
+NEXT = "Steps so far:\n{steps}\n\nWrite only the next step."
+FINISH_PROMPT = "{question}\n\n{steps}\n\nNow give only the final answer, as 'Answer: <answer>'."
+_FINAL = re.compile(r"(?i)\banswer\s*[:：]|\\boxed\s*\{|####")
+
+
+class StepOptions(Options):
+    """Options both step searches share."""
+
+    depth: int = Field(5, ge=1, le=32, description="most steps in a path")
+    step_tokens: int = Field(96, ge=8, le=4096, description="completion budget per step")
+    temperature: float = Field(0.8, ge=0.0, le=5.0, description="step sampling temperature")
+    budget: int | None = Field(
+        None, ge=1, description="stop expanding once this many completion tokens are spent"
+    )
+    scorer: ScorerName = Field("calc", description="step scorer: calc, judge, logprob, reward")
+    reward_url: str | None = Field(
+        None, description="the reward endpoint for scorer=reward (operator only)"
+    )
+
+    def make_scorer(self) -> Scorer:
+        return make_scorer(self.scorer, reward_url=self.reward_url)
+
+    def sampling(self) -> SamplingParams:
+        return SamplingParams(
+            temperature=self.temperature, max_tokens=self.step_tokens, stop=("\n\n",)
+        )
+
+
+@dataclass
+class Node:
+    """One state of a search: the steps so far, its score, and what drawing it cost."""
+
+    steps: tuple[str, ...]
+    score: float = 0.0
+    scores: tuple[float, ...] = ()
+    tokens: int = 0
+    parent: int | None = None
+    id: int = 0
+    logprob: float | None = None  # the last step's mean token logprob
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.steps)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.steps) and _FINAL.search(self.steps[-1]) is not None
+
+    def trace(self) -> dict[str, Any]:
+        return {
+            "node": self.id,
+            "parent": self.parent,
+            "step": self.steps[-1] if self.steps else "",
+            "score": self.score,
+            "tokens": self.tokens,
+            "complete": self.complete,
+        }
+
+
+@dataclass
+class Ledger:
+    """Every sample drawn and every scoring call of one solve; numbers the nodes."""
+
+    samples: list[Sample] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    cost: Cost = field(default_factory=Cost)
+    nodes: list[Node] = field(default_factory=list)
+
+    @property
+    def spent(self) -> int:
+        return sum(s.completion_tokens for s in self.samples) + self.usage.completion_tokens
+
+    def add(self, node: Node) -> Node:
+        node.id = len(self.nodes)
+        self.nodes.append(node)
+        return node
+
+
+def step_messages(
+    question: Question, steps: tuple[str, ...], prompt: str = STEP_PROMPT
+) -> list[Message]:
+    """The question with the path so far, asking for one more step."""
+    listed = NEXT.format(steps="\n\n".join(steps)) if steps else FIRST
+    text = prompt.format(question=question.text, steps=listed)
+    return [*question.messages[:-1], Message("user", text)]
+
+
+async def extend(
+    backend: Backend, question: Question, node: Node, n: int, params: SamplingParams, ledger: Ledger
+) -> list[Node]:
+    """``n`` children of ``node``, one step each, from one request where possible."""
+    drawn = await draw(backend, step_messages(question, node.steps), params, n)
+    ledger.samples += drawn
+    children = []
+    for sample in drawn:
+        step = sample.text.strip()
+        if step and step not in node.steps:  # an echo of an earlier step is no step
+            child = Node((*node.steps, step), tokens=sample.completion_tokens, parent=node.id)
+            child.logprob = sample.mean_logprob
+            children.append(ledger.add(child))
+    return children
+
+
+async def score_nodes(
+    scorer: Scorer, question: Question, nodes: list[Node], backend: Backend, ledger: Ledger
+) -> list[float]:
+    """The scorer's score of each node's path (a partial solution is scored as it stands;
+    a complete one with its extracted answer)."""
+    if not nodes:
+        return []
+    paths = [as_sample(node) for node in nodes]
+    annotate([p for p, n in zip(paths, nodes, strict=True) if n.complete], question)
+    scored = await scorer.score(question.text, paths, backend)
+    ledger.usage = ledger.usage + scored.usage
+    ledger.cost = ledger.cost + scored.cost
+    return scored.scores
+
+
+def as_sample(node: Node) -> Sample:
+    """A node's whole path as one sample (what a scorer or a vote looks at)."""
+    logprobs = [node.logprob] if node.logprob is not None else None
+    return Sample(
+        text=node.text,
+        request_id=f"node-{node.id}",
+        token_logprobs=logprobs,
+        finish_reason="stop" if node.complete else PARTIAL,
+    )
+
+
+def over_budget(budget: int | None, ledger: Ledger) -> bool:
+    return budget is not None and ledger.spent >= budget
+
+
+async def grow(
+    backend: Backend,
+    question: Question,
+    nodes: list[Node],
+    n: int,
+    params: SamplingParams,
+    ledger: Ledger,
+) -> list[Node]:
+    """Extend every node by ``n`` children, concurrently (the backend batches what it can)."""
+    grown = await asyncio.gather(
+        *(extend(backend, question, node, n, params, ledger) for node in nodes)
+    )
+    return [child for children in grown for child in children]
+
+
+async def conclude(
+    backend: Backend, question: Question, node: Node, options: StepOptions, ledger: Ledger
+) -> Node:
+    """The best unfinished path, asked greedily for its final answer (one more request)."""
+    params = SamplingParams(temperature=0.0, max_tokens=options.step_tokens)
+    messages = step_messages(question, node.steps, FINISH_PROMPT)
+    drawn = await backend.generate(messages, params, 1)
+    ledger.samples += drawn
+    child = Node((*node.steps, drawn[0].text.strip()), node.score, node.scores, parent=node.id)
+    child.tokens = drawn[0].completion_tokens
+    return ledger.add(child)
+
+
+def settle(
+    strategy: str,
+    asked: Question,
+    backend: Backend,
+    ledger: Ledger,
+    done: list[Node],
+    trace: list[dict[str, Any]],
+    start: float,
+) -> Result:
+    """The Result of a search: the best finished path answers (a tie among the best goes
+    to the answer most of them give); usage counts every request the search sent."""
+    paths = [as_sample(node) for node in done]
+    annotate(paths, asked)
+    best = top_choice(paths, [node.score for node in done]) if done else None
+    chosen = paths[best] if best is not None else None
+    score = done[best].score if best is not None else 0.0
+    return finish(
+        strategy=strategy,
+        backend=backend,
+        samples=ledger.samples,
+        chosen=chosen,
+        answer=chosen.answer if chosen else None,
+        confidence=score if 0.0 <= score <= 1.0 else 0.0,
+        votes=tally(paths),
+        wall_s=time.perf_counter() - start,
+        trace=trace,
+        extra_usage=ledger.usage,
+        extra_cost=ledger.cost,
+    )
