@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from tests.server.conftest import serving
 
+from conftest import serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.errors import UpstreamError
 from ponder.server import ServerConfig, create_app
