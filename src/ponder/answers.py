@@ -18,7 +18,15 @@ from fractions import Fraction
 
 from ponder.errors import ConfigError
 
-__all__ = ["KINDS", "answers_match", "detect_kind", "extract_answer", "normalize", "parse_number"]
+__all__ = [
+    "KINDS",
+    "answers_match",
+    "detect_kind",
+    "extract_answer",
+    "normalize",
+    "parse_number",
+    "sample_answer",
+]
 
 KINDS = ("auto", "number", "choice", "text")
 _DEFAULT_LETTERS = "ABCDEFGH"
@@ -376,6 +384,24 @@ def extract_answer(
             return answer
     answer = _fallback(_clean_latex(text), spec)
     return None if answer is not None and _is_verdict(answer, kind) else answer
+
+
+def sample_answer(
+    text: str, kind: str = "auto", choices: Sequence[str] | None = None, truncated: bool = False
+) -> str | None:
+    """A sample's answer: ``extract_answer`` for a complete output; for one that stopped
+    at the length limit, only an explicit final-answer marker on a finished line counts
+    (the last number of unfinished reasoning is no answer, so the sample abstains)."""
+    if not truncated:
+        return extract_answer(text, kind, choices)
+    _require_str(text, "text")
+    spec = _make_spec(_require_kind(kind), choices)
+    finished = text[: text.rfind("\n") + 1]  # the last line may be cut mid-answer
+    for content in _marker_contents(_drop_follow_up(finished)):
+        answer = _from_content(content, spec)
+        if answer is not None and not _is_verdict(answer, kind):
+            return answer
+    return None
 
 
 _VERDICTS = frozenset({"correct", "incorrect", "right", "wrong"})

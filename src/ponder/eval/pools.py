@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ponder.answers import sample_answer
 from ponder.cost import Price, price_for
 from ponder.errors import DataError
 from ponder.eval.datasets import Item
@@ -99,6 +100,9 @@ class Pools:
 def _pool_from(record: dict[str, Any]) -> Pool:
     item = Item.from_dict(record["item"], str(record["item"].get("id", "item")))
     samples = [Sample.from_dict(s) for s in record.get("samples") or []]
+    for sample in samples:  # stored before truncation was told apart: re-read the cut ones
+        if sample.truncated:
+            sample.answer = sample_answer(sample.text, item.kind, item.choices, True)
     greedy = next((s for s in samples if s.temperature == 0.0), None)
     sampled = [s for s in samples if s.temperature != 0.0]
     return Pool(item, str(record["model"]), greedy, sampled)

@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import Field
 
 from ponder import cost
-from ponder.answers import answers_match, extract_answer
+from ponder.answers import answers_match, sample_answer
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
@@ -106,7 +106,7 @@ async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> lis
         n = min(options.wave, options.n - (len(samples) - 1))
         samples += await backend.generate(messages, hot, n)
     for sample in samples:
-        sample.answer = extract_answer(sample.text, kind=item.kind, choices=item.choices)
+        sample.answer = sample_answer(sample.text, item.kind, item.choices, sample.truncated)
     return samples
 
 

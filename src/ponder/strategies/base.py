@@ -11,7 +11,7 @@ from typing import Any, Literal, Protocol, Union, get_args, get_origin, runtime_
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ponder import cost
-from ponder.answers import extract_answer
+from ponder.answers import sample_answer
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
@@ -147,11 +147,12 @@ async def draw(
 
 
 def annotate(samples: Sequence[Sample], question: Question) -> None:
-    """Extract each sample's answer as the question's kind and choices say."""
+    """Extract each sample's answer as the question's kind and choices say; a sample cut
+    at the length limit without a final-answer marker abstains (``sample_answer``)."""
     for sample in samples:
         if sample.answer is None:
-            sample.answer = extract_answer(
-                sample.text, kind=question.kind, choices=question.choices
+            sample.answer = sample_answer(
+                sample.text, question.kind, question.choices, sample.truncated
             )
 
 

@@ -3,6 +3,7 @@
     arith     arithmetic word problems, 1..6 (a bare sum up to seven chained steps)
     compare   comparing and ordering numbers, 1..4
     count     counting items and occurrences in lists, 1..4
+    word      multi-sentence word problems (money, units, rates, distractors), 1..4
 
 Every answer is an integer, checked exactly. The same (suite, seed, level, index)
 always gives the same question, so runs on different machines compare item by item.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
-from ponder.eval.suites import arith, compare, count
+from ponder.eval.suites import arith, compare, count, word
 
 Maker = Callable[[random.Random, int], tuple[str, str]]
 
@@ -60,6 +61,7 @@ SUITES: dict[str, Suite] = {
     "arith": Suite("arith", "arithmetic word problems", arith.LEVELS, arith.make),
     "compare": Suite("compare", "comparing and ordering numbers", compare.LEVELS, compare.make),
     "count": Suite("count", "counting items and occurrences", count.LEVELS, count.make),
+    "word": Suite("word", "multi-sentence word problems", word.LEVELS, word.make),
 }
 
 
