@@ -49,6 +49,7 @@ class Spend:
     dollars: float = 0.0
     flops: float = 0.0
     samples: int = 0
+    truncated: int = 0  # samples that stopped at the length limit
 
     def __add__(self, other: Spend) -> Spend:
         return Spend(
@@ -56,6 +57,7 @@ class Spend:
             self.dollars + other.dollars,
             self.flops + other.flops,
             self.samples + other.samples,
+            self.truncated + other.truncated,
         )
 
 
@@ -71,7 +73,8 @@ def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:
     completion = sum(s.completion_tokens for s in samples)
     dollars = (prompt * tier.price.input + completion * tier.price.output) / 1e6
     flops = 2.0 * (tier.active_params or 0.0) * (prompt + completion)
-    return Spend(prompt + completion, dollars, flops, len(samples))
+    cut = sum(s.truncated for s in samples)
+    return Spend(prompt + completion, dollars, flops, len(samples), cut)
 
 
 @dataclass

@@ -192,6 +192,7 @@ class Point:
     samples: float
     by_group: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    truncated: float = 0.0  # share of drawn samples that stopped at the length limit
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -217,14 +218,15 @@ def replay(
     points = []
     for name, evaluate in evaluators.items():
         correct = np.zeros((reps, len(ids)))
-        costs = np.zeros((4,))
+        costs = np.zeros((5,))
         used = np.zeros((reps, len(ids)))
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
             for j, item_id in enumerate(ids):
                 out = evaluate(pools, item_id, rng)
                 correct[r, j] = out.correct
-                costs += (out.spend.tokens, out.spend.dollars, out.spend.flops, out.spend.samples)
+                spent = out.spend
+                costs += (spent.tokens, spent.dollars, spent.flops, spent.samples, spent.truncated)
                 used[r, j] = out.spend.samples
         costs /= reps * len(ids)
         resampled = np.take_along_axis(correct, picks, axis=1).mean(axis=1)
@@ -242,6 +244,7 @@ def replay(
                 samples=float(costs[3]),
                 by_group=by_group,
                 extra={"samples_by_group": samples_by_group},
+                truncated=float(costs[4] / costs[3]) if costs[3] else 0.0,
             )
         )
     return points

@@ -6,13 +6,17 @@ share is below ``agree``) it draws ``extra`` more; when they still disagree, the
 moves on to its next stage, usually on a stronger tier. The last stage's vote is final.
 
     cot@0                       one greedy sample on tier 0 (the 1x baseline)
+    cot@0 > 8@0                 greedy; when it gives no answer (cut at max_tokens without
+                                a final-answer marker), 8 votes
     g+2@0 > cot@1               greedy + 2 samples on tier 0; unless all three agree,
                                 one greedy sample on tier 1
     4+4@0 ~0.75 > cot@1         4 votes, 4 more if the leader has < 75%, then escalate
 
-The cascade is written once as a generator that yields ``Draw`` requests and receives
-samples, so the live strategy (``ponder.routing.router``) and offline replay
-(``ponder.eval.replay``) run exactly the same logic.
+A sample without an answer (cut off at the length limit) never votes but counts in the
+share, so truncation escalates like disagreement. The cascade is written once as a
+generator that yields ``Draw`` requests and receives samples, so the live strategy
+(``ponder.routing.router``) and offline replay (``ponder.eval.replay``) run exactly the
+same logic.
 """
 
 from __future__ import annotations
@@ -181,6 +185,7 @@ def run_plan(plan: Plan) -> Generator[Draw, list[Sample], Decision]:
                 "step": "stage",
                 "plan_stage": stage.name,
                 "drawn": len(drawn),
+                "truncated": sum(s.truncated for s in drawn),
                 "answer": answer,
                 "share": round(share, 3),
                 "settled": settled,

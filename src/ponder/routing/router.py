@@ -5,6 +5,12 @@ question features), the mean cost of each plan in units of the direct baseline (
 greedy sample on tier 0), and a trade-off ``lam``. It picks the plan maximising
 ``P(correct) - lam * cost``; ``ponder.routing.calibrate`` sets ``lam`` so the average
 cost hits a budget. Routers are plain JSON (no pickle) and are checked when loaded.
+
+A router knows where its training data lay: ``radius`` is the largest distance (root
+mean square of the standardised features) of a training question from their mean. A
+question farther out is one the classifiers never saw the like of, so the router
+answers it with a safe plan (a probe that escalates when it abstains or disagrees)
+instead of trusting them, and says so (``route``).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class Router:
     calibration: list[dict[str, float]] = field(default_factory=list)
     tiers: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    radius: float | None = None  # farthest training question; None: no check
 
     def scaled(self, question: str) -> list[float]:
         raw = features(question)
@@ -58,14 +65,34 @@ class Router:
         usable = [p for p in self.plans if tiers is None or p.plan.max_tier < tiers]
         return [(p, p.probability(x)) for p in usable]
 
-    def choose(self, question: str, tiers: int | None = None, lam: float | None = None) -> Plan:
-        """The plan maximising P(correct) - lam * cost among plans the tiers allow."""
+    def distance(self, question: str) -> float:
+        """How far the question's features lie from the training mean (RMS of z-scores)."""
+        x = self.scaled(question)
+        return math.sqrt(sum(v * v for v in x) / len(x))
+
+    def route(
+        self, question: str, tiers: int | None = None, lam: float | None = None
+    ) -> tuple[Plan, dict[str, Any]]:
+        """The plan, and why: ``{"distance", "radius", "outside"}``. A question outside
+        the training data gets the safe plan; otherwise the plan maximising
+        P(correct) - lam * cost among plans the tiers allow."""
+        why: dict[str, Any] = {}
+        if self.radius is not None:
+            far = self.distance(question)
+            why = {"distance": round(far, 3), "radius": round(self.radius, 3)}
+            why["outside"] = far > self.radius
+            if why["outside"]:
+                return safe_plan(tiers or len(self.tiers) or 1), why
         lam = self.lam if lam is None else lam
         scored = self.scores(question, tiers)
         if not scored:
-            return rule_plan(question, tiers or 1)
+            return rule_plan(question, tiers or 1), why
         best = max(scored, key=lambda ps: (ps[1] - lam * ps[0].cost, -ps[0].cost))
-        return best[0].plan
+        return best[0].plan, why
+
+    def choose(self, question: str, tiers: int | None = None, lam: float | None = None) -> Plan:
+        """The plan ``route`` picks."""
+        return self.route(question, tiers, lam)[0]
 
     def with_budget(self, budget: float) -> Router:
         """The same router with ``lam`` read off its calibration table for ``budget``."""
@@ -79,6 +106,7 @@ class Router:
             self.calibration,
             self.tiers,
             self.meta,
+            self.radius,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +124,7 @@ class Router:
             ],
             "calibration": self.calibration,
             "meta": self.meta,
+            "radius": self.radius,
         }
 
     def save(self, path: str | Path) -> None:
@@ -103,6 +132,14 @@ class Router:
 
 
 PLAN_RULES = ("cot@0", "g+2@0 > cot@1", "g+4@0")
+SAFE_PLANS = ("g+2@0 > 8@0", "g+2@0 > 4+4@1 ~0.75")
+"""For a question outside the router's data, on one tier and on two or more: greedy and
+two votes, then eight more votes (one tier) or a vote on the next tier when the three
+abstain or disagree."""
+
+
+def safe_plan(tiers: int) -> Plan:
+    return parse_plan(SAFE_PLANS[0] if tiers < 2 else SAFE_PLANS[1])
 
 
 def rule_plan(question: str, tiers: int) -> Plan:
@@ -163,7 +200,11 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
         raise DataError(f"{where}: 'calibration' must be a list of objects")
     lam = float(data.get("lam") or 0.0)
     tiers = [str(t) for t in data.get("tiers") or []]
-    return Router(plans, mean, scale, lam, calibration, tiers, dict(data.get("meta") or {}))
+    radius = data.get("radius")
+    if radius is not None:
+        [radius] = _number_list({"radius": [radius]}, "radius", 1, where)
+    meta = dict(data.get("meta") or {})
+    return Router(plans, mean, scale, lam, calibration, tiers, meta, radius)
 
 
 def load_router(path: str | Path) -> Router:

@@ -100,21 +100,25 @@ class AutoStrategy:
         samples = max(plan.max_samples for plan in plans)
         return Work(samples, samples * self.options.max_tokens)
 
-    def choose(self, question: str, tiers: int) -> Plan:
+    def choose(self, question: str, tiers: int) -> tuple[Plan, dict[str, Any]]:
+        """The plan, and what the trace should say about the choice."""
         if self.forced is not None:
-            return self.forced
+            return self.forced, {"by": "forced"}
         if self.router is None:
-            return rule_plan(question, tiers)
-        return self.router.choose(question, tiers)
+            return rule_plan(question, tiers), {"by": "rules"}
+        plan, why = self.router.route(question, tiers)
+        if why.get("outside"):
+            return plan, {"by": "safe default: question outside the router's training data", **why}
+        return plan, {"by": "router", **why}
 
     async def solve(self, question: QuestionLike, backend: Backend) -> Result:
         start = time.perf_counter()
         asked = as_question(question)
         messages, text = list(asked.messages), asked.text
         tiers = self.backends(backend)
-        plan = self.choose(text, len(tiers))
+        plan, why = self.choose(text, len(tiers))
         if plan.max_tier >= len(tiers):
-            plan = rule_plan(text, len(tiers))
+            plan, why = rule_plan(text, len(tiers)), {"by": "rules: the plan needs more tiers"}
         prompt = with_instruction(messages, COT_INSTRUCTION)
         steps = run_plan(plan)
         spent_by_tier: list[list[Sample]] = [[] for _ in tiers]
@@ -126,7 +130,9 @@ class AutoStrategy:
                 request = steps.send(samples)
         except StopIteration as stop:
             decision = stop.value
-        return self._result(plan, decision, tiers, spent_by_tier, time.perf_counter() - start)
+        result = self._result(plan, decision, tiers, spent_by_tier, time.perf_counter() - start)
+        result.trace[0].update(why)
+        return result
 
     async def _serve(
         self, request: Draw, tiers: Sequence[Backend], prompt: list[Message], asked: Question

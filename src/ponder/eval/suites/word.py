@@ -23,9 +23,28 @@ STEPS = {1: (2, 2), 2: (3, 4), 3: (5, 6), 4: (7, 8)}
 
 NAMES = ("Maya", "Omar", "Lena", "Tariq", "Sofia", "Kenji", "Amara", "Lucas", "Priya", "Noah")
 WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-    "fourteen fifteen sixteen seventeen eighteen nineteen twenty"
-).split()
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+)
 DISTRACTORS = (
     "{n}'s brother is {a} years old.",
     "The shop down the street has {a} windows.",
@@ -104,7 +123,7 @@ def _metres(rng: random.Random, v: int, op: str) -> tuple[str, int] | None:
         return f"Then {{n}} walks {x} more metres.", v + x
     if op == "buy":
         k = rng.randint(1, 3)
-        return f"Then {{n}} cycles {{k}} km.".replace("{k}", str(k)), v + 1000 * k
+        return "Then {n} cycles {k} km.".replace("{k}", str(k)), v + 1000 * k
     if op == "rate":
         k, p = rng.randint(2, 6), rng.choice((200, 250, 400, 500))
         return f"Then {{n}} runs {{k}} laps of a {p}-metre track.".replace("{k}", str(k)), v + k * p
@@ -127,7 +146,8 @@ def make(rng: random.Random, level: int) -> tuple[str, str]:
     name, words = rng.choice(NAMES), level >= 3
     start = rng.randint(lo, hi)
     value = start * 1000 if step is _metres else start
-    sentences = [opening.replace("{s}", spoken(start, rng, words) if step is _cookies else str(start))]
+    said = spoken(start, rng, words) if step is _cookies else str(start)
+    sentences = [opening.replace("{s}", said)]
     want = rng.randint(*STEPS[level])
     while len(sentences) <= want:
         made = step(rng, value, rng.choice(OPS))
