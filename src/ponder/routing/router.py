@@ -6,11 +6,11 @@ greedy sample on tier 0), and a trade-off ``lam``. It picks the plan maximising
 ``P(correct) - lam * cost``; ``ponder.routing.calibrate`` sets ``lam`` so the average
 cost hits a budget. Routers are plain JSON (no pickle) and are checked when loaded.
 
-A router knows where its training data lay: ``radius`` is the largest distance (root
-mean square of the standardised features) of a training question from their mean. A
-question farther out is one the classifiers never saw the like of, so the router
+A router knows where its training data lay: ``support`` is each feature's range over the
+training questions. A question with a feature beyond that range (by more than
+``MARGIN`` of its width) is one the classifiers never saw the like of, so the router
 answers it with a safe plan (a probe that escalates when it abstains or disagrees)
-instead of trusting them, and says so (``route``).
+instead of trusting them, and says which features were out (``route``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Router:
     calibration: list[dict[str, float]] = field(default_factory=list)
     tiers: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
-    radius: float | None = None  # farthest training question; None: no check
+    support: tuple[list[float], list[float]] | None = None  # training range; None: no check
 
     def scaled(self, question: str) -> list[float]:
         raw = features(question)
@@ -65,22 +65,27 @@ class Router:
         usable = [p for p in self.plans if tiers is None or p.plan.max_tier < tiers]
         return [(p, p.probability(x)) for p in usable]
 
-    def distance(self, question: str) -> float:
-        """How far the question's features lie from the training mean (RMS of z-scores)."""
-        x = self.scaled(question)
-        return math.sqrt(sum(v * v for v in x) / len(x))
+    def outside(self, question: str) -> list[str]:
+        """The features of ``question`` that lie beyond the training range (with margin)."""
+        if self.support is None:
+            return []
+        low, high = self.support
+        out = []
+        for name, v, lo, hi in zip(FEATURES, features(question), low, high, strict=True):
+            pad = MARGIN * (hi - lo)
+            if v < lo - pad - 1e-9 or v > hi + pad + 1e-9:
+                out.append(f"{name}={v:g} (trained on {lo:g}..{hi:g})")
+        return out
 
     def route(
         self, question: str, tiers: int | None = None, lam: float | None = None
     ) -> tuple[Plan, dict[str, Any]]:
-        """The plan, and why: ``{"distance", "radius", "outside"}``. A question outside
-        the training data gets the safe plan; otherwise the plan maximising
-        P(correct) - lam * cost among plans the tiers allow."""
+        """The plan, and why (``{"outside": [features beyond the training range]}``). A
+        question outside the training data gets the safe plan; otherwise the plan
+        maximising P(correct) - lam * cost among plans the tiers allow."""
         why: dict[str, Any] = {}
-        if self.radius is not None:
-            far = self.distance(question)
-            why = {"distance": round(far, 3), "radius": round(self.radius, 3)}
-            why["outside"] = far > self.radius
+        if self.support is not None:
+            why["outside"] = self.outside(question)
             if why["outside"]:
                 return safe_plan(tiers or len(self.tiers) or 1), why
         lam = self.lam if lam is None else lam
@@ -106,7 +111,7 @@ class Router:
             self.calibration,
             self.tiers,
             self.meta,
-            self.radius,
+            self.support,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,7 +129,9 @@ class Router:
             ],
             "calibration": self.calibration,
             "meta": self.meta,
-            "radius": self.radius,
+            "support": None
+            if self.support is None
+            else {"low": self.support[0], "high": self.support[1]},
         }
 
     def save(self, path: str | Path) -> None:
@@ -132,9 +139,11 @@ class Router:
 
 
 PLAN_RULES = ("cot@0", "g+2@0 > cot@1", "g+4@0")
-SAFE_PLANS = ("g+2@0 > 8@0", "g+2@0 > 4+4@1 ~0.75")
+MARGIN = 0.1
+"""How far past the training range (a share of its width) a feature may lie."""
+SAFE_PLANS = ("g+2@0 > 6@0", "g+2@0 > 4+4@1 ~0.75")
 """For a question outside the router's data, on one tier and on two or more: greedy and
-two votes, then eight more votes (one tier) or a vote on the next tier when the three
+two votes, then six more votes (one tier) or a vote on the next tier when the three
 abstain or disagree."""
 
 
@@ -200,11 +209,18 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
         raise DataError(f"{where}: 'calibration' must be a list of objects")
     lam = float(data.get("lam") or 0.0)
     tiers = [str(t) for t in data.get("tiers") or []]
-    radius = data.get("radius")
-    if radius is not None:
-        [radius] = _number_list({"radius": [radius]}, "radius", 1, where)
     meta = dict(data.get("meta") or {})
-    return Router(plans, mean, scale, lam, calibration, tiers, meta, radius)
+    return Router(plans, mean, scale, lam, calibration, tiers, meta, _support(data, where))
+
+
+def _support(data: dict[str, Any], where: str) -> tuple[list[float], list[float]] | None:
+    raw = data.get("support")
+    if raw is None:
+        return None  # a router from before support was stored: no check
+    if not isinstance(raw, dict):
+        raise DataError(f"{where}: 'support' must be an object with 'low' and 'high'")
+    size = len(FEATURES)
+    return _number_list(raw, "low", size, where), _number_list(raw, "high", size, where)
 
 
 def load_router(path: str | Path) -> Router:
