@@ -16,8 +16,9 @@ from ponder.eval.suites import suite_items
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.eval.train_router import candidate_plans, fits, train_router
 from ponder.routing import load_router
-from ponder.routing.cascade import parse_plan
+from ponder.routing.cascade import Draw, parse_plan, run_plan
 from ponder.routing.router import SAFE_PLANS, router_from_dict
+from ponder.types import Sample
 
 ITEMS = synthetic_items(per_level=2)
 WORD = suite_items("word", 1, levels=[3])[0].question
@@ -75,3 +76,18 @@ def test_plans_that_act_on_the_first_draw_fit_the_stored_samples():
     assert "cot@0 > 8@0" in names and "cot@1 > 8@1" in names
     assert "g+2@0 > 6@0" in [p.name for p in candidate_plans(1, [8])]
     assert not fits(parse_plan("g+2@0 > 8@0"), [8]) and fits(parse_plan("g+2@0 > 8@0"), [10])
+
+
+def test_a_later_stage_on_the_same_tier_adds_to_the_votes():
+    def sample(answer):
+        return Sample(text=f"Answer: {answer}", request_id="r", answer=answer)
+
+    steps = run_plan(parse_plan("g+2@0 > 2@0"))
+    assert next(steps) == Draw(0, True, 1)
+    steps.send([sample("5")])
+    assert steps.send([sample("5"), sample("6")]) == Draw(0, False, 2)
+    with pytest.raises(StopIteration) as done:
+        steps.send([sample("6"), sample(None)])
+    decision = done.value.value
+    assert decision.votes == {"5": 2.0, "6": 2.0} and len(decision.samples) == 5
+    assert [t["drawn"] for t in decision.trace] == [3, 2]
