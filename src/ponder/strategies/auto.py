@@ -25,6 +25,7 @@ from pydantic import Field
 from ponder import cost
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
+from ponder.budgets import CEILING, max_tokens_for
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.routing.router import PLAN_RULES, Router, default_router, load_router, rule_plan
 from ponder.strategies.base import (
@@ -54,7 +55,9 @@ class AutoOptions(Options):
     budget: float | None = Field(None, gt=0, description="average cost target, x direct")
     plan: str | None = Field(None, description="force one plan, e.g. 'g+2@0 > cot@1'")
     temperature: float = Field(0.7, gt=0.0, le=5.0, description="temperature of votes")
-    max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
+    max_tokens: int | None = Field(
+        None, ge=1, le=32768, description="completion budget per sample (default: the model's)"
+    )
 
 
 class AutoStrategy:
@@ -98,7 +101,7 @@ class AutoStrategy:
             plans = [p.plan for p in self.router.plans] if self.router is not None else []
             plans += [parse_plan(rule) for rule in PLAN_RULES]
         samples = max(plan.max_samples for plan in plans)
-        return Work(samples, samples * self.options.max_tokens)
+        return Work(samples, samples * (self.options.max_tokens or CEILING))
 
     def choose(self, question: str, tiers: int) -> tuple[Plan, dict[str, Any]]:
         """The plan, and what the trace should say about the choice."""
@@ -139,7 +142,8 @@ class AutoStrategy:
     ) -> list[Sample]:
         o = self.options
         temperature = 0.0 if request.greedy else o.temperature
-        params = SamplingParams(temperature=temperature, max_tokens=o.max_tokens)
+        budget = max_tokens_for(tiers[request.tier].model, o.max_tokens)
+        params = SamplingParams(temperature=temperature, max_tokens=budget)
         samples = await draw(tiers[request.tier], prompt, params, request.n)
         annotate(samples, asked)
         return samples
