@@ -20,6 +20,8 @@ DEFAULT = 256
 STEP_BY_STEP = {"smollm2-135m": 384, "qwen2.5-coder-0.5b": 384}
 CEILING = max(DEFAULT, *STEP_BY_STEP.values())
 """The largest default: the bound a strategy states before it knows its model."""
+TRUNCATION_WARN = 0.1
+"""A run or strategy whose samples stop at max_tokens more often than this is warned."""
 
 
 def max_tokens_for(model: str, asked: int | None = None, step_by_step: bool = True) -> int:

@@ -92,3 +92,25 @@ def test_report_shows_and_warns_about_truncation(tmp_path):
     assert any("stopped at max_tokens" in note and "cot@" in note for note in report.notes)
     text = write_report(report, tmp_path / "out")["md"].read_text(encoding="utf-8")
     assert "cut at max_tokens %" in text and "| 100.0 |" in text
+
+
+def test_eval_run_warns_when_many_samples_are_cut(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "question": f"{i}+5?", "answer": i + 5}) + "\n"
+            for i in range(3)
+        )
+    )
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps([CUT, "Answer: 6"]))
+    base = ["eval", "run", "--data", str(data), "-m", f"scripted:{script}"]
+    cut = CliRunner().invoke(
+        cli, [*base, "--out", str(tmp_path / "a"), "-s", "sample:n=3,max_tokens=40"]
+    )
+    assert cut.exit_code == 0, cut.output
+    assert "6 of 12 samples (50%) stopped at max_tokens" in cut.output
+    roomy = CliRunner().invoke(
+        cli, [*base, "--out", str(tmp_path / "b"), "-s", "sample:n=3,max_tokens=99"]
+    )
+    assert roomy.exit_code == 0 and "stopped at max_tokens" not in roomy.output

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ponder.budgets import TRUNCATION_WARN
 from ponder.errors import DataError
 from ponder.eval.compare import Headline, direct_point, fixed_points, headline, router_point
 from ponder.eval.live import live_points
@@ -139,8 +140,6 @@ SUMMARY_HEAD = [
     "cut at max_tokens %",
     "frontier",
 ]
-TRUNCATION_WARN = 0.1
-"""A share of samples stopped at the length limit above this gets a warning in the notes."""
 
 
 def truncation_notes(points: Sequence[Point]) -> list[str]:
