@@ -13,6 +13,7 @@ frontier.
     python benchmarks/router.py RUN_DIR --reps 200 --report out/
     python benchmarks/router.py --write-default          # retrain the shipped router
     python benchmarks/router.py runs/word-* --suites word  # one suite's items only
+    python benchmarks/router.py runs/word-* --models qwen2.5-coder-0.5b  # one tier only
     python benchmarks/router.py --write-support          # store the shipped router's
                                                          # training range (no retraining)
 
@@ -114,9 +115,12 @@ def main() -> None:
     parser.add_argument("--write-default", action="store_true", help="write the shipped router")
     parser.add_argument("--write-support", action="store_true", help="store its training range")
     parser.add_argument("--suites", default=None, help="only these suites' items (a,b)")
+    parser.add_argument("--models", default=None, help="only these tiers, in order (a,b)")
     args = parser.parse_args()
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
     pools = only_suites(load_pools([r for s in sources for r in read_records(s)]), args.suites)
+    if args.models:
+        pools = pools.reorder(args.models.split(","))
     if args.write_support:
         write_support(pools)
         return
