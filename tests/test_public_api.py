@@ -23,6 +23,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "cli",
         "moe",
         "annotations",
+        "budgets",
     }
     assert public - modules == set(ponder.__all__) - {"__version__"}
 
