@@ -114,3 +114,17 @@ def test_eval_run_warns_when_many_samples_are_cut(tmp_path):
         cli, [*base, "--out", str(tmp_path / "b"), "-s", "sample:n=3,max_tokens=99"]
     )
     assert roomy.exit_code == 0 and "stopped at max_tokens" not in roomy.output
+
+
+def test_eval_replay_shows_the_cut_share(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"id": "q", "question": "1+5?", "answer": 6}) + "\n")
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps([CUT, "Answer: 6"]))
+    run = ["eval", "run", "--data", str(data), "-m", f"scripted:{script}", "--out", str(tmp_path)]
+    assert CliRunner().invoke(cli, [*run, "-s", "sample:n=4,max_tokens=40"]).exit_code == 0
+    shown = CliRunner().invoke(cli, ["eval", "replay", str(tmp_path), "--reps", "2", "--json"])
+    cut = {p["name"].split("@")[0]: p["truncated"] for p in json.loads(shown.output)}
+    assert cut["cot"] == 1.0 and cut["sc:n=4"] == 0.5  # greedy cut; 2 of 4 samples cut
+    table = CliRunner().invoke(cli, ["eval", "replay", str(tmp_path), "--reps", "2"])
+    assert "cut %" in table.output
