@@ -3,6 +3,7 @@
 
 import asyncio
 import json
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +19,7 @@ from ponder.eval.train_router import candidate_plans, fits, train_router
 from ponder.routing import load_router
 from ponder.routing.cascade import Draw, parse_plan, run_plan
 from ponder.routing.router import SAFE_PLANS, router_from_dict
+from ponder.strategies.auto import AutoOptions, AutoStrategy
 from ponder.types import Sample
 
 ITEMS = synthetic_items(per_level=2)
@@ -91,3 +93,9 @@ def test_a_later_stage_on_the_same_tier_adds_to_the_votes():
     decision = done.value.value
     assert decision.votes == {"5": 2.0, "6": 2.0} and len(decision.samples) == 5
     assert [t["drawn"] for t in decision.trace] == [3, 2]
+
+
+def test_auto_states_a_bound_that_covers_the_safe_plan(router):
+    small = replace(router, plans=[p for p in router.plans if p.plan.max_samples == 1])
+    auto = AutoStrategy(AutoOptions(max_tokens=10), router=small)
+    assert auto.work().samples >= parse_plan(SAFE_PLANS[1]).max_samples == 11

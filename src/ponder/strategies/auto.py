@@ -27,7 +27,14 @@ from ponder.backends import load_backend
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING, max_tokens_for
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
-from ponder.routing.router import PLAN_RULES, Router, default_router, load_router, rule_plan
+from ponder.routing.router import (
+    PLAN_RULES,
+    SAFE_PLANS,
+    Router,
+    default_router,
+    load_router,
+    rule_plan,
+)
 from ponder.strategies.base import (
     COT_INSTRUCTION,
     Options,
@@ -99,7 +106,7 @@ class AutoStrategy:
             plans = [self.forced]
         else:
             plans = [p.plan for p in self.router.plans] if self.router is not None else []
-            plans += [parse_plan(rule) for rule in PLAN_RULES]
+            plans += [parse_plan(rule) for rule in (*PLAN_RULES, *SAFE_PLANS)]
         samples = max(plan.max_samples for plan in plans)
         return Work(samples, samples * (self.options.max_tokens or CEILING))
 
