@@ -8,7 +8,6 @@ from ponder.backends.scripted import ScriptedBackend
 from ponder.budgets import CEILING, DEFAULT, STEP_BY_STEP, max_tokens_for
 from ponder.strategies import make_strategy
 
-
 QWEN, SMOL = STEP_BY_STEP["qwen2.5-coder-0.5b"], STEP_BY_STEP["smollm2-135m"]
 
 
