@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from ponder.eval.store import read_records
 
-BUDGETS = (96, 128, 192, 256, 320, 384, 512)
+BUDGETS = (128, 192, 256, 320, 384, 512, 640, 768)
 
 
 def cut_at(tokens: int, finished: bool, budget: int) -> bool | None:
