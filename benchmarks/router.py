@@ -12,19 +12,32 @@ frontier.
     python benchmarks/router.py                          # benchmarks/data/*.jsonl.gz
     python benchmarks/router.py RUN_DIR --reps 200 --report out/
     python benchmarks/router.py --write-default          # retrain the shipped router
+    python benchmarks/router.py runs/word-* --suites word  # one suite's items only
+    python benchmarks/router.py runs/word-* --models qwen2.5-coder-0.5b  # one tier only
+    python benchmarks/router.py --write-support          # store the shipped router's
+                                                         # training range (no retraining)
+
+Accuracy is also printed per suite, and the shipped router is replayed as it is (with and
+without its out-of-distribution check) next to the cross-validated one.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from ponder.eval.compare import best_point, direct_point, fixed_points, headline, router_point
-from ponder.eval.pools import load_pools
-from ponder.eval.replay import frontier_accuracy, pareto
+from ponder.eval.pools import Pools, load_pools
+from ponder.eval.replay import Outcome, Point, frontier_accuracy, pareto, plan_evaluator, replay
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
 from ponder.eval.train_router import train_router
+from ponder.routing.features import features
+from ponder.routing.router import Router, default_router, load_router
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_ROUTER = Path(__file__).parent.parent / "src" / "ponder" / "routing" / "default_router.json"
@@ -32,6 +45,64 @@ DEFAULT_ROUTER = Path(__file__).parent.parent / "src" / "ponder" / "routing" / "
 
 def row(name: str, acc: float, tokens: float, dollars: float, note: str = "") -> str:
     return f"{name:34s} {100 * acc:6.1f} {tokens:9.0f} {1000 * dollars:10.5f}  {note}"
+
+
+def only_suites(pools: Pools, names: str | None) -> Pools:
+    if not names:
+        return pools
+    wanted = set(names.split(","))
+    items = {i: item for i, item in pools.items.items() if item.suite in wanted}
+    return Pools(pools.tiers, items, pools.by_tier)
+
+
+def by_suite(point: Point, pools: Pools) -> str:
+    """Accuracy per suite, weighting each suite:level group by its items."""
+    counts: dict[str, int] = {}
+    for item in pools.items.values():
+        group = f"{item.suite or 'data'}:{item.difficulty or '-'}"
+        counts[group] = counts.get(group, 0) + 1
+    suites: dict[str, list[float]] = {}
+    for group, acc in point.by_group.items():
+        suite = group.split(":")[0]
+        suites.setdefault(suite, [0.0, 0.0])
+        suites[suite][0] += acc * counts.get(group, 0)
+        suites[suite][1] += counts.get(group, 0)
+    return " ".join(f"{s} {100 * a / n:.1f}" for s, (a, n) in sorted(suites.items()) if n)
+
+
+def shipped_point(pools: Pools, router: Router, name: str) -> Point:
+    """The shipped router replayed as it is (no retraining, no cross-validation)."""
+    tiers = len(pools.tiers)
+
+    def evaluate(p: Pools, item_id: str, rng: random.Random) -> Outcome:
+        plan = router.choose(p.items[item_id].question, tiers)
+        return plan_evaluator(plan)(p, item_id, rng)
+
+    [point] = replay(pools, {name: evaluate}, reps=20)
+    return point
+
+
+def print_shipped(pools: Pools) -> None:
+    """The shipped router as it is, with and without its out-of-distribution check."""
+    shipped = default_router()
+    if shipped is None:
+        return
+    print()
+    for label, router in (
+        ("shipped", shipped),
+        ("shipped-nocheck", replace(shipped, support=None)),
+    ):
+        point = shipped_point(pools, router, label)
+        print(row(point.name, point.accuracy, point.tokens, point.dollars, by_suite(point, pools)))
+
+
+def write_support(pools: Pools) -> None:
+    """Store the shipped router's training range (its own training items) in its file."""
+    shipped = load_router(DEFAULT_ROUTER)
+    raw = np.array([features(item.question) for item in pools.items.values()])
+    shipped.support = ([float(v) for v in raw.min(axis=0)], [float(v) for v in raw.max(axis=0)])
+    shipped.save(DEFAULT_ROUTER)
+    print(f"wrote the support of {len(pools.items)} training items into {DEFAULT_ROUTER}")
 
 
 def main() -> None:
@@ -42,17 +113,27 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.4, help="budget, share of best's cost")
     parser.add_argument("--report", default=None, help="also write a report to this folder")
     parser.add_argument("--write-default", action="store_true", help="write the shipped router")
+    parser.add_argument("--write-support", action="store_true", help="store its training range")
+    parser.add_argument("--suites", default=None, help="only these suites' items (a,b)")
+    parser.add_argument("--models", default=None, help="only these tiers, in order (a,b)")
     args = parser.parse_args()
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
-    pools = load_pools([r for s in sources for r in read_records(s)])
+    pools = only_suites(load_pools([r for s in sources for r in read_records(s)]), args.suites)
+    if args.models:
+        pools = pools.reorder(args.models.split(","))
+    if args.write_support:
+        write_support(pools)
+        return
     print(f"{len(pools.items)} items; tiers: {' < '.join(t.short for t in pools.tiers)}")
     fixed = fixed_points(pools, reps=args.reps)
     direct, best = direct_point(fixed, pools), best_point(fixed)
     budget = args.share * best.dollars / direct.dollars
     front = pareto(fixed)
-    print(f"{'strategy':34s} {'acc %':>6s} {'tokens/q':>9s} {'$/1k q':>10s}")
+    print(f"{'strategy':34s} {'acc %':>6s} {'tokens/q':>9s} {'$/1k q':>10s}  cut % / per suite")
     for p in fixed:
-        print(row(p.name, p.accuracy, p.tokens, p.dollars, "frontier" if p in front else ""))
+        note = f"cut {100 * p.truncated:4.1f}%; {by_suite(p, pools)}"
+        print(row(p.name, p.accuracy, p.tokens, p.dollars, note + (" *" if p in front else "")))
+    print_shipped(pools)
     print()
     for share in (0.1, 0.2, 0.3, args.share, 0.6, 1.0):
         b = max(share * best.dollars / direct.dollars, 1.0)
@@ -64,13 +145,14 @@ def main() -> None:
                 point.accuracy,
                 point.tokens,
                 point.dollars,
-                f"budget {b:.2f}x direct; vs frontier {100 * gap:+.1f} pts; {point.extra['plans']}",
+                f"budget {b:.2f}x direct; vs frontier {100 * gap:+.1f} pts; "
+                f"{by_suite(point, pools)}; {point.extra['plans']}",
             )
         )
     auto = router_point(pools, max(budget, 1.0), folds=args.folds, reps=args.reps)
     line = headline(auto, fixed)
     gap = auto.accuracy - frontier_accuracy(front, auto.dollars)
-    print(f"\n{line.sentence}")
+    print(f"\n{line.sentence}  Per suite: {by_suite(auto, pools)}")
     print(
         f"accuracy vs best: {100 * (auto.accuracy - best.accuracy):+.1f} pts "
         f"(target >= -1.0); cost: {100 * line.cost_share:.0f}% of best (target <= 40%); "

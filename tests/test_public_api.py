@@ -25,6 +25,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "moe",
         "annotations",
         "expressions",
+        "budgets",
     }
     assert public - modules == set(ponder.__all__) - {"__version__"}
 

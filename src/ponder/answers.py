@@ -19,7 +19,15 @@ from fractions import Fraction
 from ponder import expressions
 from ponder.errors import ConfigError
 
-__all__ = ["KINDS", "answers_match", "detect_kind", "extract_answer", "normalize", "parse_number"]
+__all__ = [
+    "KINDS",
+    "answers_match",
+    "detect_kind",
+    "extract_answer",
+    "normalize",
+    "parse_number",
+    "sample_answer",
+]
 
 KINDS = ("auto", "number", "choice", "text", "expr")
 _DEFAULT_LETTERS = "ABCDEFGH"
@@ -392,6 +400,24 @@ def _expression(text: str) -> str | None:
     """The final expression: from the answer markers, else from the last line stating one."""
     lines = [*_marker_contents(text), *reversed(text.splitlines())]
     return next(filter(None, map(expressions.find_expression, lines)), None)
+
+
+def sample_answer(
+    text: str, kind: str = "auto", choices: Sequence[str] | None = None, truncated: bool = False
+) -> str | None:
+    """A sample's answer: ``extract_answer`` for a complete output; for one that stopped
+    at the length limit, only an explicit final-answer marker on a finished line counts
+    (the last number of unfinished reasoning is no answer, so the sample abstains)."""
+    if not truncated:
+        return extract_answer(text, kind, choices)
+    _require_str(text, "text")
+    spec = _make_spec(_require_kind(kind), choices)
+    finished = text[: text.rfind("\n") + 1]  # the last line may be cut mid-answer
+    for content in _marker_contents(_drop_follow_up(finished)):
+        answer = _from_content(content, spec)
+        if answer is not None and not _is_verdict(answer, kind):
+            return answer
+    return None
 
 
 _VERDICTS = frozenset({"correct", "incorrect", "right", "wrong"})

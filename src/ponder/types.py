@@ -136,13 +136,18 @@ class Sample:
     cached_tokens: int = 0
 
     @property
+    def truncated(self) -> bool:
+        """True when the sample stopped at the length limit (``finish_reason`` "length")."""
+        return self.finish_reason == "length"
+
+    @property
     def mean_logprob(self) -> float | None:
         if not self.token_logprobs:
             return None
         return sum(self.token_logprobs) / len(self.token_logprobs)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "truncated": self.truncated}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sample:
@@ -165,6 +170,7 @@ class Usage:
     requests: int = 0
     wall_s: float = 0.0
     cached_tokens: int = 0
+    truncated: int = 0  # samples that stopped at the length limit
 
     @property
     def total_tokens(self) -> int:
@@ -182,6 +188,7 @@ class Usage:
             self.requests + other.requests,
             self.wall_s + other.wall_s,
             self.cached_tokens + other.cached_tokens,
+            self.truncated + other.truncated,
         )
 
     @classmethod
@@ -191,6 +198,7 @@ class Usage:
         seen: set[str] = set()
         for sample in samples:
             usage.samples += 1
+            usage.truncated += sample.truncated
             usage.completion_tokens += sample.completion_tokens
             if sample.request_id not in seen:
                 seen.add(sample.request_id)

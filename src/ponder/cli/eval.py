@@ -74,6 +74,7 @@ def replay_cmd(
         "tokens/q",
         "samples/q",
         "$/1k q",
+        "cut %",
         title=f"replay of {len(pools.items)} items",
         title_justify="left",
     )
@@ -85,6 +86,7 @@ def replay_cmd(
             f"{p.tokens:.0f}",
             f"{p.samples:.1f}",
             f"{1000 * p.dollars:.4f}",
+            f"{100 * p.truncated:.0f}",
         )
     Console().print(table)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ponder.budgets import TRUNCATION_WARN
 from ponder.cli.common import THREADS_HELP, ensure_model, with_threads
 from ponder.cli.interrupt import EXIT_INTERRUPTED, run_interruptible
 from ponder.cli.progress import Tally, eval_progress
@@ -159,6 +160,13 @@ def _finish(summary: RunSummary | None, tally: Tally, where: Path, max_failures:
         f"{summary.finished} done, {summary.failed} failed, {summary.skipped} skipped "
         f"(already done){not_run} in {summary.wall_s:.1f} s -> {where}"
     )
+    if summary.samples and summary.truncated > TRUNCATION_WARN * summary.samples:
+        click.echo(
+            f"warning: {summary.truncated} of {summary.samples} samples "
+            f"({100 * summary.truncated / summary.samples:.0f}%) stopped at max_tokens; those "
+            "without a final-answer marker abstain: raise max_tokens",
+            err=True,
+        )
     if summary.failed > max_failures:
         click.echo(
             f"{summary.failed} item(s) failed (over --max-failures {max_failures}): "

@@ -53,6 +53,7 @@ def _point(name: str, rows: list[dict[str, Any]], reps: int) -> Point:
     for r, ok in zip(rows, correct, strict=True):
         by_group.setdefault(record_group(r), []).append(ok)
     n = len(rows)
+    drawn = sum(u.get("samples", 0) for u in usage)
     return Point(
         name,
         sum(correct) / n,
@@ -63,4 +64,5 @@ def _point(name: str, rows: list[dict[str, Any]], reps: int) -> Point:
         0.0,
         sum(u.get("samples", 0) for u in usage) / n,
         by_group={g: sum(v) / len(v) for g, v in sorted(by_group.items())},
+        truncated=sum(u.get("truncated", 0) for u in usage) / drawn if drawn else 0.0,
     )

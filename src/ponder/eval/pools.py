@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ponder.answers import sample_answer
 from ponder.cost import Price, price_for
 from ponder.errors import DataError
 from ponder.eval.datasets import Item
@@ -52,6 +53,7 @@ class Spend:
     flops: float = 0.0
     samples: int = 0
     cached: int = 0
+    truncated: int = 0  # samples that stopped at the length limit
 
     def __add__(self, other: Spend) -> Spend:
         return Spend(
@@ -60,6 +62,7 @@ class Spend:
             self.flops + other.flops,
             self.samples + other.samples,
             self.cached + other.cached,
+            self.truncated + other.truncated,
         )
 
 
@@ -76,7 +79,8 @@ def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:
     dollars = (prompt * tier.price.input + completion * tier.price.output) / 1e6
     flops = 2.0 * (tier.active_params or 0.0) * (prompt + completion)
     cached = min(samples[0].cached_tokens, prompt)
-    return Spend(prompt + completion, dollars, flops, len(samples), cached)
+    cut = sum(s.truncated for s in samples)
+    return Spend(prompt + completion, dollars, flops, len(samples), cached, cut)
 
 
 @dataclass
@@ -105,6 +109,9 @@ class Pools:
 def _pool_from(record: dict[str, Any]) -> Pool:
     item = Item.from_dict(record["item"], str(record["item"].get("id", "item")))
     samples = [Sample.from_dict(s) for s in record.get("samples") or []]
+    for sample in samples:  # stored before truncation was told apart: re-read the cut ones
+        if sample.truncated:
+            sample.answer = sample_answer(sample.text, item.kind, item.choices, True)
     greedy = next((s for s in samples if s.temperature == 0.0), None)
     sampled = [s for s in samples if s.temperature != 0.0]
     return Pool(item, str(record["model"]), greedy, sampled)

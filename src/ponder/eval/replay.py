@@ -206,6 +206,7 @@ class Point:
     by_group: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     cached: float = 0.0
+    truncated: float = 0.0  # share of drawn samples that stopped at the length limit
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -231,7 +232,7 @@ def replay(
     points = []
     for name, evaluate in evaluators.items():
         correct = np.zeros((reps, len(ids)))
-        costs = np.zeros((5,))
+        costs = np.zeros((6,))
         used = np.zeros((reps, len(ids)))
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
@@ -239,7 +240,14 @@ def replay(
                 out = evaluate(pools, item_id, rng)
                 correct[r, j] = out.correct
                 spent = out.spend
-                costs += (spent.tokens, spent.dollars, spent.flops, spent.samples, spent.cached)
+                costs += (
+                    spent.tokens,
+                    spent.dollars,
+                    spent.flops,
+                    spent.samples,
+                    spent.cached,
+                    spent.truncated,
+                )
                 used[r, j] = out.spend.samples
         costs /= reps * len(ids)
         resampled = np.take_along_axis(correct, picks, axis=1).mean(axis=1)
@@ -258,6 +266,7 @@ def replay(
                 by_group=by_group,
                 extra={"samples_by_group": samples_by_group},
                 cached=float(costs[4]),
+                truncated=float(costs[5] / costs[3]) if costs[3] else 0.0,
             )
         )
     return points

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ponder.budgets import TRUNCATION_WARN
 from ponder.errors import DataError
 from ponder.eval.compare import Headline, direct_point, fixed_points, headline, router_point
 from ponder.eval.live import live_points
@@ -73,9 +74,10 @@ def build_report(
         if not live:
             raise DataError(f"{run_dir} holds no finished items to report on")
         note = "no sampling-mode records (`-s sample:n=16`): no replay and no router point"
-        return _about(Report(fixed=live, notes=[note]), records)
+        return _about(Report(fixed=live, notes=[note, *truncation_notes(live)]), records)
     fixed = fixed_points(pools, reps=reps)
     report = _about(Report(fixed=fixed, live=live, tiers=[t.model for t in pools.tiers]), records)
+    report.notes += truncation_notes([*fixed, *live])
     for item_id in pools.items:
         group = group_of(pools, item_id)
         report.counts[group] = report.counts.get(group, 0) + 1
@@ -107,6 +109,7 @@ def summary_rows(report: Report) -> list[list[str]]:
                 f"{p.tokens:.0f}",
                 f"{1000 * p.dollars:.4f}",
                 f"{p.samples:.1f}",
+                _pct(p.truncated),
                 "yes" if p.name in front else "",
             ]
         )
@@ -127,7 +130,26 @@ def difficulty_rows(report: Report) -> tuple[list[str], list[list[str]]]:
     return groups, rows
 
 
-SUMMARY_HEAD = ["strategy", "accuracy %", "95% CI", "tokens/q", "$/1k q", "samples/q", "frontier"]
+SUMMARY_HEAD = [
+    "strategy",
+    "accuracy %",
+    "95% CI",
+    "tokens/q",
+    "$/1k q",
+    "samples/q",
+    "cut at max_tokens %",
+    "frontier",
+]
+
+
+def truncation_notes(points: Sequence[Point]) -> list[str]:
+    """A warning per strategy and model whose samples often stop at max_tokens."""
+    return [
+        f"{p.name}: {_pct(p.truncated)}% of samples stopped at max_tokens (those without a "
+        "final-answer marker abstain); raise max_tokens for this model"
+        for p in points
+        if p.truncated > TRUNCATION_WARN
+    ]
 
 
 def _md_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

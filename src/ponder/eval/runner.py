@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import Field
 
 from ponder import cost
-from ponder.answers import answers_match, extract_answer
+from ponder.answers import answers_match, sample_answer
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
@@ -65,6 +65,8 @@ class RunSummary:
     wall_s: float
     changed: tuple[str, ...] = ()  # ids of items whose content changed since stored
     not_run: int = 0  # items left undone because failures passed max_failures
+    samples: int = 0  # samples drawn by this run
+    truncated: int = 0  # of them, those that stopped at max_tokens
 
 
 def item_hash(item: dict[str, Any]) -> str:
@@ -106,7 +108,7 @@ async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> lis
         n = min(options.wave, options.n - (len(samples) - 1))
         samples += await backend.generate(messages, hot, n)
     for sample in samples:
-        sample.answer = extract_answer(sample.text, kind=item.kind, choices=item.choices)
+        sample.answer = sample_answer(sample.text, item.kind, item.choices, sample.truncated)
     return samples
 
 
@@ -209,6 +211,8 @@ async def run_eval(
         wall_s=time.perf_counter() - start,
         changed=tuple(changed),
         not_run=len(todo) - counts["done"],
+        samples=counts["samples"],
+        truncated=counts["truncated"],
     )
 
 
@@ -222,7 +226,7 @@ async def _work(
     max_failures: int | None,
 ) -> dict[str, int]:
     gate = asyncio.Semaphore(concurrency)
-    counts = {"done": 0, "failed": 0}
+    counts = {"done": 0, "failed": 0, "samples": 0, "truncated": 0}
 
     async def one(item: Item, spec: str) -> None:
         async with gate:
@@ -232,6 +236,9 @@ async def _work(
             store.append(record)
             counts["done"] += 1
             counts["failed"] += bool(record["error"])
+            usage = record.get("usage") or {}
+            counts["samples"] += int(usage.get("samples", 0))
+            counts["truncated"] += int(usage.get("truncated", 0))
             if progress is not None:
                 progress(counts["done"], len(todo), record)
 

@@ -23,7 +23,7 @@ from ponder.routing.cascade import Plan, parse_plan
 from ponder.routing.features import features
 from ponder.routing.router import PlanModel, Router
 
-ONE_TIER = ("cot@0", "g+2@0", "4@0", "g+4+4@0 ~0.75", "8@0", "16@0")
+ONE_TIER = ("cot@0", "g+2@0", "4@0", "g+4+4@0 ~0.75", "8@0", "16@0", "cot@0 > 8@0", "g+2@0 > 6@0")
 TWO_TIERS = (
     "cot@0",
     "g+2@0",
@@ -40,7 +40,14 @@ TWO_TIERS = (
     "4+12@1 ~0.75",
     "16@1",
     "g+2@0 > 4+12@1 ~0.75",
+    "cot@0 > 8@0",
+    "cot@0 > cot@1",
+    "cot@0 > 4+4@1 ~0.75",
+    "g+2@0 > 4+4@1 ~0.75",
+    "cot@1 > 8@1",
 )
+"""Plans whose later stages run only when the first draw abstains (cut at max_tokens) or
+disagrees: the router's way to act on what the model showed, not only on the text."""
 
 
 def candidate_plans(tiers: int, sizes: Sequence[int] | None = None) -> list[Plan]:
@@ -53,7 +60,15 @@ def candidate_plans(tiers: int, sizes: Sequence[int] | None = None) -> list[Plan
     plans = [parse_plan(n) for n in names]
     if sizes is None:
         return plans
-    return [p for p in plans if all(s.n + s.extra <= sizes[s.tier] for s in p.stages)]
+    return [p for p in plans if fits(p, sizes)]
+
+
+def fits(plan: Plan, sizes: Sequence[int]) -> bool:
+    """True when the plan never draws more samples on a tier than were stored there."""
+    drawn = [0] * len(sizes)
+    for stage in plan.stages:
+        drawn[stage.tier] += stage.n + stage.extra
+    return all(d <= size for d, size in zip(drawn, sizes, strict=True))
 
 
 UNITS = ("dollars", "tokens")
@@ -119,8 +134,9 @@ def fit_logistic(
 
 def _fit_plans(
     pools: Pools, ids: Sequence[str], plans: Sequence[Plan], labels: Labels, l2: float
-) -> tuple[list[float], list[float], list[PlanModel], float]:
-    """Standardise the features and fit one model per plan; costs relative to cot@0."""
+) -> tuple[list[float], list[float], list[PlanModel], float, tuple[list[float], list[float]]]:
+    """Standardise the features and fit one model per plan; costs relative to cot@0.
+    Also returns the support: each feature's range over the training questions."""
     raw = np.array([features(pools.items[i].question) for i in ids])
     mean, scale = raw.mean(axis=0), raw.std(axis=0)
     scale[scale == 0] = 1.0
@@ -133,7 +149,8 @@ def _fit_plans(
         coef, intercept = fit_logistic(x, soft, l2)
         relative = float(labels.cost[:, j].mean()) / scale_unit
         models.append(PlanModel(plan, coef, intercept, relative))
-    return [float(v) for v in mean], [float(v) for v in scale], models, scale_unit
+    support = ([float(v) for v in raw.min(axis=0)], [float(v) for v in raw.max(axis=0)])
+    return [float(v) for v in mean], [float(v) for v in scale], models, scale_unit, support
 
 
 def train_router(
@@ -145,8 +162,11 @@ def train_router(
     l2: float = 2.0,
     seed: int = 0,
     unit: str = "dollars",
+    support: bool = True,
 ) -> Router:
-    """Fit a router on the stored samples of ``item_ids`` (all items by default)."""
+    """Fit a router on the stored samples of ``item_ids`` (all items by default);
+    ``support`` keeps the training data's feature ranges (questions beyond them get a
+    safe plan)."""
     ids = list(item_ids if item_ids is not None else pools.items)
     if len(ids) < 4:
         raise DataError(f"need at least 4 finished items to train a router, got {len(ids)}")
@@ -155,7 +175,7 @@ def train_router(
     if any(p.max_tier >= len(pools.tiers) for p in plans):
         raise ConfigError(f"a plan uses a tier the run lacks (it has {len(pools.tiers)})")
     labels = label_items(pools, plans, ids, reps, seed, unit)
-    mean, scale, models, scale_unit = _fit_plans(pools, ids, plans, labels, l2)
+    mean, scale, models, scale_unit, ranges = _fit_plans(pools, ids, plans, labels, l2)
     router = Router(
         models,
         mean,
@@ -172,5 +192,6 @@ def train_router(
         router, [pools.items[i].question for i in ids], labels.correct, labels.cost / scale_unit
     )
     router.calibration = table
+    router.support = ranges if support else None  # set after calibrating
     router.lam = lam_for_budget(table, budget) if budget is not None else table[0]["lam"]
     return router

@@ -6,13 +6,18 @@ share is below ``agree``) it draws ``extra`` more; when they still disagree, the
 moves on to its next stage, usually on a stronger tier. The last stage's vote is final.
 
     cot@0                       one greedy sample on tier 0 (the 1x baseline)
+    cot@0 > 8@0                 greedy; when it gives no answer (cut at max_tokens without
+                                a final-answer marker), 8 votes more (a later stage on the
+                                same tier adds to the votes before it)
     g+2@0 > cot@1               greedy + 2 samples on tier 0; unless all three agree,
                                 one greedy sample on tier 1
     4+4@0 ~0.75 > cot@1         4 votes, 4 more if the leader has < 75%, then escalate
 
-The cascade is written once as a generator that yields ``Draw`` requests and receives
-samples, so the live strategy (``ponder.routing.router``) and offline replay
-(``ponder.eval.replay``) run exactly the same logic.
+A sample without an answer (cut off at the length limit) never votes but counts in the
+share, so truncation escalates like disagreement. The cascade is written once as a
+generator that yields ``Draw`` requests and receives samples, so the live strategy
+(``ponder.routing.router``) and offline replay (``ponder.eval.replay``) run exactly the
+same logic.
 """
 
 from __future__ import annotations
@@ -163,9 +168,13 @@ def run_plan(plan: Plan) -> Generator[Draw, list[Sample], Decision]:
     answer: str | None = None
     share, tier = 0.0, plan.stages[0].tier
     votes: dict[str, float] = {}
+    drawn: list[Sample] = []
     for index, stage in enumerate(plan.stages):
+        # a stage on the same tier as the one before adds to its votes (cot@0 > 8@0 votes
+        # over all nine); a stage on another tier starts a fresh vote
+        drawn = list(drawn) if index and stage.tier == tier else []
         tier = stage.tier
-        drawn: list[Sample] = []
+        fresh = len(drawn)
         if stage.greedy:
             drawn += yield Draw(tier, True, 1)
         if stage.n:
@@ -174,13 +183,14 @@ def run_plan(plan: Plan) -> Generator[Draw, list[Sample], Decision]:
         if share < stage.agree and stage.extra:
             drawn += yield Draw(tier, False, stage.extra)
             answer, share, votes = _vote(drawn)
-        every += drawn
+        every += drawn[fresh:]
         settled = answer is not None and share >= stage.agree
         trace.append(
             {
                 "step": "stage",
                 "plan_stage": stage.name,
-                "drawn": len(drawn),
+                "drawn": len(drawn) - fresh,
+                "truncated": sum(s.truncated for s in drawn[fresh:]),
                 "answer": answer,
                 "share": round(share, 3),
                 "settled": settled,

@@ -5,6 +5,12 @@ question features), the mean cost of each plan in units of the direct baseline (
 greedy sample on tier 0), and a trade-off ``lam``. It picks the plan maximising
 ``P(correct) - lam * cost``; ``ponder.routing.calibrate`` sets ``lam`` so the average
 cost hits a budget. Routers are plain JSON (no pickle) and are checked when loaded.
+
+A router knows where its training data lay: ``support`` is each feature's range over the
+training questions. A question with a feature beyond that range (by more than
+``MARGIN`` of its width) is one the classifiers never saw the like of, so the router
+answers it with a safe plan (a probe that escalates when it abstains or disagrees)
+instead of trusting them, and says which features were out (``route``).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class Router:
     calibration: list[dict[str, float]] = field(default_factory=list)
     tiers: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    support: tuple[list[float], list[float]] | None = None  # training range; None: no check
 
     def scaled(self, question: str) -> list[float]:
         raw = features(question)
@@ -58,14 +65,39 @@ class Router:
         usable = [p for p in self.plans if tiers is None or p.plan.max_tier < tiers]
         return [(p, p.probability(x)) for p in usable]
 
-    def choose(self, question: str, tiers: int | None = None, lam: float | None = None) -> Plan:
-        """The plan maximising P(correct) - lam * cost among plans the tiers allow."""
+    def outside(self, question: str) -> list[str]:
+        """The features of ``question`` that lie beyond the training range (with margin)."""
+        if self.support is None:
+            return []
+        low, high = self.support
+        out = []
+        for name, v, lo, hi in zip(FEATURES, features(question), low, high, strict=True):
+            pad = MARGIN * (hi - lo)
+            if v < lo - pad - 1e-9 or v > hi + pad + 1e-9:
+                out.append(f"{name}={v:g} (trained on {lo:g}..{hi:g})")
+        return out
+
+    def route(
+        self, question: str, tiers: int | None = None, lam: float | None = None
+    ) -> tuple[Plan, dict[str, Any]]:
+        """The plan, and why (``{"outside": [features beyond the training range]}``). A
+        question outside the training data gets the safe plan; otherwise the plan
+        maximising P(correct) - lam * cost among plans the tiers allow."""
+        why: dict[str, Any] = {}
+        if self.support is not None:
+            why["outside"] = self.outside(question)
+            if why["outside"]:
+                return safe_plan(tiers or len(self.tiers) or 1), why
         lam = self.lam if lam is None else lam
         scored = self.scores(question, tiers)
         if not scored:
-            return rule_plan(question, tiers or 1)
+            return rule_plan(question, tiers or 1), why
         best = max(scored, key=lambda ps: (ps[1] - lam * ps[0].cost, -ps[0].cost))
-        return best[0].plan
+        return best[0].plan, why
+
+    def choose(self, question: str, tiers: int | None = None, lam: float | None = None) -> Plan:
+        """The plan ``route`` picks."""
+        return self.route(question, tiers, lam)[0]
 
     def with_budget(self, budget: float) -> Router:
         """The same router with ``lam`` read off its calibration table for ``budget``."""
@@ -79,6 +111,7 @@ class Router:
             self.calibration,
             self.tiers,
             self.meta,
+            self.support,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +129,9 @@ class Router:
             ],
             "calibration": self.calibration,
             "meta": self.meta,
+            "support": None
+            if self.support is None
+            else {"low": self.support[0], "high": self.support[1]},
         }
 
     def save(self, path: str | Path) -> None:
@@ -103,6 +139,16 @@ class Router:
 
 
 PLAN_RULES = ("cot@0", "g+2@0 > cot@1", "g+4@0")
+MARGIN = 0.1
+"""How far past the training range (a share of its width) a feature may lie."""
+SAFE_PLANS = ("g+2@0 > 6@0", "g+2@0 > 4+4@1 ~0.75")
+"""For a question outside the router's data, on one tier and on two or more: greedy and
+two votes, then six more votes (one tier) or a vote on the next tier when the three
+abstain or disagree."""
+
+
+def safe_plan(tiers: int) -> Plan:
+    return parse_plan(SAFE_PLANS[0] if tiers < 2 else SAFE_PLANS[1])
 
 
 def rule_plan(question: str, tiers: int) -> Plan:
@@ -163,7 +209,18 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
         raise DataError(f"{where}: 'calibration' must be a list of objects")
     lam = float(data.get("lam") or 0.0)
     tiers = [str(t) for t in data.get("tiers") or []]
-    return Router(plans, mean, scale, lam, calibration, tiers, dict(data.get("meta") or {}))
+    meta = dict(data.get("meta") or {})
+    return Router(plans, mean, scale, lam, calibration, tiers, meta, _support(data, where))
+
+
+def _support(data: dict[str, Any], where: str) -> tuple[list[float], list[float]] | None:
+    raw = data.get("support")
+    if raw is None:
+        return None  # a router from before support was stored: no check
+    if not isinstance(raw, dict):
+        raise DataError(f"{where}: 'support' must be an object with 'low' and 'high'")
+    size = len(FEATURES)
+    return _number_list(raw, "low", size, where), _number_list(raw, "high", size, where)
 
 
 def load_router(path: str | Path) -> Router:

@@ -25,8 +25,16 @@ from pydantic import Field
 from ponder import cost
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
+from ponder.budgets import CEILING, max_tokens_for
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
-from ponder.routing.router import PLAN_RULES, Router, default_router, load_router, rule_plan
+from ponder.routing.router import (
+    PLAN_RULES,
+    SAFE_PLANS,
+    Router,
+    default_router,
+    load_router,
+    rule_plan,
+)
 from ponder.strategies.base import (
     COT_INSTRUCTION,
     Options,
@@ -56,7 +64,9 @@ class AutoOptions(Options):
     budget: float | None = Field(None, gt=0, description="average cost target, x direct")
     plan: str | None = Field(None, description="force one plan, e.g. 'g+2@0 > cot@1'")
     temperature: float = Field(0.7, gt=0.0, le=5.0, description="temperature of votes")
-    max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
+    max_tokens: int | None = Field(
+        None, ge=1, le=32768, description="completion budget per sample (default: the model's)"
+    )
 
 
 class AutoStrategy:
@@ -98,25 +108,29 @@ class AutoStrategy:
             plans = [self.forced]
         else:
             plans = [p.plan for p in self.router.plans] if self.router is not None else []
-            plans += [parse_plan(rule) for rule in PLAN_RULES]
+            plans += [parse_plan(rule) for rule in (*PLAN_RULES, *SAFE_PLANS)]
         samples = max(plan.max_samples for plan in plans)
-        return Work(samples, samples * self.options.max_tokens)
+        return Work(samples, samples * (self.options.max_tokens or CEILING))
 
-    def choose(self, question: str, tiers: int) -> Plan:
+    def choose(self, question: str, tiers: int) -> tuple[Plan, dict[str, Any]]:
+        """The plan, and what the trace should say about the choice."""
         if self.forced is not None:
-            return self.forced
+            return self.forced, {"by": "forced"}
         if self.router is None:
-            return rule_plan(question, tiers)
-        return self.router.choose(question, tiers)
+            return rule_plan(question, tiers), {"by": "rules"}
+        plan, why = self.router.route(question, tiers)
+        if why.get("outside"):
+            return plan, {"by": "safe default: question outside the router's training data", **why}
+        return plan, {"by": "router", **why}
 
     async def solve(self, question: QuestionLike, backend: Backend) -> Result:
         start = time.perf_counter()
         asked = as_question(question)
         messages, text = list(asked.messages), asked.text
         tiers = self.backends(backend)
-        plan = self.choose(text, len(tiers))
+        plan, why = self.choose(text, len(tiers))
         if plan.max_tier >= len(tiers):
-            plan = rule_plan(text, len(tiers))
+            plan, why = rule_plan(text, len(tiers)), {"by": "rules: the plan needs more tiers"}
         prompt = with_instruction(messages, COT_INSTRUCTION)
         steps = run_plan(plan)
         spent_by_tier: list[list[Sample]] = [[] for _ in tiers]
@@ -128,14 +142,17 @@ class AutoStrategy:
                 request = steps.send(samples)
         except StopIteration as stop:
             decision = stop.value
-        return self._result(plan, decision, tiers, spent_by_tier, time.perf_counter() - start)
+        result = self._result(plan, decision, tiers, spent_by_tier, time.perf_counter() - start)
+        result.trace[0].update(why)
+        return result
 
     async def _serve(
         self, request: Draw, tiers: Sequence[Backend], prompt: list[Message], asked: Question
     ) -> list[Sample]:
         o = self.options
         temperature = 0.0 if request.greedy else o.temperature
-        params = SamplingParams(temperature=temperature, max_tokens=o.max_tokens)
+        budget = max_tokens_for(tiers[request.tier].model, o.max_tokens)
+        params = SamplingParams(temperature=temperature, max_tokens=budget)
         samples = await draw(tiers[request.tier], prompt, params, request.n)
         annotate(samples, asked)
         return samples

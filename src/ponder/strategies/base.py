@@ -11,8 +11,9 @@ from typing import Any, Literal, Protocol, Union, get_args, get_origin, runtime_
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ponder import cost
-from ponder.answers import extract_answer
+from ponder.answers import sample_answer
 from ponder.backends.base import Backend
+from ponder.budgets import CEILING, max_tokens_for
 from ponder.errors import ConfigError
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 
@@ -112,18 +113,22 @@ class ManyOptions(Options):
 
     n: int = Field(8, ge=1, le=256, description="samples to draw (the budget)")
     temperature: float = Field(0.7, ge=0.0, le=5.0, description="sampling temperature")
-    max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
+    max_tokens: int | None = Field(
+        None, ge=1, le=32768, description="completion budget per sample (default: the model's)"
+    )
     cot: bool = Field(True, description="ask for step-by-step reasoning")
 
     def prompt(self, question: Question) -> list[Message]:
         messages = list(question.messages)
         return with_instruction(messages, COT_INSTRUCTION) if self.cot else messages
 
-    def sampling(self) -> SamplingParams:
-        return SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens)
+    def sampling(self, model: str = "") -> SamplingParams:
+        """Sampling parameters; without ``max_tokens``, the model's default budget."""
+        budget = max_tokens_for(model, self.max_tokens, self.cot)
+        return SamplingParams(temperature=self.temperature, max_tokens=budget)
 
     def work(self) -> Work:
-        return Work(self.n, self.n * self.max_tokens)
+        return Work(self.n, self.n * (self.max_tokens or CEILING))
 
 
 def with_instruction(messages: list[Message], instruction: str) -> list[Message]:
@@ -147,11 +152,12 @@ async def draw(
 
 
 def annotate(samples: Sequence[Sample], question: Question) -> None:
-    """Extract each sample's answer as the question's kind and choices say."""
+    """Extract each sample's answer as the question's kind and choices say; a sample cut
+    at the length limit without a final-answer marker abstains (``sample_answer``)."""
     for sample in samples:
         if sample.answer is None:
-            sample.answer = extract_answer(
-                sample.text, kind=question.kind, choices=question.choices
+            sample.answer = sample_answer(
+                sample.text, question.kind, question.choices, sample.truncated
             )
 
 

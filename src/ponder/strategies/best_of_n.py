@@ -43,7 +43,7 @@ class BestOfN:
         start = time.perf_counter()
         o = self.options
         asked = as_question(question)
-        samples = await draw(backend, o.prompt(asked), o.sampling(), o.n)
+        samples = await draw(backend, o.prompt(asked), o.sampling(backend.model), o.n)
         annotate(samples, asked)
         scored = await self.scorer.score(asked.text, samples, backend)
         scores = scored.scores

@@ -8,6 +8,7 @@ import time
 from pydantic import Field
 
 from ponder.backends.base import Backend
+from ponder.budgets import CEILING, max_tokens_for
 from ponder.strategies.base import (
     COT_INSTRUCTION,
     Options,
@@ -21,7 +22,9 @@ from ponder.types import QuestionLike, Result, SamplingParams, as_question
 
 class DirectOptions(Options):
     temperature: float = Field(0.0, ge=0.0, le=5.0, description="0 is greedy")
-    max_tokens: int = Field(256, ge=1, le=32768, description="completion budget per sample")
+    max_tokens: int | None = Field(
+        None, ge=1, le=32768, description="completion budget per sample (default: the model's)"
+    )
     seed: int | None = Field(None, description="sampling seed")
 
 
@@ -35,7 +38,7 @@ class Direct:
         self.options = options or DirectOptions()
 
     def work(self) -> Work:
-        return Work(1, self.options.max_tokens)
+        return Work(1, self.options.max_tokens or CEILING)
 
     async def solve(self, question: QuestionLike, backend: Backend) -> Result:
         start = time.perf_counter()
@@ -44,7 +47,8 @@ class Direct:
         if self.instruction:
             messages = with_instruction(messages, self.instruction)
         o = self.options
-        params = SamplingParams(temperature=o.temperature, max_tokens=o.max_tokens, seed=o.seed)
+        budget = max_tokens_for(backend.model, o.max_tokens, self.instruction is not None)
+        params = SamplingParams(temperature=o.temperature, max_tokens=budget, seed=o.seed)
         samples = await backend.generate(messages, params, 1)
         annotate(samples, asked)
         sample = samples[0]

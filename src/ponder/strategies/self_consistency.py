@@ -46,7 +46,7 @@ class SelfConsistency:
         start = time.perf_counter()
         o = self.options
         asked = as_question(question)
-        messages, params = o.prompt(asked), o.sampling()
+        messages, params = o.prompt(asked), o.sampling(backend.model)
         wave = self.rule.wave or o.n
         samples: list[Sample] = []
         trace = []

@@ -4,6 +4,7 @@
     compare   comparing and ordering numbers, 1..4
     count     counting items and occurrences in lists, 1..4
     countdown reach a target from 3 or 4 numbers with + - * / (Game of 24), 1..4
+    word      multi-sentence word problems (money, units, rates, distractors), 1..4
 
 Every answer is an integer, checked exactly, except countdown's: a final expression,
 checked by the puzzle's exact checker (answer kind ``expr``). The same (suite, seed, level, index)
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
-from ponder.eval.suites import arith, compare, count, countdown
+from ponder.eval.suites import arith, compare, count, countdown, word
 
 Maker = Callable[[random.Random, int], tuple[str, str]]
 
@@ -69,6 +70,7 @@ SUITES: dict[str, Suite] = {
         countdown.make,
         kind="expr",
     ),
+    "word": Suite("word", "multi-sentence word problems", word.LEVELS, word.make),
 }
 
 
