@@ -1,79 +1,51 @@
-"""Pull final answers out of messy model outputs and put them in canonical form.
-
-``extract_answer`` tries explicit markers first, in this order, each from its last occurrence
-back (models restate): ``\\boxed{...}``, ``[답: X]`` / ``답: X``, GSM8K ``#### X``, then
-"Answer: X" / "The (final) answer is X".  Without a usable marker it falls back to the last
-number (kind "number"), the last choice reference (kind "choice") or the last non-empty line
-(kind "text").  Answers come back in the form ``normalize`` gives, so equal answers give equal
-vote keys, and ``answers_match`` grades them against gold answers with a numeric tolerance.
-"""
+"""Final answers out of messy model outputs: markers first (``\\boxed{}``, ``[답: X]``,
+``#### X``, "Answer: X"), then per-kind fallbacks; truncation-aware ``sample_answer``."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 from ponder import expressions
+from ponder.answers.normalize import _norm_choice, _norm_text, detect_kind, normalize
+from ponder.answers.numbers import (
+    _LEAD_LETTER_RE,
+    _clean_latex,
+    _format,
+    _numbers,
+    _parse_value,
+    _require_kind,
+    _require_str,
+)
 from ponder.errors import ConfigError
 
-__all__ = [
-    "KINDS",
-    "answers_match",
-    "detect_kind",
-    "extract_answer",
-    "normalize",
-    "parse_number",
-    "sample_answer",
-]
-
-KINDS = ("auto", "number", "choice", "text", "expr")
 _DEFAULT_LETTERS = "ABCDEFGH"
-_REL_TOL = Fraction(1, 10**6)
-_DECIMALS = 6
+
 _MAX_TRIES = 8  # occurrences of one marker tried, latest first
 
-_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?![0-9])|\.[0-9]+(?![0-9])"
-_SIGN = "[-−－+]"
-_CUR = "[$€£₩¥]"
-_SCAN_RE = re.compile(
-    rf"(?<![\w.])(?P<sign>{_SIGN})?(?:{_CUR}\s?)?(?P<sign2>{_SIGN})?(?P<num>{_NUM})"
-    rf"(?:\s?/\s?(?P<den>{_NUM}))?"
-)
-_UNIT = r"(?:[^\W\d_]|°)(?:[^\W\d_]|[./'’°-]|\s(?=[^\s\d]))*"  # "dollars", "km/h", "m²"
-_FULL_RE = re.compile(  # every whitespace run has one owner: no catastrophic backtracking
-    rf"(?P<sign>{_SIGN})?\s?(?:{_CUR}\s*)?(?P<sign2>{_SIGN})?(?P<num>{_NUM})"
-    rf"(?:\s*/\s*(?P<den>{_NUM}))?(?:\s*%)?(?:\s*{_UNIT})?[$.!]?"
-)
-_LATEX_SUBS = (
-    (re.compile(r"\{,\}"), ","),
-    (re.compile(r"\\[dt]?frac\s*\{\s*([-−]?[0-9.,]+)\s*\}\s*\{\s*([0-9.,]+)\s*\}"), r"\1/\2"),
-    (re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}"), r" \1"),
-    (re.compile(r"\\[,!;]"), ""),
-    (re.compile(r"\\([%$])"), r"\1"),
-    (re.compile(r"\\(?:left|right)\b"), ""),
-)
-_PUNCT_RE = re.compile(r"(?<=[0-9])[.,/:](?=[0-9])|([^\w\s]|_)")
-_ARTICLES_RE = re.compile(r"\b(?:a|an|the)\b")
-_LONE_CHOICE_RE = re.compile(r"\s*[(\[]?([A-Za-z])[)\].:]?\s*")
-_LEAD_LETTER_RE = re.compile(r"[\s(\[*$:]*([A-Za-z])(?:\s*[)\].:*]|\s*$)")
+
 _STRONG_RE = re.compile(
     r"[(\[]([A-Z])[)\]]|(?<![\w(])([A-Z])\)"
     r"|(?i:answer|option|choice)s?(?:\s*(?i:is)\b)?(?:\s*[:：])?(?:\s*\*+)?\s*\(?([A-Z])(?![\w'’])"
 )
+
 _LONE_RE = re.compile(r"(?<![\w'’\\])(?![AI]\s+[a-z])([A-Z])(?![\w'’])")
+
 _SENTENCE_END_RE = re.compile(r"[.!?。](?=\s|$)|\n")
+
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
+
 _ANSWER_RE = re.compile(
     r"(?i)\banswer\b\**\s*(?:(?:to\b[^\n.:]{0,60}?\s)?(?:is|would\s+be|will\s+be)\b\**\s*[:：]?|=|[:：])"
 )
+
 _LINE_MARKERS = (
     (re.compile(r"답\s*[:：]"), "\n]"),
     (re.compile(r"####"), "\n"),
     (_ANSWER_RE, "\n"),
 )
+
 _FOLLOW_UP_RE = re.compile(r"(?im)^[ \t#*]*(?:question|problem|q)[ \t]*\d*[ \t]*[:：.]")
 
 
@@ -85,137 +57,6 @@ class _Spec:
     letters: dict[str, str]  # upper-case letter -> the canonical answer it stands for
     options: tuple[tuple[str, re.Pattern[str]], ...]
     has_choices: bool
-
-
-def _require_str(value: object, name: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{name} must be a str, got {type(value).__name__}")
-    return value
-
-
-def _require_kind(kind: object) -> str:
-    if kind not in KINDS:
-        raise ConfigError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
-    return str(kind)
-
-
-def _clean_latex(text: str) -> str:
-    for pattern, replacement in _LATEX_SUBS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _match_value(m: re.Match[str]) -> Fraction | None:
-    value = Fraction(m["num"].replace(",", ""))
-    if m["den"] is not None:
-        den = Fraction(m["den"].replace(",", ""))
-        if den == 0:
-            return None
-        value /= den
-    minus = sum(1 for sign in (m["sign"], m["sign2"]) if sign and sign != "+")
-    return -value if minus % 2 else value
-
-
-def _parse_value(text: str) -> Fraction | None:
-    m = _FULL_RE.fullmatch(_clean_latex(text).strip())
-    return _match_value(m) if m else None
-
-
-def _format(value: Fraction) -> str:
-    """Canonical decimal: integers exact, others to 6 decimals (6 significant digits below 1)."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    places = _DECIMALS
-    if abs(value) < 1:
-        magnitude = math.log10(abs(value.numerator)) - math.log10(value.denominator)
-        places = max(places, _DECIMALS - 1 - math.floor(magnitude))
-    scaled = round(value * 10**places)
-    if scaled == 0:
-        return "0"
-    digits = str(abs(scaled)).rjust(places + 1, "0")
-    text = f"{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
-    return f"-{text}" if scaled < 0 else text
-
-
-def _norm_text(text: str) -> str:
-    text = _PUNCT_RE.sub(lambda m: "" if m.group(1) else m.group(0), text.lower())
-    return " ".join(_ARTICLES_RE.sub(" ", text).split())
-
-
-def _norm_choice(text: str) -> str:
-    m = _LEAD_LETTER_RE.match(text)
-    if m:
-        return m[1].upper()
-    norm = _norm_text(text)
-    return norm.upper() if len(norm) == 1 and norm.isascii() and norm.isalpha() else norm
-
-
-def parse_number(text: str) -> float | None:
-    """One number, with optional sign, currency, thousands separators, %, unit or fraction.
-
-    ``"-$1,234.50"`` -> -1234.5, ``"3/4"`` and ``"\\frac{3}{4}"`` -> 0.75, ``"18 dollars"`` -> 18.0,
-    ``"50%"`` -> 50.0 (percent is kept as a unit, as GSM8K gold answers write it).  Anything
-    else, a list such as ``"1, 2, 3"`` included, gives None.
-    """
-    value = _parse_value(_require_str(text, "text"))
-    return float(value) if value is not None else None
-
-
-def detect_kind(gold: str) -> str:
-    """'number' if ``gold`` parses as one number, 'choice' for a lone letter, else 'text'."""
-    if _parse_value(_require_str(gold, "gold")) is not None:
-        return "number"
-    return "choice" if _LONE_CHOICE_RE.fullmatch(gold) else "text"
-
-
-def normalize(answer: str, kind: str = "auto") -> str:
-    """Canonical form used as the vote key.
-
-    Numbers become canonical decimals ('18.00' -> '18', '3/4' -> '0.75'), choice letters
-    upper case ('(b)' -> 'B'), text lower case without punctuation, articles or extra spaces.
-    A value that is not of the requested kind falls back to text normalisation.
-    """
-    kind = _require_kind(kind)
-    _require_str(answer, "answer")
-    if kind == "expr":  # an arithmetic expression (countdown): canonical, spaces dropped
-        return expressions.canonical(answer) or _norm_text(answer)
-    if kind == "text":
-        return _norm_text(answer)
-    if kind == "choice":
-        return _norm_choice(answer)
-    for candidate in (answer, _norm_text(answer)):  # "(18)" is a number once cleaned
-        value = _parse_value(candidate)
-        if value is not None:
-            return _format(value)
-        if kind == "auto" and _LONE_CHOICE_RE.fullmatch(candidate):
-            return _norm_choice(candidate)
-    return _norm_text(answer)
-
-
-def answers_match(predicted: str | None, gold: str, kind: str = "auto") -> bool:
-    """Grade ``predicted`` against ``gold``.
-
-    Two numbers match within a relative 1e-6 (two integers only when equal), or when they
-    normalise alike (``0.333333`` and ``1/3``); anything else matches on ``normalize`` forms.
-    Kind "expr" with a countdown gold (``"4 7 8 8 -> 24"``) is graded by the puzzle's
-    exact checker (``ponder.expressions.solves``).
-    """
-    _require_str(gold, "gold")
-    kind = _require_kind(kind)
-    if predicted is None:
-        return False
-    _require_str(predicted, "predicted")
-    if kind == "expr" and expressions.puzzle(gold) is not None:
-        return expressions.solves(predicted, gold)
-    if kind in ("auto", "number"):
-        a, b = _parse_value(predicted), _parse_value(gold)
-        if a is not None and b is not None:
-            if a.denominator == b.denominator == 1:  # counts: 1000001 is not 1000000
-                return a == b
-            close = abs(a - b) <= _REL_TOL * max(abs(a), abs(b))
-            return close or _format(a) == _format(b)
-    mine = normalize(predicted, kind)
-    return bool(mine) and mine == normalize(gold, kind)
 
 
 def _make_spec(kind: str, choices: Sequence[str] | None) -> _Spec:
@@ -292,11 +133,6 @@ def _drop_follow_up(text: str) -> str:
 def _first_sentence(text: str) -> str:
     m = _SENTENCE_END_RE.search(text)
     return text[: m.start()] if m else text
-
-
-def _numbers(text: str) -> list[Fraction]:
-    found = (_match_value(m) for m in _SCAN_RE.finditer(text))
-    return [value for value in found if value is not None]
 
 
 def _number_from_content(content: str) -> str | None:

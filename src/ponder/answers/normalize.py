@@ -1,0 +1,91 @@
+"""Canonical answers and grading: ``normalize`` gives equal answers equal vote keys,
+``answers_match`` grades a prediction against a gold answer."""
+
+from __future__ import annotations
+
+import re
+
+from ponder import expressions
+from ponder.answers.numbers import (
+    _LEAD_LETTER_RE,
+    _LONE_CHOICE_RE,
+    _REL_TOL,
+    _format,
+    _parse_value,
+    _require_kind,
+    _require_str,
+)
+
+_PUNCT_RE = re.compile(r"(?<=[0-9])[.,/:](?=[0-9])|([^\w\s]|_)")
+
+_ARTICLES_RE = re.compile(r"\b(?:a|an|the)\b")
+
+
+def _norm_text(text: str) -> str:
+    text = _PUNCT_RE.sub(lambda m: "" if m.group(1) else m.group(0), text.lower())
+    return " ".join(_ARTICLES_RE.sub(" ", text).split())
+
+
+def _norm_choice(text: str) -> str:
+    m = _LEAD_LETTER_RE.match(text)
+    if m:
+        return m[1].upper()
+    norm = _norm_text(text)
+    return norm.upper() if len(norm) == 1 and norm.isascii() and norm.isalpha() else norm
+
+
+def detect_kind(gold: str) -> str:
+    """'number' if ``gold`` parses as one number, 'choice' for a lone letter, else 'text'."""
+    if _parse_value(_require_str(gold, "gold")) is not None:
+        return "number"
+    return "choice" if _LONE_CHOICE_RE.fullmatch(gold) else "text"
+
+
+def normalize(answer: str, kind: str = "auto") -> str:
+    """Canonical form used as the vote key.
+
+    Numbers become canonical decimals ('18.00' -> '18', '3/4' -> '0.75'), choice letters
+    upper case ('(b)' -> 'B'), text lower case without punctuation, articles or extra spaces.
+    A value that is not of the requested kind falls back to text normalisation.
+    """
+    kind = _require_kind(kind)
+    _require_str(answer, "answer")
+    if kind == "expr":  # an arithmetic expression (countdown): canonical, spaces dropped
+        return expressions.canonical(answer) or _norm_text(answer)
+    if kind == "text":
+        return _norm_text(answer)
+    if kind == "choice":
+        return _norm_choice(answer)
+    for candidate in (answer, _norm_text(answer)):  # "(18)" is a number once cleaned
+        value = _parse_value(candidate)
+        if value is not None:
+            return _format(value)
+        if kind == "auto" and _LONE_CHOICE_RE.fullmatch(candidate):
+            return _norm_choice(candidate)
+    return _norm_text(answer)
+
+
+def answers_match(predicted: str | None, gold: str, kind: str = "auto") -> bool:
+    """Grade ``predicted`` against ``gold``.
+
+    Two numbers match within a relative 1e-6 (two integers only when equal), or when they
+    normalise alike (``0.333333`` and ``1/3``); anything else matches on ``normalize`` forms.
+    Kind "expr" with a countdown gold (``"4 7 8 8 -> 24"``) is graded by the puzzle's
+    exact checker (``ponder.expressions.solves``).
+    """
+    _require_str(gold, "gold")
+    kind = _require_kind(kind)
+    if predicted is None:
+        return False
+    _require_str(predicted, "predicted")
+    if kind == "expr" and expressions.puzzle(gold) is not None:
+        return expressions.solves(predicted, gold)
+    if kind in ("auto", "number"):
+        a, b = _parse_value(predicted), _parse_value(gold)
+        if a is not None and b is not None:
+            if a.denominator == b.denominator == 1:  # counts: 1000001 is not 1000000
+                return a == b
+            close = abs(a - b) <= _REL_TOL * max(abs(a), abs(b))
+            return close or _format(a) == _format(b)
+    mine = normalize(predicted, kind)
+    return bool(mine) and mine == normalize(gold, kind)
