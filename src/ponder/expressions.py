@@ -24,6 +24,31 @@ _SYMBOLS = (
 )
 _GOLD = re.compile(r"^\s*((?:\d+\s+)*\d+)\s*->\s*(-?\d+)\s*$")
 
+NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+)
+"""English number words, zero to twenty, at their value's index."""
+
 
 def puzzle_gold(numbers: list[int], target: int) -> str:
     """The gold answer of a countdown item: ``"4 7 8 8 -> 24"``."""

@@ -8,9 +8,10 @@ from click.testing import CliRunner
 
 from ponder.cli.main import cli
 from ponder.eval.suites import suite_items
-from ponder.eval.suites.word import DISTRACTORS, WORDS
+from ponder.eval.suites.word import DISTRACTORS
+from ponder.expressions import NUMBER_WORDS
 
-NUMBER = {w: i for i, w in enumerate(WORDS)}
+NUMBER = {w: i for i, w in enumerate(NUMBER_WORDS)}
 READERS = [  # (pattern, how the running value changes)
     (r"has \$(\d+)\.$|has (\w+) cookies\.$", lambda v, a: a),
     (r"walks (\d+) km\.$", lambda v, a: 1000 * a),

@@ -16,7 +16,15 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ponder.expressions import OPS, head_expression, parse, parse_tokens, tail_expression, tokens
+from ponder.expressions import (
+    NUMBER_WORDS,
+    OPS,
+    head_expression,
+    parse,
+    parse_tokens,
+    tail_expression,
+    tokens,
+)
 
 __all__ = ["Equation", "check_text", "equations", "numbers"]
 
@@ -31,26 +39,7 @@ _WORDS = (
     (re.compile(r"(?i)\bminus\b"), "-"),
     (re.compile(r"(?<=\d)\s*[xX]\s*(?=[$€£₩¥]?\s*\(?\d)"), " * "),
 )
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ]
-    )
-}
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(NUMBER_WORDS[:13])}
 _NUMBER_WORD = re.compile(rf"(?i)\b({'|'.join(_NUMBER_WORDS)})\b")
 _IS = re.compile(
     r"(?i)(?<=[\d)])\s+(?:is\s+equal\s+to|equals|is|gives|makes|gives\s+us)\s+(?=[$€£₩¥(-]?\s*\d)"

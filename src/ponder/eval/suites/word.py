@@ -13,6 +13,8 @@ import random
 import re
 from collections.abc import Callable
 
+from ponder.expressions import NUMBER_WORDS
+
 LEVELS = {
     1: "two steps, one distractor sentence",
     2: "three or four steps",
@@ -22,29 +24,6 @@ LEVELS = {
 STEPS = {1: (2, 2), 2: (3, 4), 3: (5, 6), 4: (7, 8)}
 
 NAMES = ("Maya", "Omar", "Lena", "Tariq", "Sofia", "Kenji", "Amara", "Lucas", "Priya", "Noah")
-WORDS = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-)
 DISTRACTORS = (
     "{n}'s brother is {a} years old.",
     "The shop down the street has {a} windows.",
@@ -61,7 +40,11 @@ _SMALL = re.compile(r"(?<![$\d.-])\b(\d{1,2})\b(?![\d%-])")
 
 def spoken(value: int, rng: random.Random, words: bool) -> str:
     """A number, written as a word now and then when asked (small numbers only)."""
-    return WORDS[value] if words and value < len(WORDS) and rng.random() < 0.5 else str(value)
+    return (
+        NUMBER_WORDS[value]
+        if words and value < len(NUMBER_WORDS) and rng.random() < 0.5
+        else str(value)
+    )
 
 
 def in_words(sentence: str, rng: random.Random) -> str:
