@@ -15,19 +15,16 @@ from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import Work
-from ponder.strategies.best_of_n import as_scorer
 from ponder.strategies.reward import aggregate
 from ponder.strategies.search import (
     Ledger,
     Node,
     StepOptions,
-    conclude,
+    StepSearch,
     grow,
-    over_budget,
     score_nodes,
     settle,
 )
-from ponder.strategies.verifiers import ScoreFn, Scorer
 from ponder.types import Question, QuestionLike, Result, as_question
 
 
@@ -39,14 +36,9 @@ class BeamOptions(StepOptions):
     )
 
 
-class BeamSearch:
+class BeamSearch(StepSearch[BeamOptions]):
     name = "beam"
-
-    def __init__(
-        self, options: BeamOptions | None = None, scorer: Scorer | ScoreFn | None = None
-    ) -> None:
-        self.options = options or BeamOptions()
-        self.scorer = as_scorer(scorer) if scorer else self.options.make_scorer()
+    options_class = BeamOptions
 
     def work(self) -> Work:
         o = self.options
@@ -63,8 +55,7 @@ class BeamSearch:
         done: list[Node] = []  # paths that gave a final answer
         trace: list[dict[str, Any]] = []
         for depth in range(o.depth):
-            if over_budget(o.budget, ledger):
-                trace.append({"step": "budget", "spent": ledger.spent})
+            if self.budget_spent(ledger, trace):
                 break
             per = o.n if depth == 0 else o.width
             children = await grow(backend, asked, alive, per, o.sampling(), ledger)
@@ -75,9 +66,7 @@ class BeamSearch:
             alive = live[: max(1, o.n // o.width)]
             if not alive or _settled(done, alive, o.n):
                 break
-        if not done and alive:
-            done.append(await conclude(backend, asked, alive[0], o, ledger))
-            trace.append(done[-1].trace())
+        await self.conclude_best(backend, asked, done, alive, ledger, trace)
         head = {"scorer": self.scorer.name, "n": o.n, "width": o.width}
         return settle(self.name, asked, backend, ledger, done, [head, *trace], start)
 

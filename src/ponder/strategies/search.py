@@ -14,14 +14,14 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import Options, annotate, draw, finish
-from ponder.strategies.best_of_n import top_choice
-from ponder.strategies.verifiers import PARTIAL, Scorer, ScorerName, make_scorer
+from ponder.strategies.best_of_n import as_scorer, top_choice
+from ponder.strategies.verifiers import PARTIAL, ScoreFn, Scorer, ScorerName, make_scorer
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 from ponder.voting import tally
 
@@ -221,3 +221,39 @@ def settle(
         extra_usage=ledger.usage,
         extra_cost=ledger.cost,
     )
+
+
+OptionsT = TypeVar("OptionsT", bound=StepOptions)
+
+
+class StepSearch(Generic[OptionsT]):
+    """What ``beam`` and ``tot`` share: typed options, a scorer (a name, a Scorer or a
+    callable), the budget check, and how a search that found no final answer ends."""
+
+    options_class: type[OptionsT]
+
+    def __init__(
+        self, options: OptionsT | None = None, scorer: Scorer | ScoreFn | None = None
+    ) -> None:
+        self.options: OptionsT = options or self.options_class()
+        self.scorer = as_scorer(scorer) if scorer else self.options.make_scorer()
+
+    def budget_spent(self, ledger: Ledger, trace: list[dict[str, Any]]) -> bool:
+        if over_budget(self.options.budget, ledger):
+            trace.append({"step": "budget", "spent": ledger.spent})
+            return True
+        return False
+
+    async def conclude_best(
+        self,
+        backend: Backend,
+        asked: Question,
+        done: list[Node],
+        open_paths: list[Node],
+        ledger: Ledger,
+        trace: list[dict[str, Any]],
+    ) -> None:
+        """No path gave a final answer: ask the best open one for it."""
+        if not done and open_paths:
+            done.append(await conclude(backend, asked, open_paths[0], self.options, ledger))
+            trace.append(done[-1].trace())

@@ -23,18 +23,15 @@ from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import Work
-from ponder.strategies.best_of_n import as_scorer
 from ponder.strategies.search import (
     Ledger,
     Node,
     StepOptions,
-    conclude,
+    StepSearch,
     grow,
-    over_budget,
     score_nodes,
     settle,
 )
-from ponder.strategies.verifiers import ScoreFn, Scorer
 from ponder.types import Message, Question, QuestionLike, Result, SamplingParams, as_question
 
 VALUE_PROMPT = (
@@ -62,14 +59,9 @@ class ToTOptions(StepOptions):
     depth: int = Field(4, ge=1, le=32, description="most steps in a path")
 
 
-class TreeOfThoughts:
+class TreeOfThoughts(StepSearch[ToTOptions]):
     name = "tot"
-
-    def __init__(
-        self, options: ToTOptions | None = None, scorer: Scorer | ScoreFn | None = None
-    ) -> None:
-        self.options = options or ToTOptions()
-        self.scorer = as_scorer(scorer) if scorer else self.options.make_scorer()
+    options_class = ToTOptions
 
     def work(self) -> Work:
         o = self.options
@@ -93,8 +85,7 @@ class TreeOfThoughts:
         done: list[Node] = []
         trace: list[dict[str, Any]] = [{"evaluate": o.evaluate, "k": o.k, "b": o.b}]
         for _ in range(o.depth):
-            if over_budget(o.budget, ledger):
-                trace.append({"step": "budget", "spent": ledger.spent})
+            if self.budget_spent(ledger, trace):
                 break
             children = _merge(await grow(backend, asked, frontier, o.k, o.sampling(), ledger))
             scores = await self._evaluate(children, asked, backend, ledger, cache)
@@ -106,9 +97,7 @@ class TreeOfThoughts:
             frontier = live[: o.b]
             if not frontier:
                 break
-        if not done and frontier:
-            done.append(await conclude(backend, asked, frontier[0], o, ledger))
-            trace.append(done[-1].trace())
+        await self.conclude_best(backend, asked, done, frontier, ledger, trace)
         trace.append({"step": "cache", "entries": len(cache)})
         return settle(self.name, asked, backend, ledger, done, trace, start)
 
