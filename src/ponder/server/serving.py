@@ -100,11 +100,12 @@ class Serving:
                 param="ponder.context",
             )
         route = self.route(request.model, request.ponder, ctx)
-        first = parse_request(ChatCompletionRequest, legacy.chat_body(raw, prompts[0]))
+        bodies = [legacy.chat_body(raw, prompts[0])]
+        first = parse_request(ChatCompletionRequest, bodies[0])
         plan = self.plan(route, first, ctx)
         self.admit_work(plan, len(prompts) * request.n, first.completion_budget)
-        bodies = [legacy.chat_body(raw, prompt) for prompt in prompts]
-        chats = [parse_request(ChatCompletionRequest, body) for body in bodies]
+        bodies += [legacy.chat_body(raw, prompt) for prompt in prompts[1:]]
+        chats = [first, *(parse_request(ChatCompletionRequest, body) for body in bodies[1:])]
 
         async def run() -> Reply:
             replies = await asyncio.gather(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,9 +92,13 @@ class Options(BaseModel):
         A free string can name a backend, a file or a URL, so only the operator sets one
         (a Literal of allowed values makes a string option open to requests).
         """
-        return frozenset(
-            name for name, field in cls.model_fields.items() if _closed(field.annotation)
-        )
+        return _request_fields(cls)
+
+
+@functools.cache
+def _request_fields(cls: type[Options]) -> frozenset[str]:
+    """Computed once per options class: the proxy asks on every request."""
+    return frozenset(name for name, field in cls.model_fields.items() if _closed(field.annotation))
 
 
 def _closed(annotation: Any) -> bool:
