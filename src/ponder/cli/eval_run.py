@@ -107,16 +107,34 @@ def run(
     threads: int | None,
 ) -> None:
     """Run strategies over a suite or dataset; resumable, every sample stored in OUT."""
+    items = _items(suite, data, limit, per_level, levels, seed)
+    meta: dict[str, Any] = {"suite": suite, "data": data, "seed": seed}
+    summary, tally = execute(
+        items, model, strategies, out, concurrency, max_failures, threads, meta
+    )
+    _finish(summary, tally, Path(out) / "records.jsonl", max_failures or 0)
+
+
+def execute(
+    items: list[Any],
+    model: str,
+    strategies: tuple[str, ...],
+    out: str,
+    concurrency: int,
+    max_failures: int | None,
+    threads: int | None,
+    meta: dict[str, Any],
+) -> tuple[RunSummary | None, Tally]:
+    """Run ``strategies`` over ``items`` into the store ``out`` (locked, resumable, with
+    progress); the summary is None when Ctrl-C stopped it."""
     from ponder.backends import load_backend
     from ponder.eval.lock import run_lock
     from ponder.eval.runner import check_specs, run_eval
     from ponder.eval.store import SampleStore
 
-    items = _items(suite, data, limit, per_level, levels, seed)
     check_specs(strategies)
     model = with_threads(model, threads)
-    meta: dict[str, Any] = {"model": model, "strategies": list(strategies), "suite": suite}
-    meta.update(data=data, seed=seed, items=len(items))
+    meta = {"model": model, "strategies": list(strategies), **meta, "items": len(items)}
     store = SampleStore(out)
     with run_lock(out):
         store.claim(meta)
@@ -136,7 +154,7 @@ def run(
                 max_failures=max_failures,
             )
             summary = run_interruptible(job)
-    _finish(summary, tally, Path(out) / "records.jsonl", max_failures or 0)
+    return summary, tally
 
 
 def _finish(summary: RunSummary | None, tally: Tally, where: Path, max_failures: int) -> None:

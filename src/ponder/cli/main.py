@@ -23,6 +23,11 @@ COMMANDS = {
     "eval": ("ponder.cli.eval", "eval_group", "Evaluate strategies: run, replay, report."),
     "router": ("ponder.cli.router", "router", "Train and inspect the adaptive router."),
     "serve": ("ponder.cli.serve", "serve", "Serve an OpenAI-compatible proxy."),
+    "distill": (
+        "ponder.cli.distill",
+        "distill_group",
+        "Distil a teacher's answers into a small model: generate, train, export.",
+    ),
     "moe": ("ponder.cli.moe", "moe_group", "A reference MoE layer: bench, expert parallelism."),
 }
 

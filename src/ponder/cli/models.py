@@ -31,7 +31,7 @@ def list_models(as_json: bool) -> None:
             "cached": models.is_cached(e.name),
             "path": str(models.cached_path(e.name)),
         }
-        for e in models.REGISTRY.values()
+        for e in [*models.REGISTRY.values(), *models.local_entries().values()]
     ]
     if as_json:
         echo_json(rows)

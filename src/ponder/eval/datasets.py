@@ -36,12 +36,16 @@ class Item:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "item") -> Item:
+    def from_dict(
+        cls, data: dict[str, Any], where: str = "item", require_answer: bool = True
+    ) -> Item:
         if not isinstance(data, dict):
             raise DataError(f"{where}: expected a JSON object, got {type(data).__name__}")
         question, answer = data.get("question"), data.get("answer")
         if not isinstance(question, str) or not question.strip():
             raise DataError(f"{where}: 'question' must be a non-empty string")
+        if answer is None and not require_answer:
+            answer = ""
         if answer is None or isinstance(answer, (dict, list)):
             raise DataError(f"{where}: 'answer' must be a string or a number")
         kind = str(data.get("kind") or "auto")
@@ -72,8 +76,10 @@ def gold_answer(answer: str) -> str:
     return answer.strip()
 
 
-def load_jsonl(path: str | Path) -> list[Item]:
-    """Items from a JSONL file; a malformed line raises DataError naming its line number."""
+def load_jsonl(path: str | Path, require_answer: bool = True) -> list[Item]:
+    """Items from a JSONL file; a malformed line raises DataError naming its line number.
+    Without ``require_answer`` an item may lack a gold answer (distillation labels it by
+    agreement)."""
     file = Path(path)
     try:
         lines = file.read_bytes().splitlines()
@@ -97,7 +103,7 @@ def load_jsonl(path: str | Path) -> list[Item]:
             raise DataError(f"{where}: not valid JSON ({exc.msg})") from None
         if isinstance(data, dict) and "id" not in data:
             data = {**data, "id": f"{file.stem}-{number}"}
-        item = Item.from_dict(data, where)
+        item = Item.from_dict(data, where, require_answer)
         if item.id in seen:
             raise DataError(f"{where}: duplicate id {item.id!r}")
         seen.add(item.id)
