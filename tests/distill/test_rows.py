@@ -105,7 +105,8 @@ def test_rows_carry_provenance_and_skip_held_out_questions(tmp_path: Path) -> No
 
 
 def test_a_strategy_record_labels_by_its_own_answer() -> None:
-    samples = [sample("9\nAnswer: 9", "9"), sample("9!\nAnswer: 9", "9"), sample("8\nAnswer: 8", "8")]
+    texts = {"9\nAnswer: 9": "9", "9!\nAnswer: 9": "9", "8\nAnswer: 8": "8"}
+    samples = [sample(text, answer) for text, answer in texts.items()]
     records = [record(NO_GOLD, samples, strategy="bon:n=3,scorer=calc", prediction="8")]
     rows, _ = asyncio.run(build_rows(records, RowOptions(filter="agree", min_agreement=0.0)))
     assert [r["meta"]["answer"] for r in rows] == ["8"]
@@ -123,10 +124,10 @@ def test_held_out_keys_read_runs_exports_and_rows(tmp_path: Path) -> None:
 def test_row_file_errors_name_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"messages": [{"role": "user", "content": "q"}]}\n')
-    with pytest.raises(ConfigError, match="bad.jsonl:1: 'messages' must list"):
+    with pytest.raises(ConfigError, match=r"bad\.jsonl:1: 'messages' must list"):
         read_rows(bad)
     bad.write_text("{oops\n")
-    with pytest.raises(DataError, match="bad.jsonl:1: not valid JSON"):
+    with pytest.raises(DataError, match=r"bad\.jsonl:1: not valid JSON"):
         read_rows(bad)
 
 
@@ -142,7 +143,11 @@ def test_generate_cli_runs_the_teacher_resumably_and_writes_rows(tmp_path: Path)
     script.write_text(
         json.dumps(
             {
-                "2 + 3": ["2 + 3 = 5\nAnswer: 5", "It is 6.\nAnswer: 6", "Two plus three: 5\nAnswer: 5"],
+                "2 + 3": [
+                    "2 + 3 = 5\nAnswer: 5",
+                    "It is 6.\nAnswer: 6",
+                    "Two plus three: 5\nAnswer: 5",
+                ],
                 "6 + 1": ["6 + 1 = 8\nAnswer: 8"],
                 "1 + 1": ["1 + 1 = 2\nAnswer: 2", "One and one, 2.\nAnswer: 2", "3\nAnswer: 3"],
             }
