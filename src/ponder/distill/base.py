@@ -7,6 +7,9 @@ dequantised to float32 by transformers; nothing is downloaded from the Hub.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +52,23 @@ def load_base(base: str, path: Path | None = None) -> Base:
     else:
         where, extra = str(path), {}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(where, **extra)
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **extra)
+        with _no_tqdm():  # transformers' GGUF reader draws its own bar on every load
+            tokenizer = AutoTokenizer.from_pretrained(where, **extra)
+            model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **extra)
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError(f"cannot load {path} with transformers: {exc}") from exc
     model.eval()
     return Base(model, tokenizer, path)
+
+
+@contextmanager
+def _no_tqdm() -> Iterator[None]:
+    old = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = old

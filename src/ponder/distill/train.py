@@ -321,4 +321,7 @@ def _resume(
 
 def _save_weights(folder: Path, model: Any, options: TrainOptions) -> None:
     target = folder / ("adapter" if options.method == "lora" else "model")
-    model.save_pretrained(str(target))
+    if options.method == "lora":  # the base's embeddings are untouched: no need to look
+        model.save_pretrained(str(target), save_embedding_layers=False)
+    else:
+        model.save_pretrained(str(target))
