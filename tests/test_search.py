@@ -56,8 +56,24 @@ async def test_beam_with_calc_finds_the_right_path_and_accounts_for_it() -> None
 async def test_beam_respects_a_token_budget() -> None:
     fake = backend()
     result = await make_strategy("beam:n=4,width=2,budget=10").solve(Q, fake)
-    assert len(fake.calls) == 2  # the budget was spent by the first step: it concludes
+    assert len(fake.calls) == 1  # too little for four steps: it only concludes
     assert any(t.get("step") == "budget" for t in result.trace)
+
+
+async def test_a_budget_caps_the_steps_a_search_draws() -> None:
+    def wordy(prompt: str, params: SamplingParams, k: int) -> str:
+        if "Now give only the final answer" in prompt:
+            return "Answer: 42"
+        return " ".join(["17 + 25 = 42,", *["and"] * 40, str(k)])
+
+    for spec in ("beam:n=4,width=2,depth=6", "tot:k=3,b=2,depth=6,evaluate=scorer"):
+        fake = ScriptedBackend(wordy)
+        result = await make_strategy(f"{spec},budget=100").solve(Q, fake)
+        concluding = 2  # "Answer: 42", asked once no level fits
+        assert 0 < result.usage.completion_tokens <= 100 + concluding
+        assert result.answer == "42"
+        steps = [c for c in fake.calls if "Now give only" not in c["messages"][-1].content]
+        assert steps and sum(c["n"] * c["params"].max_tokens for c in steps) <= 100
 
 
 async def test_tot_with_value_prompts_prunes_impossible_states_and_caches() -> None:

@@ -55,10 +55,11 @@ class BeamSearch(StepSearch[BeamOptions]):
         done: list[Node] = []  # paths that gave a final answer
         trace: list[dict[str, Any]] = []
         for depth in range(o.depth):
-            if self.budget_spent(ledger, trace):
-                break
             per = o.n if depth == 0 else o.width
-            children = await grow(backend, asked, alive, per, o.sampling(), ledger)
+            params = self.level_sampling(ledger, per * len(alive), trace)
+            if params is None:
+                break
+            children = await grow(backend, asked, alive, per, params, ledger)
             await self._score(children, asked, backend, ledger)
             trace += [child.trace() for child in children]
             done += [c for c in children if c.complete]

@@ -85,9 +85,10 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
         done: list[Node] = []
         trace: list[dict[str, Any]] = [{"evaluate": o.evaluate, "k": o.k, "b": o.b}]
         for _ in range(o.depth):
-            if self.budget_spent(ledger, trace):
+            params = self.level_sampling(ledger, o.k * len(frontier), trace)
+            if params is None:
                 break
-            children = _merge(await grow(backend, asked, frontier, o.k, o.sampling(), ledger))
+            children = _merge(await grow(backend, asked, frontier, o.k, params, ledger))
             scores = await self._evaluate(children, asked, backend, ledger, cache)
             for child, score in zip(children, scores, strict=True):
                 child.score = score
@@ -100,6 +101,13 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
         await self.conclude_best(backend, asked, done, frontier, ledger, trace)
         trace.append({"step": "cache", "entries": len(cache)})
         return settle(self.name, asked, backend, ledger, done, trace, start)
+
+    def evaluation_tokens(self, steps: int) -> int:
+        o = self.options
+        if o.evaluate == "scorer":
+            return self.scorer.work(steps).tokens
+        asks = steps if o.evaluate == "value" else 1  # a vote judges the level at once
+        return asks * o.value_n * EVAL_TOKENS
 
     async def _evaluate(
         self,
