@@ -162,3 +162,20 @@ async def test_beam_keeps_searching_past_poor_finished_paths() -> None:
     result = await make_strategy("beam:n=4,width=4").solve(Q, ScriptedBackend(hasty))
     assert result.answer == "42"  # four poor finished paths did not end the search
     assert max(t["score"] for t in result.trace if "node" in t) == 1.0
+
+
+async def test_a_step_echoing_the_prompt_is_no_step() -> None:
+    echo = "Solve the problem one step at a time. Write it as 'Answer: <answer>'."
+
+    def parrot(prompt: str, params: SamplingParams, k: int) -> str:
+        if "only the first step" in prompt:
+            return echo if k % 2 == 0 else "17 + 25 = 42"
+        if "Steps so far:\n17 + 25 = 42" in prompt and k % 3 == 0:
+            return "Write only the next step."
+        return "Answer: 42"
+
+    for spec in ("beam:n=4,width=2", "tot:k=4,b=2,evaluate=scorer"):
+        result = await make_strategy(spec).solve(Q, ScriptedBackend(parrot))
+        steps = [t["step"] for t in result.trace if "node" in t]
+        assert steps and not any("<answer>" in s or "Write only" in s for s in steps)
+        assert result.answer == "42"

@@ -33,6 +33,13 @@ STEP_PROMPT = (
 FIRST = "Write only the first step."
 NEXT = "Steps so far:\n{steps}\n\nWrite only the next step."
 FINISH_PROMPT = "{question}\n\n{steps}\n\nNow give only the final answer, as 'Answer: <answer>'."
+_ECHOES = (
+    "one step at a time",
+    "write only the first step",
+    "write only the next step",
+    "steps so far:",
+    "answer: <answer>",
+)
 MIN_STEP_TOKENS = 16  # a level whose steps would get fewer tokens is not drawn
 _FINAL = re.compile(r"(?i)\banswer\s*[:：]|\\boxed\s*\{|####")
 
@@ -131,11 +138,19 @@ async def extend(
     children = []
     for sample in drawn:
         step = sample.text.strip()
-        if step and step not in node.steps:  # an echo of an earlier step is no step
+        if step and step not in node.steps and not echoes_prompt(step):
             child = Node((*node.steps, step), tokens=sample.completion_tokens, parent=node.id)
             child.logprob = sample.mean_logprob
             children.append(ledger.add(child))
     return children
+
+
+def echoes_prompt(step: str) -> bool:
+    """Whether a step repeats the step prompt's instructions: small models do, and the
+    echoed "Answer: <answer>" would end the path with no answer. Such a step is dropped,
+    as is one that repeats an earlier step."""
+    lowered = step.lower()
+    return any(echo in lowered for echo in _ECHOES)
 
 
 async def score_nodes(
