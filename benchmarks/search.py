@@ -18,7 +18,8 @@ tokens.
 
 Part 3 (``--grid``), the matched-budget grid: with ``-m``, a live run of a sampling pool
 and every search at every budget on one suite's items (resumable), then the table per
-budget; without ``-m``, the tables of finished grid runs (see ``search_grid.py``).
+budget; without ``-m``, the tables of finished grid runs or their exports (each live
+spec placed at its budget; see ``search_grid.py``).
 
     python benchmarks/search.py --grid runs/grid-smol-countdown \
         -m "embedded:smollm2-135m?threads=1" --suite countdown --levels 1,2,3,4 \

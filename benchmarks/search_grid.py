@@ -29,7 +29,7 @@ from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Evaluator, pass_evaluator, plan_evaluator, strategy_evaluator
 from ponder.eval.store import read_records
 from ponder.routing.cascade import Plan, Stage
-from ponder.strategies import make_strategy
+from ponder.strategies import make_strategy, parse_strategy_spec
 
 SEARCHES = {
     "beam-calc": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=calc,budget={b}",
@@ -186,6 +186,22 @@ def live_row(spec: str, records: list[dict[str, Any]], item_ids: set[str]) -> Ro
     return Row(spec + " [live]", correct, completion, total)
 
 
+def live_budgets(records: list[dict[str, Any]], d: float) -> dict[str, int]:
+    """Each live spec of a grid run with its budget as a multiple of ``d`` (``budget=``
+    of a search over d, rounded; ``n`` of a live best-of-N)."""
+    out = {}
+    for r in records:
+        spec = str(r.get("strategy", ""))
+        if spec.startswith("sample") or spec in out:
+            continue
+        _, options = parse_strategy_spec(spec)
+        if "budget" in options:
+            out[spec] = round(int(options["budget"]) / d)
+        elif "n" in options:
+            out[spec] = int(options["n"])
+    return out
+
+
 def cell(values: Sequence[float], reps: int = 1000) -> str:
     low, high = bootstrap_interval(values, reps)
     return f"{100 * np.mean(values):5.1f} [{100 * low:5.1f},{100 * high:5.1f}]"
@@ -210,8 +226,8 @@ def table(run: str, grid: Grid, reps: int) -> None:
         f"\n{'/'.join(suites)} on {tier.short}: {len(ids)} items; d = {d:.0f} completion tokens "
         f"per sampled answer; accuracy % [95% CI], tokens per item; vs sc paired by item"
     )
-    specs = grid.specs(d)
-    for k in grid.budgets:
+    specs = live_budgets(records, d)
+    for k in sorted({*grid.budgets, *specs.values()}):
         print(f"  budget {k}x = {round(k * d)} completion tokens")
         print(
             f"    {'strategy':80s} {'items':>5s} {'accuracy':>19s} {'compl.':>7s} "
@@ -221,7 +237,7 @@ def table(run: str, grid: Grid, reps: int) -> None:
         sc = rows[0]
         rows += [
             r
-            for spec, (_, at) in specs.items()
+            for spec, at in specs.items()
             if at == k
             if (r := live_row(spec, records, set(ids))) is not None
         ]
