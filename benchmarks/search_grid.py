@@ -218,9 +218,10 @@ def table(run: str, grid: Grid, reps: int) -> None:
     records = list(read_records(run))
     pools = load_pools(records)
     tier = pools.tiers[0]
-    ids = sorted(pools.items)
+    searched = {r["item"]["id"] for r in records if not r["strategy"].startswith("sample")}
+    ids = sorted(i for i in pools.items if i in searched) or sorted(pools.items)
     d_of = {i: float(np.mean([s.completion_tokens for s in pools.pool(0, i).sampled])) for i in ids}
-    d = sampled_tokens(pools)
+    d = sampled_tokens(pools)  # over the whole pool, as when the budgets were set
     suites = sorted({pools.items[i].suite or "data" for i in ids})
     print(
         f"\n{'/'.join(suites)} on {tier.short}: {len(ids)} items; d = {d:.0f} completion tokens "
