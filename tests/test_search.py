@@ -179,3 +179,25 @@ async def test_a_step_echoing_the_prompt_is_no_step() -> None:
         steps = [t["step"] for t in result.trace if "node" in t]
         assert steps and not any("<answer>" in s or "Write only" in s for s in steps)
         assert result.answer == "42"
+
+
+async def test_min_steps_drops_unworked_answers() -> None:
+    def guesser(prompt: str, params: SamplingParams, k: int) -> dict[str, object]:
+        if "only the first step" in prompt:  # three confident guesses, one worked step
+            return (
+                {"text": "17 + 25 = 42", "logprob": -1.0}
+                if k % 4 == 3
+                else {
+                    "text": "Answer: 32",
+                    "logprob": -0.1,
+                }
+            )
+        return {"text": "Answer: 42", "logprob": -0.5}
+
+    for spec in ("beam:n=4,width=2,scorer=logprob", "tot:k=4,b=2,evaluate=scorer,scorer=logprob"):
+        hasty = await make_strategy(spec).solve(Q, ScriptedBackend(guesser))
+        assert hasty.answer == "32"  # by default a first-step answer may win
+        worked = await make_strategy(f"{spec},min_steps=2").solve(Q, ScriptedBackend(guesser))
+        assert worked.answer == "42"
+        first = [t for t in worked.trace if t.get("parent") == 0]
+        assert first and not any(t["complete"] for t in first)

@@ -59,7 +59,7 @@ class BeamSearch(StepSearch[BeamOptions]):
             params = self.level_sampling(ledger, per * len(alive), trace)
             if params is None:
                 break
-            children = await grow(backend, asked, alive, per, params, ledger)
+            children = await grow(backend, asked, alive, per, params, ledger, o.min_steps)
             await self._score(children, asked, backend, ledger)
             trace += [child.trace() for child in children]
             done += [c for c in children if c.complete]

@@ -56,6 +56,13 @@ class StepOptions(Options):
         description="completion tokens the search may spend (steps and their evaluation); "
         "a level's steps shrink to fit what is left",
     )
+    min_steps: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="a final answer given before this many steps is dropped (small models "
+        "answer at once, unworked, when asked for one step)",
+    )
     scorer: ScorerName = Field("calc", description="step scorer: calc, judge, logprob, reward")
     reward_url: str | None = Field(
         None, description="the reward endpoint for scorer=reward (operator only)"
@@ -186,12 +193,20 @@ async def grow(
     n: int,
     params: SamplingParams,
     ledger: Ledger,
+    min_steps: int = 1,
 ) -> list[Node]:
-    """Extend every node by ``n`` children, concurrently (the backend batches what it can)."""
+    """Extend every node by ``n`` children, concurrently (the backend batches what it can).
+    A child that gives a final answer in fewer than ``min_steps`` steps is dropped (its
+    tokens still count)."""
     grown = await asyncio.gather(
         *(extend(backend, question, node, n, params, ledger) for node in nodes)
     )
-    return [child for children in grown for child in children]
+    return [
+        child
+        for children in grown
+        for child in children
+        if not (child.complete and len(child.steps) < min_steps)
+    ]
 
 
 async def conclude(

@@ -88,7 +88,8 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
             params = self.level_sampling(ledger, o.k * len(frontier), trace)
             if params is None:
                 break
-            children = _merge(await grow(backend, asked, frontier, o.k, params, ledger))
+            grown = await grow(backend, asked, frontier, o.k, params, ledger, o.min_steps)
+            children = _merge(grown)
             scores = await self._evaluate(children, asked, backend, ledger, cache)
             for child, score in zip(children, scores, strict=True):
                 child.score = score
