@@ -158,6 +158,7 @@ def main() -> None:
     grid.add_argument("--budgets", default="4,8,16", help="budgets, as multiples of d")
     grid.add_argument("--searches", default=",".join(SEARCHES), help="e.g. beam-calc,tot-value@8")
     grid.add_argument("--step-tokens", type=int, default=64, help="beam/tot tokens per step")
+    grid.add_argument("--min-steps", type=int, default=1, help="beam/tot min_steps")
     grid.add_argument("--max-tokens", type=int, default=256, help="tokens per sampled answer")
     args = parser.parse_args()
     if args.grid:

@@ -32,12 +32,12 @@ from ponder.routing.cascade import Plan, Stage
 from ponder.strategies import make_strategy, parse_strategy_spec
 
 SEARCHES = {
-    "beam-calc": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=calc,budget={b}",
-    "beam-logprob": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=logprob,budget={b}",
-    "beam-judge": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=judge,budget={b}",
-    "tot-calc": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=scorer,scorer=calc,budget={b}",
-    "tot-judge": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=scorer,scorer=judge,budget={b}",
-    "tot-value": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=value,budget={b}",
+    "beam-calc": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=calc,budget={b}{ms}",
+    "beam-logprob": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=logprob,budget={b}{ms}",
+    "beam-judge": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=judge,budget={b}{ms}",
+    "tot-calc": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=scorer,scorer=calc,budget={b}{ms}",
+    "tot-judge": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=scorer,scorer=judge,budget={b}{ms}",
+    "tot-value": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=value,budget={b}{ms}",
     "bon-judge": "bon:n={k},max_tokens={m},scorer=judge",
 }
 REPLAYED = ("calc", "logprob")
@@ -49,6 +49,7 @@ class Grid:
     searches: tuple[tuple[str, tuple[int, ...]], ...]  # (name, the budgets it runs at)
     step_tokens: int
     max_tokens: int
+    min_steps: int = 1
 
     def pool_spec(self) -> str:
         return f"sample:n={max(self.budgets)},max_tokens={self.max_tokens}"
@@ -59,8 +60,9 @@ class Grid:
         for k in self.budgets:
             for name, at in self.searches:
                 if k in at:
+                    ms = f",min_steps={self.min_steps}" if self.min_steps > 1 else ""
                     spec = SEARCHES[name].format(
-                        s=self.step_tokens, b=round(k * d), k=k, m=self.max_tokens
+                        s=self.step_tokens, b=round(k * d), k=k, m=self.max_tokens, ms=ms
                     )
                     out[spec] = (name, k)
         return out
@@ -253,7 +255,8 @@ def table(run: str, grid: Grid, reps: int) -> None:
 
 def grid_main(args: Any) -> None:
     budgets = tuple(int(x) for x in args.budgets.split(","))
-    grid = Grid(budgets, parse_searches(args.searches, budgets), args.step_tokens, args.max_tokens)
+    searches = parse_searches(args.searches, budgets)
+    grid = Grid(budgets, searches, args.step_tokens, args.max_tokens, args.min_steps)
     if args.model:
         if len(args.grid) != 1:
             sys.exit("a live grid run writes one run directory: give --grid once")
