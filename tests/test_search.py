@@ -201,3 +201,14 @@ async def test_min_steps_drops_unworked_answers() -> None:
         assert worked.answer == "42"
         first = [t for t in worked.trace if t.get("parent") == 0]
         assert first and not any(t["complete"] for t in first)
+
+
+async def test_a_search_whose_steps_are_all_dropped_still_concludes() -> None:
+    def blurter(prompt: str, params: SamplingParams, k: int) -> str:
+        if "Now give only the final answer" in prompt:
+            return "Answer: 42"
+        return "Answer: 32"  # every proposed step is an unworked answer
+
+    for spec in ("beam:n=4,width=2,min_steps=2", "tot:k=3,b=2,evaluate=scorer,min_steps=2"):
+        result = await make_strategy(spec).solve(Q, ScriptedBackend(blurter))
+        assert result.answer == "42"

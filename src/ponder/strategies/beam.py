@@ -64,8 +64,10 @@ class BeamSearch(StepSearch[BeamOptions]):
             trace += [child.trace() for child in children]
             done += [c for c in children if c.complete]
             live = sorted((c for c in children if not c.complete), key=lambda c: -c.score)
+            if not live:  # the last beams stay, to conclude from if nothing finished
+                break
             alive = live[: max(1, o.n // o.width)]
-            if not alive or _settled(done, alive, o.n):
+            if _settled(done, alive, o.n):
                 break
         await self.conclude_best(backend, asked, done, alive, ledger, trace)
         head = {"scorer": self.scorer.name, "n": o.n, "width": o.width}

@@ -96,9 +96,9 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
                 trace.append(child.trace())
             done += [c for c in children if c.complete]
             live = sorted((c for c in children if not c.complete), key=lambda c: -c.score)
-            frontier = live[: o.b]
-            if not frontier:
+            if not live:  # the last frontier stays, to conclude from if nothing finished
                 break
+            frontier = live[: o.b]
         await self.conclude_best(backend, asked, done, frontier, ledger, trace)
         trace.append({"step": "cache", "entries": len(cache)})
         return settle(self.name, asked, backend, ledger, done, trace, start)
