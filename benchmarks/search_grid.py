@@ -233,7 +233,7 @@ def table(run: str, grid: Grid, reps: int) -> None:
     for k in sorted({*grid.budgets, *specs.values()}):
         print(f"  budget {k}x = {round(k * d)} completion tokens")
         print(
-            f"    {'strategy':80s} {'items':>5s} {'accuracy':>19s} {'compl.':>7s} "
+            f"    {'strategy':92s} {'items':>5s} {'accuracy':>19s} {'compl.':>7s} "
             f"{'total':>7s}  vs sc:n={k}"
         )
         rows = replayed_rows(pools, k, ids, reps, d_of)
@@ -248,7 +248,7 @@ def table(run: str, grid: Grid, reps: int) -> None:
             vs = "" if row is sc or row.name.startswith("pass@") else versus(row, sc, reps)
             values = list(row.correct.values())
             print(
-                f"    {row.name:80s} {len(values):5d} {cell(values, reps)} {row.completion:7.0f} "
+                f"    {row.name:92s} {len(values):5d} {cell(values, reps)} {row.completion:7.0f} "
                 f"{row.total:7.0f}  {vs}"
             )
 
