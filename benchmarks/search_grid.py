@@ -230,7 +230,11 @@ def table(run: str, grid: Grid, reps: int) -> None:
         f"per sampled answer; accuracy % [95% CI], tokens per item; vs sc paired by item"
     )
     specs = live_budgets(records, d)
-    for k in sorted({*grid.budgets, *specs.values()}):
+    size = min(len(pools.pool(0, i).sampled) for i in ids)
+    budgets = sorted({*grid.budgets, *specs.values()})
+    if any(k > size for k in budgets):
+        print(f"  (budgets over {size}x left out: the pool holds {size} samples per item)")
+    for k in (k for k in budgets if k <= size):
         print(f"  budget {k}x = {round(k * d)} completion tokens")
         print(
             f"    {'strategy':92s} {'items':>5s} {'accuracy':>19s} {'compl.':>7s} "
