@@ -15,12 +15,24 @@ tokens.
 
     python benchmarks/search.py                                  # part 1
     python benchmarks/search.py runs/search-qwen-countdown       # part 2 as well
+
+Part 3 (``--grid``), the matched-budget grid: with ``-m``, a live run of a sampling pool
+and every search at every budget on one suite's items (resumable), then the table per
+budget; without ``-m``, the tables of finished grid runs or their exports (each live
+spec placed at its budget; see ``search_grid.py``).
+
+    python benchmarks/search.py --grid runs/grid-smol-countdown \
+        -m "embedded:smollm2-135m?threads=1" --suite countdown --levels 1,2,3,4 \
+        --per-level 3 --budgets 4,8,16
+    python benchmarks/search.py --grid runs/grid-smol-countdown --grid runs/grid-smol-arith
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from search_grid import SEARCHES, grid_main
 
 from ponder.eval.live import live_points
 from ponder.eval.pools import load_pools
@@ -136,7 +148,22 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200, help="shuffles (and bootstrap draws)")
     parser.add_argument("--n", type=int, default=8, help="samples per vote / best-of-N")
     parser.add_argument("--skip-stored", action="store_true", help="part 2 only")
+    grid = parser.add_argument_group("part 3: the matched-budget grid")
+    grid.add_argument("--grid", action="append", default=[], help="grid run dir (repeatable)")
+    grid.add_argument("-m", "--model", help="run the grid live on this backend spec")
+    grid.add_argument("--suite", default="countdown", help="built-in suite of a live grid")
+    grid.add_argument("--levels", help="suite levels, e.g. 1,2,3,4")
+    grid.add_argument("--per-level", type=int, default=3, help="items per level")
+    grid.add_argument("--seed", type=int, default=0, help="suite seed")
+    grid.add_argument("--budgets", default="4,8,16", help="budgets, as multiples of d")
+    grid.add_argument("--searches", default=",".join(SEARCHES), help="e.g. beam-calc,tot-value@8")
+    grid.add_argument("--step-tokens", type=int, default=64, help="beam/tot tokens per step")
+    grid.add_argument("--min-steps", type=int, default=1, help="beam/tot min_steps")
+    grid.add_argument("--max-tokens", type=int, default=256, help="tokens per sampled answer")
     args = parser.parse_args()
+    if args.grid:
+        grid_main(args)
+        return
     if not args.skip_stored:
         stored(args.reps, args.n)
     if args.runs:

@@ -56,8 +56,24 @@ async def test_beam_with_calc_finds_the_right_path_and_accounts_for_it() -> None
 async def test_beam_respects_a_token_budget() -> None:
     fake = backend()
     result = await make_strategy("beam:n=4,width=2,budget=10").solve(Q, fake)
-    assert len(fake.calls) == 2  # the budget was spent by the first step: it concludes
+    assert len(fake.calls) == 1  # too little for four steps: it only concludes
     assert any(t.get("step") == "budget" for t in result.trace)
+
+
+async def test_a_budget_caps_the_steps_a_search_draws() -> None:
+    def wordy(prompt: str, params: SamplingParams, k: int) -> str:
+        if "Now give only the final answer" in prompt:
+            return "Answer: 42"
+        return " ".join(["17 + 25 = 42,", *["and"] * 40, str(k)])
+
+    for spec in ("beam:n=4,width=2,depth=6", "tot:k=3,b=2,depth=6,evaluate=scorer"):
+        fake = ScriptedBackend(wordy)
+        result = await make_strategy(f"{spec},budget=100").solve(Q, fake)
+        concluding = 2  # "Answer: 42", asked once no level fits
+        assert 0 < result.usage.completion_tokens <= 100 + concluding
+        assert result.answer == "42"
+        steps = [c for c in fake.calls if "Now give only" not in c["messages"][-1].content]
+        assert steps and sum(c["n"] * c["params"].max_tokens for c in steps) <= 100
 
 
 async def test_tot_with_value_prompts_prunes_impossible_states_and_caches() -> None:
@@ -146,3 +162,53 @@ async def test_beam_keeps_searching_past_poor_finished_paths() -> None:
     result = await make_strategy("beam:n=4,width=4").solve(Q, ScriptedBackend(hasty))
     assert result.answer == "42"  # four poor finished paths did not end the search
     assert max(t["score"] for t in result.trace if "node" in t) == 1.0
+
+
+async def test_a_step_echoing_the_prompt_is_no_step() -> None:
+    echo = "Solve the problem one step at a time. Write it as 'Answer: <answer>'."
+
+    def parrot(prompt: str, params: SamplingParams, k: int) -> str:
+        if "only the first step" in prompt:
+            return echo if k % 2 == 0 else "17 + 25 = 42"
+        if "Steps so far:\n17 + 25 = 42" in prompt and k % 3 == 0:
+            return "Write only the next step."
+        return "Answer: 42"
+
+    for spec in ("beam:n=4,width=2", "tot:k=4,b=2,evaluate=scorer"):
+        result = await make_strategy(spec).solve(Q, ScriptedBackend(parrot))
+        steps = [t["step"] for t in result.trace if "node" in t]
+        assert steps and not any("<answer>" in s or "Write only" in s for s in steps)
+        assert result.answer == "42"
+
+
+async def test_min_steps_drops_unworked_answers() -> None:
+    def guesser(prompt: str, params: SamplingParams, k: int) -> dict[str, object]:
+        if "only the first step" in prompt:  # three confident guesses, one worked step
+            return (
+                {"text": "17 + 25 = 42", "logprob": -1.0}
+                if k % 4 == 3
+                else {
+                    "text": "Answer: 32",
+                    "logprob": -0.1,
+                }
+            )
+        return {"text": "Answer: 42", "logprob": -0.5}
+
+    for spec in ("beam:n=4,width=2,scorer=logprob", "tot:k=4,b=2,evaluate=scorer,scorer=logprob"):
+        hasty = await make_strategy(spec).solve(Q, ScriptedBackend(guesser))
+        assert hasty.answer == "32"  # by default a first-step answer may win
+        worked = await make_strategy(f"{spec},min_steps=2").solve(Q, ScriptedBackend(guesser))
+        assert worked.answer == "42"
+        first = [t for t in worked.trace if t.get("parent") == 0]
+        assert first and not any(t["complete"] for t in first)
+
+
+async def test_a_search_whose_steps_are_all_dropped_still_concludes() -> None:
+    def blurter(prompt: str, params: SamplingParams, k: int) -> str:
+        if "Now give only the final answer" in prompt:
+            return "Answer: 42"
+        return "Answer: 32"  # every proposed step is an unworked answer
+
+    for spec in ("beam:n=4,width=2,min_steps=2", "tot:k=3,b=2,evaluate=scorer,min_steps=2"):
+        result = await make_strategy(spec).solve(Q, ScriptedBackend(blurter))
+        assert result.answer == "42"

@@ -82,3 +82,27 @@ def test_report_cli_and_empty_run(run_dir, tmp_path):
     assert {p["name"] for p in json.loads(replayed.output)} >= {"cot@small", "sc:n=8@large"}
     with pytest.raises(DataError, match="holds no"):
         build_report(tmp_path)
+
+
+def test_live_runs_are_on_the_accuracy_vs_cost_plot(run_dir, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    drawn = []
+    monkeypatch.setattr(plt, "close", drawn.append)
+    report = build_report(run_dir, reps=2, folds=2)
+    assert [p.name for p in report.live] == ["direct [live]@small"]
+    write_report(report, tmp_path / "out")
+    [figure] = drawn
+    labels = " ".join(t.get_text() for ax in figure.axes for t in ax.texts)
+    assert "direct [live]" in labels
+    legend = [t.get_text() for ax in figure.axes for t in ax.get_legend().get_texts()]
+    assert "run live (as measured)" in legend
+
+
+def test_live_search_labels_keep_the_options_that_tell_them_apart():
+    from ponder.eval.plots import short_label
+
+    name = "beam:n=4,width=2,depth=8,step_tokens=64,scorer=calc,budget=445 [live]@smollm2-135m"
+    assert short_label(name) == "beam n=4,scorer=calc,budget=445 [live]"
+    assert short_label("sc:n=8@smollm2-135m") == "sc:n=8"
+    assert short_label("direct [live]@small") == "direct [live]"

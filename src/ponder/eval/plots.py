@@ -1,6 +1,8 @@
 """Accuracy-vs-cost plots (matplotlib, PNG) with the Pareto frontier and the router's point.
 
-Points that sit on top of each other share one label. The dollar panel is drawn only
+Strategies run live (``tot``, ``beam``, any spec run as is) are drawn as squares beside
+the replayed ones, labelled by their scorer and budget. Points that sit on top of each
+other share one label. The dollar panel is drawn only
 when dollars say something tokens do not (real prices, or several tiers at different
 notional prices); costs of zero put that axis on a linear scale."""
 
@@ -24,6 +26,20 @@ def _tier(name: str) -> str:
     return name.rsplit("@", 1)[-1] if "@" in name else name
 
 
+_SHOWN = ("n", "k", "b", "scorer", "evaluate", "budget")
+
+
+def short_label(name: str) -> str:
+    """A point's label: its spec without the tier, and a live spec with only the options
+    that tell searches apart (``beam scorer=calc,budget=400 [live]``)."""
+    spec = name.rsplit("@", 1)[0]
+    if not spec.endswith(" [live]") or ":" not in spec:
+        return spec
+    strategy, _, options = spec.removesuffix(" [live]").partition(":")
+    kept = [o for o in options.split(",") if o.split("=")[0] in _SHOWN]
+    return f"{strategy} {','.join(kept)} [live]".replace("  ", " ")
+
+
 def _labels(
     fixed: Sequence[Point], cost: str, scale: float
 ) -> dict[tuple[float, float], list[str]]:
@@ -33,7 +49,7 @@ def _labels(
     for p in fixed:
         x, y = getattr(p, cost) * scale, 100 * p.accuracy
         spot = next((s for s in spots if _close(s, (x, y))), (x, y))
-        spots.setdefault(spot, []).append(p.name.split("@")[0])
+        spots.setdefault(spot, []).append(short_label(p.name))
     return spots
 
 
@@ -56,22 +72,23 @@ def _panel(
     cost: str,
     label: str,
     colors: dict[str, str],
+    live: Sequence[Point] = (),
 ) -> None:
     scale = 1000.0 if cost == "dollars" else 1.0
-    for p in fixed:
-        x = getattr(p, cost) * scale
-        below, above = max(p.accuracy - p.low, 0.0), max(p.high - p.accuracy, 0.0)
-        ax.errorbar(
-            x,
-            100 * p.accuracy,
-            yerr=[[100 * below], [100 * above]],
-            fmt="o",
-            color=colors[_tier(p.name)],
-            alpha=0.75,
-            ms=5,
-            capsize=2,
-        )
-    for (x, y), names in _labels(fixed, cost, scale).items():
+    for points, marker in ((fixed, "o"), (live, "s")):
+        for p in points:
+            below, above = max(p.accuracy - p.low, 0.0), max(p.high - p.accuracy, 0.0)
+            ax.errorbar(
+                getattr(p, cost) * scale,
+                100 * p.accuracy,
+                yerr=[[100 * below], [100 * above]],
+                fmt=marker,
+                color=colors[_tier(p.name)],
+                alpha=0.75,
+                ms=5,
+                capsize=2,
+            )
+    for (x, y), names in _labels([*fixed, *live], cost, scale).items():
         ax.annotate(", ".join(names), (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
     front = pareto([p for p in fixed if not p.name.startswith("pass@")], cost)
     ax.step(
@@ -94,7 +111,9 @@ def _panel(
         )
     for tier, color in colors.items():
         ax.plot([], [], "o", color=color, label=tier)
-    if all(getattr(p, cost) > 0 for p in fixed):
+    if live:
+        ax.plot([], [], "s", color="gray", label="run live (as measured)")
+    if all(getattr(p, cost) > 0 for p in [*fixed, *live]):
         ax.set_xscale("log")
     else:
         label = label.replace(" (log", " (")
@@ -105,9 +124,14 @@ def _panel(
 
 
 def plot_accuracy_vs_cost(
-    fixed: Sequence[Point], router: Point | None, path: str | Path, title: str = ""
+    fixed: Sequence[Point],
+    router: Point | None,
+    path: str | Path,
+    title: str = "",
+    live: Sequence[Point] = (),
 ) -> Path:
-    """Two panels (tokens, dollars): every fixed strategy, its frontier, and the router."""
+    """Two panels (tokens, dollars): every fixed strategy, its frontier, the router, and
+    the strategies run live (squares; not part of the frontier)."""
     try:
         import matplotlib
 
@@ -115,12 +139,12 @@ def plot_accuracy_vs_cost(
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ConfigError("plots need matplotlib: pip install 'ponder[eval]'") from exc
-    axes = AXES if dollars_add_information(fixed) else AXES[:1]
+    axes = AXES if dollars_add_information([*fixed, *live]) else AXES[:1]
     fig, panels = plt.subplots(1, len(axes), figsize=(6.5 * len(axes), 5.2), squeeze=False)
-    tiers = sorted({_tier(p.name) for p in fixed})
+    tiers = sorted({_tier(p.name) for p in [*fixed, *live]})
     colors = {t: f"C{i}" for i, t in enumerate(tiers)}
     for ax, (cost, label) in zip(panels[0], axes, strict=True):
-        _panel(ax, fixed, router, cost, label, colors)
+        _panel(ax, fixed, router, cost, label, colors, live)
     fig.suptitle(title or "accuracy vs cost")
     fig.tight_layout()
     out = Path(path)

@@ -252,7 +252,9 @@ def write_report(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    png = plot_accuracy_vs_cost(report.fixed, report.router, out / "accuracy_vs_cost.png", title)
+    png = plot_accuracy_vs_cost(
+        report.fixed, report.router, out / "accuracy_vs_cost.png", title, live=report.live
+    )
     head_line = report.headline.sentence if report.headline else "No router point (see Notes)."
     groups, difficulty = difficulty_rows(report)
     parts = _Parts(

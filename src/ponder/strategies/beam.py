@@ -55,16 +55,19 @@ class BeamSearch(StepSearch[BeamOptions]):
         done: list[Node] = []  # paths that gave a final answer
         trace: list[dict[str, Any]] = []
         for depth in range(o.depth):
-            if self.budget_spent(ledger, trace):
-                break
             per = o.n if depth == 0 else o.width
-            children = await grow(backend, asked, alive, per, o.sampling(), ledger)
+            params = self.level_sampling(ledger, per * len(alive), trace)
+            if params is None:
+                break
+            children = await grow(backend, asked, alive, per, params, ledger, o.min_steps)
             await self._score(children, asked, backend, ledger)
             trace += [child.trace() for child in children]
             done += [c for c in children if c.complete]
             live = sorted((c for c in children if not c.complete), key=lambda c: -c.score)
+            if not live:  # the last beams stay, to conclude from if nothing finished
+                break
             alive = live[: max(1, o.n // o.width)]
-            if not alive or _settled(done, alive, o.n):
+            if _settled(done, alive, o.n):
                 break
         await self.conclude_best(backend, asked, done, alive, ledger, trace)
         head = {"scorer": self.scorer.name, "n": o.n, "width": o.width}

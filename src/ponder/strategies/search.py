@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from pydantic import Field
@@ -33,6 +33,14 @@ STEP_PROMPT = (
 FIRST = "Write only the first step."
 NEXT = "Steps so far:\n{steps}\n\nWrite only the next step."
 FINISH_PROMPT = "{question}\n\n{steps}\n\nNow give only the final answer, as 'Answer: <answer>'."
+_ECHOES = (
+    "one step at a time",
+    "write only the first step",
+    "write only the next step",
+    "steps so far:",
+    "answer: <answer>",
+)
+MIN_STEP_TOKENS = 16  # a level whose steps would get fewer tokens is not drawn
 _FINAL = re.compile(r"(?i)\banswer\s*[:：]|\\boxed\s*\{|####")
 
 
@@ -43,7 +51,17 @@ class StepOptions(Options):
     step_tokens: int = Field(96, ge=8, le=4096, description="completion budget per step")
     temperature: float = Field(0.8, ge=0.0, le=5.0, description="step sampling temperature")
     budget: int | None = Field(
-        None, ge=1, description="stop expanding once this many completion tokens are spent"
+        None,
+        ge=1,
+        description="completion tokens the search may spend (steps and their evaluation); "
+        "a level's steps shrink to fit what is left",
+    )
+    min_steps: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="a final answer given before this many steps is dropped (small models "
+        "answer at once, unworked, when asked for one step)",
     )
     scorer: ScorerName = Field("calc", description="step scorer: calc, judge, logprob, reward")
     reward_url: str | None = Field(
@@ -127,11 +145,19 @@ async def extend(
     children = []
     for sample in drawn:
         step = sample.text.strip()
-        if step and step not in node.steps:  # an echo of an earlier step is no step
+        if step and step not in node.steps and not echoes_prompt(step):
             child = Node((*node.steps, step), tokens=sample.completion_tokens, parent=node.id)
             child.logprob = sample.mean_logprob
             children.append(ledger.add(child))
     return children
+
+
+def echoes_prompt(step: str) -> bool:
+    """Whether a step repeats the step prompt's instructions: small models do, and the
+    echoed "Answer: <answer>" would end the path with no answer. Such a step is dropped,
+    as is one that repeats an earlier step."""
+    lowered = step.lower()
+    return any(echo in lowered for echo in _ECHOES)
 
 
 async def score_nodes(
@@ -160,10 +186,6 @@ def as_sample(node: Node) -> Sample:
     )
 
 
-def over_budget(budget: int | None, ledger: Ledger) -> bool:
-    return budget is not None and ledger.spent >= budget
-
-
 async def grow(
     backend: Backend,
     question: Question,
@@ -171,12 +193,20 @@ async def grow(
     n: int,
     params: SamplingParams,
     ledger: Ledger,
+    min_steps: int = 1,
 ) -> list[Node]:
-    """Extend every node by ``n`` children, concurrently (the backend batches what it can)."""
+    """Extend every node by ``n`` children, concurrently (the backend batches what it can).
+    A child that gives a final answer in fewer than ``min_steps`` steps is dropped (its
+    tokens still count)."""
     grown = await asyncio.gather(
         *(extend(backend, question, node, n, params, ledger) for node in nodes)
     )
-    return [child for children in grown for child in children]
+    return [
+        child
+        for children in grown
+        for child in children
+        if not (child.complete and len(child.steps) < min_steps)
+    ]
 
 
 async def conclude(
@@ -238,11 +268,25 @@ class StepSearch(Generic[OptionsT]):
         self.options: OptionsT = options or self.options_class()
         self.scorer = as_scorer(scorer) if scorer else self.options.make_scorer()
 
-    def budget_spent(self, ledger: Ledger, trace: list[dict[str, Any]]) -> bool:
-        if over_budget(self.options.budget, ledger):
+    def evaluation_tokens(self, steps: int) -> int:
+        """The most completion tokens evaluating ``steps`` new steps may spend."""
+        return self.scorer.work(steps).tokens
+
+    def level_sampling(
+        self, ledger: Ledger, steps: int, trace: list[dict[str, Any]]
+    ) -> SamplingParams | None:
+        """How the next level's ``steps`` new steps are drawn: ``step_tokens`` each, or
+        fewer so that the level and its evaluation fit what is left of the budget. None
+        when the budget is spent (a step would get fewer than MIN_STEP_TOKENS)."""
+        params = self.options.sampling()
+        if self.options.budget is None:
+            return params
+        left = self.options.budget - ledger.spent - self.evaluation_tokens(steps)
+        per = min(params.max_tokens, left // max(steps, 1))
+        if per < min(MIN_STEP_TOKENS, params.max_tokens):
             trace.append({"step": "budget", "spent": ledger.spent})
-            return True
-        return False
+            return None
+        return replace(params, max_tokens=per)
 
     async def conclude_best(
         self,

@@ -85,21 +85,30 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
         done: list[Node] = []
         trace: list[dict[str, Any]] = [{"evaluate": o.evaluate, "k": o.k, "b": o.b}]
         for _ in range(o.depth):
-            if self.budget_spent(ledger, trace):
+            params = self.level_sampling(ledger, o.k * len(frontier), trace)
+            if params is None:
                 break
-            children = _merge(await grow(backend, asked, frontier, o.k, o.sampling(), ledger))
+            grown = await grow(backend, asked, frontier, o.k, params, ledger, o.min_steps)
+            children = _merge(grown)
             scores = await self._evaluate(children, asked, backend, ledger, cache)
             for child, score in zip(children, scores, strict=True):
                 child.score = score
                 trace.append(child.trace())
             done += [c for c in children if c.complete]
             live = sorted((c for c in children if not c.complete), key=lambda c: -c.score)
-            frontier = live[: o.b]
-            if not frontier:
+            if not live:  # the last frontier stays, to conclude from if nothing finished
                 break
+            frontier = live[: o.b]
         await self.conclude_best(backend, asked, done, frontier, ledger, trace)
         trace.append({"step": "cache", "entries": len(cache)})
         return settle(self.name, asked, backend, ledger, done, trace, start)
+
+    def evaluation_tokens(self, steps: int) -> int:
+        o = self.options
+        if o.evaluate == "scorer":
+            return self.scorer.work(steps).tokens
+        asks = steps if o.evaluate == "value" else 1  # a vote judges the level at once
+        return asks * o.value_n * EVAL_TOKENS
 
     async def _evaluate(
         self,
