@@ -121,3 +121,18 @@ async def test_leaving_a_raw_stream_early_frees_its_slot(embedded: Backend) -> N
     assert embedded.activity.requests == 0
     assert embedded.activity.chunks - before < 8 * 900 // 2  # stopped, not finished
     await embedded.generate([Message("user", "Hi")], SamplingParams(max_tokens=4), 1)
+
+
+async def test_a_cut_greedy_reply_continued_equals_one_greedy_run(embedded: Backend) -> None:
+    from ponder.backends.base import Continues
+
+    assert isinstance(embedded, Continues)
+    messages = [Message("user", "What is 17 + 25? Think step by step.")]
+    full = (await embedded.generate(messages, SamplingParams(max_tokens=40)))[0]
+    cut = (await embedded.generate(messages, SamplingParams(max_tokens=12)))[0]
+    assert cut.finish_reason == "length" and full.text.startswith(cut.text)
+    more = await embedded.continue_text(messages, cut.text, SamplingParams(max_tokens=28))
+    assert cut.text + more.text == full.text
+    assert cut.completion_tokens + more.completion_tokens == full.completion_tokens
+    assert more.finish_reason == full.finish_reason
+    assert more.completion_tokens == len(more.token_logprobs or [])

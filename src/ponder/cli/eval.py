@@ -11,16 +11,18 @@ from rich.console import Console
 from rich.table import Table
 
 from ponder.cli.common import stderr
+from ponder.cli.eval_extend import extend
 from ponder.cli.eval_run import run
 from ponder.errors import ConfigError
 
 
 @click.group("eval")
 def eval_group() -> None:
-    """Evaluate strategies: suites, run, replay, report."""
+    """Evaluate strategies: suites, run, extend, replay, report."""
 
 
 eval_group.add_command(run)
+eval_group.add_command(extend)
 
 
 @eval_group.command("suites")
