@@ -125,3 +125,31 @@ def test_cli_extends_an_export(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "3 samples continued" in result.output
     assert read_records(tmp_path / "o")[0]["prediction"] == "14"
+
+
+def test_drawn_token_ids_are_passed_on_and_a_resplit_join_is_counted(tmp_path: Path) -> None:
+    short = _stored(tmp_path, 6)
+    for sample in short[0]["samples"]:
+        sample["token_ids"] = list(range(sample["completion_tokens"]))
+    short[0]["samples"][0]["completion_tokens"] = 5  # the text counts 6: another split
+    backend = _backend()
+    out = SampleStore(tmp_path / "ext")
+    summary = asyncio.run(extend_records(short, backend, 64, out, model="scripted:s"))
+    assert summary.resplit == 1 and out.records()[0]["extended"]["resplit"] == 1
+    assert [c["prefix_ids"] for c in backend.calls if "prefix" in c][1] == list(range(6))
+    assert out.records()[0]["samples"][0]["token_ids"] is None  # the fake gives no ids
+
+
+def test_llama_cpp_logprobs_give_token_ids() -> None:
+    from ponder.backends.wire import samples_from_response
+
+    entry = {"id": 33, "token": "1", "logprob": -0.5}
+    choice = {"message": {"content": "1"}, "logprobs": {"content": [entry, entry]}}
+    sample = samples_from_response({"choices": [choice]}, SamplingParams(), 0.0, "m")[0]
+    assert sample.token_ids == [33, 33]
+    openai = {"token": "1", "logprob": -0.5}
+    choice = {"message": {"content": "1"}, "logprobs": {"content": [openai]}}
+    assert (
+        samples_from_response({"choices": [choice]}, SamplingParams(), 0.0, "m")[0].token_ids
+        is None
+    )

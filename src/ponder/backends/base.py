@@ -77,12 +77,19 @@ class Continues(Protocol):
     """A backend that continues an assistant reply from a given start (a prefill)."""
 
     async def continue_text(
-        self, messages: Sequence[Message], prefix: str, params: SamplingParams
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        params: SamplingParams,
+        prefix_ids: Sequence[int] | None = None,
     ) -> Sample:
         """Go on with the assistant's reply to ``messages`` that begins with ``prefix``.
 
-        The Sample holds the new part only: its text (without ``prefix``), its
-        completion tokens and token logprobs, and why it stopped."""
+        ``prefix_ids``, the tokens drawn for ``prefix`` when known, make the join exact;
+        without them the backend tokenises the text (its own split, which may differ
+        from the drawn one). The Sample holds the new part only: its text (without
+        ``prefix``), completion tokens and token logprobs, and why it stopped;
+        ``prompt_tokens`` counts the prompt with the reply begun."""
         ...
 
 

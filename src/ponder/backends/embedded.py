@@ -13,13 +13,14 @@ finishing a generation nobody will read.
 
 Continuation (``continue_text``, the ``Continues`` contract): llama.cpp renders the
 messages with the same chat template a chat request uses (its ``/apply-template``),
-the assistant's begun reply is appended as text, and a raw completion goes on from
-there. The join is made from text, not from the tokens first drawn: llama.cpp
-tokenises the prompt and the prefix together, which reproduces the drawn tokens when
-the model's output was tokenised canonically (the usual case, and what a test checks
-with greedy SmolLM2: cut and continued equals one run of the full budget); where a
-model drew a non-canonical split, the continuation conditions on the same text under
-the tokenizer's own split.
+the assistant's begun reply is appended, and a raw completion goes on from there.
+Every sample this backend draws records its token ids (``Sample.token_ids``), and a
+continuation given them appends those very tokens: the join is exact (a test checks
+with greedy SmolLM2 that cut-and-continued equals one run of the full budget). Given
+text only (samples stored without ids), llama.cpp tokenises it with its own split,
+which is not always the drawn one: SmolLM2 draws "\n", "\n" where the tokenizer
+makes one "\n\n" token, and the continuation then conditions on the other split (the
+``prompt_tokens`` of the continuation tell: they differ from prompt plus drawn tokens).
 
 Threads: llama.cpp's workers spin-wait between steps, which collapses when other
 work shares the cores. The default thread count is the cores this process may use
@@ -165,13 +166,18 @@ class EmbeddedBackend(BaseBackend):
         return samples_from_response(data, params, latency, self.model)
 
     async def continue_text(
-        self, messages: Sequence[Message], prefix: str, params: SamplingParams
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        params: SamplingParams,
+        prefix_ids: Sequence[int] | None = None,
     ) -> Sample:
         """The assistant's reply to ``messages`` continued from ``prefix`` (the new part
-        only); see the module docstring for how the join is tokenised."""
-        prompt = await asyncio.to_thread(self._render, messages)
+        only), joined on ``prefix_ids`` when given; see the module docstring."""
+        prompt: Any = await asyncio.to_thread(self._render, messages)
+        prompt = [prompt, *prefix_ids] if prefix_ids else prompt + prefix
         body: dict[str, Any] = {
-            "prompt": prompt + prefix,
+            "prompt": prompt,
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,

@@ -131,11 +131,16 @@ class ScriptedBackend(BaseBackend):
         return samples
 
     async def continue_text(
-        self, messages: Sequence[Message], prefix: str, params: SamplingParams
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        params: SamplingParams,
+        prefix_ids: Sequence[int] | None = None,
     ) -> Sample:
         """The rest of the first scripted output that begins with ``prefix`` (by words),
         cut at ``max_tokens``; an empty, stopped sample when no output does."""
-        self.calls.append({"messages": list(messages), "params": params, "prefix": prefix})
+        call = {"messages": list(messages), "params": params, "prefix": prefix}
+        self.calls.append({**call, "prefix_ids": prefix_ids})
         question = last_user_text(messages)
         outputs = self._outputs_for(question)
         listed = [outputs(question, params, 0)] if callable(outputs) else list(outputs)
@@ -148,6 +153,8 @@ class ScriptedBackend(BaseBackend):
                 rest = f" {rest}" if begun else rest
                 found = {**output, "text": rest} if isinstance(output, Mapping) else rest
                 sample = self._sample(found, params, new_request_id())
+                sample.prompt_tokens = sum(count_tokens(m.content or "") for m in messages)
+                sample.prompt_tokens += len(begun)  # the prompt with the reply begun
                 if begun and not sample.text.startswith(" "):
                     sample.text = f" {sample.text}"  # the word break at the join
                 return sample

@@ -88,5 +88,6 @@ def extend(
         f"{summary.extended} records extended, {summary.skipped} skipped (already done); "
         f"{summary.continued} samples continued ({summary.tokens} tokens), "
         f"{summary.still_truncated} still cut off at {max_tokens}, "
+        f"{summary.resplit} re-tokenised to another split at the join, "
         f"in {summary.wall_s:.1f} s -> {where}"
     )

@@ -11,8 +11,11 @@ already there.
 
 Costs are counted as a single draw at the new budget would pay them: the continued
 tokens join the sample's completion tokens; the prompt that a continuation re-sends
-(prompt plus the text begun) is an artefact of extending and is not charged. A sample
-whose token logprobs were stored as their mean (an export) keeps one mean, weighted by
+(prompt plus the text begun) is an artefact of extending and is not charged. When the
+continuation's prompt (prompt plus the text begun) counts another number of tokens than
+the draw had (the prefix re-tokenised to another split, see ``EmbeddedBackend``), the
+join was not exact: such samples are counted (``resplit``, per record and in all). A
+sample whose token logprobs were stored as their mean (an export) keeps one mean, weighted by
 tokens; a full list is extended.
 """
 
@@ -47,6 +50,7 @@ class ExtendSummary:
     extended: int  # records stored by this run
     continued: int  # samples continued
     still_truncated: int  # of them, those that stopped at the new budget too
+    resplit: int  # of them, those whose text re-tokenised to another token count
     tokens: int  # completion tokens the continuations generated
     wall_s: float
 
@@ -106,6 +110,10 @@ def merge(sample: Sample, more: Sample) -> Sample:
     elif logprobs:  # stored as their mean: keep one mean, weighted by tokens
         total = (sum(logprobs) / len(logprobs)) * sample.completion_tokens + sum(added)
         logprobs = [round(total / max(tokens, 1), 5)]
+    if sample.token_ids is not None and more.token_ids is not None:
+        sample.token_ids = [*sample.token_ids, *more.token_ids]
+    else:
+        sample.token_ids = None
     sample.text += more.text
     sample.completion_tokens = tokens
     sample.finish_reason = more.finish_reason
@@ -125,6 +133,7 @@ async def _extend_one(
     messages = messages_for(item)
     samples = [Sample.from_dict(s) for s in record["samples"]]
     start = time.perf_counter()
+    resplit: list[int] = []
 
     async def go_on(sample: Sample) -> None:
         params = SamplingParams(
@@ -132,8 +141,14 @@ async def _extend_one(
             max_tokens=max_tokens - sample.completion_tokens,
         )
         async with gate:
-            more = await backend.continue_text(messages, sample.text, params)
+            more = await backend.continue_text(messages, sample.text, params, sample.token_ids)
         counts["tokens"] += more.completion_tokens
+        if (
+            more.prompt_tokens
+            and more.prompt_tokens != sample.prompt_tokens + sample.completion_tokens
+        ):
+            counts["resplit"] += 1  # the join was not made on the drawn tokens
+            resplit.append(1)
         merge(sample, more)
         sample.answer = sample_answer(sample.text, item.kind, item.choices, sample.truncated)
         counts["continued"] += 1
@@ -141,7 +156,9 @@ async def _extend_one(
 
     cut = [s for s in samples if s.truncated and s.completion_tokens < max_tokens]
     await asyncio.gather(*(go_on(s) for s in cut))
-    return _rebuilt(record, item, samples, max_tokens, len(cut), time.perf_counter() - start)
+    extended = _rebuilt(record, item, samples, max_tokens, len(cut), time.perf_counter() - start)
+    extended["extended"]["resplit"] = len(resplit)
+    return extended
 
 
 def _rebuilt(
@@ -205,7 +222,7 @@ async def extend_records(
             if (str(r["item"]["id"]), model, with_max_tokens(str(r["strategy"]), max_tokens))
             not in done
         ]
-        counts = {"continued": 0, "still_truncated": 0, "tokens": 0, "stored": 0}
+        counts = {"continued": 0, "still_truncated": 0, "tokens": 0, "stored": 0, "resplit": 0}
         start = time.perf_counter()
         await _extend_all(todo, backend, max_tokens, store, concurrency, slots, counts, progress)
     return ExtendSummary(
@@ -214,6 +231,7 @@ async def extend_records(
         extended=counts["stored"],
         continued=counts["continued"],
         still_truncated=counts["still_truncated"],
+        resplit=counts["resplit"],
         tokens=counts["tokens"],
         wall_s=time.perf_counter() - start,
     )

@@ -49,6 +49,11 @@ class PoolBackend(BaseBackend):
     A request that re-sends an item's prompt to a tier counts that prompt as cached,
     as a backend with prefix caching (llama.cpp's slots, vLLM's automatic prefix
     caching) serves it, unless the stored samples recorded what their backend reused.
+
+    A pool that holds fewer samples than a request asks is never passed off as full:
+    ``draw`` serves what is stored and counts the shortfall in ``spent.missing`` (replay
+    reports it per strategy); ``generate``, which a live strategy relies on for exactly
+    ``n`` samples, raises DataError.
     """
 
     supports_n = True
@@ -92,7 +97,10 @@ class PoolBackend(BaseBackend):
             replace(s, cached_tokens=s.cached_tokens or (s.prompt_tokens if seen else 0))
             for s in got
         ]
-        root.spent = root.spent + spend(self.pools.tiers[request.tier], served)
+        spent = spend(self.pools.tiers[request.tier], served)
+        root.spent = root.spent + replace(
+            spent, missing=(1 if request.greedy else request.n) - len(got)
+        )
         return served
 
     async def generate(
@@ -207,6 +215,7 @@ class Point:
     extra: dict[str, Any] = field(default_factory=dict)
     cached: float = 0.0
     truncated: float = 0.0  # share of drawn samples that stopped at the length limit
+    missing: float = 0.0  # samples per item the strategy asked for but the pools lacked
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -232,7 +241,7 @@ def replay(
     points = []
     for name, evaluate in evaluators.items():
         correct = np.zeros((reps, len(ids)))
-        costs = np.zeros((6,))
+        costs = np.zeros((7,))
         used = np.zeros((reps, len(ids)))
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
@@ -247,6 +256,7 @@ def replay(
                     spent.samples,
                     spent.cached,
                     spent.truncated,
+                    spent.missing,
                 )
                 used[r, j] = out.spend.samples
         costs /= reps * len(ids)
@@ -267,6 +277,7 @@ def replay(
                 extra={"samples_by_group": samples_by_group},
                 cached=float(costs[4]),
                 truncated=float(costs[5] / costs[3]) if costs[3] else 0.0,
+                missing=float(costs[6]),
             )
         )
     return points
