@@ -93,7 +93,9 @@ def print_shipped(pools: Pools) -> None:
         ("shipped-nocheck", replace(shipped, support=None)),
     ):
         point = shipped_point(pools, router, label)
-        print(row(point.name, point.accuracy, point.tokens, point.dollars, by_suite(point, pools)))
+        short = f" (asked {point.missing:.1f} samples/q the pools lack)" if point.missing else ""
+        note = by_suite(point, pools) + short
+        print(row(point.name, point.accuracy, point.tokens, point.dollars, note))
 
 
 def write_support(pools: Pools) -> None:
