@@ -31,6 +31,7 @@ from ponder import cost
 from ponder.answers import answers_match, sample_answer
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend, Continues
+from ponder.budgets import max_tokens_for
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
@@ -64,13 +65,13 @@ def with_max_tokens(spec: str, max_tokens: int) -> str:
 
 def stored_budget(record: dict[str, Any]) -> int:
     """The budget a sampling record was drawn with: its spec's ``max_tokens``, else the
-    length of its cut-off samples (each stopped exactly there), else the default."""
+    length of its cut-off samples (each stopped exactly there), else the model's default."""
     name, options = parse_strategy_spec(str(record["strategy"]))
-    if "max_tokens" in options:
-        return SampleOptions.parse(options, name).max_tokens
-    cut = [int(s.get("completion_tokens") or 0) for s in record["samples"]]
-    cut = [n for n, s in zip(cut, record["samples"], strict=True) if _is_cut(s)]
-    return max(cut) if cut else SampleOptions().max_tokens
+    asked = SampleOptions.parse(options, name).max_tokens
+    if asked is not None:
+        return asked
+    cut = [int(s.get("completion_tokens") or 0) for s in record["samples"] if _is_cut(s)]
+    return max(cut) if cut else max_tokens_for(str(record.get("model_name") or record["model"]))
 
 
 def _is_cut(sample: dict[str, Any]) -> bool:
