@@ -19,7 +19,7 @@ from ponder.answers import answers_match
 from ponder.backends.base import BaseBackend
 from ponder.errors import DataError
 from ponder.eval.pools import Pools, Spend, spend
-from ponder.routing.cascade import Draw, Plan, Stage, run_plan
+from ponder.routing.cascade import Decision, Draw, Plan, Stage, run_plan
 from ponder.strategies.base import Strategy
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
@@ -126,24 +126,44 @@ def run_now(work: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("a replayed strategy waited on something other than stored samples")
 
 
-def _grade(pools: Pools, item_id: str, answer: str | None, spent: Spend) -> Outcome:
+def grade(pools: Pools, item_id: str, answer: str | None, spent: Spend) -> Outcome:
     item = pools.items[item_id]
     return Outcome(answer, answers_match(answer, item.answer, item.kind), spent)
 
 
-def plan_evaluator(plan: Plan) -> Evaluator:
-    """A routing plan's cascade (the one ``auto`` runs live) over the stored pools."""
+def probe_draw(backend: PoolBackend) -> Sample | None:
+    """The greedy sample on tier 0, drawn (and paid for) as a router's probe."""
+    got = backend.draw(Draw(0, True, 1))
+    return got[0] if got else None
+
+
+def run_on_pools(plan: Plan, backend: PoolBackend, probe: Sample | None = None) -> Decision:
+    """A plan's cascade on stored samples. With ``probe`` (already drawn and paid), the
+    plan's first greedy draw on tier 0 is served that sample instead of paying again."""
+    steps = run_plan(plan)
+    reuse = probe is not None
+    try:
+        request = next(steps)
+        while True:
+            if probe is not None and reuse and request == Draw(0, True, 1):
+                served, reuse = [probe], False
+            else:
+                served = backend.draw(request)
+            request = steps.send(served)
+    except StopIteration as stop:
+        decision: Decision = stop.value
+    return decision
+
+
+def plan_evaluator(plan: Plan, probed: bool = False) -> Evaluator:
+    """A routing plan's cascade (the one ``auto`` runs live) over the stored pools; with
+    ``probed``, after a greedy probe on tier 0 that it pays for (and reuses if it can)."""
 
     def evaluate(pools: Pools, item_id: str, rng: random.Random) -> Outcome:
         backend = PoolBackend(pools, item_id, rng)
-        steps = run_plan(plan)
-        try:
-            request = next(steps)
-            while True:
-                request = steps.send(backend.draw(request))
-        except StopIteration as stop:
-            decision = stop.value
-        return _grade(pools, item_id, decision.answer, backend.spent)
+        probe = probe_draw(backend) if probed else None
+        decision = run_on_pools(plan, backend, probe)
+        return grade(pools, item_id, decision.answer, backend.spent)
 
     return evaluate
 
@@ -156,7 +176,7 @@ def strategy_evaluator(strategy: Strategy, tier: int) -> Evaluator:
         item = pools.items[item_id]
         question = as_question(item.question, item.kind, item.choices)
         result = run_now(strategy.solve(question, backend))
-        return _grade(pools, item_id, result.answer, backend.spent)
+        return grade(pools, item_id, result.answer, backend.spent)
 
     return evaluate
 
@@ -170,7 +190,7 @@ def pass_evaluator(tier: int, n: int) -> Evaluator:
         item = pools.items[item_id]
         right = next((s for s in samples if answers_match(s.answer, item.answer, item.kind)), None)
         best = right or (samples[0] if samples else None)
-        return _grade(pools, item_id, best.answer if best else None, backend.spent)
+        return grade(pools, item_id, best.answer if best else None, backend.spent)
 
     return evaluate
 
