@@ -119,3 +119,19 @@ def test_live_auto_draws_the_probe_once_and_reuses_it(pools) -> None:
     assert result.trace[0]["probe"]["probe_answered"] == 1.0
     unsure = asyncio.run(auto.solve(ITEMS[0].question, ScriptedBackend(_answer, model="small")))
     assert unsure.usage.samples > 1 and unsure.trace[0]["plan"] != "cot@0"
+
+
+def test_cli_trains_a_probe_router_and_show_says_it_needs_the_probe(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from ponder.cli.main import cli
+
+    store = SampleStore(tmp_path / "run")
+    backend = ScriptedBackend(_answer, model="small", active_params=1e8)
+    asyncio.run(run_eval(ITEMS[:8], backend, ["sample:n=4"], store, model="scripted:small"))
+    out = tmp_path / "r.json"
+    args = ["router", "train", str(tmp_path / "run"), "--out", str(out), "--reps", "2", "--probe"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert json.loads(out.read_text())["probe"] is True
+    shown = CliRunner().invoke(cli, ["router", "show", str(out), "-q", ITEMS[0].question])
+    assert shown.exit_code != 0 and "greedy sample on tier 0" in shown.output
