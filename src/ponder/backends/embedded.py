@@ -190,6 +190,7 @@ class EmbeddedBackend(BaseBackend):
         start = time.perf_counter()
         data = await self._cancellable(body, completion=True)
         latency = time.perf_counter() - start
+        _drop_end_token(data)
         return samples_from_response(data, params, latency, self.model)[0]
 
     def _render(self, messages: Sequence[Message]) -> str:
@@ -298,3 +299,13 @@ class EmbeddedBackend(BaseBackend):
         finally:
             stop.set()  # the consumer left early (closed, cancelled): free the slot
             await asyncio.shield(task)
+
+
+def _drop_end_token(data: dict[str, Any]) -> None:
+    """A raw completion lists the end-of-generation token (empty text) among its token
+    logprobs, a chat completion does not: drop it, so a continued sample counts its
+    tokens as a single chat draw would."""
+    for choice in data.get("choices") or []:
+        content = (choice.get("logprobs") or {}).get("content") or []
+        if choice.get("finish_reason") == "stop" and content and content[-1].get("token") == "":
+            content.pop()
