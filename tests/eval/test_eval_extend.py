@@ -153,3 +153,16 @@ def test_llama_cpp_logprobs_give_token_ids() -> None:
         samples_from_response({"choices": [choice]}, SamplingParams(), 0.0, "m")[0].token_ids
         is None
     )
+
+
+def test_a_raw_completions_end_token_is_not_counted() -> None:
+    from ponder.backends.embedded import _drop_end_token
+
+    tokens = [{"id": 30, "token": ".", "logprob": -0.1}, {"id": 2, "token": "", "logprob": -0.2}]
+    data = {"choices": [{"text": ".", "finish_reason": "stop", "logprobs": {"content": tokens}}]}
+    _drop_end_token(data)
+    assert [t["id"] for t in data["choices"][0]["logprobs"]["content"]] == [30]
+    cut = [{"id": 30, "token": ".", "logprob": -0.1}]
+    data = {"choices": [{"text": ".", "finish_reason": "length", "logprobs": {"content": cut}}]}
+    _drop_end_token(data)
+    assert len(data["choices"][0]["logprobs"]["content"]) == 1
