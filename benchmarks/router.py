@@ -18,21 +18,30 @@ frontier.
                                                          # training range (no retraining)
 
 Accuracy is also printed per suite, and the shipped router is replayed as it is (with and
-without its out-of-distribution check) next to the cross-validated one.
+without its out-of-distribution check) next to the cross-validated one. Each budget is
+also run with a probe router (``auto+probe``: a greedy sample on tier 0 first, paid for,
+then a plan chosen on the question and on what that sample showed);
+``--write-default --probe`` ships one.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from ponder.eval.compare import best_point, direct_point, fixed_points, headline, router_point
+from ponder.eval.compare import (
+    best_point,
+    direct_point,
+    fixed_points,
+    headline,
+    router_evaluator,
+    router_point,
+)
 from ponder.eval.pools import Pools, load_pools
-from ponder.eval.replay import Outcome, Point, frontier_accuracy, pareto, plan_evaluator, replay
+from ponder.eval.replay import Point, frontier_accuracy, pareto, replay
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
 from ponder.eval.train_router import train_router
@@ -72,13 +81,7 @@ def by_suite(point: Point, pools: Pools) -> str:
 
 def shipped_point(pools: Pools, router: Router, name: str) -> Point:
     """The shipped router replayed as it is (no retraining, no cross-validation)."""
-    tiers = len(pools.tiers)
-
-    def evaluate(p: Pools, item_id: str, rng: random.Random) -> Outcome:
-        plan = router.choose(p.items[item_id].question, tiers)
-        return plan_evaluator(plan)(p, item_id, rng)
-
-    [point] = replay(pools, {name: evaluate}, reps=20)
+    [point] = replay(pools, {name: router_evaluator(router, len(pools.tiers))}, reps=20)
     return point
 
 
@@ -93,7 +96,9 @@ def print_shipped(pools: Pools) -> None:
         ("shipped-nocheck", replace(shipped, support=None)),
     ):
         point = shipped_point(pools, router, label)
-        print(row(point.name, point.accuracy, point.tokens, point.dollars, by_suite(point, pools)))
+        short = f" (asked {point.missing:.1f} samples/q the pools lack)" if point.missing else ""
+        note = by_suite(point, pools) + short
+        print(row(point.name, point.accuracy, point.tokens, point.dollars, note))
 
 
 def write_support(pools: Pools) -> None:
@@ -103,6 +108,18 @@ def write_support(pools: Pools) -> None:
     shipped.support = ([float(v) for v in raw.min(axis=0)], [float(v) for v in raw.max(axis=0)])
     shipped.save(DEFAULT_ROUTER)
     print(f"wrote the support of {len(pools.items)} training items into {DEFAULT_ROUTER}")
+
+
+def print_headline(auto: Point, fixed: list[Point], front: list[Point], pools: Pools) -> None:
+    line = headline(auto, fixed)
+    best = best_point(fixed)
+    gap = auto.accuracy - frontier_accuracy(front, auto.dollars)
+    print(f"\n{line.sentence}  Per suite: {by_suite(auto, pools)}")
+    print(
+        f"accuracy vs best: {100 * (auto.accuracy - best.accuracy):+.1f} pts "
+        f"(target >= -1.0); cost: {100 * line.cost_share:.0f}% of best (target <= 40%); "
+        f"vs frontier at its cost: {100 * gap:+.1f} pts (target >= 0)"
+    )
 
 
 def main() -> None:
@@ -116,6 +133,7 @@ def main() -> None:
     parser.add_argument("--write-support", action="store_true", help="store its training range")
     parser.add_argument("--suites", default=None, help="only these suites' items (a,b)")
     parser.add_argument("--models", default=None, help="only these tiers, in order (a,b)")
+    parser.add_argument("--probe", action="store_true", help="--write-default: a probe router")
     args = parser.parse_args()
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
     pools = only_suites(load_pools([r for s in sources for r in read_records(s)]), args.suites)
@@ -137,33 +155,29 @@ def main() -> None:
     print()
     for share in (0.1, 0.2, 0.3, args.share, 0.6, 1.0):
         b = max(share * best.dollars / direct.dollars, 1.0)
-        point = router_point(pools, b, folds=args.folds, reps=args.reps, name=f"auto@{share:.0%}")
-        gap = point.accuracy - frontier_accuracy(front, point.dollars)
-        print(
-            row(
-                point.name,
-                point.accuracy,
-                point.tokens,
-                point.dollars,
+        for probe in (False, True):
+            name = f"auto{'+probe' if probe else ''}@{share:.0%}"
+            point = router_point(pools, b, args.folds, args.reps, name=name, probe=probe)
+            gap = point.accuracy - frontier_accuracy(front, point.dollars)
+            note = (
                 f"budget {b:.2f}x direct; vs frontier {100 * gap:+.1f} pts; "
-                f"{by_suite(point, pools)}; {point.extra['plans']}",
+                f"{by_suite(point, pools)}; {point.extra['plans']}"
             )
+            print(row(point.name, point.accuracy, point.tokens, point.dollars, note))
+    autos = {}
+    for probe in (False, True):
+        name = "auto+probe" if probe else "auto"
+        autos[probe] = router_point(
+            pools, max(budget, 1.0), folds=args.folds, reps=args.reps, name=name, probe=probe
         )
-    auto = router_point(pools, max(budget, 1.0), folds=args.folds, reps=args.reps)
-    line = headline(auto, fixed)
-    gap = auto.accuracy - frontier_accuracy(front, auto.dollars)
-    print(f"\n{line.sentence}  Per suite: {by_suite(auto, pools)}")
-    print(
-        f"accuracy vs best: {100 * (auto.accuracy - best.accuracy):+.1f} pts "
-        f"(target >= -1.0); cost: {100 * line.cost_share:.0f}% of best (target <= 40%); "
-        f"vs frontier at its cost: {100 * gap:+.1f} pts (target >= 0)"
-    )
+        print_headline(autos[probe], fixed, front, pools)
+    auto = autos[args.probe]
     if args.report:
         tiers = [t.model for t in pools.tiers]
-        report = Report(fixed=fixed, router=auto, headline=line, tiers=tiers)
+        report = Report(fixed=fixed, router=auto, headline=headline(auto, fixed), tiers=tiers)
         print(write_report(report, args.report, "ponder router benchmark"))
     if args.write_default:
-        shipped = train_router(pools, budget=max(budget, 1.0))
+        shipped = train_router(pools, budget=max(budget, 1.0), probe=args.probe)
         shipped.meta["trained_on"] = [Path(s).name for s in sources]
         shipped.save(DEFAULT_ROUTER)
         print(f"wrote {DEFAULT_ROUTER} (lam={shipped.lam:g}, budget {budget:.2f}x direct)")

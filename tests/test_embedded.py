@@ -121,3 +121,23 @@ async def test_leaving_a_raw_stream_early_frees_its_slot(embedded: Backend) -> N
     assert embedded.activity.requests == 0
     assert embedded.activity.chunks - before < 8 * 900 // 2  # stopped, not finished
     await embedded.generate([Message("user", "Hi")], SamplingParams(max_tokens=4), 1)
+
+
+async def test_a_cut_greedy_reply_continued_equals_one_greedy_run(embedded: Backend) -> None:
+    from ponder.backends.base import Continues
+
+    assert isinstance(embedded, Continues)
+    # cut after "32\n\n": SmolLM2 drew "\n", "\n", which its tokenizer would merge
+    messages = [Message("user", "What is 17 + 25? Think step by step.")]
+    full = (await embedded.generate(messages, SamplingParams(max_tokens=40)))[0]
+    cut = (await embedded.generate(messages, SamplingParams(max_tokens=12)))[0]
+    assert cut.finish_reason == "length" and full.text.startswith(cut.text)
+    assert cut.token_ids is not None and len(cut.token_ids) == cut.completion_tokens
+    params = SamplingParams(max_tokens=28)
+    more = await embedded.continue_text(messages, cut.text, params, cut.token_ids)
+    assert cut.text + more.text == full.text
+    assert cut.completion_tokens + more.completion_tokens == full.completion_tokens
+    assert more.finish_reason == full.finish_reason
+    assert more.prompt_tokens == cut.prompt_tokens + cut.completion_tokens
+    from_text = await embedded.continue_text(messages, cut.text, params)
+    assert from_text.prompt_tokens == more.prompt_tokens - 1  # the other split shows

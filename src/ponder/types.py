@@ -120,6 +120,8 @@ class Sample:
     request returns several samples, the prompt is counted once per request (see Usage).
     ``cached_tokens`` is the part of that prompt the backend served from its prefix
     cache (OpenAI's ``prompt_tokens_details.cached_tokens``, llama.cpp's ``cache_n``).
+    ``token_ids`` are the tokens drawn, where the backend reports them (llama.cpp does):
+    a cut-off sample continued from them joins exactly (``Continues``).
     """
 
     text: str
@@ -134,6 +136,7 @@ class Sample:
     temperature: float = 0.0
     model: str = ""
     cached_tokens: int = 0
+    token_ids: list[int] | None = None  # the drawn tokens, where the backend says them
 
     @property
     def truncated(self) -> bool:

@@ -16,12 +16,13 @@ from ponder.eval.replay import (
     standard_evaluators,
     strategy_evaluator,
 )
+from ponder.eval.report import shortfall_notes
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.routing.cascade import Draw, parse_plan
 from ponder.strategies import make_strategy
-from ponder.types import Usage
+from ponder.types import SamplingParams, Usage
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,24 @@ def test_pool_backend_never_reuses_a_sample(world):
     assert sorted(map(key, first + rest)) == sorted(map(key, pool.sampled))
     assert first[0].cached_tokens == 0 and rest[0].cached_tokens == rest[0].prompt_tokens
     assert sampler.draw(Draw(0, True, 1))[0].temperature == 0.0
+
+
+def test_a_short_pool_is_recorded_and_reported_not_passed_off(world):
+    pools, _, _ = world
+    item_id = next(iter(pools.items))
+    sampler = PoolBackend(pools, item_id, random.Random(1))
+    assert len(sampler.draw(Draw(0, False, 12))) == 8
+    assert sampler.spent.missing == 4 and sampler.spent.samples == 8
+    with pytest.raises(DataError, match="1 samples asked, 0 stored left"):
+        asyncio.run(sampler.generate([], SamplingParams(temperature=0.7), 1))
+    asked = {
+        "sc:n=16@small": plan_evaluator(parse_plan("16@0")),
+        "sc:n=8@small": plan_evaluator(parse_plan("8@0")),
+    }
+    points = {p.name: p for p in replay(pools, asked, reps=2)}
+    assert points["sc:n=16@small"].missing == 8 and points["sc:n=8@small"].missing == 0
+    notes = shortfall_notes(list(points.values()))
+    assert len(notes) == 1 and notes[0].startswith("sc:n=16@small: asked for 8.0 samples")
 
 
 def test_greedy_accuracy_matches_the_world_per_level(world):

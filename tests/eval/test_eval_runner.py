@@ -173,3 +173,15 @@ def test_cli_run_on_a_jsonl_dataset(tmp_path):
         "d-3": False,
     }
     assert len(suite_items("arith", 1)) == 6
+
+
+@pytest.mark.parametrize(
+    ("model", "budget"), [("smollm2-135m", 384), ("qwen2.5-coder-0.5b", 768), ("other", 256)]
+)
+def test_sampling_mode_defaults_to_the_models_budget(tmp_path, model, budget):
+    backend = ScriptedBackend(["Answer: 1"], model=model)
+    run(ITEMS[:1], backend, ["sample:n=2"], SampleStore(tmp_path))
+    assert {c["params"].max_tokens for c in backend.calls} == {budget}
+    asked = ScriptedBackend(["Answer: 1"], model=model)
+    run(ITEMS[:1], asked, ["sample:n=2,max_tokens=99"], SampleStore(tmp_path / "asked"))
+    assert {c["params"].max_tokens for c in asked.calls} == {99}

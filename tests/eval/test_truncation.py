@@ -42,13 +42,8 @@ def test_real_truncated_outputs_of_the_embedded_models_never_vote():
     for name in ("smollm2-135m", "qwen2.5-coder-0.5b"):
         records = real_records(name)
         pools = load_pools(records)
-        cut = [
-            (record["item"]["id"], s["text"])
-            for record in records
-            for s in record["samples"]
-            if s["finish_reason"] == "length" and s["answer"] is not None
-        ]
-        assert len(cut) > 100  # they were stored with the last number as their answer
+        cut = [s for record in records for s in record["samples"] if s["finish_reason"] == "length"]
+        assert len(cut) > 100  # real cut-off outputs (SmolLM2's loop even at 384 tokens)
         stored = [s for p in pools.by_tier[pools.tiers[0].model].values() for s in p.sampled]
         truncated = [s for s in stored if s.truncated]
         marked = [s for s in truncated if s.answer is not None]

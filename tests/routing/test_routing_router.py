@@ -128,12 +128,12 @@ def test_shipped_router_spends_more_where_its_data_says_it_pays():
     shipped = default_router()
     if shipped is None:
         pytest.skip("no shipped router file")
-    easy = "What is 2 + 3?"  # arith level 1: greedy is right 86-100% of the time
+    easy = "What is 2 + 3?"  # arith level 1: the stored samples are mostly right
     hard = "Which is larger: 17 or 71?"  # compare: greedy 0-43%, votes help
+    cost = {p.plan: p.cost for p in shipped.plans}  # mean cost on its data, x direct
     for tiers in (1, 2):
         cheap, costly = shipped.choose(easy, tiers), shipped.choose(hard, tiers)
-        assert cheap.max_samples == 1, cheap.name
-        assert costly.max_samples > cheap.max_samples, costly.name
+        assert cost[costly] > cost[cheap], (cheap.name, costly.name)
     assert shipped.choose(hard, 1).max_tier == 0  # one tier: never a plan that needs two
 
 

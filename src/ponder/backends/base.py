@@ -5,6 +5,11 @@ flags (``supports_n``: one request returns n samples sharing the prompt prefill;
 ``supports_logprobs``), so strategies ask a flag and never a vendor. ``check`` says
 whether it can answer now and ``aclose`` releases what it holds.
 
+A backend that can go on with an assistant reply already begun implements
+``Continues`` (``continue_text``): sampling is autoregressive, so a sample cut off at
+``max_tokens`` and continued is distributed like one drawn with the larger budget,
+which is how stored runs are extended (``ponder eval extend``).
+
 A backend that fronts an OpenAI-shaped engine can also pass a request through
 untouched: it implements ``PassThrough`` (``chat_raw``, ``stream_raw``), which the
 proxy checks with ``isinstance``. The OpenAI wire format itself lives in
@@ -64,6 +69,27 @@ class PassThrough(Protocol):
 
     def stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Stream the body; yield chunk objects (closing the iterator ends the stream)."""
+        ...
+
+
+@runtime_checkable
+class Continues(Protocol):
+    """A backend that continues an assistant reply from a given start (a prefill)."""
+
+    async def continue_text(
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        params: SamplingParams,
+        prefix_ids: Sequence[int] | None = None,
+    ) -> Sample:
+        """Go on with the assistant's reply to ``messages`` that begins with ``prefix``.
+
+        ``prefix_ids``, the tokens drawn for ``prefix`` when known, make the join exact;
+        without them the backend tokenises the text (its own split, which may differ
+        from the drawn one). The Sample holds the new part only: its text (without
+        ``prefix``), completion tokens and token logprobs, and why it stopped;
+        ``prompt_tokens`` counts the prompt with the reply begun."""
         ...
 
 

@@ -11,6 +11,17 @@ Every request streams inside llama.cpp, so cancelling the coroutine that awaits
 client that hung up) stops the work at the next token and frees its slots, instead of
 finishing a generation nobody will read.
 
+Continuation (``continue_text``, the ``Continues`` contract): llama.cpp renders the
+messages with the same chat template a chat request uses (its ``/apply-template``),
+the assistant's begun reply is appended, and a raw completion goes on from there.
+Every sample this backend draws records its token ids (``Sample.token_ids``), and a
+continuation given them appends those very tokens: the join is exact (a test checks
+with greedy SmolLM2 that cut-and-continued equals one run of the full budget). Given
+text only (samples stored without ids), llama.cpp tokenises it with its own split,
+which is not always the drawn one: SmolLM2 draws "\n", "\n" where the tokenizer
+makes one "\n\n" token, and the continuation then conditions on the other split (the
+``prompt_tokens`` of the continuation tell: they differ from prompt plus drawn tokens).
+
 Threads: llama.cpp's workers spin-wait between steps, which collapses when other
 work shares the cores. The default thread count is the cores this process may use
 (``os.sched_getaffinity``) less the ones the load average says are busy, and workers
@@ -20,17 +31,19 @@ sleep instead of spinning (``poll=0``) unless ``poll`` says otherwise.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from ponder import models
 from ponder.backends.base import BaseBackend, check_n
+from ponder.backends.llama_stream import Activity, Merged
 from ponder.backends.wire import chat_body, samples_from_response
 from ponder.errors import BackendError, BackendUnavailableError, ConfigError
 from ponder.types import Message, Sample, SamplingParams
@@ -152,18 +165,62 @@ class EmbeddedBackend(BaseBackend):
         latency = time.perf_counter() - start
         return samples_from_response(data, params, latency, self.model)
 
-    async def _cancellable(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Run one request streamed inside llama.cpp; cancelling the awaiting task stops
-        it at the next token (the stream callback tells llama.cpp to stop)."""
+    async def continue_text(
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        params: SamplingParams,
+        prefix_ids: Sequence[int] | None = None,
+    ) -> Sample:
+        """The assistant's reply to ``messages`` continued from ``prefix`` (the new part
+        only), joined on ``prefix_ids`` when given; see the module docstring."""
+        prompt: Any = await asyncio.to_thread(self._render, messages)
+        prompt = [prompt, *prefix_ids] if prefix_ids else prompt + prefix
+        body: dict[str, Any] = {
+            "prompt": prompt,
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "logprobs": 1,
+        }
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if params.seed is not None:
+            body["seed"] = params.seed
+        start = time.perf_counter()
+        data = await self._cancellable(body, completion=True)
+        latency = time.perf_counter() - start
+        _drop_end_token(data)
+        return samples_from_response(data, params, latency, self.model)[0]
+
+    def _render(self, messages: Sequence[Message]) -> str:
+        """The prompt a chat request with these messages gets, up to the assistant's turn."""
+        body = {"messages": [m.to_dict() for m in messages]}
+        try:
+            reply = httpx.post(f"{self._server.listening_address}/apply-template", json=body)
+            reply.raise_for_status()
+            return str(reply.json()["prompt"])
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            raise BackendError(f"the embedded model could not render the prompt: {exc}") from exc
+
+    async def _cancellable(self, body: dict[str, Any], completion: bool = False) -> dict[str, Any]:
+        """Run one request (a chat, or with ``completion`` a raw-prompt completion)
+        streamed inside llama.cpp; cancelling the awaiting task stops it at the next
+        token (the stream callback tells llama.cpp to stop)."""
         stop = threading.Event()
         try:
-            return await asyncio.to_thread(self._collect, body, stop)
+            return await asyncio.to_thread(self._collect, body, stop, completion)
         except asyncio.CancelledError:
             stop.set()
             raise
 
-    def _collect(self, body: dict[str, Any], stop: threading.Event) -> dict[str, Any]:
-        merged = _Merged()
+    def _collect(
+        self, body: dict[str, Any], stop: threading.Event, completion: bool = False
+    ) -> dict[str, Any]:
+        merged = Merged()
+        handle = (
+            self._server.handle_completions if completion else self._server.handle_chat_completions
+        )
 
         def push(chunk: Any) -> bool:
             merged.add(chunk)
@@ -173,7 +230,7 @@ class EmbeddedBackend(BaseBackend):
         stream = dict(body, stream=True, stream_options={"include_usage": True})
         try:
             with self.activity.running():
-                self._server.handle_chat_completions(stream, push)
+                handle(stream, push)
         except ValueError as exc:
             raise ConfigError(f"the embedded model rejected the request: {exc}") from exc
         except Exception as exc:
@@ -244,68 +301,11 @@ class EmbeddedBackend(BaseBackend):
             await asyncio.shield(task)
 
 
-class Activity:
-    """What this backend has running inside llama.cpp right now (``requests``) and how
-    many stream chunks (about one per token per sample) it has received in all."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests = 0
-        self.chunks = 0
-
-    def chunk(self, count: int = 1) -> None:
-        with self._lock:
-            self.chunks += count
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[None]:
-        with self._lock:
-            self.requests += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.requests -= 1
-
-
-class _Merged:
-    """Stream chunks of one request merged back into a chat-completions response."""
-
-    def __init__(self) -> None:
-        self.text: dict[int, list[str]] = {}
-        self.logprobs: dict[int, list[Any]] = {}
-        self.finish: dict[int, Any] = {}
-        self.head: dict[str, Any] = {}
-        self.error: Any = None
-
-    def add(self, chunk: Any) -> None:
-        if not isinstance(chunk, dict):
-            return
-        if "error" in chunk:
-            self.error = chunk["error"]
-            return
-        self.head.update(
-            {k: v for k, v in chunk.items() if k in ("id", "usage", "model", "timings")}
-        )
-        for choice in chunk.get("choices") or []:
-            index = int(choice.get("index") or 0)
-            piece = (choice.get("delta") or {}).get("content")
-            self.text.setdefault(index, []).append(piece or "")
-            content = (choice.get("logprobs") or {}).get("content") or []
-            self.logprobs.setdefault(index, []).extend(content)
-            if choice.get("finish_reason"):
-                self.finish[index] = choice["finish_reason"]
-
-    def response(self) -> dict[str, Any]:
-        if self.error is not None:
-            raise BackendError(f"the embedded model failed: {self.error!r:.200}")
-        choices = [
-            {
-                "index": i,
-                "message": {"role": "assistant", "content": "".join(self.text[i])},
-                "finish_reason": self.finish.get(i, "stop"),
-                "logprobs": {"content": self.logprobs.get(i, [])},
-            }
-            for i in sorted(self.text)
-        ]
-        return {**self.head, "object": "chat.completion", "choices": choices}
+def _drop_end_token(data: dict[str, Any]) -> None:
+    """A raw completion lists the end-of-generation token (empty text) among its token
+    logprobs, a chat completion does not: drop it, so a continued sample counts its
+    tokens as a single chat draw would."""
+    for choice in data.get("choices") or []:
+        content = (choice.get("logprobs") or {}).get("content") or []
+        if choice.get("finish_reason") == "stop" and content and content[-1].get("token") == "":
+            content.pop()

@@ -57,6 +57,10 @@ class ScriptedBackend(BaseBackend):
     An output is a string or ``{"text": ..., "logprob": mean token logprob}``.
     Greedy calls (temperature 0) always get the first output. ``fail_first`` makes
     the first calls raise, to test error handling. Every call is recorded in ``calls``.
+
+    ``continue_text`` (the ``Continues`` contract) goes on with the first of the
+    question's outputs whose words begin with the prefix's words, so a sample cut at
+    a small ``max_tokens`` and continued equals the one drawn with a large one.
     """
 
     supports_n = True
@@ -125,6 +129,36 @@ class ScriptedBackend(BaseBackend):
             samples.append(self._sample(self._draw(question, params, k), params, request_id))
             samples[-1].prompt_tokens = prompt_tokens
         return samples
+
+    async def continue_text(
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        params: SamplingParams,
+        prefix_ids: Sequence[int] | None = None,
+    ) -> Sample:
+        """The rest of the first scripted output that begins with ``prefix`` (by words),
+        cut at ``max_tokens``; an empty, stopped sample when no output does."""
+        call = {"messages": list(messages), "params": params, "prefix": prefix}
+        self.calls.append({**call, "prefix_ids": prefix_ids})
+        question = last_user_text(messages)
+        outputs = self._outputs_for(question)
+        listed = [outputs(question, params, 0)] if callable(outputs) else list(outputs)
+        begun = prefix.split()
+        for output in listed:
+            text = str(output.get("text", "")) if isinstance(output, Mapping) else str(output)
+            words = text.split()
+            if words[: len(begun)] == begun and len(words) > len(begun):
+                rest = " ".join(words[len(begun) :])
+                rest = f" {rest}" if begun else rest
+                found = {**output, "text": rest} if isinstance(output, Mapping) else rest
+                sample = self._sample(found, params, new_request_id())
+                sample.prompt_tokens = sum(count_tokens(m.content or "") for m in messages)
+                sample.prompt_tokens += len(begun)  # the prompt with the reply begun
+                if begun and not sample.text.startswith(" "):
+                    sample.text = f" {sample.text}"  # the word break at the join
+                return sample
+        return Sample(text="", request_id=new_request_id(), model=self.model, token_logprobs=[])
 
     def _sample(self, output: Output, params: SamplingParams, request_id: str) -> Sample:
         if isinstance(output, Mapping):

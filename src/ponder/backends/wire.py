@@ -65,6 +65,7 @@ def samples_from_response(
                 cached_tokens=min(cached, prompt_tokens),
                 finish_reason=str(choice.get("finish_reason") or "stop"),
                 token_logprobs=token_logprobs,
+                token_ids=_token_ids(choice),
                 latency_s=latency_s,
                 seed=params.seed,
                 temperature=params.temperature,
@@ -85,6 +86,16 @@ def cached_tokens(data: dict[str, Any]) -> int:
     if isinstance(timings, dict) and timings.get("cache_n") is not None:
         return int(timings["cache_n"] or 0)
     return 0
+
+
+def _token_ids(choice: dict[str, Any]) -> list[int] | None:
+    """The drawn token ids, when every logprob entry carries one (llama.cpp's do)."""
+    content = (choice.get("logprobs") or {}).get("content")
+    if not isinstance(content, list) or not content:
+        return None
+    ids = [t.get("id") for t in content if isinstance(t, dict)]
+    found = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+    return found if len(found) == len(content) else None
 
 
 def _token_logprobs(choice: dict[str, Any]) -> list[float] | None:

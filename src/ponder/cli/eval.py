@@ -11,16 +11,18 @@ from rich.console import Console
 from rich.table import Table
 
 from ponder.cli.common import stderr
+from ponder.cli.eval_extend import extend
 from ponder.cli.eval_run import run
 from ponder.errors import ConfigError
 
 
 @click.group("eval")
 def eval_group() -> None:
-    """Evaluate strategies: suites, run, replay, report."""
+    """Evaluate strategies: suites, run, extend, replay, report."""
 
 
 eval_group.add_command(run)
+eval_group.add_command(extend)
 
 
 @eval_group.command("suites")
@@ -58,6 +60,7 @@ def replay_cmd(
     """Replay every strategy from stored samples (run dirs or .jsonl[.gz]); no model calls."""
     from ponder.eval.compare import fixed_points
     from ponder.eval.pools import load_pools
+    from ponder.eval.report import shortfall_notes
     from ponder.eval.store import read_records
 
     pools = load_pools([r for d in run_dirs for r in read_records(d)])
@@ -89,6 +92,8 @@ def replay_cmd(
             f"{100 * p.truncated:.0f}",
         )
     Console().print(table)
+    for note in shortfall_notes(points):
+        click.echo(f"warning: {note}", err=True)
 
 
 @eval_group.command("report")

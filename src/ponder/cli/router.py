@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ponder.cli.common import stderr
+from ponder.errors import ConfigError
 
 
 @click.group("router")
@@ -27,6 +28,7 @@ def router() -> None:
     show_default=True,
     help="cost unit of the budget",
 )
+@click.option("--probe", is_flag=True, help="route after a greedy sample on tier 0, reading it too")
 def train(
     run_dirs: tuple[str, ...],
     out: str,
@@ -34,6 +36,7 @@ def train(
     tiers: str | None,
     reps: int,
     unit: str,
+    probe: bool,
 ) -> None:
     """Train a router on the sampling-mode records of RUN_DIRS (run dirs or .jsonl[.gz])."""
     from ponder.eval.pools import load_pools
@@ -45,7 +48,7 @@ def train(
     if tiers:
         pools = pools.reorder([t.strip() for t in tiers.split("|") if t.strip()])
     with stderr.status(f"training on {len(pools.items)} items x {len(pools.tiers)} tiers..."):
-        trained = train_router(pools, budget=budget, reps=reps, unit=unit)
+        trained = train_router(pools, budget=budget, reps=reps, unit=unit, probe=probe)
     trained.save(out)
     click.echo(
         f"router with {len(trained.plans)} plans over tiers {' | '.join(trained.tiers)} -> {out}"
@@ -89,5 +92,10 @@ def show(path: str | None, question: tuple[str, ...], tiers: int, budget: float 
     for p in loaded.plans:
         table.add_row(p.plan.name, f"{p.cost:.2f}")
     Console().print(table)
+    if loaded.probe and question:
+        raise ConfigError(
+            "this router routes after a greedy sample on tier 0: ask with "
+            "`ponder ask -s auto:router=PATH` to see its plans"
+        )
     for q in question:
         click.echo(f"{loaded.choose(q, tiers).name:28s} {q}")

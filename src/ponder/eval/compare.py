@@ -12,7 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ponder.eval.pools import Pools
-from ponder.eval.replay import Outcome, Point, plan_evaluator, replay, standard_evaluators
+from ponder.eval.replay import (
+    Evaluator,
+    Outcome,
+    Point,
+    PoolBackend,
+    grade,
+    probe_draw,
+    replay,
+    run_on_pools,
+    standard_evaluators,
+)
 from ponder.routing.router import Router
 
 ROUTER = "auto"
@@ -40,7 +50,12 @@ def folds_of(item_ids: Sequence[str], folds: int, seed: int = 0) -> dict[str, in
 
 
 def crossval_routers(
-    pools: Pools, budget: float, folds: int = 4, seed: int = 0, reps: int = 8
+    pools: Pools,
+    budget: float,
+    folds: int = 4,
+    seed: int = 0,
+    reps: int = 8,
+    probe: bool = False,
 ) -> tuple[dict[str, int], list[Router]]:
     from ponder.eval.train_router import train_router
 
@@ -48,8 +63,25 @@ def crossval_routers(
     routers = []
     for k in range(folds):
         train = [i for i, f in fold.items() if f != k]
-        routers.append(train_router(pools, train, budget=budget, reps=reps, seed=seed))
+        routers.append(train_router(pools, train, budget=budget, reps=reps, seed=seed, probe=probe))
     return fold, routers
+
+
+def router_evaluator(router: Router, tiers: int, chosen: dict[str, str] | None = None) -> Evaluator:
+    """A router replayed as ``auto`` runs it: the plan it picks per question (after the
+    greedy probe on tier 0, paid for, when it is a probe router). ``chosen`` collects
+    the plan names."""
+
+    def evaluate(p: Pools, item_id: str, rng: random.Random) -> Outcome:
+        backend = PoolBackend(p, item_id, rng)
+        probe = probe_draw(backend) if router.probe else None
+        plan = router.choose(p.items[item_id].question, tiers, probe=probe)
+        if chosen is not None:
+            chosen[item_id] = plan.name
+        decision = run_on_pools(plan, backend, probe)
+        return grade(p, item_id, decision.answer, backend.spent)
+
+    return evaluate
 
 
 def router_point(
@@ -59,16 +91,17 @@ def router_point(
     reps: int = 100,
     seed: int = 0,
     name: str = ROUTER,
+    probe: bool = False,
 ) -> Point:
-    """The cross-validated router's accuracy and cost at ``budget`` (x direct)."""
-    fold, routers = crossval_routers(pools, budget, folds, seed)
+    """The cross-validated router's accuracy and cost at ``budget`` (x direct); with
+    ``probe``, routers that route after the greedy probe on tier 0 (paid for)."""
+    fold, routers = crossval_routers(pools, budget, folds, seed, probe=probe)
     tiers = len(pools.tiers)
     chosen: dict[str, str] = {}
+    per_fold = [router_evaluator(r, tiers, chosen) for r in routers]
 
     def evaluate(p: Pools, item_id: str, rng: random.Random) -> Outcome:
-        plan = routers[fold[item_id]].choose(p.items[item_id].question, tiers)
-        chosen[item_id] = plan.name
-        return plan_evaluator(plan)(p, item_id, rng)
+        return per_fold[fold[item_id]](p, item_id, rng)
 
     [point] = replay(pools, {name: evaluate}, reps=reps, seed=seed)
     counts: dict[str, int] = {}

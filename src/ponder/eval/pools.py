@@ -46,7 +46,9 @@ class Tier:
 @dataclass(frozen=True)
 class Spend:
     """Tokens sent and generated (``cached``: prompt tokens served from a prefix cache),
-    dollars, FLOPs and samples."""
+    dollars, FLOPs and samples. ``missing`` counts samples a replayed plan asked for that
+    the stored pool did not hold (a short pool): a replay that says "sc@16" on 8 stored
+    samples reports it rather than passing sc@8 off as sc@16."""
 
     tokens: int = 0
     dollars: float = 0.0
@@ -54,6 +56,7 @@ class Spend:
     samples: int = 0
     cached: int = 0
     truncated: int = 0  # samples that stopped at the length limit
+    missing: int = 0  # samples asked for beyond what the pool stored
 
     def __add__(self, other: Spend) -> Spend:
         return Spend(
@@ -63,6 +66,7 @@ class Spend:
             self.samples + other.samples,
             self.cached + other.cached,
             self.truncated + other.truncated,
+            self.missing + other.missing,
         )
 
 

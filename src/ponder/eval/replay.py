@@ -19,7 +19,7 @@ from ponder.answers import answers_match
 from ponder.backends.base import BaseBackend
 from ponder.errors import DataError
 from ponder.eval.pools import Pools, Spend, spend
-from ponder.routing.cascade import Draw, Plan, Stage, run_plan
+from ponder.routing.cascade import Decision, Draw, Plan, Stage, run_plan
 from ponder.strategies.base import Strategy
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
@@ -49,6 +49,11 @@ class PoolBackend(BaseBackend):
     A request that re-sends an item's prompt to a tier counts that prompt as cached,
     as a backend with prefix caching (llama.cpp's slots, vLLM's automatic prefix
     caching) serves it, unless the stored samples recorded what their backend reused.
+
+    A pool that holds fewer samples than a request asks is never passed off as full:
+    ``draw`` serves what is stored and counts the shortfall in ``spent.missing`` (replay
+    reports it per strategy); ``generate``, which a live strategy relies on for exactly
+    ``n`` samples, raises DataError.
     """
 
     supports_n = True
@@ -92,7 +97,10 @@ class PoolBackend(BaseBackend):
             replace(s, cached_tokens=s.cached_tokens or (s.prompt_tokens if seen else 0))
             for s in got
         ]
-        root.spent = root.spent + spend(self.pools.tiers[request.tier], served)
+        spent = spend(self.pools.tiers[request.tier], served)
+        root.spent = root.spent + replace(
+            spent, missing=(1 if request.greedy else request.n) - len(got)
+        )
         return served
 
     async def generate(
@@ -118,24 +126,44 @@ def run_now(work: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("a replayed strategy waited on something other than stored samples")
 
 
-def _grade(pools: Pools, item_id: str, answer: str | None, spent: Spend) -> Outcome:
+def grade(pools: Pools, item_id: str, answer: str | None, spent: Spend) -> Outcome:
     item = pools.items[item_id]
     return Outcome(answer, answers_match(answer, item.answer, item.kind), spent)
 
 
-def plan_evaluator(plan: Plan) -> Evaluator:
-    """A routing plan's cascade (the one ``auto`` runs live) over the stored pools."""
+def probe_draw(backend: PoolBackend) -> Sample | None:
+    """The greedy sample on tier 0, drawn (and paid for) as a router's probe."""
+    got = backend.draw(Draw(0, True, 1))
+    return got[0] if got else None
+
+
+def run_on_pools(plan: Plan, backend: PoolBackend, probe: Sample | None = None) -> Decision:
+    """A plan's cascade on stored samples. With ``probe`` (already drawn and paid), the
+    plan's first greedy draw on tier 0 is served that sample instead of paying again."""
+    steps = run_plan(plan)
+    reuse = probe is not None
+    try:
+        request = next(steps)
+        while True:
+            if probe is not None and reuse and request == Draw(0, True, 1):
+                served, reuse = [probe], False
+            else:
+                served = backend.draw(request)
+            request = steps.send(served)
+    except StopIteration as stop:
+        decision: Decision = stop.value
+    return decision
+
+
+def plan_evaluator(plan: Plan, probed: bool = False) -> Evaluator:
+    """A routing plan's cascade (the one ``auto`` runs live) over the stored pools; with
+    ``probed``, after a greedy probe on tier 0 that it pays for (and reuses if it can)."""
 
     def evaluate(pools: Pools, item_id: str, rng: random.Random) -> Outcome:
         backend = PoolBackend(pools, item_id, rng)
-        steps = run_plan(plan)
-        try:
-            request = next(steps)
-            while True:
-                request = steps.send(backend.draw(request))
-        except StopIteration as stop:
-            decision = stop.value
-        return _grade(pools, item_id, decision.answer, backend.spent)
+        probe = probe_draw(backend) if probed else None
+        decision = run_on_pools(plan, backend, probe)
+        return grade(pools, item_id, decision.answer, backend.spent)
 
     return evaluate
 
@@ -148,7 +176,7 @@ def strategy_evaluator(strategy: Strategy, tier: int) -> Evaluator:
         item = pools.items[item_id]
         question = as_question(item.question, item.kind, item.choices)
         result = run_now(strategy.solve(question, backend))
-        return _grade(pools, item_id, result.answer, backend.spent)
+        return grade(pools, item_id, result.answer, backend.spent)
 
     return evaluate
 
@@ -162,7 +190,7 @@ def pass_evaluator(tier: int, n: int) -> Evaluator:
         item = pools.items[item_id]
         right = next((s for s in samples if answers_match(s.answer, item.answer, item.kind)), None)
         best = right or (samples[0] if samples else None)
-        return _grade(pools, item_id, best.answer if best else None, backend.spent)
+        return grade(pools, item_id, best.answer if best else None, backend.spent)
 
     return evaluate
 
@@ -207,6 +235,7 @@ class Point:
     extra: dict[str, Any] = field(default_factory=dict)
     cached: float = 0.0
     truncated: float = 0.0  # share of drawn samples that stopped at the length limit
+    missing: float = 0.0  # samples per item the strategy asked for but the pools lacked
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -232,7 +261,7 @@ def replay(
     points = []
     for name, evaluate in evaluators.items():
         correct = np.zeros((reps, len(ids)))
-        costs = np.zeros((6,))
+        costs = np.zeros((7,))
         used = np.zeros((reps, len(ids)))
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
@@ -247,6 +276,7 @@ def replay(
                     spent.samples,
                     spent.cached,
                     spent.truncated,
+                    spent.missing,
                 )
                 used[r, j] = out.spend.samples
         costs /= reps * len(ids)
@@ -267,6 +297,7 @@ def replay(
                 extra={"samples_by_group": samples_by_group},
                 cached=float(costs[4]),
                 truncated=float(costs[5] / costs[3]) if costs[3] else 0.0,
+                missing=float(costs[6]),
             )
         )
     return points

@@ -77,7 +77,7 @@ def build_report(
         return _about(Report(fixed=live, notes=[note, *truncation_notes(live)]), records)
     fixed = fixed_points(pools, reps=reps)
     report = _about(Report(fixed=fixed, live=live, tiers=[t.model for t in pools.tiers]), records)
-    report.notes += truncation_notes([*fixed, *live])
+    report.notes += truncation_notes([*fixed, *live]) + shortfall_notes(fixed)
     for item_id in pools.items:
         group = group_of(pools, item_id)
         report.counts[group] = report.counts.get(group, 0) + 1
@@ -149,6 +149,16 @@ def truncation_notes(points: Sequence[Point]) -> list[str]:
         "final-answer marker abstain); raise max_tokens for this model"
         for p in points
         if p.truncated > TRUNCATION_WARN
+    ]
+
+
+def shortfall_notes(points: Sequence[Point]) -> list[str]:
+    """A warning per strategy that asked for more samples than the pools stored."""
+    return [
+        f"{p.name}: asked for {p.missing:.1f} samples per item more than were stored; "
+        "its accuracy is that of the smaller pool: sample more in the run"
+        for p in points
+        if p.missing > 0
     ]
 
 

@@ -4,8 +4,9 @@ Two kinds of strategy spec are accepted:
 
 * any strategy spec (``direct``, ``sc:n=8,stop=esc``, ``auto``): each item is solved live
   and its Result (answer, samples, usage, cost) is stored;
-* ``sample:n=16,temperature=0.7,max_tokens=160``, the sampling mode: per item one greedy
-  sample plus ``n`` samples at ``temperature``, all with the step-by-step instruction.
+* ``sample:n=16,temperature=0.7,max_tokens=384``, the sampling mode: per item one greedy
+  sample plus ``n`` samples at ``temperature``, all with the step-by-step instruction;
+  without ``max_tokens`` the model's step-by-step budget (``ponder.budgets``).
   Replay (``ponder.eval.replay``) then evaluates any strategy, stopping rule or router
   from these samples without calling a model again.
 
@@ -32,6 +33,7 @@ from ponder import cost
 from ponder.answers import answers_match, sample_answer
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend
+from ponder.budgets import max_tokens_for
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
@@ -52,7 +54,12 @@ Started = Callable[[int], None]
 class SampleOptions(Options):
     n: int = Field(16, ge=0, le=256, description="samples at temperature, besides the greedy one")
     temperature: float = Field(0.7, gt=0.0, le=5.0, description="sampling temperature")
-    max_tokens: int = Field(160, ge=1, le=32768, description="completion budget per sample")
+    max_tokens: int | None = Field(
+        None,
+        ge=1,
+        le=32768,
+        description="completion budget per sample (default: the model's, ponder.budgets)",
+    )
     wave: int = Field(8, ge=1, le=256, description="samples per request (the backend's slots)")
 
 
@@ -101,9 +108,10 @@ def messages_for(item: Item) -> list[Any]:
 async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> list[Sample]:
     """One greedy sample, then ``n`` sampled ones in waves; answers extracted."""
     messages = messages_for(item)
-    greedy = SamplingParams(temperature=0.0, max_tokens=options.max_tokens)
+    budget = max_tokens_for(backend.model, options.max_tokens)
+    greedy = SamplingParams(temperature=0.0, max_tokens=budget)
     samples = list(await backend.generate(messages, greedy, 1))
-    hot = SamplingParams(temperature=options.temperature, max_tokens=options.max_tokens)
+    hot = SamplingParams(temperature=options.temperature, max_tokens=budget)
     while len(samples) - 1 < options.n:
         n = min(options.wave, options.n - (len(samples) - 1))
         samples += await backend.generate(messages, hot, n)

@@ -169,7 +169,8 @@ def open_store(directory: str | Path) -> SampleStore:
 
 def compact(record: dict[str, Any]) -> dict[str, Any]:
     """A smaller copy for shipping: each sample's token logprobs become one value, their
-    mean, so ``Sample.mean_logprob`` (what best-of-N scores) is unchanged."""
+    mean, so ``Sample.mean_logprob`` (what best-of-N scores) is unchanged. Token ids are
+    kept: a cut-off sample continued from them joins exactly (``ponder eval extend``)."""
     out = dict(record)
     samples = []
     for sample in record.get("samples") or []:

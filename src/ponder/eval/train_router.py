@@ -20,8 +20,9 @@ from ponder.eval.pools import Pools
 from ponder.eval.replay import plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.cascade import Plan, parse_plan
-from ponder.routing.features import features
+from ponder.routing.features import FEATURES, features, probe_features
 from ponder.routing.router import PlanModel, Router
+from ponder.types import Sample
 
 ONE_TIER = ("cot@0", "g+2@0", "4@0", "g+4+4@0 ~0.75", "8@0", "16@0", "cot@0 > 8@0", "g+2@0 > 6@0")
 TWO_TIERS = (
@@ -48,13 +49,18 @@ TWO_TIERS = (
 )
 """Plans whose later stages run only when the first draw abstains (cut at max_tokens) or
 disagrees: the router's way to act on what the model showed, not only on the text."""
+PROBE_EXTRA = ("g+8@0", "g+16@0")
+"""Further plans for a router that routes after the greedy probe: more votes added to it."""
 
 
-def candidate_plans(tiers: int, sizes: Sequence[int] | None = None) -> list[Plan]:
+def candidate_plans(
+    tiers: int, sizes: Sequence[int] | None = None, probe: bool = False
+) -> list[Plan]:
     """The plans a router chooses among, for one or more tiers (the third tier and up
-    get escalation plans too). With ``sizes`` (samples stored per tier), plans that
-    would draw more samples on a tier than were stored are left out."""
-    names = list(ONE_TIER if tiers == 1 else TWO_TIERS)
+    get escalation plans too; a ``probe`` router also ``PROBE_EXTRA``). With ``sizes``
+    (samples stored per tier), plans that would draw more samples on a tier than were
+    stored are left out."""
+    names = list(ONE_TIER if tiers == 1 else TWO_TIERS) + list(PROBE_EXTRA if probe else ())
     for t in range(2, tiers):
         names += [f"g+2@0 > cot@{t}", f"g+2@{t - 1} > cot@{t}", f"cot@{t}"]
     plans = [parse_plan(n) for n in names]
@@ -90,15 +96,17 @@ def label_items(
     reps: int = 8,
     seed: int = 0,
     unit: str = "dollars",
+    probed: bool = False,
 ) -> Labels:
     """Soft labels and costs for every item and plan; ``unit`` is "dollars" (real or
-    notional prices, see ``ponder.eval.pools``) or "tokens"."""
+    notional prices, see ``ponder.eval.pools``) or "tokens". With ``probed``, each plan
+    runs after the greedy probe on tier 0, whose cost it carries."""
     if unit not in UNITS:
         raise ConfigError(f"cost unit must be one of {', '.join(UNITS)}, got {unit!r}")
     correct = np.zeros((len(item_ids), len(plans)))
     cost = np.zeros((len(item_ids), len(plans)))
     for j, plan in enumerate(plans):
-        evaluate = plan_evaluator(plan)
+        evaluate = plan_evaluator(plan, probed)
         for i, item_id in enumerate(item_ids):
             for r in range(reps):
                 out = evaluate(pools, item_id, random.Random(seed * 7919 + r))
@@ -132,12 +140,34 @@ def fit_logistic(
     return [float(v) for v in w[:-1]], float(w[-1])
 
 
+def probes_of(pools: Pools, ids: Sequence[str]) -> list[Sample | None]:
+    """Each item's greedy sample on tier 0: what a probe router reads."""
+    return [pools.pool(0, i).greedy for i in ids]
+
+
+def _design(pools: Pools, ids: Sequence[str], probe: bool) -> np.ndarray:
+    rows = []
+    for item_id, greedy in zip(ids, probes_of(pools, ids), strict=True):
+        row = features(pools.items[item_id].question)
+        if probe:
+            if greedy is None:
+                raise DataError(f"item {item_id!r} has no greedy sample on tier 0 to probe")
+            row += probe_features(greedy)
+        rows.append(row)
+    return np.array(rows)
+
+
 def _fit_plans(
-    pools: Pools, ids: Sequence[str], plans: Sequence[Plan], labels: Labels, l2: float
+    pools: Pools,
+    ids: Sequence[str],
+    plans: Sequence[Plan],
+    labels: Labels,
+    l2: float,
+    probe: bool = False,
 ) -> tuple[list[float], list[float], list[PlanModel], float, tuple[list[float], list[float]]]:
     """Standardise the features and fit one model per plan; costs relative to cot@0.
-    Also returns the support: each feature's range over the training questions."""
-    raw = np.array([features(pools.items[i].question) for i in ids])
+    Also returns the support: each text feature's range over the training questions."""
+    raw = _design(pools, ids, probe)
     mean, scale = raw.mean(axis=0), raw.std(axis=0)
     scale[scale == 0] = 1.0
     x = (raw - mean) / scale
@@ -149,7 +179,8 @@ def _fit_plans(
         coef, intercept = fit_logistic(x, soft, l2)
         relative = float(labels.cost[:, j].mean()) / scale_unit
         models.append(PlanModel(plan, coef, intercept, relative))
-    support = ([float(v) for v in raw.min(axis=0)], [float(v) for v in raw.max(axis=0)])
+    text = raw[:, : len(FEATURES)]
+    support = ([float(v) for v in text.min(axis=0)], [float(v) for v in text.max(axis=0)])
     return [float(v) for v in mean], [float(v) for v in scale], models, scale_unit, support
 
 
@@ -163,19 +194,21 @@ def train_router(
     seed: int = 0,
     unit: str = "dollars",
     support: bool = True,
+    probe: bool = False,
 ) -> Router:
     """Fit a router on the stored samples of ``item_ids`` (all items by default);
     ``support`` keeps the training data's feature ranges (questions beyond them get a
-    safe plan)."""
+    safe plan). A ``probe`` router routes after the greedy sample on tier 0 and reads
+    it too (``ponder.routing.features.probe_features``); its costs include the probe."""
     ids = list(item_ids if item_ids is not None else pools.items)
     if len(ids) < 4:
         raise DataError(f"need at least 4 finished items to train a router, got {len(ids)}")
     sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
-    plans = list(plans or candidate_plans(len(pools.tiers), sizes))
+    plans = list(plans or candidate_plans(len(pools.tiers), sizes, probe))
     if any(p.max_tier >= len(pools.tiers) for p in plans):
         raise ConfigError(f"a plan uses a tier the run lacks (it has {len(pools.tiers)})")
-    labels = label_items(pools, plans, ids, reps, seed, unit)
-    mean, scale, models, scale_unit, ranges = _fit_plans(pools, ids, plans, labels, l2)
+    labels = label_items(pools, plans, ids, reps, seed, unit, probe)
+    mean, scale, models, scale_unit, ranges = _fit_plans(pools, ids, plans, labels, l2, probe)
     router = Router(
         models,
         mean,
@@ -187,9 +220,12 @@ def train_router(
             "cost_unit": f"cot@0 {unit}",
             "direct_cost": scale_unit,
         },
+        probe=probe,
     )
+    questions = [pools.items[i].question for i in ids]
+    probes = probes_of(pools, ids) if probe else None
     table = calibration_table(
-        router, [pools.items[i].question for i in ids], labels.correct, labels.cost / scale_unit
+        router, questions, labels.correct, labels.cost / scale_unit, probes=probes
     )
     router.calibration = table
     router.support = ranges if support else None  # set after calibrating

@@ -18,6 +18,7 @@ from ponder.errors import ConfigError
 
 if TYPE_CHECKING:
     from ponder.routing.router import Router
+    from ponder.types import Sample
 
 LAMS = (0.0, *(round(1e-4 * 10 ** (k / 8), 7) for k in range(41)), 1000.0)
 """Trade-offs tried: 0, then 1e-4 to 10 in 40 geometric steps, then 'cheapest always'."""
@@ -29,16 +30,21 @@ def calibration_table(
     correct: np.ndarray,
     cost: np.ndarray,
     lams: Sequence[float] = LAMS,
+    probes: Sequence[Sample | None] | None = None,
 ) -> list[dict[str, float]]:
     """For each ``lam``: the mean cost (x direct) and accuracy of the plans it picks.
 
-    ``correct`` and ``cost`` are (questions x plans) in the router's plan order.
+    ``correct`` and ``cost`` are (questions x plans) in the router's plan order;
+    ``probes``, each question's greedy probe, for a router that routes after one.
     """
     index = {id(p.plan): j for j, p in enumerate(router.plans)}
     by_plan = {p.plan: index[id(p.plan)] for p in router.plans}
     table = []
     for lam in lams:
-        picks = [by_plan[router.choose(q, lam=lam)] for q in questions]
+        picks = [
+            by_plan[router.choose(q, lam=lam, probe=probes[i] if probes else None)]
+            for i, q in enumerate(questions)
+        ]
         rows = np.arange(len(questions))
         table.append(
             {

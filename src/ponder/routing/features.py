@@ -1,14 +1,19 @@
-"""Cheap features of a question's text that hint at how hard it is.
+"""Cheap features of a question's text that hint at how hard it is, and of a probe.
 
-No model is needed: length, how many numbers and how large, words that signal an
-operation (more, lose, times, half, minus), list length, and keywords of ordering and
-counting. The names are stored in a router file and checked when it is loaded.
+No model is needed for the text features: length, how many numbers and how large,
+words that signal an operation (more, lose, times, half, minus), list length, and
+keywords of ordering and counting. A router may also route after one greedy sample on
+tier 0 (a probe) and read what it showed (``probe_features``): its mean token
+log-probability, whether it was cut off at max_tokens, whether it gave an answer, and
+its length. The names are stored in a router file and checked when it is loaded.
 """
 
 from __future__ import annotations
 
 import math
 import re
+
+from ponder.types import Sample
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
 _SENTENCE = re.compile(r"[.!?](?:\s|$)")
@@ -54,3 +59,22 @@ def features(question: str) -> list[float]:
         float(steps),
     ]
     return values
+
+
+PROBE_FEATURES: tuple[str, ...] = (
+    "probe_logprob",
+    "probe_truncated",
+    "probe_answered",
+    "probe_log_tokens",
+)
+
+
+def probe_features(probe: Sample) -> list[float]:
+    """What a greedy first draw showed, in the order of ``PROBE_FEATURES``."""
+    mean = probe.mean_logprob
+    return [
+        float(mean) if mean is not None else 0.0,
+        float(probe.truncated),
+        float(probe.answer is not None),
+        math.log1p(probe.completion_tokens),
+    ]

@@ -6,6 +6,11 @@ greedy sample on tier 0), and a trade-off ``lam``. It picks the plan maximising
 ``P(correct) - lam * cost``; ``ponder.routing.calibrate`` sets ``lam`` so the average
 cost hits a budget. Routers are plain JSON (no pickle) and are checked when loaded.
 
+A router with ``probe`` routes after one greedy sample on tier 0 has been drawn: its
+classifiers also read what that sample showed (``probe_features``: mean log-probability,
+cut off or not, answered or not, length). The probe is paid for whatever plan follows;
+a plan that begins with the greedy sample on tier 0 reuses it instead of drawing again.
+
 A router knows where its training data lay: ``support`` is each feature's range over the
 training questions. A question with a feature beyond that range (by more than
 ``MARGIN`` of its width) is one the classifiers never saw the like of, so the router
@@ -25,7 +30,8 @@ from typing import Any
 
 from ponder.errors import ConfigError, DataError
 from ponder.routing.cascade import Plan, parse_plan
-from ponder.routing.features import FEATURES, features
+from ponder.routing.features import FEATURES, PROBE_FEATURES, features, probe_features
+from ponder.types import Sample
 
 FORMAT = "ponder-router"
 VERSION = 1
@@ -53,15 +59,28 @@ class Router:
     calibration: list[dict[str, float]] = field(default_factory=list)
     tiers: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
-    support: tuple[list[float], list[float]] | None = None  # training range; None: no check
+    support: tuple[list[float], list[float]] | None = None  # text features' training range
+    probe: bool = False  # routes after a greedy probe on tier 0, reading it too
 
-    def scaled(self, question: str) -> list[float]:
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return (*FEATURES, *PROBE_FEATURES) if self.probe else FEATURES
+
+    def scaled(self, question: str, probe: Sample | None = None) -> list[float]:
         raw = features(question)
+        if self.probe:
+            if probe is None:
+                raise ConfigError(
+                    "this router routes after a greedy probe on tier 0: pass the probe sample"
+                )
+            raw += probe_features(probe)
         return [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale, strict=True)]
 
-    def scores(self, question: str, tiers: int | None = None) -> list[tuple[PlanModel, float]]:
+    def scores(
+        self, question: str, tiers: int | None = None, probe: Sample | None = None
+    ) -> list[tuple[PlanModel, float]]:
         """Each usable plan with its predicted probability of being right."""
-        x = self.scaled(question)
+        x = self.scaled(question, probe)
         usable = [p for p in self.plans if tiers is None or p.plan.max_tier < tiers]
         return [(p, p.probability(x)) for p in usable]
 
@@ -78,26 +97,37 @@ class Router:
         return out
 
     def route(
-        self, question: str, tiers: int | None = None, lam: float | None = None
+        self,
+        question: str,
+        tiers: int | None = None,
+        lam: float | None = None,
+        probe: Sample | None = None,
     ) -> tuple[Plan, dict[str, Any]]:
         """The plan, and why (``{"outside": [features beyond the training range]}``). A
         question outside the training data gets the safe plan; otherwise the plan
-        maximising P(correct) - lam * cost among plans the tiers allow."""
+        maximising P(correct) - lam * cost among plans the tiers allow. A ``probe``
+        router needs ``probe``, the greedy sample on tier 0 already drawn."""
         why: dict[str, Any] = {}
         if self.support is not None:
             why["outside"] = self.outside(question)
             if why["outside"]:
                 return safe_plan(tiers or len(self.tiers) or 1), why
         lam = self.lam if lam is None else lam
-        scored = self.scores(question, tiers)
+        scored = self.scores(question, tiers, probe)
         if not scored:
             return rule_plan(question, tiers or 1), why
         best = max(scored, key=lambda ps: (ps[1] - lam * ps[0].cost, -ps[0].cost))
         return best[0].plan, why
 
-    def choose(self, question: str, tiers: int | None = None, lam: float | None = None) -> Plan:
+    def choose(
+        self,
+        question: str,
+        tiers: int | None = None,
+        lam: float | None = None,
+        probe: Sample | None = None,
+    ) -> Plan:
         """The plan ``route`` picks."""
-        return self.route(question, tiers, lam)[0]
+        return self.route(question, tiers, lam, probe)[0]
 
     def with_budget(self, budget: float) -> Router:
         """The same router with ``lam`` read off its calibration table for ``budget``."""
@@ -112,13 +142,15 @@ class Router:
             self.tiers,
             self.meta,
             self.support,
+            self.probe,
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "version": VERSION,
-            "features": list(FEATURES),
+            "features": list(self.feature_names),
+            "probe": self.probe,
             "mean": self.mean,
             "scale": self.scale,
             "lam": self.lam,
@@ -183,12 +215,14 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
             f"{where}: router version {data.get('version')!r} is not supported "
             f"(this ponder reads version {VERSION}); retrain with `ponder router train`"
         )
-    if data.get("features") != list(FEATURES):
+    probe = bool(data.get("probe", False))
+    names = [*FEATURES, *PROBE_FEATURES] if probe else list(FEATURES)
+    if data.get("features") != names:
         raise DataError(
             f"{where} was trained on other features than this ponder computes; "
             "retrain it with `ponder router train`"
         )
-    size = len(FEATURES)
+    size = len(names)
     mean = _number_list(data, "mean", size, where)
     scale = [s if s > 0 else 1.0 for s in _number_list(data, "scale", size, where)]
     raw_plans = data.get("plans")
@@ -210,7 +244,8 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
     lam = float(data.get("lam") or 0.0)
     tiers = [str(t) for t in data.get("tiers") or []]
     meta = dict(data.get("meta") or {})
-    return Router(plans, mean, scale, lam, calibration, tiers, meta, _support(data, where))
+    support = _support(data, where)
+    return Router(plans, mean, scale, lam, calibration, tiers, meta, support, probe)
 
 
 def _support(data: dict[str, Any], where: str) -> tuple[list[float], list[float]] | None:

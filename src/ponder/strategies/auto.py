@@ -11,6 +11,10 @@ passes the operator's ``--tiers``); a ``tiers=`` spec is resolved once, when the
 strategy is built (``make_strategy``), never while it answers. Plans that need a tier
 the strategy does not have are never chosen. ``tiers``, ``router`` and ``plan`` are
 operator settings: the proxy refuses them in a request.
+
+With a probe router (``Router.probe``) the strategy first draws one greedy sample on
+tier 0, routes on the question and on what that sample showed, and runs the plan; the
+probe is paid for either way, and a plan that opens with it reuses it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ponder.backends import load_backend
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING, max_tokens_for
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
+from ponder.routing.features import PROBE_FEATURES, probe_features
 from ponder.routing.router import (
     PLAN_RULES,
     SAFE_PLANS,
@@ -109,18 +114,28 @@ class AutoStrategy:
         else:
             plans = [p.plan for p in self.router.plans] if self.router is not None else []
             plans += [parse_plan(rule) for rule in (*PLAN_RULES, *SAFE_PLANS)]
-        samples = max(plan.max_samples for plan in plans)
+        samples = max(plan.max_samples for plan in plans) + int(self.probes)
         return Work(samples, samples * (self.options.max_tokens or CEILING))
 
-    def choose(self, question: str, tiers: int) -> tuple[Plan, dict[str, Any]]:
+    @property
+    def probes(self) -> bool:
+        """True when the plan is chosen after a greedy probe on tier 0 (a probe router)."""
+        return self.forced is None and self.router is not None and self.router.probe
+
+    def choose(
+        self, question: str, tiers: int, probe: Sample | None = None
+    ) -> tuple[Plan, dict[str, Any]]:
         """The plan, and what the trace should say about the choice."""
         if self.forced is not None:
             return self.forced, {"by": "forced"}
         if self.router is None:
             return rule_plan(question, tiers), {"by": "rules"}
-        plan, why = self.router.route(question, tiers)
+        plan, why = self.router.route(question, tiers, probe=probe)
         if why.get("outside"):
             return plan, {"by": "safe default: question outside the router's training data", **why}
+        if probe is not None:
+            seen = dict(zip(PROBE_FEATURES, probe_features(probe), strict=True))
+            return plan, {"by": "router, after a greedy probe on tier 0", "probe": seen, **why}
         return plan, {"by": "router", **why}
 
     async def solve(self, question: QuestionLike, backend: Backend) -> Result:
@@ -128,17 +143,24 @@ class AutoStrategy:
         asked = as_question(question)
         messages, text = list(asked.messages), asked.text
         tiers = self.backends(backend)
-        plan, why = self.choose(text, len(tiers))
+        prompt = with_instruction(messages, COT_INSTRUCTION)
+        spent_by_tier: list[list[Sample]] = [[] for _ in tiers]
+        probe = None
+        if self.probes:  # paid for whatever follows; a plan that opens with it reuses it
+            probe = (await self._serve(Draw(0, True, 1), tiers, prompt, asked))[0]
+            spent_by_tier[0].append(probe)
+        plan, why = self.choose(text, len(tiers), probe)
         if plan.max_tier >= len(tiers):
             plan, why = rule_plan(text, len(tiers)), {"by": "rules: the plan needs more tiers"}
-        prompt = with_instruction(messages, COT_INSTRUCTION)
         steps = run_plan(plan)
-        spent_by_tier: list[list[Sample]] = [[] for _ in tiers]
         try:
             request = next(steps)
             while True:
-                samples = await self._serve(request, tiers, prompt, asked)
-                spent_by_tier[request.tier] += samples
+                if probe is not None and request == Draw(0, True, 1):
+                    samples, probe = [probe], None
+                else:
+                    samples = await self._serve(request, tiers, prompt, asked)
+                    spent_by_tier[request.tier] += samples
                 request = steps.send(samples)
         except StopIteration as stop:
             decision = stop.value
