@@ -89,6 +89,25 @@ def score(pool: dict[str, Pool], ids: list[str], k: int, args: argparse.Namespac
     }
 
 
+def paired_gain(runs: dict[str, dict[str, Pool]], suites: dict[str, list[str]],
+                args: argparse.Namespace) -> str:  # fmt: skip
+    """The suite-averaged greedy gain with a 95% bootstrap interval, items resampled
+    within each suite and paired (the same items for both models)."""
+    diffs = {
+        s: np.array([right(runs["student"][i][0], runs["student"][i][1].answer)
+                     - right(runs["base"][i][0], runs["base"][i][1].answer) for i in ids])
+        for s, ids in suites.items()
+    }  # fmt: skip
+    rng = np.random.default_rng(args.seed)
+    draws = [
+        np.mean([d[rng.integers(0, len(d), len(d))].mean() for d in diffs.values()])
+        for _ in range(args.reps)
+    ]
+    mean = np.mean([d.mean() for d in diffs.values()])
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return f"{100 * mean:+.1f} points [{100 * low:+.1f}, {100 * high:+.1f}]"
+
+
 def fmt(value: tuple[float, float, float]) -> str:
     mean, low, high = value
     return f"{100 * mean:5.1f} [{100 * low:4.1f}, {100 * high:5.1f}]"
@@ -152,8 +171,11 @@ def main() -> None:
         f"student - base, greedy: {gain:+.1f} points (target +15); greedy tokens per item "
         f"{tokens[0]:.0f} -> {tokens[1]:.0f} (same model size, so the same cost per token)"
     )
+    print(f"student - base, greedy, paired over items: {paired_gain(runs, suites, args)}")
     if args.train:
-        summary = json.loads((Path(args.train) / "train.json").read_text())
+        train_file = Path(args.train)
+        train_file = train_file / "train.json" if train_file.is_dir() else train_file
+        summary = json.loads(train_file.read_text())
         print(f"training: {summary['train_rows']} rows, {summary['steps']} steps, "
               f"{summary['tokens']} tokens ({summary['target_tokens']} trained on), "
               f"{summary['wall_s'] / 60:.1f} min wall; validation loss "
