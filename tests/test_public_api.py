@@ -23,6 +23,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "cli",
         "context",
         "moe",
+        "distill",
         "annotations",
         "expressions",
         "budgets",
