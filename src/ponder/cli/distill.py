@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ponder.cli.common import stderr
+from ponder.distill.data import RowOptions
 from ponder.errors import ConfigError
 
 TEACHER = "embedded:qwen2.5-coder-0.5b"
@@ -80,7 +81,6 @@ def generate(
 ) -> None:
     """A teacher answers questions; its kept reasoning paths become SFT rows (resumable)."""
     from ponder.cli.eval_run import _finish, _items, execute
-    from ponder.distill.data import RowOptions
     from ponder.distill.generate import held_out_keys
     from ponder.eval.datasets import load_jsonl
 
@@ -103,15 +103,12 @@ def generate(
 
 
 def _write_rows(
-    out: str, to: str, options: object, held: tuple[set[str], set[str]], scorer: str | None,
+    out: str, to: str, options: RowOptions, held: tuple[set[str], set[str]], scorer: str | None,
     teacher: str,
 ) -> None:  # fmt: skip
-    from ponder.distill.data import RowOptions
     from ponder.distill.generate import build_rows, write_rows
     from ponder.eval.store import open_store
 
-    if not isinstance(options, RowOptions):
-        raise ConfigError("row options missing")
     records = open_store(out).records()
     backend = judge = None
     if scorer is not None:

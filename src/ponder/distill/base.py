@@ -7,7 +7,6 @@ dequantised to float32 by transformers; nothing is downloaded from the Hub.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,12 +62,15 @@ def load_base(base: str, path: Path | None = None) -> Base:
 
 @contextmanager
 def _no_tqdm() -> Iterator[None]:
-    old = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"
+    """transformers' GGUF reader wraps its tensor loop in a tqdm bar of its own; ponder
+    shows its own progress, so the loop runs bare while a model loads."""
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is not None:
+        gguf_utils.tqdm = lambda iterable, *args, **kwargs: iterable
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = old
+        if bar is not None:
+            gguf_utils.tqdm = bar
