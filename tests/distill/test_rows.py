@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,16 @@ def test_generate_cli_runs_the_teacher_resumably_and_writes_rows(tmp_path: Path)
     assert again.exit_code == 0 and "0 done" in again.output and read_rows(to) == rows
     nothing = CliRunner().invoke(cli, [*args[:-2], "--to", str(to), "--filter", "gold"])
     assert nothing.exit_code != 0 and "no gold answer" in nothing.output
+
+
+def test_train_without_the_extra_names_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    message = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
+    rows.write_text(json.dumps({"messages": message}) + "\n")
+    monkeypatch.setitem(sys.modules, "peft", None)  # as on an install without [distill]
+    result = CliRunner().invoke(cli, ["distill", "train", str(rows), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "need peft" in result.output and "pip install 'ponder[distill]'" in result.output
+    assert "Traceback" not in result.output

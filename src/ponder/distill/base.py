@@ -28,6 +28,23 @@ class Base:
         return self.path if self.path.suffix == ".gguf" else None
 
 
+EXTRA = ("torch", "transformers", "peft", "gguf")
+
+
+def require_extra() -> None:
+    """A ConfigError naming the install command when a training dependency is missing."""
+    import importlib
+
+    for name in EXTRA:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise ConfigError(
+                f"training and export need {name}, which is not installed: "
+                "pip install 'ponder[distill]'"
+            ) from None
+
+
 def base_path(base: str) -> Path:
     folder = Path(base).expanduser()
     if folder.is_dir():

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ponder.distill.base import require_extra
 from ponder.errors import ConfigError
 
 TYPES = ("q8_0", "f16", "f32")
@@ -79,6 +80,7 @@ def write_gguf(
 ) -> Path:
     """Write ``weights`` (transformers names -> float32 numpy arrays) as a GGUF shaped
     like ``base_gguf``; atomic (a failure leaves no half-written file)."""
+    require_extra()
     import numpy as np
     from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter, LlamaFileType
     from gguf.quants import quantize
@@ -153,6 +155,7 @@ def merged_weights(train_dir: Path) -> tuple[dict[str, Any], Path, dict[str, Any
     """(weights as float32 numpy, the base GGUF, the run's train.json) of a finished run."""
     import json
 
+    require_extra()
     summary_file = train_dir / "train.json"
     if not summary_file.exists():
         raise ConfigError(f"{train_dir} holds no finished training run (no train.json)")

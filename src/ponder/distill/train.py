@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ponder.distill.base import load_base
+from ponder.distill.base import load_base, require_extra
 from ponder.distill.batches import (
     IGNORE,
     Encoded,
@@ -121,6 +121,7 @@ def lr_at(step: int, total: int, peak: float, warmup: float) -> float:
 def train(
     rows_path: str | Path, out: str | Path, options: TrainOptions, on_step: StepHook | None = None
 ) -> TrainReport:
+    require_extra()
     import torch
 
     torch.set_num_threads(options.threads)
