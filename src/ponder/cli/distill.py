@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ponder.cli.common import stderr
 from ponder.distill.data import RowOptions
 from ponder.errors import ConfigError
 
@@ -164,6 +161,7 @@ def train(
 ) -> None:
     """Fine-tune the student on ROWS (LoRA by default, on CPU); resumes from --out."""
     from ponder.backends.embedded import default_threads
+    from ponder.cli.progress import step_progress
     from ponder.distill.plots import loss_plot
     from ponder.distill.train import TrainOptions
     from ponder.distill.train import train as run_training
@@ -174,7 +172,7 @@ def train(
         val_fraction=val_fraction, seed=seed, threads=threads or default_threads(),
         save_every=save_every, bf16=bf16,
     )  # fmt: skip
-    with _step_progress() as on_step:
+    with step_progress("training", "loss") as on_step:
         report = run_training(rows, out, options, on_step)
     plot = loss_plot(Path(out))
     before = "-" if report.val_loss_before is None else f"{report.val_loss_before:.3f}"
@@ -184,42 +182,6 @@ def train(
         f"{report.tokens} tokens in {report.wall_s:.0f} s; validation loss {before} -> {after}; "
         f"{out}/{'adapter' if method == 'lora' else 'model'}" + (f", {plot}" if plot else "")
     )
-
-
-def _step_progress() -> Any:
-    from contextlib import contextmanager
-
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    @contextmanager
-    def bar() -> Iterator[Callable[[int, int, float], None]]:
-        columns = (
-            TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        )  # fmt: skip
-        with Progress(*columns, console=stderr, disable=not stderr.is_terminal) as progress:
-            task = progress.add_task("train", total=None, loss="-")
-            state = {"last": 0.0}
-
-            def on_step(step: int, total: int, loss: float) -> None:
-                import time
-
-                progress.update(task, completed=step, total=total, loss=f"{loss:.3f}")
-                now = time.perf_counter()
-                if not stderr.is_terminal and (now - state["last"] >= 10 or step == total):
-                    click.echo(f"training: step {step}/{total}, loss {loss:.3f}", err=True)
-                    state["last"] = now
-
-            yield on_step
-
-    return bar()
 
 
 @distill_group.command()

@@ -108,3 +108,33 @@ def _bar(tally: Tally) -> Iterator[Hooks]:
             bar.update(task, completed=done, total=total, ok=tally.ok, failed=tally.failed)
 
         yield started, progress
+
+
+StepHook = Callable[[int, int, float], None]
+
+
+@contextmanager
+def step_progress(name: str, metric: str) -> Iterator[StepHook]:
+    """A hook ``(step, total, value)`` for a loop of numbered steps with one figure to
+    watch (a training loss): a bar in a terminal, a plain line every few seconds elsewhere."""
+    if not stderr.is_terminal:
+        last = [0.0]
+
+        def plain(step: int, total: int, value: float) -> None:
+            if step == total or time.perf_counter() - last[0] >= PLAIN_EVERY_S:
+                click.echo(f"{name}: step {step}/{total}, {metric} {value:.3f}", err=True)
+                last[0] = time.perf_counter()
+
+        yield plain
+        return
+    columns = (
+        TextColumn(name), BarColumn(), MofNCompleteColumn(),
+        TextColumn(f"{metric} {{task.fields[value]}}"), TimeElapsedColumn(), TimeRemainingColumn(),
+    )  # fmt: skip
+    with Progress(*columns, console=stderr) as bar:
+        task = bar.add_task(name, total=None, value="-")
+
+        def update(step: int, total: int, value: float) -> None:
+            bar.update(task, completed=step, total=total, value=f"{value:.3f}")
+
+        yield update

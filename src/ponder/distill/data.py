@@ -62,7 +62,7 @@ class RowOptions:
 
 
 @dataclass
-class Tally:
+class RowCounts:
     """What row building saw, for the summary line."""
 
     items: int = 0
@@ -100,7 +100,7 @@ def keep_paths(
     samples: Sequence[Sample],
     options: RowOptions,
     scores: Sequence[float] | None = None,
-    tallied: Tally | None = None,
+    tallied: RowCounts | None = None,
     texts: list[str] | None = None,
     label: str | None = None,
 ) -> list[tuple[int, Sample, dict[str, Any]]]:
@@ -110,7 +110,7 @@ def keep_paths(
     records); it is extended, and the ``per_question`` cap counts them. ``label`` is the
     strategy's own answer when it is not a plain vote (best-of-N, search): ``agree`` then
     keeps paths that reach it."""
-    seen = tallied if tallied is not None else Tally()
+    seen = tallied if tallied is not None else RowCounts()
     texts = texts if texts is not None else []
     mode = options.filter
     if mode == "auto":

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ponder.backends.base import Backend
-from ponder.distill.data import RowOptions, Tally, keep_paths, make_row, normalized_text
-from ponder.errors import ConfigError, DataError
+from ponder.distill.data import RowCounts, RowOptions, keep_paths, make_row, normalized_text
+from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.runner import SAMPLE_MODE, messages_for
 from ponder.eval.store import read_records
@@ -29,7 +29,12 @@ def held_out_keys(paths: Iterable[str | Path]) -> tuple[set[str], set[str]]:
     ids: set[str] = set()
     texts: set[str] = set()
     for path in paths:
-        for entry in _entries(Path(path)):
+        file = Path(path)
+        if not file.exists():
+            raise ConfigError(f"held-out data not found: {file}")
+        for entry in read_records(file):
+            if not isinstance(entry, dict):
+                continue
             item: dict[str, Any] = entry["item"] if isinstance(entry.get("item"), dict) else entry
             meta: dict[str, Any] = entry["meta"] if isinstance(entry.get("meta"), dict) else {}
             ident = item.get("id") or meta.get("id")
@@ -41,45 +46,27 @@ def held_out_keys(paths: Iterable[str | Path]) -> tuple[set[str], set[str]]:
     return ids, texts
 
 
-def _entries(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise ConfigError(f"held-out data not found: {path}")
-    if path.is_dir() or path.name.endswith(".gz"):
-        return read_records(path)
-    entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path.name}:{number}: not valid JSON ({exc.msg})") from None
-        if isinstance(entry, dict):
-            entries.append(entry)
-    return entries
-
-
 async def build_rows(
     records: Sequence[dict[str, Any]],
     options: RowOptions,
     held_out: tuple[set[str], set[str]] = (set(), set()),
     scorer: Scorer | None = None,
     backend: Backend | None = None,
-) -> tuple[list[dict[str, Any]], Tally]:
+) -> tuple[list[dict[str, Any]], RowCounts]:
     """Rows from stored records (several records of one item share its cap and dedup)."""
-    seen = Tally()
+    seen = RowCounts()
     rows: list[dict[str, Any]] = []
     kept_texts: dict[str, list[str]] = {}
     items: set[str] = set()
     held_ids, held_texts = held_out
     for record in records:
         item = Item.from_dict(record["item"], "stored record")
+        held = item.id in held_ids or normalized_text(item.question) in held_texts
         if item.id not in items:
             items.add(item.id)
             seen.items += 1
-            if item.id in held_ids or normalized_text(item.question) in held_texts:
-                seen.excluded += 1
-        if item.id in held_ids or normalized_text(item.question) in held_texts:
+            seen.excluded += held
+        if held:
             continue
         if record.get("error"):
             seen.failed += 1
