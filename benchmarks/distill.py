@@ -169,7 +169,8 @@ def main() -> None:
     ]
     print(
         f"student - base, greedy: {gain:+.1f} points (target +15); greedy tokens per item "
-        f"{tokens[0]:.0f} -> {tokens[1]:.0f} (same model size, so the same cost per token)"
+        f"{tokens[0]:.0f} -> {tokens[1]:.0f} ({tokens[0] / tokens[1]:.2f}x fewer; same model "
+        "size, so the same cost per token)"
     )
     print(f"student - base, greedy, paired over items: {paired_gain(runs, suites, args)}")
     if args.train:
