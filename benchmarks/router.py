@@ -122,6 +122,16 @@ def print_headline(auto: Point, fixed: list[Point], front: list[Point], pools: P
     )
 
 
+def ridge(text: str) -> float | None:
+    """``--l2``: a positive number, or "cv" (None: chosen by cross-validation)."""
+    if text == "cv":
+        return None
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"the ridge strength must be > 0 or 'cv', got {text}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sources", nargs="*", help="run dirs or .jsonl[.gz] record files")
@@ -134,6 +144,16 @@ def main() -> None:
     parser.add_argument("--suites", default=None, help="only these suites' items (a,b)")
     parser.add_argument("--models", default=None, help="only these tiers, in order (a,b)")
     parser.add_argument("--probe", action="store_true", help="--write-default: a probe router")
+    parser.add_argument(
+        "--l2",
+        type=ridge,
+        default=2.0,
+        help="the plan models' ridge strength, or 'cv': chosen by cross-validation inside "
+        "each training fold (nested)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="only the headline budget (no sweep of budgets)"
+    )
     args = parser.parse_args()
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
     pools = only_suites(load_pools([r for s in sources for r in read_records(s)]), args.suites)
@@ -153,11 +173,13 @@ def main() -> None:
         print(row(p.name, p.accuracy, p.tokens, p.dollars, note + (" *" if p in front else "")))
     print_shipped(pools)
     print()
-    for share in (0.1, 0.2, 0.3, args.share, 0.6, 1.0):
+    for share in () if args.quick else (0.1, 0.2, 0.3, args.share, 0.6, 1.0):
         b = max(share * best.dollars / direct.dollars, 1.0)
         for probe in (False, True):
             name = f"auto{'+probe' if probe else ''}@{share:.0%}"
-            point = router_point(pools, b, args.folds, args.reps, name=name, probe=probe)
+            point = router_point(
+                pools, b, args.folds, args.reps, name=name, probe=probe, l2=args.l2
+            )
             gap = point.accuracy - frontier_accuracy(front, point.dollars)
             note = (
                 f"budget {b:.2f}x direct; vs frontier {100 * gap:+.1f} pts; "
@@ -168,7 +190,13 @@ def main() -> None:
     for probe in (False, True):
         name = "auto+probe" if probe else "auto"
         autos[probe] = router_point(
-            pools, max(budget, 1.0), folds=args.folds, reps=args.reps, name=name, probe=probe
+            pools,
+            max(budget, 1.0),
+            folds=args.folds,
+            reps=args.reps,
+            name=name,
+            probe=probe,
+            l2=args.l2,
         )
         print_headline(autos[probe], fixed, front, pools)
     auto = autos[args.probe]
@@ -177,7 +205,7 @@ def main() -> None:
         report = Report(fixed=fixed, router=auto, headline=headline(auto, fixed), tiers=tiers)
         print(write_report(report, args.report, "ponder router benchmark"))
     if args.write_default:
-        shipped = train_router(pools, budget=max(budget, 1.0), probe=args.probe)
+        shipped = train_router(pools, budget=max(budget, 1.0), probe=args.probe, l2=args.l2)
         shipped.meta["trained_on"] = [Path(s).name for s in sources]
         shipped.save(DEFAULT_ROUTER)
         print(f"wrote {DEFAULT_ROUTER} (lam={shipped.lam:g}, budget {budget:.2f}x direct)")

@@ -104,6 +104,20 @@ async def test_best_of_n_logprob_scorer() -> None:
     assert result.answer == "2"
 
 
+async def test_best_of_n_never_picks_a_candidate_without_an_answer() -> None:
+    # The surest candidate rambles to the length limit: it has no answer, so choosing
+    # it would answer nothing although two candidates answered.
+    ramble = "Let us think about the numbers one at a time and " * 40
+    outputs = [
+        {"text": ramble, "logprob": -0.01},
+        {"text": "Answer: 5", "logprob": -1.5},
+        {"text": "Answer: 4", "logprob": -0.9},
+    ]
+    result = await make_strategy("bon:n=3,max_tokens=64").solve(Q, ScriptedBackend({Q: outputs}))
+    assert result.answer == "4"
+    assert result.samples[0].answer is None
+
+
 async def test_best_of_n_judge_counts_judge_tokens() -> None:
     def script(question: str, params: object, k: int) -> str:
         if question.startswith("Question:"):

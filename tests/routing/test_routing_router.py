@@ -10,7 +10,7 @@ from ponder.eval.pools import load_pools
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
-from ponder.eval.train_router import candidate_plans, fit_logistic, train_router
+from ponder.eval.train_router import candidate_plans, choose_l2, fit_logistic, train_router
 from ponder.routing import FEATURES, default_router, features, load_router, rule_plan
 from ponder.routing.calibrate import lam_for_budget
 from ponder.routing.router import router_from_dict
@@ -46,6 +46,25 @@ def test_fit_logistic_learns_a_separable_signal():
     x = np.array([[-2.0], [-1.0], [1.0], [2.0]])
     coef, intercept = fit_logistic(x, np.array([0.02, 0.02, 0.98, 0.98]), l2=0.1)
     assert coef[0] > 1 and abs(intercept) < 0.5
+
+
+def test_choose_l2_follows_the_signal_not_the_noise():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 6))
+    signal = 1 / (1 + np.exp(-3 * x[:, :1]))  # one plan, driven by feature 0 only
+    strong, losses = choose_l2(x, np.clip(signal, 0.02, 0.98))
+    noise = np.clip(rng.uniform(size=(80, 1)), 0.02, 0.98)  # labels unrelated to x
+    weak, _ = choose_l2(x, noise)
+    assert strong < weak and weak >= 8.0
+    assert set(losses) >= {0.25, 32.0} and all(np.isfinite(v) for v in losses.values())
+    with pytest.raises(DataError, match="at least 8 items"):
+        choose_l2(x[:5], noise[:5])
+
+
+def test_train_router_records_the_ridge_it_chose(pools):
+    chosen = train_router(pools, reps=2, l2=None)
+    assert chosen.meta["l2"] in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+    assert train_router(pools, reps=2).meta["l2"] == 2.0
 
 
 def test_trained_router_routes_by_difficulty(trained):
@@ -209,6 +228,12 @@ def test_router_cli_train_and_show(tmp_path):
     (tmp_path / "bad.json").write_text("[]")
     bad = CliRunner().invoke(cli, ["router", "show", str(tmp_path / "bad.json")])
     assert bad.exit_code != 0 and "not a ponder router file" in bad.output
+    args = ["router", "train", str(tmp_path / "run"), "--out", str(out), "--reps", "2"]
+    cv = CliRunner().invoke(cli, [*args, "--l2", "cv"])
+    assert cv.exit_code == 0 and "(l2 " in cv.output, cv.output
+    assert load_router(out).meta["l2"] > 0
+    wrong = CliRunner().invoke(cli, [*args, "--l2", "-1"])
+    assert wrong.exit_code == 2 and "--l2" in wrong.output and "Traceback" not in wrong.output
 
 
 def test_tier_specs_split_on_a_separator_the_shell_leaves_alone():

@@ -29,6 +29,13 @@ def router() -> None:
     help="cost unit of the budget",
 )
 @click.option("--probe", is_flag=True, help="route after a greedy sample on tier 0, reading it too")
+@click.option(
+    "--l2",
+    "l2_text",
+    default="2",
+    show_default=True,
+    help="ridge strength of the plan models, or 'cv' to choose it by cross-validation",
+)
 def train(
     run_dirs: tuple[str, ...],
     out: str,
@@ -37,8 +44,10 @@ def train(
     reps: int,
     unit: str,
     probe: bool,
+    l2_text: str,
 ) -> None:
     """Train a router on the sampling-mode records of RUN_DIRS (run dirs or .jsonl[.gz])."""
+    l2 = _ridge(l2_text)
     from ponder.eval.pools import load_pools
     from ponder.eval.store import read_records
     from ponder.eval.train_router import train_router
@@ -48,12 +57,26 @@ def train(
     if tiers:
         pools = pools.reorder([t.strip() for t in tiers.split("|") if t.strip()])
     with stderr.status(f"training on {len(pools.items)} items x {len(pools.tiers)} tiers..."):
-        trained = train_router(pools, budget=budget, reps=reps, unit=unit, probe=probe)
+        trained = train_router(pools, budget=budget, reps=reps, unit=unit, probe=probe, l2=l2)
     trained.save(out)
     click.echo(
-        f"router with {len(trained.plans)} plans over tiers {' | '.join(trained.tiers)} -> {out}"
+        f"router with {len(trained.plans)} plans over tiers {' | '.join(trained.tiers)} "
+        f"(l2 {trained.meta['l2']:g}) -> {out}"
     )
     _calibration(trained.calibration, trained.lam)
+
+
+def _ridge(text: str) -> float | None:
+    """``--l2``: a positive number, or "cv" (None: chosen by cross-validation)."""
+    if text.strip().lower() == "cv":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise click.BadParameter(f"a positive number or 'cv', got {text!r}", param_hint="--l2")
+    return value
 
 
 def _calibration(rows: list[dict[str, float]], lam: float) -> None:

@@ -56,6 +56,7 @@ def crossval_routers(
     seed: int = 0,
     reps: int = 8,
     probe: bool = False,
+    l2: float | None = 2.0,
 ) -> tuple[dict[str, int], list[Router]]:
     from ponder.eval.train_router import train_router
 
@@ -63,7 +64,9 @@ def crossval_routers(
     routers = []
     for k in range(folds):
         train = [i for i, f in fold.items() if f != k]
-        routers.append(train_router(pools, train, budget=budget, reps=reps, seed=seed, probe=probe))
+        routers.append(
+            train_router(pools, train, budget=budget, reps=reps, seed=seed, probe=probe, l2=l2)
+        )
     return fold, routers
 
 
@@ -92,10 +95,12 @@ def router_point(
     seed: int = 0,
     name: str = ROUTER,
     probe: bool = False,
+    l2: float | None = 2.0,
 ) -> Point:
     """The cross-validated router's accuracy and cost at ``budget`` (x direct); with
-    ``probe``, routers that route after the greedy probe on tier 0 (paid for)."""
-    fold, routers = crossval_routers(pools, budget, folds, seed, probe=probe)
+    ``probe``, routers that route after the greedy probe on tier 0 (paid for); ``l2``
+    as ``train_router``'s (``None``: chosen inside each training fold)."""
+    fold, routers = crossval_routers(pools, budget, folds, seed, probe=probe, l2=l2)
     tiers = len(pools.tiers)
     chosen: dict[str, str] = {}
     per_fold = [router_evaluator(r, tiers, chosen) for r in routers]

@@ -140,6 +140,53 @@ def fit_logistic(
     return [float(v) for v in w[:-1]], float(w[-1])
 
 
+L2_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+"""The ridge strengths ``choose_l2`` tries."""
+
+
+def cross_entropy(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean cross-entropy of predictions ``p`` against soft labels ``y``."""
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+def choose_l2(
+    x: np.ndarray,
+    soft: np.ndarray,
+    grid: Sequence[float] = L2_GRID,
+    folds: int = 4,
+    seed: int = 0,
+) -> tuple[float, dict[float, float]]:
+    """The ridge strength whose plan models predict held-out items best: ``folds``-fold
+    cross-validation over the rows of ``x`` (the training items only, so a router
+    evaluated by cross-validation chooses it by nested cross-validation), scored by the
+    cross-entropy against the soft labels summed over plans (columns of ``soft``).
+    Returns the choice and every strength's held-out loss; ties go to the stronger
+    ridge."""
+    rows = x.shape[0]
+    if rows < 2 * folds:
+        raise DataError(f"need at least {2 * folds} items to choose the ridge, got {rows}")
+    order = list(range(rows))
+    random.Random(seed).shuffle(order)
+    fold_of = np.empty(rows, dtype=int)
+    for rank, i in enumerate(order):
+        fold_of[i] = rank % folds
+    losses: dict[float, float] = {}
+    for l2 in grid:
+        total = 0.0
+        for k in range(folds):
+            train, held = fold_of != k, fold_of == k
+            for j in range(soft.shape[1]):
+                coef, intercept = fit_logistic(x[train], soft[train, j], l2)
+                z = x[held] @ np.array(coef) + intercept
+                p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+                total += cross_entropy(soft[held, j], p) * int(held.sum())
+        losses[l2] = total / rows
+    best = min(losses.values())
+    chosen = max(l2 for l2, loss in losses.items() if loss <= best + 1e-12)
+    return chosen, losses
+
+
 def probes_of(pools: Pools, ids: Sequence[str]) -> list[Sample | None]:
     """Each item's greedy sample on tier 0: what a probe router reads."""
     return [pools.pool(0, i).greedy for i in ids]
@@ -162,26 +209,32 @@ def _fit_plans(
     ids: Sequence[str],
     plans: Sequence[Plan],
     labels: Labels,
-    l2: float,
+    l2: float | None,
     probe: bool = False,
-) -> tuple[list[float], list[float], list[PlanModel], float, tuple[list[float], list[float]]]:
+    seed: int = 0,
+) -> tuple[
+    list[float], list[float], list[PlanModel], float, tuple[list[float], list[float]], float
+]:
     """Standardise the features and fit one model per plan; costs relative to cot@0.
-    Also returns the support: each text feature's range over the training questions."""
+    Also returns the support (each text feature's range over the training questions)
+    and the ridge strength used (``l2=None``: ``choose_l2``'s)."""
     raw = _design(pools, ids, probe)
     mean, scale = raw.mean(axis=0), raw.std(axis=0)
     scale[scale == 0] = 1.0
     x = (raw - mean) / scale
     direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
     scale_unit = direct or float(labels.cost.mean()) or 1.0
+    softs = 0.02 + 0.96 * labels.correct  # never certain: keeps weights finite
+    if l2 is None:
+        l2, _ = choose_l2(x, softs, seed=seed)
     models = []
     for j, plan in enumerate(plans):
-        soft = 0.02 + 0.96 * labels.correct[:, j]  # never certain: keeps weights finite
-        coef, intercept = fit_logistic(x, soft, l2)
+        coef, intercept = fit_logistic(x, softs[:, j], l2)
         relative = float(labels.cost[:, j].mean()) / scale_unit
         models.append(PlanModel(plan, coef, intercept, relative))
     text = raw[:, : len(FEATURES)]
     support = ([float(v) for v in text.min(axis=0)], [float(v) for v in text.max(axis=0)])
-    return [float(v) for v in mean], [float(v) for v in scale], models, scale_unit, support
+    return [float(v) for v in mean], [float(v) for v in scale], models, scale_unit, support, l2
 
 
 def train_router(
@@ -190,7 +243,7 @@ def train_router(
     plans: Sequence[Plan] | None = None,
     budget: float | None = None,
     reps: int = 8,
-    l2: float = 2.0,
+    l2: float | None = 2.0,
     seed: int = 0,
     unit: str = "dollars",
     support: bool = True,
@@ -199,7 +252,9 @@ def train_router(
     """Fit a router on the stored samples of ``item_ids`` (all items by default);
     ``support`` keeps the training data's feature ranges (questions beyond them get a
     safe plan). A ``probe`` router routes after the greedy sample on tier 0 and reads
-    it too (``ponder.routing.features.probe_features``); its costs include the probe."""
+    it too (``ponder.routing.features.probe_features``); its costs include the probe.
+    ``l2`` is the ridge strength of every plan's model; ``None`` chooses it by
+    cross-validation on these items (``choose_l2``)."""
     ids = list(item_ids if item_ids is not None else pools.items)
     if len(ids) < 4:
         raise DataError(f"need at least 4 finished items to train a router, got {len(ids)}")
@@ -208,7 +263,8 @@ def train_router(
     if any(p.max_tier >= len(pools.tiers) for p in plans):
         raise ConfigError(f"a plan uses a tier the run lacks (it has {len(pools.tiers)})")
     labels = label_items(pools, plans, ids, reps, seed, unit, probe)
-    mean, scale, models, scale_unit, ranges = _fit_plans(pools, ids, plans, labels, l2, probe)
+    fitted = _fit_plans(pools, ids, plans, labels, l2, probe, seed)
+    mean, scale, models, scale_unit, ranges, l2 = fitted
     router = Router(
         models,
         mean,
@@ -219,6 +275,7 @@ def train_router(
             "reps": reps,
             "cost_unit": f"cot@0 {unit}",
             "direct_cost": scale_unit,
+            "l2": l2,
         },
         probe=probe,
     )

@@ -73,10 +73,12 @@ class BestOfN:
 
 
 def top_choice(samples: list[Sample], scores: list[float]) -> int:
-    """The best-scored sample; a tie among the best (a verifier says 1 to several) goes
-    to the answer most of them give, then to the surer one."""
-    top = max(scores)
-    best = [i for i, s in enumerate(scores) if s == top]
+    """The best-scored sample that has an answer (one cut off mid-thought answers
+    nothing, however sure its tokens were); a tie among the best (a verifier says 1 to
+    several) goes to the answer most of them give, then to the surer one."""
+    keys = [(s.answer is not None, score) for s, score in zip(samples, scores, strict=True)]
+    top = max(keys)
+    best = [i for i, k in enumerate(keys) if k == top]
     if len(best) == 1:
         return best[0]
     tied = [samples[i] for i in best]
