@@ -112,3 +112,60 @@ async def test_bon_with_calc_picks_the_verified_path_over_the_majority() -> None
     picked = await make_strategy("bon:n=4,scorer=calc").solve(q, ScriptedBackend({q: outputs}))
     assert vote.answer == "32" and picked.answer == "42"
     assert picked.trace[-1]["scores"] == [0.0, 0.0, 0.0, 1.0]
+
+
+@st.composite
+def chains(draw: st.DrawFn) -> tuple[str, list[str], list[str]]:
+    """A question that changes a start amount step by step, the path that carries each
+    result forward, and one that goes back to the start amount at a later step."""
+    start = draw(st.integers(2, 60))
+    moves = draw(st.lists(st.tuples(st.sampled_from("+-*"), st.integers(2, 40)), min_size=2))
+    sentences = {
+        "+": "They get {} more.",
+        "-": "They give away {}.",
+        "*": "It is multiplied by {}.",
+    }
+    value, path, keys = start, [], []
+    for i, (op, b) in enumerate(moves):
+        if op == "-" and b >= value:  # amounts stay positive
+            op = "+"
+            moves[i] = (op, b)
+        new = OPS_VALUE[op](value, b)
+        first, second = (b, value) if draw(st.booleans()) and op != "-" else (value, b)
+        path.append(f"{first} {op} {second} = {new}")
+        keys.append((sorted((value, b)), new))
+        value = new
+    question = f"Ana has {start} shells. " + " ".join(sentences[op].format(b) for op, b in moves)
+    if draw(st.booleans()):
+        path.append(path[-1])  # restated at the end
+    k = draw(st.integers(1, len(moves) - 1))
+    before = start
+    for op, b in moves[:k]:
+        before = OPS_VALUE[op](before, b)
+    op, b = moves[k]
+    stale = [*path[:k], f"{start} {op} {b} = {OPS_VALUE[op](start, b)}"]
+    numbers = [start, *(b for _, b in moves)]
+    restated = (sorted((start, b)), OPS_VALUE[op](start, b)) in keys[:k]  # counts once
+    assume_stale = before != start and numbers.count(start) == 1 and not restated
+    return question, path, stale if assume_stale else []
+
+
+@settings(max_examples=200, deadline=None)
+@given(chains())
+def test_a_path_that_goes_back_to_a_used_up_quantity_scores_lower(
+    case: tuple[str, list[str], list[str]],
+) -> None:
+    question, path, stale = case
+    scorer = CalcScorer()
+    assert scorer.text_score("\n".join(path), question) == 1.0
+    if stale:
+        assert scorer.text_score("\n".join(stale), question) == 1.0 - scorer.penalty
+        assert CalcScorer(reuse=False).text_score("\n".join(stale), question) == 1.0
+
+
+def test_reuse_allows_a_value_worked_out_in_words() -> None:
+    q = "Dev has 9 coins. They give away 7. Then their coins become twice as many. How many?"
+    worded = "Giving away 7 leaves 2 coins. Twice as many: 2 × 2 = 4.\n\nAnswer: 4"
+    assert CalcScorer().text_score(worded, q, "4") == 1.0
+    lost = "9 - 7 = 2. Then twice as many: 2 × 9 = 18.\n\nAnswer: 18"
+    assert CalcScorer().text_score(lost, q, "18") == pytest.approx(0.7)

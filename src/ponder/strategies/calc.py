@@ -13,6 +13,7 @@ operator on one side count, so "Step 3 = 4 apples" or a date is never a claim.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -26,7 +27,7 @@ from ponder.expressions import (
     tokens,
 )
 
-__all__ = ["Equation", "check_text", "equations", "numbers"]
+__all__ = ["Equation", "check_text", "equations", "number_counts", "numbers"]
 
 _WORDS = (
     (re.compile(r"\\times|\\cdot|[×⋅·∗✕]"), "*"),
@@ -86,8 +87,13 @@ def equations(text: str) -> list[Equation]:
 
 def numbers(text: str) -> set[Fraction]:
     """Every number the text mentions (digits or small number words)."""
+    return set(number_counts(text))
+
+
+def number_counts(text: str) -> Counter[Fraction]:
+    """Every number the text mentions, with how many times it does."""
     found = re.findall(r"\d+(?:\.\d+)?|\.\d+", normalise(text))
-    return {Fraction(n) for n in found}
+    return Counter(Fraction(n) for n in found)
 
 
 def check_text(text: str) -> bool | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -23,7 +24,7 @@ from ponder.answers import parse_number
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import Work
-from ponder.strategies.calc import Equation, equations, numbers
+from ponder.strategies.calc import Equation, equations, number_counts
 from ponder.types import Cost, Message, Sample, SamplingParams, Usage
 
 ScoreFn = Callable[[str, Sample], "float | bool | Awaitable[float | bool]"]
@@ -80,16 +81,18 @@ class LogprobScorer(_Free):
 
 class CalcScorer(_Free):
     """The arithmetic process verifier. A text stating a false equation scores 0. One
-    whose equations all hold scores 1, less ``penalty`` when an operand is grounded
-    neither in the question nor in an earlier result, and less ``penalty`` again when its
-    final answer is not what its last equation computed. A text with no equation scores
-    ``unchecked``. Partial solutions (a search's path so far) are scored the same way."""
+    whose equations all hold scores 1, less ``penalty`` for each of: an operand grounded
+    neither in the question nor in an earlier result; a quantity of the question used
+    again after it was used up (``reuses``); a final answer that is not what its last
+    equation computed. A text with no equation scores ``unchecked``. Partial solutions
+    (a search's path so far) are scored the same way."""
 
     name = "calc"
 
-    def __init__(self, unchecked: float = 0.5, penalty: float = 0.3) -> None:
+    def __init__(self, unchecked: float = 0.5, penalty: float = 0.3, reuse: bool = True) -> None:
         self.unchecked = unchecked
         self.penalty = penalty
+        self.reuse = reuse
 
     def text_score(self, text: str, question: str = "", answer: str | None = None) -> float:
         found = equations(text)
@@ -99,6 +102,8 @@ class CalcScorer(_Free):
             return 0.0
         score = 1.0
         if question and not grounded(found, question):
+            score -= self.penalty
+        if question and self.reuse and reuses(found, question):
             score -= self.penalty
         final = parse_number(answer) if answer is not None else None
         if final is not None and final != found[-1].value:
@@ -112,15 +117,54 @@ class CalcScorer(_Free):
 _IMPLIED_TWO = re.compile(r"(?i)\b(?:twice|half|double|doubles|halves)\b")
 
 
+def given(question: str) -> Counter[Fraction]:
+    """The quantities a question gives, with how often: its numbers, and a 2 for each
+    ``twice``/``half``/``double``."""
+    counts = number_counts(question)
+    implied = len(_IMPLIED_TWO.findall(question))
+    if implied:
+        counts[Fraction(2)] += implied
+    return counts
+
+
 def grounded(found: list[Equation], question: str) -> bool:
     """Every operand is a number of the question (``twice``/``half`` give 2) or a result
     computed by an earlier equation."""
-    known = numbers(question) | ({Fraction(2)} if _IMPLIED_TWO.search(question) else set())
+    known = set(given(question))
     for equation in found:
         if not all(x in known for x in equation.operands):
             return False
         known.add(equation.value)
     return True
+
+
+def reuses(found: list[Equation], question: str) -> bool:
+    """True when a quantity the question gives is used up by an equation and then used
+    again by a later one: a path that turns 8 into 4 and then multiplies 8 (not 4) has
+    lost its place. An operand is taken first from the results computed so far, each
+    usable once, then from the question's quantities as often as the question states
+    them; an equation stated again (in the same or the other order) counts once. A
+    value used up within one equation is not held against it (``2 x 2`` may double a 2
+    the path worked out in words)."""
+    left = given(question)
+    results: Counter[Fraction] = Counter()
+    used: set[Fraction] = set()
+    seen: set[tuple[tuple[Fraction, ...], Fraction]] = set()
+    for equation in found:
+        key = (tuple(sorted(equation.operands)), equation.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        for x in equation.operands:
+            if results[x] > 0:
+                results[x] -= 1
+            elif x in left:
+                if left[x] == 0 and x in used:
+                    return True
+                left[x] = max(left[x] - 1, 0)
+        used.update(equation.operands)
+        results[equation.value] += 1
+    return False
 
 
 class JudgeScorer:
