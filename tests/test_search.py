@@ -212,3 +212,17 @@ async def test_a_search_whose_steps_are_all_dropped_still_concludes() -> None:
     for spec in ("beam:n=4,width=2,min_steps=2", "tot:k=3,b=2,evaluate=scorer,min_steps=2"):
         result = await make_strategy(spec).solve(Q, ScriptedBackend(blurter))
         assert result.answer == "42"
+
+
+async def test_the_concluding_request_asks_for_the_answer_alone() -> None:
+    asked: list[str] = []
+
+    def recorder(prompt: str, params: SamplingParams, k: int) -> str:
+        asked.append(prompt)
+        return "Answer: 42" if "Now give only the final answer" in prompt else "17 + 25 = 42"
+
+    await make_strategy("beam:n=2,width=1,depth=1").solve(Q, ScriptedBackend(recorder))
+    [finish] = [p for p in asked if "Now give only the final answer" in p]
+    assert "17 + 25 = 42" in finish  # the path so far
+    assert "next step" not in finish and "first step" not in finish
+    assert "one step at a time" not in finish

@@ -31,7 +31,8 @@ STEP_PROMPT = (
     "{steps}"
 )
 FIRST = "Write only the first step."
-NEXT = "Steps so far:\n{steps}\n\nWrite only the next step."
+SO_FAR = "Steps so far:\n{steps}"
+NEXT = SO_FAR + "\n\nWrite only the next step."
 FINISH_PROMPT = "{question}\n\n{steps}\n\nNow give only the final answer, as 'Answer: <answer>'."
 _ECHOES = (
     "one step at a time",
@@ -130,9 +131,14 @@ class Ledger:
 def step_messages(
     question: Question, steps: tuple[str, ...], prompt: str = STEP_PROMPT
 ) -> list[Message]:
-    """The question with the path so far, asking for one more step."""
-    listed = NEXT.format(steps="\n\n".join(steps)) if steps else FIRST
-    text = prompt.format(question=question.text, steps=listed)
+    """The question with the path so far, asking for one more step (with
+    ``FINISH_PROMPT``: for the final answer alone, after the path so far)."""
+    joined = "\n\n".join(steps)
+    if prompt == FINISH_PROMPT:
+        listed = SO_FAR.format(steps=joined) if steps else ""
+    else:
+        listed = NEXT.format(steps=joined) if steps else FIRST
+    text = prompt.format(question=question.text, steps=listed).replace("\n\n\n\n", "\n\n")
     return [*question.messages[:-1], Message("user", text)]
 
 
