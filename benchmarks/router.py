@@ -122,6 +122,40 @@ def print_headline(auto: Point, fixed: list[Point], front: list[Point], pools: P
     )
 
 
+def suite_share(point: Point, pools: Pools, suite: str) -> tuple[float, float]:
+    """A point's accuracy and tokens per item on one suite's items."""
+    acc = tokens = 0.0
+    items = 0
+    tokens_by_group = point.extra.get("tokens_by_group", {})
+    for item in pools.items.values():
+        if item.suite != suite:
+            continue
+        group = f"{item.suite}:{item.difficulty or '-'}"
+        acc += point.by_group.get(group, 0.0)
+        tokens += tokens_by_group.get(group, 0.0)
+        items += 1
+    return (acc / items, tokens / items) if items else (0.0, 0.0)
+
+
+def print_per_suite(auto: Point, fixed: list[Point], pools: Pools) -> None:
+    """Per suite, auto against majority-of-8 on the largest tier (issue 15's second
+    target: at least as accurate at no more than 40% of its tokens)."""
+    big = pools.tiers[-1].short
+    vote = next((p for p in fixed if p.name == f"sc:n=8@{big}"), None)
+    if vote is None:
+        return
+    for suite in sorted({item.suite or "data" for item in pools.items.values()}):
+        a_acc, a_tok = suite_share(auto, pools, suite)
+        v_acc, v_tok = suite_share(vote, pools, suite)
+        share = a_tok / v_tok if v_tok else float("nan")
+        verdict = "met" if a_acc >= v_acc and share <= 0.4 else "missed"
+        print(
+            f"  {suite:8s} {auto.name} {100 * a_acc:5.1f}% at {a_tok:6.0f} tokens vs "
+            f"{vote.name} {100 * v_acc:5.1f}% at {v_tok:6.0f} ({100 * share:.0f}% of its "
+            f"tokens): {verdict}"
+        )
+
+
 def ridge(text: str) -> float | None:
     """``--l2``: a positive number, or "cv" (None: chosen by cross-validation)."""
     if text == "cv":
@@ -199,6 +233,7 @@ def main() -> None:
             l2=args.l2,
         )
         print_headline(autos[probe], fixed, front, pools)
+        print_per_suite(autos[probe], fixed, pools)
     auto = autos[args.probe]
     if args.report:
         tiers = [t.model for t in pools.tiers]

@@ -112,7 +112,7 @@ def router_point(
     counts: dict[str, int] = {}
     for plan_name in chosen.values():
         counts[plan_name] = counts.get(plan_name, 0) + 1
-    point.extra = {"budget": budget, "folds": folds, "plans": counts}
+    point.extra = {**point.extra, "budget": budget, "folds": folds, "plans": counts}
     return point
 
 

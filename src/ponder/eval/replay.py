@@ -263,6 +263,7 @@ def replay(
         correct = np.zeros((reps, len(ids)))
         costs = np.zeros((7,))
         used = np.zeros((reps, len(ids)))
+        spent_tokens = np.zeros((reps, len(ids)))
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
             for j, item_id in enumerate(ids):
@@ -279,10 +280,14 @@ def replay(
                     spent.missing,
                 )
                 used[r, j] = out.spend.samples
+                spent_tokens[r, j] = out.spend.tokens
         costs /= reps * len(ids)
         resampled = np.take_along_axis(correct, picks, axis=1).mean(axis=1)
         by_group = {g: float(correct[:, groups == g].mean()) for g in sorted(set(groups))}
         samples_by_group = {g: float(used[:, groups == g].mean()) for g in sorted(set(groups))}
+        tokens_by_group = {
+            g: float(spent_tokens[:, groups == g].mean()) for g in sorted(set(groups))
+        }
         points.append(
             Point(
                 name,
@@ -294,7 +299,7 @@ def replay(
                 flops=float(costs[2]),
                 samples=float(costs[3]),
                 by_group=by_group,
-                extra={"samples_by_group": samples_by_group},
+                extra={"samples_by_group": samples_by_group, "tokens_by_group": tokens_by_group},
                 cached=float(costs[4]),
                 truncated=float(costs[5] / costs[3]) if costs[3] else 0.0,
                 missing=float(costs[6]),
