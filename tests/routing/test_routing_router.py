@@ -148,7 +148,11 @@ def test_shipped_router_spends_more_where_its_data_says_it_pays():
     if shipped is None:
         pytest.skip("no shipped router file")
     easy = "What is 2 + 3?"  # arith level 1: the stored samples are mostly right
-    hard = "Which is larger: 17 or 71?"  # compare: greedy 0-43%, votes help
+    # count: greedy right on 29% of the stored items, 16 votes on 68%
+    hard = (
+        "How many times does the word 'bird' appear in this list: "
+        "duck, goat, bird, bird, fish, bird?"
+    )
     cost = {p.plan: p.cost for p in shipped.plans}  # mean cost on its data, x direct
     for tiers in (1, 2):
         cheap, costly = shipped.choose(easy, tiers), shipped.choose(hard, tiers)
