@@ -44,7 +44,7 @@ from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, pareto, replay
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
-from ponder.eval.train_router import train_router
+from ponder.eval.train_router import candidate_plans, label_items, train_router
 from ponder.routing.features import features
 from ponder.routing.router import Router, default_router, load_router
 
@@ -156,6 +156,42 @@ def print_per_suite(auto: Point, fixed: list[Point], pools: Pools) -> None:
         )
 
 
+def print_plans(pools: Pools, budget: float) -> None:
+    """Each candidate plan's soft accuracy and mean cost (x direct) overall and per suite,
+    then the best an oracle that knows each question's suite and level (and picks the
+    plan per group on these very items, so an optimistic bound) reaches within ``budget``."""
+    ids = list(pools.items)
+    sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
+    plans = candidate_plans(len(pools.tiers), sizes)
+    labels = label_items(pools, plans, ids)
+    cost = labels.cost / labels.cost[:, 0].mean()
+    suites = sorted({pools.items[i].suite or "data" for i in ids})
+    print("\nplans: soft accuracy % and cost x direct, all items and per suite")
+    for j, plan in enumerate(plans):
+        cells = [f"all {100 * labels.correct[:, j].mean():5.1f} {cost[:, j].mean():5.1f}x"]
+        for suite in suites:
+            rows = np.array([(pools.items[i].suite or "data") == suite for i in ids])
+            acc, spent = labels.correct[rows, j].mean(), cost[rows, j].mean()
+            cells.append(f"{suite} {100 * acc:5.1f} {spent:5.1f}x")
+        print(f"  {plan.name:24s} " + " | ".join(cells))
+    groups = np.array([f"{pools.items[i].suite}:{pools.items[i].difficulty}" for i in ids])
+    best = (0.0, 0.0)
+    for lam in np.geomspace(1e-4, 1.0, 60):
+        acc = spent = 0.0
+        for g in sorted(set(groups)):
+            rows = groups == g
+            j = int(np.argmax(labels.correct[rows].mean(0) - lam * cost[rows].mean(0)))
+            acc += labels.correct[rows, j].sum()
+            spent += cost[rows, j].sum()
+        acc, spent = acc / len(ids), spent / len(ids)
+        if spent <= budget and acc > best[0]:
+            best = (acc, spent)
+    print(
+        f"  oracle by suite:level, in-sample, within {budget:.1f}x: "
+        f"{100 * best[0]:.1f}% at {best[1]:.1f}x"
+    )
+
+
 def ridge(text: str) -> float | None:
     """``--l2``: a positive number, or "cv" (None: chosen by cross-validation)."""
     if text == "cv":
@@ -188,6 +224,12 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="only the headline budget (no sweep of budgets)"
     )
+    parser.add_argument(
+        "--plans",
+        action="store_true",
+        help="also each candidate plan's accuracy and cost per suite, and what an in-sample "
+        "oracle choosing one plan per suite:level reaches within the headline budget",
+    )
     args = parser.parse_args()
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
     pools = only_suites(load_pools([r for s in sources for r in read_records(s)]), args.suites)
@@ -206,6 +248,8 @@ def main() -> None:
         note = f"cut {100 * p.truncated:4.1f}%; {by_suite(p, pools)}"
         print(row(p.name, p.accuracy, p.tokens, p.dollars, note + (" *" if p in front else "")))
     print_shipped(pools)
+    if args.plans:
+        print_plans(pools, budget)
     print()
     for share in () if args.quick else (0.1, 0.2, 0.3, args.share, 0.6, 1.0):
         b = max(share * best.dollars / direct.dollars, 1.0)
