@@ -16,6 +16,12 @@ frontier.
     python benchmarks/router.py runs/word-* --models qwen2.5-coder-0.5b  # one tier only
     python benchmarks/router.py --write-support          # store the shipped router's
                                                          # training range (no retraining)
+    python benchmarks/router.py --l2 cv --quick          # ridge by nested cross-validation,
+                                                         # only the headline budget
+    python benchmarks/router.py --plans                  # every plan per suite, and the
+                                                         # suite:level oracle in the budget
+    python benchmarks/router.py benchmarks/data/*.jsonl.gz benchmarks/data/word16/*.jsonl.gz \
+        --l2 cv --write-default                          # the shipped router (116 items)
 
 Accuracy is also printed per suite, and the shipped router is replayed as it is (with and
 without its out-of-distribution check) next to the cross-validated one. Each budget is
