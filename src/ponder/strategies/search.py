@@ -33,7 +33,7 @@ STEP_PROMPT = (
 FIRST = "Write only the first step."
 SO_FAR = "Steps so far:\n{steps}"
 NEXT = SO_FAR + "\n\nWrite only the next step."
-FINISH_PROMPT = "{question}\n\n{steps}\n\nNow give only the final answer, as 'Answer: <answer>'."
+FINISH_PROMPT = "{question}{so_far}\n\nNow give only the final answer, as 'Answer: <answer>'."
 _ECHOES = (
     "one step at a time",
     "write only the first step",
@@ -128,17 +128,19 @@ class Ledger:
         return node
 
 
-def step_messages(
-    question: Question, steps: tuple[str, ...], prompt: str = STEP_PROMPT
-) -> list[Message]:
-    """The question with the path so far, asking for one more step (with
-    ``FINISH_PROMPT``: for the final answer alone, after the path so far)."""
-    joined = "\n\n".join(steps)
-    if prompt == FINISH_PROMPT:
-        listed = SO_FAR.format(steps=joined) if steps else ""
-    else:
-        listed = NEXT.format(steps=joined) if steps else FIRST
-    text = prompt.format(question=question.text, steps=listed).replace("\n\n\n\n", "\n\n")
+def step_messages(question: Question, steps: tuple[str, ...]) -> list[Message]:
+    """The question with the path so far, asking for one more step."""
+    listed = NEXT.format(steps="\n\n".join(steps)) if steps else FIRST
+    return _asking(question, STEP_PROMPT.format(question=question.text, steps=listed))
+
+
+def finish_messages(question: Question, steps: tuple[str, ...]) -> list[Message]:
+    """The question with the path so far, asking for the final answer alone."""
+    so_far = "\n\n" + SO_FAR.format(steps="\n\n".join(steps)) if steps else ""
+    return _asking(question, FINISH_PROMPT.format(question=question.text, so_far=so_far))
+
+
+def _asking(question: Question, text: str) -> list[Message]:
     return [*question.messages[:-1], Message("user", text)]
 
 
@@ -220,7 +222,7 @@ async def conclude(
 ) -> Node:
     """The best unfinished path, asked greedily for its final answer (one more request)."""
     params = SamplingParams(temperature=0.0, max_tokens=options.step_tokens)
-    messages = step_messages(question, node.steps, FINISH_PROMPT)
+    messages = finish_messages(question, node.steps)
     drawn = await backend.generate(messages, params, 1)
     ledger.samples += drawn
     child = Node((*node.steps, drawn[0].text.strip()), node.score, node.scores, parent=node.id)
