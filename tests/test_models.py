@@ -102,3 +102,26 @@ def test_registry_entries_are_labelled() -> None:
         assert len(entry.sha256) == 64 and entry.license and entry.provenance
     assert "not by the Qwen team" in models.REGISTRY["qwen2.5-coder-0.5b"].provenance
     assert models.REGISTRY[models.DEFAULT_MODEL].source == "wheel"
+
+
+def test_local_registry_registers_lists_and_removes(tmp_path: Path, monkeypatch) -> None:
+    from ponder.errors import ConfigError
+
+    monkeypatch.setenv("PONDER_CACHE_DIR", str(tmp_path / "cache"))
+    gguf = tmp_path / "student.gguf"
+    gguf.write_bytes(b"GGUF-student")
+    entry = models.register_local("student-1", gguf, "a test student", 1e6, "test")
+    assert entry.sha256 == hashlib.sha256(b"GGUF-student").hexdigest()
+    assert models.pull("student-1") == gguf.resolve() and models.is_cached("student-1")
+    assert models.check_source("student-1") is None  # a name, not a path
+    models.register_local("student-2", gguf, "another", 1e6, "test")
+    assert models.remove("student-1")
+    assert set(models.local_entries()) == {"student-2"}
+    assert not (tmp_path / "cache" / "local.json.part").exists()
+    with pytest.raises(UnknownModelError, match="student-2"):
+        models.get_entry("student-1")
+    with pytest.raises(ConfigError, match="built-in"):
+        models.register_local(next(iter(models.REGISTRY)), gguf, "x", 1.0, "x")
+    (tmp_path / "cache" / "local.json").write_text("{oops")
+    with pytest.raises(ConfigError, match="unreadable"):
+        models.local_entries()

@@ -139,8 +139,7 @@ def _local_index() -> Path:
     return cache_dir() / "local.json"
 
 
-def local_entries() -> dict[str, ModelEntry]:
-    """Models registered on this machine (``register_local``)."""
+def _read_local() -> dict[str, dict[str, Any]]:
     index = _local_index()
     if not index.exists():
         return {}
@@ -148,7 +147,21 @@ def local_entries() -> dict[str, ModelEntry]:
         data = json.loads(index.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{index} is unreadable ({exc}): fix or delete it") from exc
-    return {name: ModelEntry(**fields, source="local") for name, fields in data.items()}
+    return dict(data)
+
+
+def _write_local(data: dict[str, dict[str, Any]]) -> None:
+    """Replace the index atomically (a crash leaves the old one whole)."""
+    index = _local_index()
+    index.parent.mkdir(parents=True, exist_ok=True)
+    part = index.with_name(index.name + ".part")
+    part.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    part.replace(index)
+
+
+def local_entries() -> dict[str, ModelEntry]:
+    """Models registered on this machine (``register_local``)."""
+    return {name: ModelEntry(**fields, source="local") for name, fields in _read_local().items()}
 
 
 def check_local_name(name: str) -> None:
@@ -177,13 +190,7 @@ def register_local(
         "filename": str(file), "sha256": sha.hexdigest(), "size": file.stat().st_size,
         "params": params, "provenance": provenance,
     }  # fmt: skip
-    index = _local_index()
-    index.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(index.read_text(encoding="utf-8")) if index.exists() else {}
-    data[name] = fields
-    part = index.with_name(index.name + ".part")
-    part.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    part.replace(index)
+    _write_local({**_read_local(), name: fields})
     return get_entry(name)
 
 
@@ -317,10 +324,7 @@ def remove(name: str) -> bool:
     """Delete a cached model; True when something was removed."""
     entry = get_entry(name)
     if entry.source == "local":
-        index = _local_index()
-        data = json.loads(index.read_text(encoding="utf-8"))
-        data.pop(name, None)
-        index.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        _write_local({k: v for k, v in _read_local().items() if k != name})
         return True
     folder = cache_dir() / entry.name
     if folder.exists():
