@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import (
@@ -19,6 +19,9 @@ from rich.progress import (
 )
 
 from ponder.cli.common import stderr
+
+if TYPE_CHECKING:
+    from ponder.distill.train import StepHook
 
 PLAIN_EVERY_S = 10.0
 
@@ -108,9 +111,6 @@ def _bar(tally: Tally) -> Iterator[Hooks]:
             bar.update(task, completed=done, total=total, ok=tally.ok, failed=tally.failed)
 
         yield started, progress
-
-
-StepHook = Callable[[int, int, float], None]
 
 
 @contextmanager

@@ -41,7 +41,7 @@ from ponder.distill.batches import (
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
 
-LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 StepHook = Callable[[int, int, float], None]  # (step done, steps in all, its loss)
 
 
@@ -195,15 +195,7 @@ def _trainable(model: Any, options: TrainOptions) -> Any:
         r=options.lora_r,
         lora_alpha=options.lora_alpha,
         lora_dropout=options.lora_dropout,
-        target_modules=[
-            "q_proj",
-            "k_proj",
-            "v_proj",
-            "o_proj",
-            "gate_proj",
-            "up_proj",
-            "down_proj",
-        ],
+        target_modules=list(LORA_TARGETS),
         task_type="CAUSAL_LM",
     )
     with quiet_peft():
