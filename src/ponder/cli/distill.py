@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ponder.distill.data import RowOptions
+from ponder.distill.data import FILTERS, RowOptions
+from ponder.distill.export import TYPES
 from ponder.errors import ConfigError
 
 TEACHER = "embedded:qwen2.5-coder-0.5b"
@@ -33,7 +34,7 @@ def distill_group() -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="suite seed (train items)")
 @click.option("--limit", type=int, default=None, help="at most N items (per level for suites)")
 @click.option(
-    "--filter", "filter_", type=click.Choice(["auto", "gold", "agree", "none"]), default="auto",
+    "--filter", "filter_", type=click.Choice(FILTERS), default="auto",
     show_default=True, help="gold answer, self-consistency agreement, or none (auto: gold if any)",
 )  # fmt: skip
 @click.option("--min-agreement", type=float, default=0.5, show_default=True)
@@ -79,17 +80,12 @@ def generate(
     """A teacher answers questions; its kept reasoning paths become SFT rows (resumable)."""
     from ponder.cli.eval_run import _finish, _items, execute
     from ponder.distill.generate import held_out_keys
-    from ponder.eval.datasets import load_jsonl
 
     options = RowOptions(filter_, min_agreement, per_question, dedup, min_score)  # type: ignore[arg-type]
     held = held_out_keys(exclude)
     summary = tally = None
     if not rows_only:
-        if data is not None and suite is None:
-            items = load_jsonl(data, require_answer=False)
-            items = items[:limit] if limit else items
-        else:
-            items = _items(suite, data, limit, per_level, levels, seed)
+        items = _items(suite, data, limit, per_level, levels, seed, require_answer=False)
         meta = {"suite": suite, "data": data, "seed": seed, "distill": True}
         summary, tally = execute(
             items, teacher, strategies, out, concurrency, max_failures, threads, meta
@@ -187,7 +183,7 @@ def train(
 @distill_group.command()
 @click.argument("run", type=click.Path(exists=True, file_okay=False))
 @click.option("--to", "to", default=None, help="the GGUF to write (default: RUN/model.gguf)")
-@click.option("--type", "qtype", type=click.Choice(["q8_0", "f16", "f32"]), default="q8_0",
+@click.option("--type", "qtype", type=click.Choice(TYPES), default="q8_0",
               show_default=True)  # fmt: skip
 @click.option("--name", default=None, help="register it under NAME for embedded:NAME")
 def export(run: str, to: str | None, qtype: str, name: str | None) -> None:

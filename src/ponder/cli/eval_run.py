@@ -37,7 +37,10 @@ def _items(
     per_level: int,
     levels: str | None,
     seed: int,
+    require_answer: bool = True,
 ) -> list[Any]:
+    """Suite or dataset items (``require_answer`` False: dataset items may lack a gold
+    answer, as distillation labels them by agreement)."""
     from ponder.eval.datasets import load_jsonl
     from ponder.eval.suites import suite_items
 
@@ -49,7 +52,7 @@ def _items(
         return suite_items(suite, limit or per_level, seed, _levels(levels))
     if levels:
         raise ConfigError("--levels applies to --suite, not --data")
-    items = load_jsonl(str(data))
+    items = load_jsonl(str(data), require_answer)
     return items[:limit] if limit else items
 
 
