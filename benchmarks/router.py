@@ -47,7 +47,7 @@ from ponder.eval.compare import (
     router_point,
 )
 from ponder.eval.pools import Pools, load_pools
-from ponder.eval.replay import Point, frontier_accuracy, pareto, replay
+from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto, replay
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
 from ponder.eval.train_router import candidate_plans, label_items, train_router
@@ -70,19 +70,23 @@ def only_suites(pools: Pools, names: str | None) -> Pools:
     return Pools(pools.tiers, items, pools.by_tier)
 
 
+def per_suite(point: Point, pools: Pools) -> dict[str, tuple[float, float]]:
+    """Accuracy and tokens per item of each suite (each suite:level group weighs by its
+    items)."""
+    tokens_by_group = point.extra.get("tokens_by_group", {})
+    sums: dict[str, list[float]] = {}
+    for item_id in pools.items:
+        group = group_of(pools, item_id)
+        row = sums.setdefault(group.split(":")[0], [0.0, 0.0, 0.0])
+        row[0] += point.by_group.get(group, 0.0)
+        row[1] += tokens_by_group.get(group, 0.0)
+        row[2] += 1
+    return {suite: (acc / n, tokens / n) for suite, (acc, tokens, n) in sorted(sums.items())}
+
+
 def by_suite(point: Point, pools: Pools) -> str:
-    """Accuracy per suite, weighting each suite:level group by its items."""
-    counts: dict[str, int] = {}
-    for item in pools.items.values():
-        group = f"{item.suite or 'data'}:{item.difficulty or '-'}"
-        counts[group] = counts.get(group, 0) + 1
-    suites: dict[str, list[float]] = {}
-    for group, acc in point.by_group.items():
-        suite = group.split(":")[0]
-        suites.setdefault(suite, [0.0, 0.0])
-        suites[suite][0] += acc * counts.get(group, 0)
-        suites[suite][1] += counts.get(group, 0)
-    return " ".join(f"{s} {100 * a / n:.1f}" for s, (a, n) in sorted(suites.items()) if n)
+    """Accuracy per suite, as a line."""
+    return " ".join(f"{s} {100 * acc:.1f}" for s, (acc, _) in per_suite(point, pools).items())
 
 
 def shipped_point(pools: Pools, router: Router, name: str) -> Point:
@@ -128,21 +132,6 @@ def print_headline(auto: Point, fixed: list[Point], front: list[Point], pools: P
     )
 
 
-def suite_share(point: Point, pools: Pools, suite: str) -> tuple[float, float]:
-    """A point's accuracy and tokens per item on one suite's items."""
-    acc = tokens = 0.0
-    items = 0
-    tokens_by_group = point.extra.get("tokens_by_group", {})
-    for item in pools.items.values():
-        if item.suite != suite:
-            continue
-        group = f"{item.suite}:{item.difficulty or '-'}"
-        acc += point.by_group.get(group, 0.0)
-        tokens += tokens_by_group.get(group, 0.0)
-        items += 1
-    return (acc / items, tokens / items) if items else (0.0, 0.0)
-
-
 def print_per_suite(auto: Point, fixed: list[Point], pools: Pools) -> None:
     """Per suite, auto against majority-of-8 on the largest tier (issue 15's second
     target: at least as accurate at no more than 40% of its tokens)."""
@@ -150,9 +139,9 @@ def print_per_suite(auto: Point, fixed: list[Point], pools: Pools) -> None:
     vote = next((p for p in fixed if p.name == f"sc:n=8@{big}"), None)
     if vote is None:
         return
-    for suite in sorted({item.suite or "data" for item in pools.items.values()}):
-        a_acc, a_tok = suite_share(auto, pools, suite)
-        v_acc, v_tok = suite_share(vote, pools, suite)
+    voted = per_suite(vote, pools)
+    for suite, (a_acc, a_tok) in per_suite(auto, pools).items():
+        v_acc, v_tok = voted[suite]
         share = a_tok / v_tok if v_tok else float("nan")
         verdict = "met" if a_acc >= v_acc and share <= 0.4 else "missed"
         print(
