@@ -246,31 +246,26 @@ def main() -> None:
     if args.plans:
         print_plans(pools, budget)
     print()
-    for share in () if args.quick else (0.1, 0.2, 0.3, args.share, 0.6, 1.0):
+    autos: dict[bool, Point] = {}  # the headline budget's routers, computed once
+    shares = (args.share,) if args.quick else (0.1, 0.2, 0.3, args.share, 0.6, 1.0)
+    for share in shares:
         b = max(share * best.dollars / direct.dollars, 1.0)
         for probe in (False, True):
             name = f"auto{'+probe' if probe else ''}@{share:.0%}"
             point = router_point(
                 pools, b, args.folds, args.reps, name=name, probe=probe, l2=args.l2
             )
+            if share == args.share:
+                autos[probe] = replace(point, name="auto+probe" if probe else "auto")
+            if args.quick:
+                continue
             gap = point.accuracy - frontier_accuracy(front, point.dollars)
             note = (
                 f"budget {b:.2f}x direct; vs frontier {100 * gap:+.1f} pts; "
                 f"{by_suite(point, pools)}; {point.extra['plans']}"
             )
             print(row(point.name, point.accuracy, point.tokens, point.dollars, note))
-    autos = {}
     for probe in (False, True):
-        name = "auto+probe" if probe else "auto"
-        autos[probe] = router_point(
-            pools,
-            max(budget, 1.0),
-            folds=args.folds,
-            reps=args.reps,
-            name=name,
-            probe=probe,
-            l2=args.l2,
-        )
         print_headline(autos[probe], fixed, front, pools)
         print_per_suite(autos[probe], fixed, pools)
     auto = autos[args.probe]
