@@ -70,3 +70,38 @@ def test_last_stage_answers_even_when_unsettled_and_no_answer_escalates():
     assert decision.answer == "1" and decision.confidence == 0.5
     decision, requests = drive(parse_plan("cot@0 > cot@1"), [[None], ["9"]])
     assert len(requests) == 2 and decision.answer == "9"
+
+
+def worked(*pairs):
+    """Samples that show their work: (equation text, answer)."""
+    return [Sample(f"{work}\nAnswer: {a}", "r", answer=a, temperature=0.7) for work, a in pairs]
+
+
+def test_a_calc_stage_lets_the_verifier_pick_over_the_vote():
+    question = "Ana has 16 books. Then they get 2 more books. How many books now?"
+    drawn = worked(("16 + 2 = 19", "19"), ("16 + 2 = 19", "19"), ("16 + 2 = 18", "18"))
+    for text, answer in (("3@0", "19"), ("3@0 calc", "18")):
+        steps = run_plan(parse_plan(text), question)
+        assert next(steps) == Draw(0, False, 3)
+        with pytest.raises(StopIteration) as stop:
+            steps.send(drawn)
+        decision = stop.value.value
+        assert decision.answer == answer
+        assert decision.confidence == pytest.approx(2 / 3 if answer == "19" else 1 / 3)
+    assert decision.trace[0]["pick"] == "calc"
+
+
+def test_calc_stages_name_round_trip_and_need_several_samples():
+    for text in ("8@1 calc", "4+4@1 ~0.75 calc", "g+2@0 > g+4@1 calc"):
+        plan = parse_plan(text)
+        assert plan.name == text
+        assert Plan.from_dict(plan.to_dict()) == plan
+    assert parse_plan("8@1").stages[0].pick == "vote"
+    old = Plan.from_dict({"stages": [{"tier": 0, "greedy": False, "n": 2}]})  # before picks
+    assert old.stages[0].pick == "vote"
+    with pytest.raises(ConfigError, match="calc"):
+        parse_plan("cot@0 calc")
+    with pytest.raises(ConfigError, match="pick"):
+        Stage(0, False, 4, pick="judge")
+    with pytest.raises(ConfigError, match="pick"):
+        Plan.from_dict({"stages": [{"tier": 0, "greedy": False, "n": 2, "pick": 3}]})

@@ -5,12 +5,18 @@ import math
 import numpy as np
 import pytest
 
+from ponder.backends import load_backend
 from ponder.errors import ConfigError, DataError
 from ponder.eval.pools import load_pools
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
-from ponder.eval.train_router import candidate_plans, choose_l2, fit_logistic, train_router
+from ponder.eval.train_router import (
+    candidate_plans,
+    choose_l2,
+    fit_logistic,
+    train_router,
+)
 from ponder.routing import FEATURES, default_router, features, load_router, rule_plan
 from ponder.routing.calibrate import lam_for_budget
 from ponder.routing.router import router_from_dict
@@ -246,3 +252,17 @@ def test_tier_specs_split_on_a_separator_the_shell_leaves_alone():
     both = ["embedded:smollm2-135m", "openai:http://h:8000/v1#m?timeout=5"]
     assert tier_specs("+".join(both)) == both == tier_specs("|".join(both))
     assert tier_specs(None) == [] == tier_specs(" ")
+
+
+def test_auto_runs_a_calc_plan_live_and_the_verifier_overrules_the_vote(tmp_path):
+    question = "Ana has 16 books. Then they get 2 more books. How many books now?"
+    outputs = ["16 + 2 = 19\nAnswer: 19", "16 + 2 = 19\nAnswer: 19", "16 + 2 = 18\nAnswer: 18"]
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps({question: outputs}), encoding="utf-8")
+    backend = load_backend(f"scripted:{script}")
+    voted = asyncio.run(make_strategy("auto:plan=3@0").solve(question, backend))
+    picked = asyncio.run(make_strategy("auto:plan=3@0 calc").solve(question, backend))
+    assert (voted.answer, picked.answer) == ("19", "18")
+    assert picked.trace[-1]["pick"] == "calc" and picked.trace[-1]["calc_score"] == 1.0
+    for tiers in (1, 2):  # the router may choose such plans
+        assert any(p.stages[-1].pick == "calc" for p in candidate_plans(tiers))

@@ -140,7 +140,7 @@ def probe_draw(backend: PoolBackend) -> Sample | None:
 def run_on_pools(plan: Plan, backend: PoolBackend, probe: Sample | None = None) -> Decision:
     """A plan's cascade on stored samples. With ``probe`` (already drawn and paid), the
     plan's first greedy draw on tier 0 is served that sample instead of paying again."""
-    steps = run_plan(plan)
+    steps = run_plan(plan, backend.pools.items[backend.item_id].question)
     reuse = probe is not None
     try:
         request = next(steps)

@@ -24,7 +24,19 @@ from ponder.routing.features import FEATURES, features, probe_features
 from ponder.routing.router import PlanModel, Router
 from ponder.types import Sample
 
-ONE_TIER = ("cot@0", "g+2@0", "4@0", "g+4+4@0 ~0.75", "8@0", "16@0", "cot@0 > 8@0", "g+2@0 > 6@0")
+ONE_TIER = (
+    "cot@0",
+    "g+2@0",
+    "4@0",
+    "g+4+4@0 ~0.75",
+    "8@0",
+    "16@0",
+    "cot@0 > 8@0",
+    "g+2@0 > 6@0",
+    "4@0 calc",
+    "8@0 calc",
+    "16@0 calc",
+)
 TWO_TIERS = (
     "cot@0",
     "g+2@0",
@@ -46,9 +58,17 @@ TWO_TIERS = (
     "cot@0 > 4+4@1 ~0.75",
     "g+2@0 > 4+4@1 ~0.75",
     "cot@1 > 8@1",
+    "8@0 calc",
+    "g+2@1 calc",
+    "4@1 calc",
+    "8@1 calc",
+    "4+4@1 ~0.75 calc",
+    "16@1 calc",
 )
 """Plans whose later stages run only when the first draw abstains (cut at max_tokens) or
-disagrees: the router's way to act on what the model showed, not only on the text."""
+disagrees: the router's way to act on what the model showed, not only on the text. A
+``calc`` stage lets the arithmetic verifier pick among its samples instead of the vote
+(it pays on some suites and costs on others, so the router learns where)."""
 PROBE_EXTRA = ("g+8@0", "g+16@0")
 """Further plans for a router that routes after the greedy probe: more votes added to it."""
 

@@ -12,6 +12,12 @@ moves on to its next stage, usually on a stronger tier. The last stage's vote is
     g+2@0 > cot@1               greedy + 2 samples on tier 0; unless all three agree,
                                 one greedy sample on tier 1
     4+4@0 ~0.75 > cot@1         4 votes, 4 more if the leader has < 75%, then escalate
+    g+2@0 > 8@1 calc            on tier 1 the calc verifier picks among the 8 samples
+                                (ponder.strategies.verifiers.CalcScorer), not the vote
+
+A ``calc`` stage picks its answer as best-of-N with the calc verifier does (a sample
+whose equations hold beats one stating a false one; ties go to the vote); its share,
+which settles it or not, is the picked answer's share of the samples.
 
 A sample without an answer (cut off at the length limit) never votes but counts in the
 share, so truncation escalates like disagreement. The cascade is written once as a
@@ -25,11 +31,14 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ponder.errors import ConfigError
 from ponder.types import Sample
 from ponder.voting import tally, winner
+
+Pick = Literal["vote", "calc"]
+PICKS: tuple[str, ...] = get_args(Pick)
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class Stage:
     n: int = 0
     extra: int = 0
     agree: float = 1.0
+    pick: Pick = "vote"
 
     def __post_init__(self) -> None:
         if self.tier < 0 or self.n < 0 or self.extra < 0:
@@ -47,6 +57,11 @@ class Stage:
             raise ConfigError("a plan stage must draw something: a greedy sample or n > 0")
         if not 0.0 < self.agree <= 1.0:
             raise ConfigError(f"agree must be in (0, 1], got {self.agree}")
+        if self.pick not in PICKS:
+            picks = ", ".join(PICKS)
+            raise ConfigError(f"a stage's pick must be one of {picks}, not {self.pick!r}")
+        if self.pick == "calc" and int(self.greedy) + self.n < 2:
+            raise ConfigError("a calc stage needs several samples to pick from: e.g. 8@1 calc")
 
     @property
     def name(self) -> str:
@@ -59,6 +74,7 @@ class Stage:
                 + (f"+{self.extra}" if self.extra else "")
             )
         tail = f" ~{self.agree:g}" if (self.n and self.agree < 1.0) else ""
+        tail += " calc" if self.pick == "calc" else ""
         return f"{head}@{self.tier}{tail}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +84,7 @@ class Stage:
             "n": self.n,
             "extra": self.extra,
             "agree": self.agree,
+            "pick": self.pick,
         }
 
 
@@ -108,11 +125,14 @@ class Plan:
                 agree = float(raw.get("agree", 1.0))
             except (TypeError, ValueError):
                 raise ConfigError(f"a plan stage has a non-numeric field: {raw!r:.80}") from None
-            stages.append(Stage(tier, bool(raw.get("greedy", True)), n, extra, agree))
+            pick = raw.get("pick", "vote")
+            if pick not in PICKS:
+                raise ConfigError(f"a stage's pick must be one of {', '.join(PICKS)}: {raw!r:.80}")
+            stages.append(Stage(tier, bool(raw.get("greedy", True)), n, extra, agree, pick))
         return cls(tuple(stages))
 
 
-_STAGE = re.compile(r"^(?:(cot)|(g\+)?(\d+)(?:\+(\d+))?)@(\d+)(?:\s*~\s*([0-9.]+))?$")
+_STAGE = re.compile(r"^(?:(cot)|(g\+)?(\d+)(?:\+(\d+))?)@(\d+)(?:\s*~\s*([0-9.]+))?(?:\s+(calc))?$")
 
 
 def parse_plan(text: str) -> Plan:
@@ -121,8 +141,10 @@ def parse_plan(text: str) -> Plan:
     for part in (p.strip() for p in text.split(">")):
         m = _STAGE.match(part)
         if not m:
-            raise ConfigError(f"cannot read plan stage {part!r}: use e.g. cot@0 or g+2@0 ~0.75")
-        cot, g, n, extra, tier, agree = m.groups()
+            raise ConfigError(
+                f"cannot read plan stage {part!r}: use e.g. cot@0, g+2@0 ~0.75 or 8@1 calc"
+            )
+        cot, g, n, extra, tier, agree, calc = m.groups()
         stages.append(
             Stage(
                 int(tier),
@@ -130,6 +152,7 @@ def parse_plan(text: str) -> Plan:
                 int(n or 0),
                 int(extra or 0),
                 float(agree) if agree else 1.0,
+                "calc" if calc else "vote",
             )
         )
     return Plan(tuple(stages))
@@ -161,8 +184,32 @@ def _vote(samples: Sequence[Sample]) -> tuple[str | None, float, dict[str, float
     return answer, share, votes
 
 
-def run_plan(plan: Plan) -> Generator[Draw, list[Sample], Decision]:
-    """Drive a plan: yields Draw requests, is sent their samples, returns the Decision."""
+def _calc_pick(samples: Sequence[Sample], question: str) -> tuple[str | None, float, float]:
+    """The answer best-of-N with the calc verifier picks, its share, and its calc score."""
+    from ponder.strategies.best_of_n import top_choice  # strategies import this module
+    from ponder.strategies.verifiers import CalcScorer
+
+    calc = CalcScorer()
+    scores = [calc.text_score(s.text, question, s.answer) for s in samples]
+    best = top_choice(list(samples), scores)
+    answer = samples[best].answer
+    share = tally(samples).get(answer, 0.0) / len(samples) if answer is not None else 0.0
+    return answer, share, scores[best]
+
+
+def _pick(
+    stage: Stage, samples: Sequence[Sample], question: str
+) -> tuple[str | None, float, dict[str, float], dict[str, Any]]:
+    answer, share, votes = _vote(samples)
+    if stage.pick != "calc" or not samples:
+        return answer, share, votes, {}
+    answer, share, score = _calc_pick(samples, question)
+    return answer, share, votes, {"pick": "calc", "calc_score": round(score, 3)}
+
+
+def run_plan(plan: Plan, question: str = "") -> Generator[Draw, list[Sample], Decision]:
+    """Drive a plan: yields Draw requests, is sent their samples, returns the Decision.
+    ``question`` is the text a ``calc`` stage checks the samples' equations against."""
     every: list[Sample] = []
     trace: list[dict[str, Any]] = []
     answer: str | None = None
@@ -179,10 +226,10 @@ def run_plan(plan: Plan) -> Generator[Draw, list[Sample], Decision]:
             drawn += yield Draw(tier, True, 1)
         if stage.n:
             drawn += yield Draw(tier, False, stage.n)
-        answer, share, votes = _vote(drawn)
+        answer, share, votes, picked = _pick(stage, drawn, question)
         if share < stage.agree and stage.extra:
             drawn += yield Draw(tier, False, stage.extra)
-            answer, share, votes = _vote(drawn)
+            answer, share, votes, picked = _pick(stage, drawn, question)
         every += drawn[fresh:]
         settled = answer is not None and share >= stage.agree
         trace.append(
@@ -194,6 +241,7 @@ def run_plan(plan: Plan) -> Generator[Draw, list[Sample], Decision]:
                 "answer": answer,
                 "share": round(share, 3),
                 "settled": settled,
+                **picked,
             }
         )
         if settled or index == len(plan.stages) - 1:

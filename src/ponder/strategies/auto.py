@@ -152,7 +152,7 @@ class AutoStrategy:
         plan, why = self.choose(text, len(tiers), probe)
         if plan.max_tier >= len(tiers):
             plan, why = rule_plan(text, len(tiers)), {"by": "rules: the plan needs more tiers"}
-        steps = run_plan(plan)
+        steps = run_plan(plan, text)
         try:
             request = next(steps)
             while True:
