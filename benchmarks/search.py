@@ -14,6 +14,7 @@ self-consistency costing no more tokens, so "search pays" means more accuracy at
 tokens.
 
     python benchmarks/search.py                                  # part 1
+    python benchmarks/search.py --stored benchmarks/data/seed2/*.jsonl.gz  # other items
     python benchmarks/search.py runs/search-qwen-countdown       # part 2 as well
 
 Part 3 (``--grid``), the matched-budget grid: with ``-m``, a live run of a sampling pool
@@ -57,8 +58,9 @@ def cell(p: Point) -> str:
     return f"{100 * p.accuracy:5.1f} [{100 * p.low:4.1f},{100 * p.high:5.1f}]"
 
 
-def stored(reps: int, n: int) -> None:
-    pools = load_pools([r for f in sorted(DATA.glob("*.jsonl*")) for r in read_records(f)])
+def stored(reps: int, n: int, files: list[str]) -> None:
+    paths = files or [str(f) for f in sorted(DATA.glob("*.jsonl*"))]
+    pools = load_pools([r for f in paths for r in read_records(f)])
     print(f"Part 1: stored samples, {n} of 16 per item, {reps} shuffles; accuracy % [95% CI]")
     print(
         f"{'model':20s} {'suite':8s} {'items':>5s} {'maj@8':>19s} {'pass@8':>19s} "
@@ -148,6 +150,13 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200, help="shuffles (and bootstrap draws)")
     parser.add_argument("--n", type=int, default=8, help="samples per vote / best-of-N")
     parser.add_argument("--skip-stored", action="store_true", help="part 2 only")
+    parser.add_argument(
+        "--stored",
+        action="extend",
+        nargs="+",
+        default=[],
+        help="part 1's sample files (default: benchmarks/data/*.jsonl.gz)",
+    )
     grid = parser.add_argument_group("part 3: the matched-budget grid")
     grid.add_argument("--grid", action="append", default=[], help="grid run dir (repeatable)")
     grid.add_argument("-m", "--model", help="run the grid live on this backend spec")
@@ -165,7 +174,7 @@ def main() -> None:
         grid_main(args)
         return
     if not args.skip_stored:
-        stored(args.reps, args.n)
+        stored(args.reps, args.n, args.stored)
     if args.runs:
         searched(args.runs, args.reps)
 
