@@ -202,6 +202,9 @@ def main() -> None:
     parser.add_argument("sources", nargs="*", help="run dirs or .jsonl[.gz] record files")
     parser.add_argument("--reps", type=int, default=100, help="bootstrap repetitions")
     parser.add_argument("--folds", type=int, default=4, help="cross-validation folds")
+    parser.add_argument(
+        "--cv-repeats", type=int, default=1, help="draws of folds the router is averaged over"
+    )
     parser.add_argument("--share", type=float, default=0.4, help="budget, share of best's cost")
     parser.add_argument("--report", default=None, help="also write a report to this folder")
     parser.add_argument("--write-default", action="store_true", help="write the shipped router")
@@ -253,7 +256,14 @@ def main() -> None:
         for probe in (False, True):
             name = f"auto{'+probe' if probe else ''}@{share:.0%}"
             point = router_point(
-                pools, b, args.folds, args.reps, name=name, probe=probe, l2=args.l2
+                pools,
+                b,
+                args.folds,
+                args.reps,
+                name=name,
+                probe=probe,
+                l2=args.l2,
+                repeats=args.cv_repeats,
             )
             if share == args.share:
                 autos[probe] = replace(point, name="auto+probe" if probe else "auto")

@@ -10,7 +10,7 @@ import pytest
 
 from ponder.backends.scripted import ScriptedBackend
 from ponder.errors import ConfigError
-from ponder.eval.compare import router_point
+from ponder.eval.compare import folds_of, router_point
 from ponder.eval.datasets import Item
 from ponder.eval.pools import load_pools
 from ponder.eval.replay import plan_evaluator, replay
@@ -135,3 +135,23 @@ def test_cli_trains_a_probe_router_and_show_says_it_needs_the_probe(tmp_path) ->
     assert json.loads(out.read_text())["probe"] is True
     shown = CliRunner().invoke(cli, ["router", "show", str(out), "-q", ITEMS[0].question])
     assert shown.exit_code != 0 and "greedy sample on tier 0" in shown.output
+
+
+def test_folds_are_stratified_by_suite_and_level() -> None:
+    ids = [f"{suite}-{level}-{i}" for suite in "ab" for level in "12" for i in range(6)]
+    groups = {i: tuple(i.split("-")[:2]) for i in ids}
+    fold = folds_of(ids, 3, seed=5, groups=groups)
+    for key in set(groups.values()):  # every group's 6 items: 2 in each fold
+        members = [fold[i] for i in ids if groups[i] == key]
+        assert sorted(members) == [0, 0, 1, 1, 2, 2]
+    assert folds_of(ids, 3, seed=5, groups=groups) == fold  # seeded
+    assert folds_of(ids, 3, seed=6, groups=groups) != fold
+
+
+def test_repeated_cross_validation_averages_over_draws_of_folds(pools) -> None:
+    once = router_point(pools, 2.0, folds=3, reps=4)
+    twice = router_point(pools, 2.0, folds=3, reps=4, repeats=2)
+    other = router_point(pools, 2.0, folds=3, reps=4, seed=1)
+    assert twice.extra["repeats"] == 2 and once.extra["repeats"] == 1
+    assert min(once.accuracy, other.accuracy) - 1e-9 <= twice.accuracy
+    assert twice.accuracy <= max(once.accuracy, other.accuracy) + 1e-9
