@@ -21,7 +21,9 @@ frontier.
     python benchmarks/router.py --plans                  # every plan per suite, and the
                                                          # suite:level oracle in the budget
     python benchmarks/router.py benchmarks/data/*.jsonl.gz benchmarks/data/word16/*.jsonl.gz \
-        --l2 cv --write-default                          # the shipped router (116 items)
+        benchmarks/data/seed2/*.jsonl.gz --quick --cv-repeats 3   # 152 items, 3 draws of folds
+    python benchmarks/router.py benchmarks/data/*.jsonl.gz benchmarks/data/word16/*.jsonl.gz \
+        benchmarks/data/seed2/*.jsonl.gz --l2 cv --write-default  # the shipped router
 
 Accuracy is also printed per suite, and the shipped router is replayed as it is (with and
 without its out-of-distribution check) next to the cross-validated one. Each budget is

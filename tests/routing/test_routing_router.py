@@ -160,10 +160,12 @@ def test_shipped_router_spends_more_where_its_data_says_it_pays():
         "duck, goat, bird, bird, fish, bird?"
     )
     cost = {p.plan: p.cost for p in shipped.plans}  # mean cost on its data, x direct
-    for tiers in (1, 2):
-        cheap, costly = shipped.choose(easy, tiers), shipped.choose(hard, tiers)
-        assert cost[costly] > cost[cheap], (cheap.name, costly.name)
-    assert shipped.choose(hard, 1).max_tier == 0  # one tier: never a plan that needs two
+    cheap, costly = shipped.choose(easy, 2), shipped.choose(hard, 2)
+    assert cost[costly] > cost[cheap], (cheap.name, costly.name)
+    # one tier (SmolLM2 alone): its data says 8 samples picked by calc lift arith (and
+    # nothing lifts count), so the easy question may get the costlier plan; never one
+    # that needs a second tier
+    assert shipped.choose(hard, 1).max_tier == 0 and shipped.choose(easy, 1).max_tier == 0
 
 
 def test_auto_strategy_cascades_over_tiers(trained, tmp_path):
