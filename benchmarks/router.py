@@ -24,6 +24,7 @@ frontier.
         benchmarks/data/seed2/*.jsonl.gz --quick --cv-repeats 3   # 152 items, 3 draws of folds
     python benchmarks/router.py benchmarks/data/*.jsonl.gz benchmarks/data/word16/*.jsonl.gz \
         benchmarks/data/seed2/*.jsonl.gz --l2 cv --write-default  # the shipped router
+                                                         # (--write-only: no cross-validation)
 
 Accuracy is also printed per suite, and the shipped router is replayed as it is (with and
 without its out-of-distribution check) next to the cross-validated one. Each budget is
@@ -210,6 +211,11 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.4, help="budget, share of best's cost")
     parser.add_argument("--report", default=None, help="also write a report to this folder")
     parser.add_argument("--write-default", action="store_true", help="write the shipped router")
+    parser.add_argument(
+        "--write-only",
+        action="store_true",
+        help="write the shipped router without cross-validating it (fixed strategies only)",
+    )
     parser.add_argument("--write-support", action="store_true", help="store its training range")
     parser.add_argument("--suites", default=None, help="only these suites' items (a,b)")
     parser.add_argument("--models", default=None, help="only these tiers, in order (a,b)")
@@ -247,6 +253,9 @@ def main() -> None:
     for p in fixed:
         note = f"cut {100 * p.truncated:4.1f}%; {by_suite(p, pools)}"
         print(row(p.name, p.accuracy, p.tokens, p.dollars, note + (" *" if p in front else "")))
+    if args.write_only:
+        write_default(pools, budget, args, sources)
+        return
     print_shipped(pools)
     if args.plans:
         print_plans(pools, budget)
@@ -286,10 +295,17 @@ def main() -> None:
         report = Report(fixed=fixed, router=auto, headline=headline(auto, fixed), tiers=tiers)
         print(write_report(report, args.report, "ponder router benchmark"))
     if args.write_default:
-        shipped = train_router(pools, budget=max(budget, 1.0), probe=args.probe, l2=args.l2)
-        shipped.meta["trained_on"] = [Path(s).name for s in sources]
-        shipped.save(DEFAULT_ROUTER)
-        print(f"wrote {DEFAULT_ROUTER} (lam={shipped.lam:g}, budget {budget:.2f}x direct)")
+        write_default(pools, budget, args, sources)
+
+
+def write_default(
+    pools: Pools, budget: float, args: argparse.Namespace, sources: list[str]
+) -> None:
+    """Train the shipped router on every item at the headline budget and write it."""
+    shipped = train_router(pools, budget=max(budget, 1.0), probe=args.probe, l2=args.l2)
+    shipped.meta["trained_on"] = [Path(s).name for s in sources]
+    shipped.save(DEFAULT_ROUTER)
+    print(f"wrote {DEFAULT_ROUTER} (lam={shipped.lam:g}, budget {budget:.2f}x direct)")
 
 
 if __name__ == "__main__":

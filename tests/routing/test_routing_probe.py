@@ -153,5 +153,7 @@ def test_repeated_cross_validation_averages_over_draws_of_folds(pools) -> None:
     twice = router_point(pools, 2.0, folds=3, reps=4, repeats=2)
     other = router_point(pools, 2.0, folds=3, reps=4, seed=1)
     assert twice.extra["repeats"] == 2 and once.extra["repeats"] == 1
+    assert sum(twice.extra["plans"].values()) == 2 * len(pools.items)  # every draw's picks
+    assert sum(once.extra["plans"].values()) == len(pools.items)
     assert min(once.accuracy, other.accuracy) - 1e-9 <= twice.accuracy
     assert twice.accuracy <= max(once.accuracy, other.accuracy) + 1e-9

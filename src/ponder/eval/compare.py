@@ -135,11 +135,12 @@ def router_point(
     ``seed + 1``, ...) and each replay of an item is routed by one of them in turn, so
     the point averages over the draws."""
     tiers = len(pools.tiers)
-    chosen: dict[str, str] = {}
+    chosen: list[dict[str, str]] = []  # per draw of folds: each item's plan
     draws = []
     for r in range(max(repeats, 1)):
         fold, routers = crossval_routers(pools, budget, folds, seed + r, probe=probe, l2=l2)
-        draws.append((fold, [router_evaluator(x, tiers, chosen) for x in routers]))
+        chosen.append({})
+        draws.append((fold, [router_evaluator(x, tiers, chosen[-1]) for x in routers]))
     calls: dict[str, int] = {}
 
     def evaluate(p: Pools, item_id: str, rng: random.Random) -> Outcome:
@@ -149,8 +150,8 @@ def router_point(
         return per_fold[fold[item_id]](p, item_id, rng)
 
     [point] = replay(pools, {name: evaluate}, reps=reps, seed=seed)
-    counts: dict[str, int] = {}
-    for plan_name in chosen.values():
+    counts: dict[str, int] = {}  # over every draw: items x repeats in all
+    for plan_name in (name for picks in chosen for name in picks.values()):
         counts[plan_name] = counts.get(plan_name, 0) + 1
     extra = {"budget": budget, "folds": folds, "repeats": max(repeats, 1), "plans": counts}
     point.extra = {**point.extra, **extra}
