@@ -163,6 +163,16 @@ def test_a_path_that_goes_back_to_a_used_up_quantity_scores_lower(
         assert CalcScorer(reuse=False).text_score("\n".join(stale), question) == 1.0
 
 
+def test_an_equation_worked_out_again_is_not_a_restatement() -> None:
+    q = "Ana has 4 shells. They get 3 more. They give away 3. They get 3 more. They get 2 more."
+    again = "4 + 3 = 7\n7 - 3 = 4\n4 + 3 = 7\n7 + 2 = 9"
+    assert CalcScorer().text_score(again, q) == 1.0
+    stale = "4 + 3 = 7\n7 - 3 = 4\n4 + 3 = 7\n4 + 2 = 6"  # the start amount, used up
+    assert CalcScorer().text_score(stale, q) == pytest.approx(0.7)
+    recap = "3 x 4 = 12\n12 + 5 = 17\nSo: 3 x 4 = 12 and 12 + 5 = 17."
+    assert CalcScorer().text_score(recap, "Ana has 3 boxes of 4 pens and 5 more.") == 1.0
+
+
 def test_reuse_allows_a_value_worked_out_in_words() -> None:
     q = "Dev has 9 coins. They give away 7. Then their coins become twice as many. How many?"
     worded = "Giving away 7 leaves 2 coins. Twice as many: 2 × 2 = 4.\n\nAnswer: 4"

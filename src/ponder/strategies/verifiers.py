@@ -143,17 +143,19 @@ def reuses(found: list[Equation], question: str) -> bool:
     again by a later one: a path that turns 8 into 4 and then multiplies 8 (not 4) has
     lost its place. An operand is taken first from the results computed so far, each
     usable once, then from the question's quantities as often as the question states
-    them; an equation stated again (in the same or the other order) counts once. A
-    value used up within one equation is not held against it (``2 x 2`` may double a 2
-    the path worked out in words)."""
+    them. An equation stated again (in the same or the other order) counts once, unless
+    one of its operands was computed anew since (4 + 3 = 7, 7 - 3 = 4, 4 + 3 = 7 works
+    it out twice; a recap of 3 x 4 = 12 after 12 + 5 = 17 restates it). A value used up
+    within one equation is not held against it (``2 x 2`` may double a 2 the path worked
+    out in words)."""
     left = given(question)
     results: Counter[Fraction] = Counter()
     used: set[Fraction] = set()
     seen: set[tuple[tuple[Fraction, ...], Fraction]] = set()
     for equation in found:
         key = (tuple(sorted(equation.operands)), equation.value)
-        if key in seen:
-            continue
+        if key in seen and not any(results[x] > 0 for x in equation.operands):
+            continue  # a restatement: nothing it works from was computed anew
         seen.add(key)
         for x in equation.operands:
             if results[x] > 0:
