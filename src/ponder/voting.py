@@ -1,5 +1,6 @@
 """Votes over extracted answers: the tally and the winner that self-consistency, the
-router's cascade and replay all share."""
+router's cascade and replay all share, and ``top_choice``, the pick by scores that
+best-of-N, the step searches and a plan's ``calc`` stage share."""
 
 from __future__ import annotations
 
@@ -43,3 +44,17 @@ def _mean_logprob(answer: str, samples: Sequence[Sample]) -> float:
     values = [s.mean_logprob for s in samples if s.answer == answer]
     known = [v for v in values if v is not None]
     return sum(known) / len(known) if known else -math.inf
+
+
+def top_choice(samples: Sequence[Sample], scores: Sequence[float]) -> int:
+    """The best-scored sample that has an answer (one cut off mid-thought answers
+    nothing, however sure its tokens were); a tie among the best (a verifier says 1 to
+    several) goes to the answer most of them give, then to the surer one."""
+    keys = [(s.answer is not None, score) for s, score in zip(samples, scores, strict=True)]
+    top = max(keys)
+    best = [i for i, k in enumerate(keys) if k == top]
+    if len(best) == 1:
+        return best[0]
+    tied = [samples[i] for i in best]
+    answer = winner(tally(tied), tied)
+    return next((i for i in best if samples[i].answer == answer), best[0])

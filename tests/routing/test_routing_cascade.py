@@ -2,6 +2,7 @@ import pytest
 
 from ponder.errors import ConfigError
 from ponder.routing.cascade import Draw, Plan, Stage, parse_plan, run_plan
+from ponder.strategies.verifiers import calc_of
 from ponder.types import Sample
 
 
@@ -81,7 +82,7 @@ def test_a_calc_stage_lets_the_verifier_pick_over_the_vote():
     question = "Ana has 16 books. Then they get 2 more books. How many books now?"
     drawn = worked(("16 + 2 = 19", "19"), ("16 + 2 = 19", "19"), ("16 + 2 = 18", "18"))
     for text, answer in (("3@0", "19"), ("3@0 calc", "18")):
-        steps = run_plan(parse_plan(text), question)
+        steps = run_plan(parse_plan(text), calc_of(question))
         assert next(steps) == Draw(0, False, 3)
         with pytest.raises(StopIteration) as stop:
             steps.send(drawn)

@@ -23,6 +23,7 @@ from ponder.routing.cascade import Decision, Draw, Plan, Stage, run_plan
 from ponder.strategies.base import Strategy
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
+from ponder.strategies.verifiers import calc_of
 from ponder.types import Message, Sample, SamplingParams, as_question
 
 T = TypeVar("T")
@@ -140,7 +141,7 @@ def probe_draw(backend: PoolBackend) -> Sample | None:
 def run_on_pools(plan: Plan, backend: PoolBackend, probe: Sample | None = None) -> Decision:
     """A plan's cascade on stored samples. With ``probe`` (already drawn and paid), the
     plan's first greedy draw on tier 0 is served that sample instead of paying again."""
-    steps = run_plan(plan, backend.pools.items[backend.item_id].question)
+    steps = run_plan(plan, calc_of(backend.pools.items[backend.item_id].question))
     reuse = probe is not None
     try:
         request = next(steps)

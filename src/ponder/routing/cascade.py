@@ -17,7 +17,9 @@ moves on to its next stage, usually on a stronger tier. The last stage's answer 
 
 A ``calc`` stage picks its answer as best-of-N with the calc verifier does (a sample
 whose equations hold beats one stating a false one; ties go to the vote); its share,
-which settles it or not, is the picked answer's share of the samples.
+which settles it or not, is the picked answer's share of the samples. The caller
+passes the scorer (``run_plan(plan, calc_of(question))``), so this module needs
+nothing from the strategies.
 
 A sample without an answer (cut off at the length limit) never votes but counts in the
 share, so truncation escalates like disagreement. The cascade is written once as a
@@ -29,16 +31,18 @@ same logic.
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from ponder.errors import ConfigError
 from ponder.types import Sample
-from ponder.voting import tally, winner
+from ponder.voting import tally, top_choice, winner
 
 Pick = Literal["vote", "calc"]
 PICKS: tuple[str, ...] = get_args(Pick)
+SampleScore = Callable[[Sample], float]
+"""A sample's verifier score (higher is better): what a ``calc`` stage picks by."""
 
 
 @dataclass(frozen=True)
@@ -182,32 +186,27 @@ def _vote(samples: Sequence[Sample]) -> tuple[str | None, float, dict[str, float
     return answer, share, votes
 
 
-def _calc_pick(samples: Sequence[Sample], question: str) -> tuple[str | None, float, float]:
-    """The answer best-of-N with the calc verifier picks, its share, and its calc score."""
-    from ponder.strategies.best_of_n import top_choice  # strategies import this module
-    from ponder.strategies.verifiers import CalcScorer
-
-    calc = CalcScorer()
-    scores = [calc.text_score(s.text, question, s.answer) for s in samples]
-    best = top_choice(list(samples), scores)
-    answer = samples[best].answer
-    share = tally(samples).get(answer, 0.0) / len(samples) if answer is not None else 0.0
-    return answer, share, scores[best]
-
-
 def _pick(
-    stage: Stage, samples: Sequence[Sample], question: str
+    stage: Stage, samples: Sequence[Sample], score: SampleScore | None
 ) -> tuple[str | None, float, dict[str, float], dict[str, Any]]:
     answer, share, votes = _vote(samples)
-    if stage.pick != "calc" or not samples:
+    if stage.pick != "calc" or score is None or not samples:
         return answer, share, votes, {}
-    answer, share, score = _calc_pick(samples, question)
-    return answer, share, votes, {"pick": "calc", "calc_score": round(score, 3)}
+    scores = [score(s) for s in samples]
+    best = top_choice(samples, scores)
+    answer = samples[best].answer
+    share = votes.get(answer, 0.0) / len(samples) if answer is not None else 0.0
+    return answer, share, votes, {"pick": "calc", "calc_score": round(scores[best], 3)}
 
 
-def run_plan(plan: Plan, question: str = "") -> Generator[Draw, list[Sample], Decision]:
+def run_plan(
+    plan: Plan, calc: SampleScore | None = None
+) -> Generator[Draw, list[Sample], Decision]:
     """Drive a plan: yields Draw requests, is sent their samples, returns the Decision.
-    ``question`` is the text a ``calc`` stage checks the samples' equations against."""
+    ``calc`` scores a sample for a ``calc`` stage (``ponder.strategies.verifiers.calc_of``
+    for the question at hand); a plan with such a stage needs it."""
+    if calc is None and any(stage.pick == "calc" for stage in plan.stages):
+        raise ConfigError(f"plan {plan.name!r} has a calc stage: pass run_plan a calc scorer")
     every: list[Sample] = []
     trace: list[dict[str, Any]] = []
     answer: str | None = None
@@ -224,10 +223,10 @@ def run_plan(plan: Plan, question: str = "") -> Generator[Draw, list[Sample], De
             drawn += yield Draw(tier, True, 1)
         if stage.n:
             drawn += yield Draw(tier, False, stage.n)
-        answer, share, votes, picked = _pick(stage, drawn, question)
+        answer, share, votes, picked = _pick(stage, drawn, calc)
         if share < stage.agree and stage.extra:
             drawn += yield Draw(tier, False, stage.extra)
-            answer, share, votes, picked = _pick(stage, drawn, question)
+            answer, share, votes, picked = _pick(stage, drawn, calc)
         every += drawn[fresh:]
         settled = answer is not None and share >= stage.agree
         trace.append(

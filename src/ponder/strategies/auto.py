@@ -48,6 +48,7 @@ from ponder.strategies.base import (
     draw,
     with_instruction,
 )
+from ponder.strategies.verifiers import calc_of
 from ponder.types import (
     Cost,
     Message,
@@ -152,7 +153,7 @@ class AutoStrategy:
         plan, why = self.choose(text, len(tiers), probe)
         if plan.max_tier >= len(tiers):
             plan, why = rule_plan(text, len(tiers)), {"by": "rules: the plan needs more tiers"}
-        steps = run_plan(plan, text)
+        steps = run_plan(plan, calc_of(text))
         try:
             request = next(steps)
             while True:

@@ -12,8 +12,8 @@ from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
 from ponder.strategies.verifiers import CallableScorer, ScoreFn, Scorer, ScorerName, make_scorer
-from ponder.types import QuestionLike, Result, Sample, as_question
-from ponder.voting import tally, winner
+from ponder.types import QuestionLike, Result, as_question
+from ponder.voting import tally, top_choice
 
 
 class BoNOptions(ManyOptions):
@@ -70,20 +70,6 @@ class BestOfN:
             extra_usage=scored.usage,
             extra_cost=scored.cost,
         )
-
-
-def top_choice(samples: list[Sample], scores: list[float]) -> int:
-    """The best-scored sample that has an answer (one cut off mid-thought answers
-    nothing, however sure its tokens were); a tie among the best (a verifier says 1 to
-    several) goes to the answer most of them give, then to the surer one."""
-    keys = [(s.answer is not None, score) for s, score in zip(samples, scores, strict=True)]
-    top = max(keys)
-    best = [i for i, k in enumerate(keys) if k == top]
-    if len(best) == 1:
-        return best[0]
-    tied = [samples[i] for i in best]
-    answer = winner(tally(tied), tied)
-    return next((i for i in best if samples[i].answer == answer), best[0])
 
 
 def as_scorer(scorer: Scorer | ScoreFn | str) -> Scorer:

@@ -20,10 +20,10 @@ from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import Options, annotate, draw, finish
-from ponder.strategies.best_of_n import as_scorer, top_choice
+from ponder.strategies.best_of_n import as_scorer
 from ponder.strategies.verifiers import PARTIAL, ScoreFn, Scorer, ScorerName, make_scorer
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
-from ponder.voting import tally
+from ponder.voting import tally, top_choice
 
 STEP_PROMPT = (
     "{question}\n\nSolve the problem one step at a time, one short step per paragraph. "

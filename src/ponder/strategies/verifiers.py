@@ -114,6 +114,13 @@ class CalcScorer(_Free):
         return Scored([self.text_score(s.text, question, s.answer) for s in samples])
 
 
+def calc_of(question: str) -> Callable[[Sample], float]:
+    """Each sample's ``CalcScorer`` score against ``question``: what a plan's ``calc``
+    stage picks by (``ponder.routing.cascade.run_plan``)."""
+    scorer = CalcScorer()
+    return lambda sample: scorer.text_score(sample.text, question, sample.answer)
+
+
 _IMPLIED_TWO = re.compile(r"(?i)\b(?:twice|half|double|doubles|halves)\b")
 
 
