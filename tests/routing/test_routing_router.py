@@ -115,7 +115,7 @@ def test_router_file_round_trip(trained, tmp_path):
         (lambda d: d.update(features=["x"]), "other features"),
         (lambda d: d.update(mean=[1.0]), "'mean' must be a list of"),
         (lambda d: d.update(plans=[]), "'plans' must be a non-empty list"),
-        (lambda d: d["plans"][0].update(coef=["a"] * len(FEATURES)), "numbers only"),
+        (lambda d: d["plans"][0].update(coef=["a"] * len(d["plans"][0]["coef"])), "numbers only"),
         (
             lambda d: d["plans"][0].update(stages=[{"tier": 0, "greedy": False, "n": 0}]),
             "must draw something",
@@ -268,3 +268,48 @@ def test_auto_runs_a_calc_plan_live_and_the_verifier_overrules_the_vote(tmp_path
     assert picked.trace[-1]["pick"] == "calc" and picked.trace[-1]["calc_score"] == 1.0
     for tiers in (1, 2):  # the router may choose such plans
         assert any(p.stages[-1].pick == "calc" for p in candidate_plans(tiers))
+
+
+NAMES = ("amber", "birch", "cedar")
+
+
+def _bump_items():
+    """Questions that differ only in length; the small model is right on middle lengths
+    (level 1) and wrong on short and long ones (level 3)."""
+    from ponder.eval.datasets import Item
+
+    items = []
+    for t in range(1, 13):
+        level = "1" if 4 <= t <= 9 else "3"
+        for name in NAMES:
+            question = f"Case {name}: {' '.join(['word'] * t)} What is 12 + 5?"
+            items.append(Item(f"bump-{t}-{name}", question, "17", "number", level, None, "bump"))
+    return items
+
+
+def test_quadratic_terms_route_a_difficulty_no_weighted_sum_of_features_can(tmp_path):
+    items = _bump_items()
+    small, large = two_tier_backends(items)
+    store = SampleStore(tmp_path / "run")
+    for backend in (small, large):
+        asyncio.run(run_eval(items, backend, ["sample:n=8"], store, model=backend.name))
+    pools = load_pools(store.records())
+    routed = {}
+    for terms in ("linear", "quadratic"):
+        router = train_router(pools, reps=2, terms=terms, l2=0.5)
+        assert router.terms == terms and router.meta["calibration"].startswith("cross-fitted")
+        big = next(p.cost for p in router.plans if p.plan.name == "cot@1")
+        cheap = router.with_budget(1.2 * (1 + big) / 2)  # room for the large model on half
+        routed[terms] = {i.id: cheap.choose(i.question, 2).max_tier for i in items}
+    wanted = {i.id: int(i.difficulty == "3") for i in items}
+    assert routed["quadratic"] == wanted
+    assert routed["linear"] != wanted  # a monotone score cannot single out the middle
+    again = router_from_dict(json.loads(json.dumps(router.to_dict())))
+    assert again.terms == "quadratic" and again.to_dict() == router.to_dict()
+    assert len(again.plans[0].coef) == len(FEATURES) * (len(FEATURES) + 3) // 2
+    with pytest.raises(DataError, match="'terms' must be one of"):
+        router_from_dict({**router.to_dict(), "terms": "cubic"})
+    with pytest.raises(DataError, match="'term_mean' must be a list"):
+        router_from_dict({**router.to_dict(), "term_mean": [0.0]})
+    with pytest.raises(ConfigError, match="terms must be one of"):
+        train_router(pools, reps=1, terms="cubic")

@@ -20,7 +20,7 @@ from ponder.eval.pools import Pools
 from ponder.eval.replay import plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.cascade import Plan, parse_plan
-from ponder.routing.features import FEATURES, features, probe_features
+from ponder.routing.features import FEATURES, TERMS, expand, features, probe_features
 from ponder.routing.router import PlanModel, Router
 from ponder.types import Sample
 
@@ -64,11 +64,22 @@ TWO_TIERS = (
     "8@1 calc",
     "4+4@1 ~0.75 calc",
     "16@1 calc",
+    "4+12@1 ~0.75 calc",
+    "cot@0 > 8@1 calc",
+    "g+2@0 > 8@1 calc",
+    "g+4@0 ~0.75 > 8@1 calc",
+    "g+2@0 > 16@1 calc",
+    "g+4@0 ~0.75 > 4+12@1 ~0.75 calc",
+    "g+2@1 calc > 8@1 calc",
+    "4@1 calc > 12@1 calc",
+    "4+4@1 ~0.75 calc > 8@1 calc",
 )
 """Plans whose later stages run only when the first draw abstains (cut at max_tokens) or
 disagrees: the router's way to act on what the model showed, not only on the text. A
 ``calc`` stage lets the arithmetic verifier pick among its samples instead of the vote
-(it pays on some suites and costs on others, so the router learns where)."""
+(it pays on some suites and costs on others, so the router learns where); the last
+rows are the cascades with a calc stage: a probe on either tier, then a verified vote
+on the larger one."""
 PROBE_EXTRA = ("g+8@0", "g+16@0")
 """Further plans for a router that routes after the greedy probe: more votes added to it."""
 
@@ -225,36 +236,101 @@ def _design(pools: Pools, ids: Sequence[str], probe: bool) -> np.ndarray:
 
 
 def _fit_plans(
-    pools: Pools,
-    ids: Sequence[str],
+    raw: np.ndarray,
     plans: Sequence[Plan],
     labels: Labels,
-    l2: float | None,
-    probe: bool = False,
-    seed: int = 0,
-) -> tuple[
-    list[float], list[float], list[PlanModel], float, tuple[list[float], list[float]], float
-]:
-    """Standardise the features and fit one model per plan; costs relative to cot@0.
-    Also returns the support (each text feature's range over the training questions)
-    and the ridge strength used (``l2=None``: ``choose_l2``'s)."""
-    raw = _design(pools, ids, probe)
+    l2: float,
+    terms: str,
+    scale_unit: float,
+) -> tuple[list[PlanModel], dict[str, list[float]]]:
+    """Fit one model per plan on design rows ``raw`` (features per item), costs in units
+    of ``scale_unit``. Returns the models and the scaling (``mean``/``scale`` of the
+    features; for quadratic terms also ``term_mean``/``term_scale`` of the expanded
+    inputs)."""
     mean, scale = raw.mean(axis=0), raw.std(axis=0)
     scale[scale == 0] = 1.0
     x = (raw - mean) / scale
-    direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
-    scale_unit = direct or float(labels.cost.mean()) or 1.0
+    scaling = {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale]}
+    if terms != "linear":
+        x = np.array([expand(row, terms) for row in x])
+        term_mean, term_scale = x.mean(axis=0), x.std(axis=0)
+        term_scale[term_scale == 0] = 1.0
+        x = (x - term_mean) / term_scale
+        scaling["term_mean"] = [float(v) for v in term_mean]
+        scaling["term_scale"] = [float(v) for v in term_scale]
     softs = 0.02 + 0.96 * labels.correct  # never certain: keeps weights finite
-    if l2 is None:
-        l2, _ = choose_l2(x, softs, seed=seed)
     models = []
     for j, plan in enumerate(plans):
         coef, intercept = fit_logistic(x, softs[:, j], l2)
         relative = float(labels.cost[:, j].mean()) / scale_unit
         models.append(PlanModel(plan, coef, intercept, relative))
-    text = raw[:, : len(FEATURES)]
-    support = ([float(v) for v in text.min(axis=0)], [float(v) for v in text.max(axis=0)])
-    return [float(v) for v in mean], [float(v) for v in scale], models, scale_unit, support, l2
+    return models, scaling
+
+
+def _router(
+    models: list[PlanModel], scaling: dict[str, list[float]], terms: str, probe: bool
+) -> Router:
+    return Router(
+        models,
+        scaling["mean"],
+        scaling["scale"],
+        probe=probe,
+        terms=terms,
+        term_mean=scaling.get("term_mean", []),
+        term_scale=scaling.get("term_scale", []),
+    )
+
+
+def _scores(
+    router: Router, questions: Sequence[str], probes: Sequence[Sample | None]
+) -> np.ndarray:
+    """The router's P(correct) per question (rows) and plan (columns)."""
+    return np.array(
+        [[p for _, p in router.scores(q, probe=s)] for q, s in zip(questions, probes, strict=True)]
+    )
+
+
+def _subset(labels: Labels, rows: np.ndarray) -> Labels:
+    return Labels([labels.item_ids[i] for i in rows], labels.correct[rows], labels.cost[rows])
+
+
+CALIBRATION_FOLDS = 4
+"""Folds of the training items over which the budget is calibrated on predictions of
+models that did not see the question (cross-fitted)."""
+
+
+def crossfit_scores(
+    raw: np.ndarray,
+    plans: Sequence[Plan],
+    labels: Labels,
+    l2: float,
+    terms: str,
+    scale_unit: float,
+    questions: Sequence[str],
+    probes: Sequence[Sample | None],
+    probe: bool,
+    folds: int = CALIBRATION_FOLDS,
+    seed: int = 0,
+) -> np.ndarray:
+    """Each training question's P(correct) per plan from plan models fitted on the other
+    folds: what the router will predict for questions it never saw. Calibrating the
+    budget on in-sample predictions instead lets an overfitted router (more so one with
+    quadratic terms) look surer on its own questions than it will be on new ones, so
+    its cost on new questions misses the budget."""
+    order = list(range(len(questions)))
+    random.Random(seed).shuffle(order)
+    fold_of = np.empty(len(order), dtype=int)
+    for rank, i in enumerate(order):
+        fold_of[i] = rank % folds
+    out = np.zeros((len(questions), len(plans)))
+    for k in range(folds):
+        train, held = np.where(fold_of != k)[0], np.where(fold_of == k)[0]
+        models, scaling = _fit_plans(
+            raw[train], plans, _subset(labels, train), l2, terms, scale_unit
+        )
+        inner = _router(models, scaling, terms, probe)
+        out[held] = _scores(inner, [questions[i] for i in held], [probes[i] for i in held])
+    return out
 
 
 def train_router(
@@ -268,13 +344,19 @@ def train_router(
     unit: str = "dollars",
     support: bool = True,
     probe: bool = False,
+    terms: str = "quadratic",
 ) -> Router:
     """Fit a router on the stored samples of ``item_ids`` (all items by default);
     ``support`` keeps the training data's feature ranges (questions beyond them get a
     safe plan). A ``probe`` router routes after the greedy sample on tier 0 and reads
     it too (``ponder.routing.features.probe_features``); its costs include the probe.
     ``l2`` is the ridge strength of every plan's model; ``None`` chooses it by
-    cross-validation on these items (``choose_l2``)."""
+    cross-validation on these items (``choose_l2``). ``terms``: the plan models read the
+    features ``linear``-ly or with their pairwise products (``quadratic``). The budget
+    is calibrated on cross-fitted predictions (``crossfit_scores``) when there are at
+    least ``2 * CALIBRATION_FOLDS`` items, else on in-sample ones."""
+    if terms not in TERMS:
+        raise ConfigError(f"terms must be one of {', '.join(TERMS)}, not {terms!r}")
     ids = list(item_ids if item_ids is not None else pools.items)
     if len(ids) < 4:
         raise DataError(f"need at least 4 finished items to train a router, got {len(ids)}")
@@ -283,28 +365,45 @@ def train_router(
     if any(p.max_tier >= len(pools.tiers) for p in plans):
         raise ConfigError(f"a plan uses a tier the run lacks (it has {len(pools.tiers)})")
     labels = label_items(pools, plans, ids, reps, seed, unit, probe)
-    fitted = _fit_plans(pools, ids, plans, labels, l2, probe, seed)
-    mean, scale, models, scale_unit, ranges, l2 = fitted
-    router = Router(
-        models,
-        mean,
-        scale,
-        tiers=[t.model for t in pools.tiers],
-        meta={
-            "items": len(ids),
-            "reps": reps,
-            "cost_unit": f"cot@0 {unit}",
-            "direct_cost": scale_unit,
-            "l2": l2,
-        },
-        probe=probe,
-    )
+    raw = _design(pools, ids, probe)
+    direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
+    scale_unit = direct or float(labels.cost.mean()) or 1.0
+    if l2 is None:
+        z = (raw - raw.mean(axis=0)) / np.where(raw.std(axis=0) == 0, 1.0, raw.std(axis=0))
+        if terms != "linear":
+            z = np.array([expand(row, terms) for row in z])
+            z = (z - z.mean(axis=0)) / np.where(z.std(axis=0) == 0, 1.0, z.std(axis=0))
+        l2, _ = choose_l2(z, 0.02 + 0.96 * labels.correct, seed=seed)
+    models, scaling = _fit_plans(raw, plans, labels, l2, terms, scale_unit)
+    router = _router(models, scaling, terms, probe)
+    router.tiers = [t.model for t in pools.tiers]
+    router.meta = {
+        "items": len(ids),
+        "reps": reps,
+        "cost_unit": f"cot@0 {unit}",
+        "direct_cost": scale_unit,
+        "l2": l2,
+    }
     questions = [pools.items[i].question for i in ids]
-    probes = probes_of(pools, ids) if probe else None
-    table = calibration_table(
-        router, questions, labels.correct, labels.cost / scale_unit, probes=probes
+    probes: list[Sample | None] = list(probes_of(pools, ids)) if probe else [None] * len(ids)
+    if len(ids) >= 2 * CALIBRATION_FOLDS:
+        probs = crossfit_scores(
+            raw, plans, labels, l2, terms, scale_unit, questions, probes, probe, seed=seed
+        )
+        router.meta["calibration"] = f"cross-fitted, {CALIBRATION_FOLDS} folds"
+    else:
+        probs = _scores(router, questions, probes)
+        router.meta["calibration"] = "in-sample"
+    plan_cost = np.array([m.cost for m in models])
+    router.calibration = calibration_table(
+        probs, plan_cost, labels.correct, labels.cost / scale_unit
     )
-    router.calibration = table
-    router.support = ranges if support else None  # set after calibrating
+    text = raw[:, : len(FEATURES)]
+    if support:  # set after calibrating: the calibration scores every training question
+        router.support = (
+            [float(v) for v in text.min(axis=0)],
+            [float(v) for v in text.max(axis=0)],
+        )
+    table = router.calibration
     router.lam = lam_for_budget(table, budget) if budget is not None else table[0]["lam"]
     return router

@@ -10,42 +10,44 @@ budget can be set later without the training data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ponder.errors import ConfigError
 
-if TYPE_CHECKING:
-    from ponder.routing.router import Router
-    from ponder.types import Sample
-
 LAMS = (0.0, *(round(1e-4 * 10 ** (k / 8), 7) for k in range(41)), 1000.0)
 """Trade-offs tried: 0, then 1e-4 to 10 in 40 geometric steps, then 'cheapest always'."""
 
 
+def picks_at(probs: np.ndarray, plan_cost: np.ndarray, lam: float) -> np.ndarray:
+    """Per question (rows of ``probs``, P(correct) per plan), the plan a router picks at
+    trade-off ``lam``: the most P(correct) - lam * cost, ties to the cheaper plan and
+    then the earlier one, as ``Router.route`` picks."""
+    value = probs - lam * plan_cost[None, :]
+    top = value.max(axis=1, keepdims=True)
+    return np.where(value == top, plan_cost[None, :], np.inf).argmin(axis=1)
+
+
 def calibration_table(
-    router: Router,
-    questions: Sequence[str],
+    probs: np.ndarray,
+    plan_cost: np.ndarray,
     correct: np.ndarray,
     cost: np.ndarray,
     lams: Sequence[float] = LAMS,
-    probes: Sequence[Sample | None] | None = None,
 ) -> list[dict[str, float]]:
     """For each ``lam``: the mean cost (x direct) and accuracy of the plans it picks.
 
-    ``correct`` and ``cost`` are (questions x plans) in the router's plan order;
-    ``probes``, each question's greedy probe, for a router that routes after one.
+    ``probs`` are the router's predictions for each question and plan (questions x plans,
+    in the router's plan order), ``plan_cost`` each plan's cost as the router knows it,
+    and ``correct`` and ``cost`` what each plan really scored and spent on each question.
+    Predictions from models that did not see the question (cross-fitted) make the table
+    an honest forecast for new questions; in-sample ones make it optimistic.
     """
-    index = {id(p.plan): j for j, p in enumerate(router.plans)}
-    by_plan = {p.plan: index[id(p.plan)] for p in router.plans}
+    rows = np.arange(probs.shape[0])
     table = []
     for lam in lams:
-        picks = [
-            by_plan[router.choose(q, lam=lam, probe=probes[i] if probes else None)]
-            for i, q in enumerate(questions)
-        ]
-        rows = np.arange(len(questions))
+        picks = picks_at(probs, plan_cost, lam)
         table.append(
             {
                 "lam": float(lam),

@@ -6,12 +6,18 @@ keywords of ordering and counting. A router may also route after one greedy samp
 tier 0 (a probe) and read what it showed (``probe_features``): its mean token
 log-probability, whether it was cut off at max_tokens, whether it gave an answer, and
 its length. The names are stored in a router file and checked when it is loaded.
+
+A router's plan models read these features as they are (``linear`` terms) or with every
+pairwise product of the standardised features added (``quadratic`` terms): "hard only
+when the list is long and the numbers are large", or "right on middle-sized lists but
+not on short or long ones", which no weighted sum of single features can say.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 from ponder.types import Sample
 
@@ -78,3 +84,28 @@ def probe_features(probe: Sample) -> list[float]:
         float(probe.answer is not None),
         math.log1p(probe.completion_tokens),
     ]
+
+
+TERMS: tuple[str, ...] = ("linear", "quadratic")
+"""How a router's plan models read the standardised features: as they are, or with
+every pairwise product (squares included) added."""
+
+
+def term_names(names: Sequence[str], terms: str) -> tuple[str, ...]:
+    """The names of the model inputs ``expand`` builds from features ``names``."""
+    if terms == "linear":
+        return tuple(names)
+    pairs = [f"{a}*{b}" for i, a in enumerate(names) for b in names[i:]]
+    return (*names, *pairs)
+
+
+def expand(z: Sequence[float], terms: str) -> list[float]:
+    """The model inputs from standardised features ``z``: ``z`` itself (``linear``), or
+    ``z`` followed by z_i * z_j for every i <= j (``quadratic``), in ``term_names``'s
+    order."""
+    values = [float(v) for v in z]
+    if terms == "linear":
+        return values
+    if terms != "quadratic":
+        raise ValueError(f"terms must be one of {', '.join(TERMS)}, not {terms!r}")
+    return values + [a * b for i, a in enumerate(values) for b in values[i:]]

@@ -11,6 +11,11 @@ classifiers also read what that sample showed (``probe_features``: mean log-prob
 cut off or not, answered or not, length). The probe is paid for whatever plan follows;
 a plan that begins with the greedy sample on tier 0 reuses it instead of drawing again.
 
+A router's plan models read the standardised features as they are (``terms`` "linear")
+or with their pairwise products added ("quadratic", ``ponder.routing.features.expand``),
+the products standardised again over the training questions (``term_mean``,
+``term_scale``).
+
 A router knows where its training data lay: ``support`` is each feature's range over the
 training questions. A question with a feature beyond that range (by more than
 ``MARGIN`` of its width) is one the classifiers never saw the like of, so the router
@@ -23,14 +28,22 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ponder.errors import ConfigError, DataError
 from ponder.routing.cascade import Plan, parse_plan
-from ponder.routing.features import FEATURES, PROBE_FEATURES, features, probe_features
+from ponder.routing.features import (
+    FEATURES,
+    PROBE_FEATURES,
+    TERMS,
+    expand,
+    features,
+    probe_features,
+    term_names,
+)
 from ponder.types import Sample
 
 FORMAT = "ponder-router"
@@ -61,6 +74,9 @@ class Router:
     meta: dict[str, Any] = field(default_factory=dict)
     support: tuple[list[float], list[float]] | None = None  # text features' training range
     probe: bool = False  # routes after a greedy probe on tier 0, reading it too
+    terms: str = "linear"  # or "quadratic": pairwise products of the features added
+    term_mean: list[float] = field(default_factory=list)  # quadratic: the inputs' scaling
+    term_scale: list[float] = field(default_factory=list)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -74,7 +90,13 @@ class Router:
                     "this router routes after a greedy probe on tier 0: pass the probe sample"
                 )
             raw += probe_features(probe)
-        return [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale, strict=True)]
+        z = [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale, strict=True)]
+        if self.terms == "linear":
+            return z
+        inputs = expand(z, self.terms)
+        return [
+            (v - m) / s for v, m, s in zip(inputs, self.term_mean, self.term_scale, strict=True)
+        ]
 
     def scores(
         self, question: str, tiers: int | None = None, probe: Sample | None = None
@@ -133,17 +155,7 @@ class Router:
         """The same router with ``lam`` read off its calibration table for ``budget``."""
         from ponder.routing.calibrate import lam_for_budget
 
-        return Router(
-            self.plans,
-            self.mean,
-            self.scale,
-            lam_for_budget(self.calibration, budget),
-            self.calibration,
-            self.tiers,
-            self.meta,
-            self.support,
-            self.probe,
-        )
+        return replace(self, lam=lam_for_budget(self.calibration, budget))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,8 +163,14 @@ class Router:
             "version": VERSION,
             "features": list(self.feature_names),
             "probe": self.probe,
+            "terms": self.terms,
             "mean": self.mean,
             "scale": self.scale,
+            **(
+                {"term_mean": self.term_mean, "term_scale": self.term_scale}
+                if self.terms != "linear"
+                else {}
+            ),
             "lam": self.lam,
             "tiers": self.tiers,
             "plans": [
@@ -225,6 +243,15 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
     size = len(names)
     mean = _number_list(data, "mean", size, where)
     scale = [s if s > 0 else 1.0 for s in _number_list(data, "scale", size, where)]
+    terms = data.get("terms", "linear")  # a router from before terms: linear
+    if terms not in TERMS:
+        raise DataError(f"{where}: 'terms' must be one of {', '.join(TERMS)}, not {terms!r}")
+    inputs = len(term_names(names, terms))
+    term_mean: list[float] = []
+    term_scale: list[float] = []
+    if terms != "linear":
+        term_mean = _number_list(data, "term_mean", inputs, where)
+        term_scale = [s if s > 0 else 1.0 for s in _number_list(data, "term_scale", inputs, where)]
     raw_plans = data.get("plans")
     if not isinstance(raw_plans, list) or not raw_plans:
         raise DataError(f"{where}: 'plans' must be a non-empty list")
@@ -235,7 +262,7 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
             plan = Plan.from_dict(raw)
         except ConfigError as exc:
             raise DataError(f"{at}: {exc}") from None
-        coef = _number_list(raw, "coef", size, at)
+        coef = _number_list(raw, "coef", inputs, at)
         [intercept, cost] = _number_list({"v": [raw.get("intercept"), raw.get("cost")]}, "v", 2, at)
         plans.append(PlanModel(plan, coef, intercept, max(cost, 0.0)))
     calibration = data.get("calibration") or []
@@ -245,7 +272,20 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
     tiers = [str(t) for t in data.get("tiers") or []]
     meta = dict(data.get("meta") or {})
     support = _support(data, where)
-    return Router(plans, mean, scale, lam, calibration, tiers, meta, support, probe)
+    return Router(
+        plans,
+        mean,
+        scale,
+        lam,
+        calibration,
+        tiers,
+        meta,
+        support,
+        probe,
+        terms,
+        term_mean,
+        term_scale,
+    )
 
 
 def _support(data: dict[str, Any], where: str) -> tuple[list[float], list[float]] | None:
