@@ -221,11 +221,20 @@ def main() -> None:
     parser.add_argument("--models", default=None, help="only these tiers, in order (a,b)")
     parser.add_argument("--probe", action="store_true", help="--write-default: a probe router")
     parser.add_argument(
+        "--no-probe", action="store_true", help="skip the cross-validated probe router (auto+probe)"
+    )
+    parser.add_argument(
         "--l2",
         type=ridge,
         default=2.0,
         help="the plan models' ridge strength, or 'cv': chosen by cross-validation inside "
         "each training fold (nested)",
+    )
+    parser.add_argument(
+        "--terms",
+        choices=("linear", "quadratic"),
+        default="quadratic",
+        help="the plan models read the features as they are or with their pairwise products",
     )
     parser.add_argument(
         "--quick", action="store_true", help="only the headline budget (no sweep of budgets)"
@@ -261,10 +270,11 @@ def main() -> None:
         print_plans(pools, budget)
     print()
     autos: dict[bool, Point] = {}  # the headline budget's routers, computed once
+    kinds = (False,) if args.no_probe else (False, True)
     shares = (args.share,) if args.quick else (0.1, 0.2, 0.3, args.share, 0.6, 1.0)
     for share in shares:
         b = max(share * best.dollars / direct.dollars, 1.0)
-        for probe in (False, True):
+        for probe in kinds:
             name = f"auto{'+probe' if probe else ''}@{share:.0%}"
             point = router_point(
                 pools,
@@ -275,6 +285,7 @@ def main() -> None:
                 probe=probe,
                 l2=args.l2,
                 repeats=args.cv_repeats,
+                terms=args.terms,
             )
             if share == args.share:
                 autos[probe] = replace(point, name="auto+probe" if probe else "auto")
@@ -286,10 +297,10 @@ def main() -> None:
                 f"{by_suite(point, pools)}; {point.extra['plans']}"
             )
             print(row(point.name, point.accuracy, point.tokens, point.dollars, note))
-    for probe in (False, True):
+    for probe in kinds:
         print_headline(autos[probe], fixed, front, pools)
         print_per_suite(autos[probe], fixed, pools)
-    auto = autos[args.probe]
+    auto = autos[args.probe and not args.no_probe]
     if args.report:
         tiers = [t.model for t in pools.tiers]
         report = Report(fixed=fixed, router=auto, headline=headline(auto, fixed), tiers=tiers)
@@ -302,7 +313,9 @@ def write_default(
     pools: Pools, budget: float, args: argparse.Namespace, sources: list[str]
 ) -> None:
     """Train the shipped router on every item at the headline budget and write it."""
-    shipped = train_router(pools, budget=max(budget, 1.0), probe=args.probe, l2=args.l2)
+    shipped = train_router(
+        pools, budget=max(budget, 1.0), probe=args.probe, l2=args.l2, terms=args.terms
+    )
     shipped.meta["trained_on"] = [Path(s).name for s in sources]
     shipped.save(DEFAULT_ROUTER)
     print(f"wrote {DEFAULT_ROUTER} (lam={shipped.lam:g}, budget {budget:.2f}x direct)")

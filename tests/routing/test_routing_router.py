@@ -242,8 +242,13 @@ def test_router_cli_train_and_show(tmp_path):
     assert bad.exit_code != 0 and "not a ponder router file" in bad.output
     args = ["router", "train", str(tmp_path / "run"), "--out", str(out), "--reps", "2"]
     cv = CliRunner().invoke(cli, [*args, "--l2", "cv"])
-    assert cv.exit_code == 0 and "(l2 " in cv.output, cv.output
-    assert load_router(out).meta["l2"] > 0
+    assert cv.exit_code == 0 and "quadratic terms, l2 " in cv.output, cv.output
+    assert load_router(out).meta["l2"] > 0 and load_router(out).terms == "quadratic"
+    linear = CliRunner().invoke(cli, [*args, "--terms", "linear"])
+    assert linear.exit_code == 0 and "linear terms" in linear.output, linear.output
+    assert load_router(out).terms == "linear" and "cross-fitted" in linear.output
+    cubic = CliRunner().invoke(cli, [*args, "--terms", "cubic"])
+    assert cubic.exit_code == 2 and "--terms" in cubic.output and "Traceback" not in cubic.output
     wrong = CliRunner().invoke(cli, [*args, "--l2", "-1"])
     assert wrong.exit_code == 2 and "--l2" in wrong.output and "Traceback" not in wrong.output
 
@@ -313,3 +318,70 @@ def test_quadratic_terms_route_a_difficulty_no_weighted_sum_of_features_can(tmp_
         router_from_dict({**router.to_dict(), "term_mean": [0.0]})
     with pytest.raises(ConfigError, match="terms must be one of"):
         train_router(pools, reps=1, terms="cubic")
+
+
+def test_a_plan_costs_more_on_a_question_whose_answers_run_longer(pools, trained):
+    """The synthetic models write 10-12 words per level before answering, so every plan
+    costs more on a level-4 question than on a level-1 one (prompts cost the same); the
+    router forecasts that per question instead of charging every question the plan's
+    mean."""
+    from ponder.eval.train_router import label_items
+
+    plans = [p.plan for p in trained.plans]
+    labels = label_items(pools, plans, list(pools.items), reps=2)
+    level = {i: pools.items[i].difficulty for i in labels.item_ids}
+    unit = trained.meta["direct_cost"]
+    for name in ("cot@0", "cot@1", "8@1"):
+        j = next(k for k, p in enumerate(plans) if p.name == name)
+        for lv in ("1", "4"):
+            rows = [k for k, i in enumerate(labels.item_ids) if level[i] == lv]
+            stored = float(labels.cost[rows, j].mean()) / unit
+            q = next(i.question for i in ITEMS if i.difficulty == lv)
+            forecast = next(c for p, _, c in trained.scores(q) if p.plan.name == name)
+            assert forecast == pytest.approx(stored, rel=0.25), (name, lv)
+        mean = trained.plans[j].cost
+        short, long = (
+            next(
+                c
+                for p, _, c in trained.scores(next(i.question for i in ITEMS if i.difficulty == lv))
+                if p.plan.name == name
+            )
+            for lv in ("1", "4")
+        )
+        assert short < mean < long and long > 1.5 * short
+    data = trained.to_dict()
+    again = router_from_dict(json.loads(json.dumps(data)))
+    assert [p.cost_for([0.0] * len(FEATURES)) for p in again.plans] == [
+        p.cost_for([0.0] * len(FEATURES)) for p in trained.plans
+    ]
+    old = json.loads(json.dumps(data))
+    for plan in old["plans"]:
+        del plan["cost_model"]  # a router file from before cost models: the mean cost
+    assert router_from_dict(old).scores(ITEMS[0].question)[3][2] == trained.plans[3].cost
+    bad = json.loads(json.dumps(data))
+    bad["plans"][1]["cost_model"]["coef"] = [1.0]
+    with pytest.raises(DataError, match="plan 1: cost_model: 'coef' must be a list of"):
+        router_from_dict(bad, "r.json")
+    bad["plans"][1]["cost_model"] = {**data["plans"][1]["cost_model"], "bounds": [2.0, 1.0]}
+    with pytest.raises(DataError, match="'bounds' must be \\[low, high\\]"):
+        router_from_dict(bad, "r.json")
+
+
+def test_the_budget_counts_the_safe_plan_new_unfamiliar_questions_get(tmp_path):
+    """A question unlike the others gets the safe plan when it is new; calibration
+    forecasts each training question as new (cross-fitted), so even the cheapest
+    setting's cost includes that safe plan, and the budget is met on new questions."""
+    from ponder.eval.datasets import Item
+
+    odd = Item("syn-odd", "Level 1 item 99: What is 123456789 + 1?", "123456790", "number", "1")
+    items = [*ITEMS, odd]
+    small, large = two_tier_backends(items)
+    store = SampleStore(tmp_path / "run")
+    for backend in (small, large):
+        asyncio.run(run_eval(items, backend, ["sample:n=8"], store, model=backend.name))
+    pools = load_pools(store.records())
+    router = train_router(pools, reps=2)
+    plain = train_router(pools, reps=2, support=False)  # no range check: no safe plan
+    assert plain.calibration[-1]["cost"] == pytest.approx(1.0)  # cot@0 for every question
+    assert router.calibration[-1]["cost"] > 1.0 + 1.0 / len(items)
+    assert router.outside(odd.question) == [] and router.choose(odd.question, 2)

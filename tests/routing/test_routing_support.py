@@ -38,7 +38,8 @@ def router(tmp_path_factory):
 def test_questions_outside_the_training_data_get_the_safe_plan(router):
     assert all(not router.outside(item.question) for item in ITEMS)
     plan, why = router.route(ITEMS[0].question, 2)
-    assert why == {"outside": []} and plan in [p.plan for p in router.plans]
+    assert why["outside"] == [] and plan in [p.plan for p in router.plans]
+    assert 0 < why["forecast"]["p_correct"] < 1 and why["forecast"]["cost"] > 0
     plan, why = router.route(WORD, 2)
     assert plan.name == SAFE_PLANS[1] and any(f.startswith("sentences=") for f in why["outside"])
     assert router.choose(WORD, 1).name == SAFE_PLANS[0]
@@ -70,6 +71,7 @@ def test_auto_says_in_its_trace_when_it_falls_back(router, tmp_path):
     assert route["outside"]
     inside = CliRunner().invoke(cli, ["ask", ITEMS[0].question, *args[2:]])
     assert json.loads(inside.output)["trace"][0]["by"] == "router"
+    assert set(json.loads(inside.output)["trace"][0]["forecast"]) == {"p_correct", "cost"}
     assert load_router(path).support is not None
 
 

@@ -36,6 +36,13 @@ def router() -> None:
     show_default=True,
     help="ridge strength of the plan models, or 'cv' to choose it by cross-validation",
 )
+@click.option(
+    "--terms",
+    type=click.Choice(["linear", "quadratic"]),
+    default="quadratic",
+    show_default=True,
+    help="the plan models read the features as they are, or with their pairwise products",
+)
 def train(
     run_dirs: tuple[str, ...],
     out: str,
@@ -45,6 +52,7 @@ def train(
     unit: str,
     probe: bool,
     l2_text: str,
+    terms: str,
 ) -> None:
     """Train a router on the sampling-mode records of RUN_DIRS (run dirs or .jsonl[.gz])."""
     l2 = _ridge(l2_text)
@@ -57,13 +65,15 @@ def train(
     if tiers:
         pools = pools.reorder([t.strip() for t in tiers.split("|") if t.strip()])
     with stderr.status(f"training on {len(pools.items)} items x {len(pools.tiers)} tiers..."):
-        trained = train_router(pools, budget=budget, reps=reps, unit=unit, probe=probe, l2=l2)
+        trained = train_router(
+            pools, budget=budget, reps=reps, unit=unit, probe=probe, l2=l2, terms=terms
+        )
     trained.save(out)
     click.echo(
         f"router with {len(trained.plans)} plans over tiers {' | '.join(trained.tiers)} "
-        f"(l2 {trained.meta['l2']:g}) -> {out}"
+        f"({trained.terms} terms, l2 {trained.meta['l2']:g}) -> {out}"
     )
-    _calibration(trained.calibration, trained.lam)
+    _calibration(trained.calibration, trained.lam, trained.meta["calibration"])
 
 
 def _ridge(text: str) -> float | None:
@@ -79,12 +89,12 @@ def _ridge(text: str) -> float | None:
     return value
 
 
-def _calibration(rows: list[dict[str, float]], lam: float) -> None:
+def _calibration(rows: list[dict[str, float]], lam: float, how: str) -> None:
     table = Table(
         "lam",
         "cost (x direct)",
         "accuracy %",
-        title="budget calibration (training items)",
+        title=f"budget calibration (training items, {how} predictions)",
         title_justify="left",
     )
     for row in rows:
@@ -110,7 +120,10 @@ def show(path: str | None, question: tuple[str, ...], tiers: int, budget: float 
         return
     if budget is not None:
         loaded = loaded.with_budget(budget)
-    click.echo(f"tiers: {' | '.join(loaded.tiers) or '(not recorded)'}; lam={loaded.lam:g}")
+    click.echo(
+        f"tiers: {' | '.join(loaded.tiers) or '(not recorded)'}; lam={loaded.lam:g}; "
+        f"{loaded.terms} terms"
+    )
     table = Table("plan", "cost (x direct)", title="plans", title_justify="left")
     for p in loaded.plans:
         table.add_row(p.plan.name, f"{p.cost:.2f}")

@@ -87,6 +87,7 @@ def crossval_routers(
     reps: int = 8,
     probe: bool = False,
     l2: float | None = 2.0,
+    terms: str = "quadratic",
 ) -> tuple[dict[str, int], list[Router]]:
     from ponder.eval.train_router import train_router
 
@@ -95,7 +96,9 @@ def crossval_routers(
     for k in range(folds):
         train = [i for i, f in fold.items() if f != k]
         routers.append(
-            train_router(pools, train, budget=budget, reps=reps, seed=seed, probe=probe, l2=l2)
+            train_router(
+                pools, train, budget=budget, reps=reps, seed=seed, probe=probe, l2=l2, terms=terms
+            )
         )
     return fold, routers
 
@@ -127,18 +130,21 @@ def router_point(
     probe: bool = False,
     l2: float | None = 2.0,
     repeats: int = 1,
+    terms: str = "quadratic",
 ) -> Point:
     """The cross-validated router's accuracy and cost at ``budget`` (x direct); with
-    ``probe``, routers that route after the greedy probe on tier 0 (paid for); ``l2``
-    as ``train_router``'s (``None``: chosen inside each training fold). With ``repeats``
-    > 1 the cross-validation is run over that many draws of folds (seeds ``seed``,
+    ``probe``, routers that route after the greedy probe on tier 0 (paid for); ``l2`` and
+    ``terms`` as ``train_router``'s (``l2=None``: chosen inside each training fold). With
+    ``repeats`` > 1 the cross-validation is run over that many draws of folds (seeds ``seed``,
     ``seed + 1``, ...) and each replay of an item is routed by one of them in turn, so
     the point averages over the draws."""
     tiers = len(pools.tiers)
     chosen: list[dict[str, str]] = []  # per draw of folds: each item's plan
     draws = []
     for r in range(max(repeats, 1)):
-        fold, routers = crossval_routers(pools, budget, folds, seed + r, probe=probe, l2=l2)
+        fold, routers = crossval_routers(
+            pools, budget, folds, seed + r, probe=probe, l2=l2, terms=terms
+        )
         chosen.append({})
         draws.append((fold, [router_evaluator(x, tiers, chosen[-1]) for x in routers]))
     calls: dict[str, int] = {}

@@ -21,7 +21,7 @@ from ponder.eval.replay import plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.cascade import Plan, parse_plan
 from ponder.routing.features import FEATURES, TERMS, expand, features, probe_features
-from ponder.routing.router import PlanModel, Router
+from ponder.routing.router import PlanModel, Router, safe_plan
 from ponder.types import Sample
 
 ONE_TIER = (
@@ -235,6 +235,26 @@ def _design(pools: Pools, ids: Sequence[str], probe: bool) -> np.ndarray:
     return np.array(rows)
 
 
+COST_L2 = 1.0
+"""Ridge strength of the plans' log-cost models."""
+
+
+def fit_log_cost(
+    z: np.ndarray, cost: np.ndarray, l2: float = COST_L2
+) -> tuple[list[float], float, tuple[float, float]]:
+    """Ridge regression of log(cost) on standardised features ``z``: (coef, intercept,
+    bounds). The intercept carries the smearing correction (the mean of exp(residual)),
+    so exp of the prediction estimates the mean cost, not the median; ``bounds`` are
+    the log-costs seen, which predictions are kept within."""
+    y = np.log(np.maximum(cost, 1e-9))
+    design = np.hstack([z, np.ones((z.shape[0], 1))])
+    ridge = np.full(design.shape[1], l2)
+    ridge[-1] = 1e-9
+    w = np.linalg.solve(design.T @ design + np.diag(ridge), design.T @ y)
+    smear = float(np.log(np.exp(y - design @ w).mean()))
+    return [float(v) for v in w[:-1]], float(w[-1]) + smear, (float(y.min()), float(y.max()))
+
+
 def _fit_plans(
     raw: np.ndarray,
     plans: Sequence[Plan],
@@ -243,27 +263,39 @@ def _fit_plans(
     terms: str,
     scale_unit: float,
 ) -> tuple[list[PlanModel], dict[str, list[float]]]:
-    """Fit one model per plan on design rows ``raw`` (features per item), costs in units
-    of ``scale_unit``. Returns the models and the scaling (``mean``/``scale`` of the
-    features; for quadratic terms also ``term_mean``/``term_scale`` of the expanded
-    inputs)."""
+    """Fit one model per plan on design rows ``raw`` (features per item), and its cost
+    model (costs in units of ``scale_unit``). Returns the models and the scaling
+    (``mean``/``scale`` of the features; for quadratic terms also ``term_mean`` and
+    ``term_scale`` of the expanded inputs)."""
     mean, scale = raw.mean(axis=0), raw.std(axis=0)
     scale[scale == 0] = 1.0
-    x = (raw - mean) / scale
+    z = (raw - mean) / scale
     scaling = {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale]}
+    x = z
     if terms != "linear":
-        x = np.array([expand(row, terms) for row in x])
+        x = np.array([expand(row, terms) for row in z])
         term_mean, term_scale = x.mean(axis=0), x.std(axis=0)
         term_scale[term_scale == 0] = 1.0
         x = (x - term_mean) / term_scale
         scaling["term_mean"] = [float(v) for v in term_mean]
         scaling["term_scale"] = [float(v) for v in term_scale]
     softs = 0.02 + 0.96 * labels.correct  # never certain: keeps weights finite
+    relative = labels.cost / scale_unit
     models = []
     for j, plan in enumerate(plans):
         coef, intercept = fit_logistic(x, softs[:, j], l2)
-        relative = float(labels.cost[:, j].mean()) / scale_unit
-        models.append(PlanModel(plan, coef, intercept, relative))
+        cost_coef, cost_intercept, bounds = fit_log_cost(z, relative[:, j])
+        models.append(
+            PlanModel(
+                plan,
+                coef,
+                intercept,
+                float(relative[:, j].mean()),
+                cost_coef,
+                cost_intercept,
+                bounds,
+            )
+        )
     return models, scaling
 
 
@@ -283,11 +315,12 @@ def _router(
 
 def _scores(
     router: Router, questions: Sequence[str], probes: Sequence[Sample | None]
-) -> np.ndarray:
-    """The router's P(correct) per question (rows) and plan (columns)."""
-    return np.array(
-        [[p for _, p in router.scores(q, probe=s)] for q, s in zip(questions, probes, strict=True)]
-    )
+) -> tuple[np.ndarray, np.ndarray]:
+    """The router's P(correct) and expected cost per question (rows) and plan (columns)."""
+    rows = [router.scores(q, probe=s) for q, s in zip(questions, probes, strict=True)]
+    probs = np.array([[p for _, p, _ in row] for row in rows])
+    costs = np.array([[c for _, _, c in row] for row in rows])
+    return probs, costs
 
 
 def _subset(labels: Labels, rows: np.ndarray) -> Labels:
@@ -299,7 +332,18 @@ CALIBRATION_FOLDS = 4
 models that did not see the question (cross-fitted)."""
 
 
-def crossfit_scores(
+@dataclass
+class Forecast:
+    """Per training question, what a router that never saw it predicts: P(correct) and
+    cost per plan, and whether the question lies outside that router's training range
+    (so it gets the safe plan)."""
+
+    probs: np.ndarray
+    costs: np.ndarray
+    outside: np.ndarray
+
+
+def crossfit(
     raw: np.ndarray,
     plans: Sequence[Plan],
     labels: Labels,
@@ -311,26 +355,33 @@ def crossfit_scores(
     probe: bool,
     folds: int = CALIBRATION_FOLDS,
     seed: int = 0,
-) -> np.ndarray:
-    """Each training question's P(correct) per plan from plan models fitted on the other
-    folds: what the router will predict for questions it never saw. Calibrating the
-    budget on in-sample predictions instead lets an overfitted router (more so one with
-    quadratic terms) look surer on its own questions than it will be on new ones, so
-    its cost on new questions misses the budget."""
+) -> Forecast:
+    """Each training question's forecast from plan models fitted on the other folds:
+    what the router will predict for questions it never saw, and how often such a
+    question falls outside its training range. Calibrating the budget on in-sample
+    predictions instead lets an overfitted router (more so one with quadratic terms) look
+    surer on its own questions than it will be on new ones, and forgets the safe plans
+    new questions get, so its cost on new questions misses the budget."""
     order = list(range(len(questions)))
     random.Random(seed).shuffle(order)
     fold_of = np.empty(len(order), dtype=int)
     for rank, i in enumerate(order):
         fold_of[i] = rank % folds
-    out = np.zeros((len(questions), len(plans)))
+    probs = np.zeros((len(questions), len(plans)))
+    costs = np.zeros((len(questions), len(plans)))
+    outside = np.zeros(len(questions), dtype=bool)
+    text = raw[:, : len(FEATURES)]
     for k in range(folds):
         train, held = np.where(fold_of != k)[0], np.where(fold_of == k)[0]
         models, scaling = _fit_plans(
             raw[train], plans, _subset(labels, train), l2, terms, scale_unit
         )
         inner = _router(models, scaling, terms, probe)
-        out[held] = _scores(inner, [questions[i] for i in held], [probes[i] for i in held])
-    return out
+        inner.support = (list(text[train].min(axis=0)), list(text[train].max(axis=0)))
+        asked = [questions[i] for i in held]
+        probs[held], costs[held] = _scores(inner, asked, [probes[i] for i in held])
+        outside[held] = [bool(inner.outside(q)) for q in asked]
+    return Forecast(probs, costs, outside)
 
 
 def train_router(
@@ -352,9 +403,10 @@ def train_router(
     it too (``ponder.routing.features.probe_features``); its costs include the probe.
     ``l2`` is the ridge strength of every plan's model; ``None`` chooses it by
     cross-validation on these items (``choose_l2``). ``terms``: the plan models read the
-    features ``linear``-ly or with their pairwise products (``quadratic``). The budget
-    is calibrated on cross-fitted predictions (``crossfit_scores``) when there are at
-    least ``2 * CALIBRATION_FOLDS`` items, else on in-sample ones."""
+    features ``linear``-ly or with their pairwise products (``quadratic``). Each plan
+    also gets a log-linear cost model (``fit_log_cost``). The budget is calibrated on
+    cross-fitted forecasts (``crossfit``) when there are at least
+    ``2 * CALIBRATION_FOLDS`` items, else on in-sample ones."""
     if terms not in TERMS:
         raise ConfigError(f"terms must be one of {', '.join(TERMS)}, not {terms!r}")
     ids = list(item_ids if item_ids is not None else pools.items)
@@ -387,19 +439,23 @@ def train_router(
     questions = [pools.items[i].question for i in ids]
     probes: list[Sample | None] = list(probes_of(pools, ids)) if probe else [None] * len(ids)
     if len(ids) >= 2 * CALIBRATION_FOLDS:
-        probs = crossfit_scores(
+        forecast = crossfit(
             raw, plans, labels, l2, terms, scale_unit, questions, probes, probe, seed=seed
         )
         router.meta["calibration"] = f"cross-fitted, {CALIBRATION_FOLDS} folds"
     else:
-        probs = _scores(router, questions, probes)
+        probs, costs = _scores(router, questions, probes)
+        forecast = Forecast(probs, costs, np.zeros(len(ids), dtype=bool))
         router.meta["calibration"] = "in-sample"
-    plan_cost = np.array([m.cost for m in models])
+    safe = safe_plan(len(pools.tiers)) if support else None
+    forced = np.full(len(ids), -1)
+    if safe in plans:
+        forced[forecast.outside] = plans.index(safe)
     router.calibration = calibration_table(
-        probs, plan_cost, labels.correct, labels.cost / scale_unit
+        forecast.probs, forecast.costs, labels.correct, labels.cost / scale_unit, forced=forced
     )
     text = raw[:, : len(FEATURES)]
-    if support:  # set after calibrating: the calibration scores every training question
+    if support:
         router.support = (
             [float(v) for v in text.min(axis=0)],
             [float(v) for v in text.max(axis=0)],

@@ -20,13 +20,20 @@ LAMS = (0.0, *(round(1e-4 * 10 ** (k / 8), 7) for k in range(41)), 1000.0)
 """Trade-offs tried: 0, then 1e-4 to 10 in 40 geometric steps, then 'cheapest always'."""
 
 
-def picks_at(probs: np.ndarray, plan_cost: np.ndarray, lam: float) -> np.ndarray:
+def picks_at(
+    probs: np.ndarray, plan_cost: np.ndarray, lam: float, forced: np.ndarray | None = None
+) -> np.ndarray:
     """Per question (rows of ``probs``, P(correct) per plan), the plan a router picks at
     trade-off ``lam``: the most P(correct) - lam * cost, ties to the cheaper plan and
-    then the earlier one, as ``Router.route`` picks."""
-    value = probs - lam * plan_cost[None, :]
+    then the earlier one, as ``Router.route`` picks. ``plan_cost`` is per plan or per
+    question and plan; ``forced`` (a plan index per question, -1 for none) overrides."""
+    cost = np.broadcast_to(plan_cost, probs.shape)
+    value = probs - lam * cost
     top = value.max(axis=1, keepdims=True)
-    return np.where(value == top, plan_cost[None, :], np.inf).argmin(axis=1)
+    picks = np.where(value == top, cost, np.inf).argmin(axis=1)
+    if forced is not None:
+        picks = np.where(forced >= 0, forced, picks)
+    return picks
 
 
 def calibration_table(
@@ -35,19 +42,22 @@ def calibration_table(
     correct: np.ndarray,
     cost: np.ndarray,
     lams: Sequence[float] = LAMS,
+    forced: np.ndarray | None = None,
 ) -> list[dict[str, float]]:
     """For each ``lam``: the mean cost (x direct) and accuracy of the plans it picks.
 
     ``probs`` are the router's predictions for each question and plan (questions x plans,
-    in the router's plan order), ``plan_cost`` each plan's cost as the router knows it,
-    and ``correct`` and ``cost`` what each plan really scored and spent on each question.
+    in the router's plan order), ``plan_cost`` each plan's cost as the router expects it
+    (per plan, or per question and plan), ``correct`` and ``cost`` what each plan really
+    scored and spent on each question, and ``forced`` the plan a question gets whatever
+    the predictions say (-1: none), such as the safe plan outside the training range.
     Predictions from models that did not see the question (cross-fitted) make the table
     an honest forecast for new questions; in-sample ones make it optimistic.
     """
     rows = np.arange(probs.shape[0])
     table = []
     for lam in lams:
-        picks = picks_at(probs, plan_cost, lam)
+        picks = picks_at(probs, plan_cost, lam, forced)
         table.append(
             {
                 "lam": float(lam),

@@ -1,10 +1,13 @@
 """The router: per question, the plan (stages, budget, tiers) that is cheapest and right.
 
 A router holds one logistic model per candidate plan that predicts P(plan is correct |
-question features), the mean cost of each plan in units of the direct baseline (one
-greedy sample on tier 0), and a trade-off ``lam``. It picks the plan maximising
+question features), each plan's cost in units of the direct baseline (one greedy
+sample on tier 0), and a trade-off ``lam``. It picks the plan maximising
 ``P(correct) - lam * cost``; ``ponder.routing.calibrate`` sets ``lam`` so the average
-cost hits a budget. Routers are plain JSON (no pickle) and are checked when loaded.
+cost hits a budget. The cost is per question where the plan has a cost model (a
+log-linear fit on the features: a long word problem makes every sample longer, so the
+same plan costs several times what it costs on a one-line sum), else the plan's mean.
+Routers are plain JSON (no pickle) and are checked when loaded.
 
 A router with ``probe`` routes after one greedy sample on tier 0 has been drawn: its
 classifiers also read what that sample showed (``probe_features``: mean log-probability,
@@ -57,10 +60,39 @@ class PlanModel:
     coef: list[float]
     intercept: float
     cost: float  # mean cost in units of the direct baseline
+    cost_coef: list[float] | None = None  # log-cost on the standardised features, if fitted
+    cost_intercept: float = 0.0
+    cost_bounds: tuple[float, float] | None = None  # the log-costs seen in training
 
     def probability(self, x: Sequence[float]) -> float:
         z = self.intercept + sum(c * v for c, v in zip(self.coef, x, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def cost_for(self, z: Sequence[float]) -> float:
+        """The plan's expected cost (x direct) on a question with standardised features
+        ``z``: its log-linear cost model, kept within the log-costs seen in training; the
+        mean cost when it has none."""
+        if self.cost_coef is None:
+            return self.cost
+        log_cost = self.cost_intercept + sum(c * v for c, v in zip(self.cost_coef, z, strict=True))
+        if self.cost_bounds is not None:
+            log_cost = min(max(log_cost, self.cost_bounds[0]), self.cost_bounds[1])
+        return math.exp(log_cost)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            **self.plan.to_dict(),
+            "coef": self.coef,
+            "intercept": self.intercept,
+            "cost": self.cost,
+        }
+        if self.cost_coef is not None:
+            out["cost_model"] = {
+                "coef": self.cost_coef,
+                "intercept": self.cost_intercept,
+                "bounds": list(self.cost_bounds) if self.cost_bounds else None,
+            }
+        return out
 
 
 @dataclass
@@ -82,7 +114,8 @@ class Router:
     def feature_names(self) -> tuple[str, ...]:
         return (*FEATURES, *PROBE_FEATURES) if self.probe else FEATURES
 
-    def scaled(self, question: str, probe: Sample | None = None) -> list[float]:
+    def standardised(self, question: str, probe: Sample | None = None) -> list[float]:
+        """The question's features (and the probe's), standardised as in training."""
         raw = features(question)
         if self.probe:
             if probe is None:
@@ -90,21 +123,29 @@ class Router:
                     "this router routes after a greedy probe on tier 0: pass the probe sample"
                 )
             raw += probe_features(probe)
-        z = [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale, strict=True)]
+        return [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale, strict=True)]
+
+    def inputs(self, z: Sequence[float]) -> list[float]:
+        """What the plan models read: ``z`` itself, or with its products, scaled again."""
         if self.terms == "linear":
-            return z
+            return list(z)
         inputs = expand(z, self.terms)
         return [
             (v - m) / s for v, m, s in zip(inputs, self.term_mean, self.term_scale, strict=True)
         ]
 
+    def scaled(self, question: str, probe: Sample | None = None) -> list[float]:
+        return self.inputs(self.standardised(question, probe))
+
     def scores(
         self, question: str, tiers: int | None = None, probe: Sample | None = None
-    ) -> list[tuple[PlanModel, float]]:
-        """Each usable plan with its predicted probability of being right."""
-        x = self.scaled(question, probe)
+    ) -> list[tuple[PlanModel, float, float]]:
+        """Each usable plan with its predicted probability of being right and its
+        expected cost (x direct) on this question."""
+        z = self.standardised(question, probe)
+        x = self.inputs(z)
         usable = [p for p in self.plans if tiers is None or p.plan.max_tier < tiers]
-        return [(p, p.probability(x)) for p in usable]
+        return [(p, p.probability(x), p.cost_for(z)) for p in usable]
 
     def outside(self, question: str) -> list[str]:
         """The features of ``question`` that lie beyond the training range (with margin)."""
@@ -125,10 +166,11 @@ class Router:
         lam: float | None = None,
         probe: Sample | None = None,
     ) -> tuple[Plan, dict[str, Any]]:
-        """The plan, and why (``{"outside": [features beyond the training range]}``). A
-        question outside the training data gets the safe plan; otherwise the plan
-        maximising P(correct) - lam * cost among plans the tiers allow. A ``probe``
-        router needs ``probe``, the greedy sample on tier 0 already drawn."""
+        """The plan, and why (``{"outside": [features beyond the training range],
+        "forecast": {"p_correct": ..., "cost": ...}}``, the forecast for the plan picked,
+        cost x direct). A question outside the training data gets the safe plan;
+        otherwise the plan maximising P(correct) - lam * cost among plans the tiers allow.
+        A ``probe`` router needs ``probe``, the greedy sample on tier 0 already drawn."""
         why: dict[str, Any] = {}
         if self.support is not None:
             why["outside"] = self.outside(question)
@@ -138,7 +180,8 @@ class Router:
         scored = self.scores(question, tiers, probe)
         if not scored:
             return rule_plan(question, tiers or 1), why
-        best = max(scored, key=lambda ps: (ps[1] - lam * ps[0].cost, -ps[0].cost))
+        best = max(scored, key=lambda s: (s[1] - lam * s[2], -s[2]))
+        why["forecast"] = {"p_correct": round(best[1], 4), "cost": round(best[2], 4)}
         return best[0].plan, why
 
     def choose(
@@ -173,10 +216,7 @@ class Router:
             ),
             "lam": self.lam,
             "tiers": self.tiers,
-            "plans": [
-                {**p.plan.to_dict(), "coef": p.coef, "intercept": p.intercept, "cost": p.cost}
-                for p in self.plans
-            ],
+            "plans": [p.to_dict() for p in self.plans],
             "calibration": self.calibration,
             "meta": self.meta,
             "support": None
@@ -264,7 +304,10 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
             raise DataError(f"{at}: {exc}") from None
         coef = _number_list(raw, "coef", inputs, at)
         [intercept, cost] = _number_list({"v": [raw.get("intercept"), raw.get("cost")]}, "v", 2, at)
-        plans.append(PlanModel(plan, coef, intercept, max(cost, 0.0)))
+        model = PlanModel(plan, coef, intercept, max(cost, 0.0))
+        if raw.get("cost_model") is not None:  # a router from before cost models: none
+            _cost_model(model, raw["cost_model"], size, at)
+        plans.append(model)
     calibration = data.get("calibration") or []
     if not isinstance(calibration, list) or not all(isinstance(c, dict) for c in calibration):
         raise DataError(f"{where}: 'calibration' must be a list of objects")
@@ -286,6 +329,19 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
         term_mean,
         term_scale,
     )
+
+
+def _cost_model(model: PlanModel, raw: Any, size: int, where: str) -> None:
+    at = f"{where}: cost_model"
+    if not isinstance(raw, dict):
+        raise DataError(f"{at} must be an object with 'coef', 'intercept' and 'bounds'")
+    model.cost_coef = _number_list(raw, "coef", size, at)
+    [model.cost_intercept] = _number_list({"intercept": [raw.get("intercept")]}, "intercept", 1, at)
+    if raw.get("bounds") is not None:
+        low, high = _number_list(raw, "bounds", 2, at)
+        if low > high:
+            raise DataError(f"{at}: 'bounds' must be [low, high], got [{low:g}, {high:g}]")
+        model.cost_bounds = (low, high)
 
 
 def _support(data: dict[str, Any], where: str) -> tuple[list[float], list[float]] | None:
