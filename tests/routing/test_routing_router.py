@@ -385,3 +385,18 @@ def test_the_budget_counts_the_safe_plan_new_unfamiliar_questions_get(tmp_path):
     assert plain.calibration[-1]["cost"] == pytest.approx(1.0)  # cot@0 for every question
     assert router.calibration[-1]["cost"] > 1.0 + 1.0 / len(items)
     assert router.outside(odd.question) == [] and router.choose(odd.question, 2)
+
+
+def test_labels_computed_once_train_the_same_router(pools):
+    from ponder.eval.train_router import Labels, label_items
+
+    ids = sorted(pools.items)
+    plans = candidate_plans(2, [8, 8])
+    labels = label_items(pools, plans, ids, reps=2)
+    rows = list(range(0, len(ids), 2))
+    part = Labels([ids[r] for r in rows], labels.correct[rows], labels.cost[rows])
+    train = [ids[r] for r in rows]
+    direct = train_router(pools, train, plans, reps=2).to_dict()
+    assert train_router(pools, train, plans, reps=2, labels=part).to_dict() == direct
+    with pytest.raises(ConfigError, match="labels must be for the training items"):
+        train_router(pools, ids, plans, reps=2, labels=part)

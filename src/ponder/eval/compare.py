@@ -89,15 +89,30 @@ def crossval_routers(
     l2: float | None = 2.0,
     terms: str = "quadratic",
 ) -> tuple[dict[str, int], list[Router]]:
-    from ponder.eval.train_router import train_router
+    from ponder.eval.train_router import Labels, candidate_plans, label_items, train_router
 
     fold = folds_of(list(pools.items), folds, seed, strata(pools))
+    sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
+    plans = candidate_plans(len(pools.tiers), sizes, probe)
+    ids = list(pools.items)
+    labels = label_items(pools, plans, ids, reps, seed, probed=probe)  # once for every fold
     routers = []
     for k in range(folds):
-        train = [i for i, f in fold.items() if f != k]
+        rows = [n for n, i in enumerate(ids) if fold[i] != k]
+        train = [ids[n] for n in rows]
+        mine = Labels(train, labels.correct[rows], labels.cost[rows])
         routers.append(
             train_router(
-                pools, train, budget=budget, reps=reps, seed=seed, probe=probe, l2=l2, terms=terms
+                pools,
+                train,
+                plans,
+                budget=budget,
+                reps=reps,
+                seed=seed,
+                probe=probe,
+                l2=l2,
+                terms=terms,
+                labels=mine,
             )
         )
     return fold, routers

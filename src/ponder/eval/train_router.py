@@ -396,6 +396,7 @@ def train_router(
     support: bool = True,
     probe: bool = False,
     terms: str = "quadratic",
+    labels: Labels | None = None,
 ) -> Router:
     """Fit a router on the stored samples of ``item_ids`` (all items by default);
     ``support`` keeps the training data's feature ranges (questions beyond them get a
@@ -406,7 +407,9 @@ def train_router(
     features ``linear``-ly or with their pairwise products (``quadratic``). Each plan
     also gets a log-linear cost model (``fit_log_cost``). The budget is calibrated on
     cross-fitted forecasts (``crossfit``) when there are at least
-    ``2 * CALIBRATION_FOLDS`` items, else on in-sample ones."""
+    ``2 * CALIBRATION_FOLDS`` items, else on in-sample ones. ``labels`` may carry
+    ``label_items``'s result for these items and plans, computed once (cross-validation
+    trains on overlapping sets of items)."""
     if terms not in TERMS:
         raise ConfigError(f"terms must be one of {', '.join(TERMS)}, not {terms!r}")
     ids = list(item_ids if item_ids is not None else pools.items)
@@ -416,7 +419,10 @@ def train_router(
     plans = list(plans or candidate_plans(len(pools.tiers), sizes, probe))
     if any(p.max_tier >= len(pools.tiers) for p in plans):
         raise ConfigError(f"a plan uses a tier the run lacks (it has {len(pools.tiers)})")
-    labels = label_items(pools, plans, ids, reps, seed, unit, probe)
+    if labels is None:
+        labels = label_items(pools, plans, ids, reps, seed, unit, probe)
+    elif labels.item_ids != ids or labels.correct.shape != (len(ids), len(plans)):
+        raise ConfigError("labels must be for the training items and the plans, in order")
     raw = _design(pools, ids, probe)
     direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
     scale_unit = direct or float(labels.cost.mean()) or 1.0
