@@ -101,3 +101,21 @@ def test_auto_states_a_bound_that_covers_the_safe_plan(router):
     small = replace(router, plans=[p for p in router.plans if p.plan.max_samples == 1])
     auto = AutoStrategy(AutoOptions(max_tokens=10), router=small)
     assert auto.work().samples >= parse_plan(SAFE_PLANS[1]).max_samples == 11
+
+
+def test_the_safe_plan_follows_the_budget(router, tmp_path):
+    from ponder.routing.router import SAFE_LADDER
+
+    cost = {p.plan.name: p.cost for p in router.plans}
+    assert [cost[n] for n in SAFE_LADDER] == sorted(cost[n] for n in SAFE_LADDER)
+    assert router.with_budget(1000.0).choose(WORD, 2).name == SAFE_PLANS[1]
+    middle = router.with_budget(cost[SAFE_LADDER[1]])
+    assert middle.choose(WORD, 2).name == SAFE_LADDER[1]
+    assert router.with_budget(0.5).choose(WORD, 2).name == SAFE_LADDER[0]  # none fits
+    assert router.with_budget(0.5).choose(WORD, 1).name == SAFE_PLANS[0]  # one tier
+    path = tmp_path / "r.json"
+    middle.save(path)
+    assert load_router(path).budget == middle.budget
+    assert load_router(path).choose(WORD, 2).name == SAFE_LADDER[1]
+    with pytest.raises(DataError, match="'budget' must be a positive number"):
+        router_from_dict({**middle.to_dict(), "budget": "lots"})

@@ -21,7 +21,7 @@ from ponder.eval.replay import plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.cascade import Plan, parse_plan
 from ponder.routing.features import FEATURES, TERMS, expand, features, probe_features
-from ponder.routing.router import PlanModel, Router, safe_plan
+from ponder.routing.router import PlanModel, Router
 from ponder.types import Sample
 
 ONE_TIER = (
@@ -453,7 +453,8 @@ def train_router(
         probs, costs = _scores(router, questions, probes)
         forecast = Forecast(probs, costs, np.zeros(len(ids), dtype=bool))
         router.meta["calibration"] = "in-sample"
-    safe = safe_plan(len(pools.tiers)) if support else None
+    router.budget = budget  # the safe plan new unfamiliar questions get follows it
+    safe = router.safe(len(pools.tiers)) if support else None
     forced = np.full(len(ids), -1)
     if safe in plans:
         forced[forecast.outside] = plans.index(safe)

@@ -109,6 +109,7 @@ class Router:
     terms: str = "linear"  # or "quadratic": pairwise products of the features added
     term_mean: list[float] = field(default_factory=list)  # quadratic: the inputs' scaling
     term_scale: list[float] = field(default_factory=list)
+    budget: float | None = None  # the average cost (x direct) lam was calibrated for
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -175,7 +176,7 @@ class Router:
         if self.support is not None:
             why["outside"] = self.outside(question)
             if why["outside"]:
-                return safe_plan(tiers or len(self.tiers) or 1), why
+                return self.safe(tiers or len(self.tiers) or 1), why
         lam = self.lam if lam is None else lam
         scored = self.scores(question, tiers, probe)
         if not scored:
@@ -183,6 +184,19 @@ class Router:
         best = max(scored, key=lambda s: (s[1] - lam * s[2], -s[2]))
         why["forecast"] = {"p_correct": round(best[1], 4), "cost": round(best[2], 4)}
         return best[0].plan, why
+
+    def safe(self, tiers: int) -> Plan:
+        """The plan for a question outside the training data: on two or more tiers the
+        richest of ``SAFE_LADDER`` whose mean cost is within the budget (the cheapest
+        when none is; the richest when the budget is not known)."""
+        if tiers < 2 or self.budget is None:
+            return safe_plan(tiers)
+        cost = {p.plan.name: p.cost for p in self.plans}
+        ladder = [name for name in SAFE_LADDER if name in cost]
+        fitting = [name for name in ladder if cost[name] <= self.budget]
+        if not ladder:
+            return safe_plan(tiers)
+        return parse_plan(fitting[-1] if fitting else ladder[0])
 
     def choose(
         self,
@@ -198,7 +212,7 @@ class Router:
         """The same router with ``lam`` read off its calibration table for ``budget``."""
         from ponder.routing.calibrate import lam_for_budget
 
-        return replace(self, lam=lam_for_budget(self.calibration, budget))
+        return replace(self, lam=lam_for_budget(self.calibration, budget), budget=budget)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -215,6 +229,7 @@ class Router:
                 else {}
             ),
             "lam": self.lam,
+            "budget": self.budget,
             "tiers": self.tiers,
             "plans": [p.to_dict() for p in self.plans],
             "calibration": self.calibration,
@@ -235,9 +250,15 @@ SAFE_PLANS = ("g+2@0 > 6@0", "g+2@0 > 4+4@1 ~0.75")
 """For a question outside the router's data, on one tier and on two or more: greedy and
 two votes, then six more votes (one tier) or a vote on the next tier when the three
 abstain or disagree."""
+SAFE_LADDER = ("g+2@0 > cot@1", "g+2@0 > g+2@1", SAFE_PLANS[1])
+"""The safe plans on two or more tiers, cheapest first: the probe escalates to one
+greedy answer, to greedy and two votes, or to a vote of up to eight on tier 1. A router
+that knows its budget gives an unfamiliar question the richest one whose mean cost
+fits the budget (``Router.safe``), so such questions do not break it."""
 
 
 def safe_plan(tiers: int) -> Plan:
+    """The safe plan when nothing is known of the budget: the richest."""
     return parse_plan(SAFE_PLANS[0] if tiers < 2 else SAFE_PLANS[1])
 
 
@@ -312,6 +333,11 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
     if not isinstance(calibration, list) or not all(isinstance(c, dict) for c in calibration):
         raise DataError(f"{where}: 'calibration' must be a list of objects")
     lam = float(data.get("lam") or 0.0)
+    budget = data.get("budget")  # a router from before budgets were kept: none
+    if budget is not None and (
+        isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0
+    ):
+        raise DataError(f"{where}: 'budget' must be a positive number or null, got {budget!r}")
     tiers = [str(t) for t in data.get("tiers") or []]
     meta = dict(data.get("meta") or {})
     support = _support(data, where)
@@ -328,6 +354,7 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
         terms,
         term_mean,
         term_scale,
+        None if budget is None else float(budget),
     )
 
 
