@@ -255,6 +255,25 @@ def fit_log_cost(
     return [float(v) for v in w[:-1]], float(w[-1]) + smear, (float(y.min()), float(y.max()))
 
 
+def _standardise(
+    raw: np.ndarray, terms: str
+) -> tuple[np.ndarray, np.ndarray, dict[str, list[float]]]:
+    """The standardised features ``z``, the plan models' inputs ``x`` (``z``, or ``z`` with
+    its products standardised again) and the scaling a router stores for them."""
+    mean, scale = raw.mean(axis=0), raw.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (raw - mean) / scale
+    scaling = {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale]}
+    if terms == "linear":
+        return z, z, scaling
+    x = np.array([expand(row, terms) for row in z])
+    term_mean, term_scale = x.mean(axis=0), x.std(axis=0)
+    term_scale[term_scale == 0] = 1.0
+    scaling["term_mean"] = [float(v) for v in term_mean]
+    scaling["term_scale"] = [float(v) for v in term_scale]
+    return z, (x - term_mean) / term_scale, scaling
+
+
 def _fit_plans(
     raw: np.ndarray,
     plans: Sequence[Plan],
@@ -267,18 +286,7 @@ def _fit_plans(
     model (costs in units of ``scale_unit``). Returns the models and the scaling
     (``mean``/``scale`` of the features; for quadratic terms also ``term_mean`` and
     ``term_scale`` of the expanded inputs)."""
-    mean, scale = raw.mean(axis=0), raw.std(axis=0)
-    scale[scale == 0] = 1.0
-    z = (raw - mean) / scale
-    scaling = {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale]}
-    x = z
-    if terms != "linear":
-        x = np.array([expand(row, terms) for row in z])
-        term_mean, term_scale = x.mean(axis=0), x.std(axis=0)
-        term_scale[term_scale == 0] = 1.0
-        x = (x - term_mean) / term_scale
-        scaling["term_mean"] = [float(v) for v in term_mean]
-        scaling["term_scale"] = [float(v) for v in term_scale]
+    z, x, scaling = _standardise(raw, terms)
     softs = 0.02 + 0.96 * labels.correct  # never certain: keeps weights finite
     relative = labels.cost / scale_unit
     models = []
@@ -427,11 +435,7 @@ def train_router(
     direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
     scale_unit = direct or float(labels.cost.mean()) or 1.0
     if l2 is None:
-        z = (raw - raw.mean(axis=0)) / np.where(raw.std(axis=0) == 0, 1.0, raw.std(axis=0))
-        if terms != "linear":
-            z = np.array([expand(row, terms) for row in z])
-            z = (z - z.mean(axis=0)) / np.where(z.std(axis=0) == 0, 1.0, z.std(axis=0))
-        l2, _ = choose_l2(z, 0.02 + 0.96 * labels.correct, seed=seed)
+        l2, _ = choose_l2(_standardise(raw, terms)[1], 0.02 + 0.96 * labels.correct, seed=seed)
     models, scaling = _fit_plans(raw, plans, labels, l2, terms, scale_unit)
     router = _router(models, scaling, terms, probe)
     router.tiers = [t.model for t in pools.tiers]
