@@ -233,7 +233,7 @@ def main() -> None:
     parser.add_argument(
         "--terms",
         choices=("linear", "quadratic"),
-        default="quadratic",
+        default="linear",
         help="the plan models read the features as they are or with their pairwise products",
     )
     parser.add_argument(

@@ -39,7 +39,7 @@ def router() -> None:
 @click.option(
     "--terms",
     type=click.Choice(["linear", "quadratic"]),
-    default="quadratic",
+    default="linear",
     show_default=True,
     help="the plan models read the features as they are, or with their pairwise products",
 )

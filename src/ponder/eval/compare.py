@@ -87,7 +87,7 @@ def crossval_routers(
     reps: int = 8,
     probe: bool = False,
     l2: float | None = 2.0,
-    terms: str = "quadratic",
+    terms: str = "linear",
 ) -> tuple[dict[str, int], list[Router]]:
     from ponder.eval.train_router import Labels, candidate_plans, label_items, train_router
 
@@ -145,7 +145,7 @@ def router_point(
     probe: bool = False,
     l2: float | None = 2.0,
     repeats: int = 1,
-    terms: str = "quadratic",
+    terms: str = "linear",
 ) -> Point:
     """The cross-validated router's accuracy and cost at ``budget`` (x direct); with
     ``probe``, routers that route after the greedy probe on tier 0 (paid for); ``l2`` and

@@ -403,7 +403,7 @@ def train_router(
     unit: str = "dollars",
     support: bool = True,
     probe: bool = False,
-    terms: str = "quadratic",
+    terms: str = "linear",
     labels: Labels | None = None,
 ) -> Router:
     """Fit a router on the stored samples of ``item_ids`` (all items by default);
@@ -412,7 +412,7 @@ def train_router(
     it too (``ponder.routing.features.probe_features``); its costs include the probe.
     ``l2`` is the ridge strength of every plan's model; ``None`` chooses it by
     cross-validation on these items (``choose_l2``). ``terms``: the plan models read the
-    features ``linear``-ly or with their pairwise products (``quadratic``). Each plan
+    features ``linear``-ly (the default) or with their pairwise products (``quadratic``). Each plan
     also gets a log-linear cost model (``fit_log_cost``). The budget is calibrated on
     cross-fitted forecasts (``crossfit``) when there are at least
     ``2 * CALIBRATION_FOLDS`` items, else on in-sample ones. ``labels`` may carry
