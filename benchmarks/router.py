@@ -53,7 +53,7 @@ from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto, replay
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
-from ponder.eval.train_router import candidate_plans, label_items, train_router
+from ponder.eval.train_router import feature_range, label_items, pool_plans, train_router
 from ponder.routing.features import features
 from ponder.routing.router import Router, default_router, load_router
 
@@ -117,8 +117,9 @@ def print_shipped(pools: Pools) -> None:
 def write_support(pools: Pools) -> None:
     """Store the shipped router's training range (its own training items) in its file."""
     shipped = load_router(DEFAULT_ROUTER)
-    raw = np.array([features(item.question) for item in pools.items.values()])
-    shipped.support = ([float(v) for v in raw.min(axis=0)], [float(v) for v in raw.max(axis=0)])
+    shipped.support = feature_range(
+        np.array([features(item.question) for item in pools.items.values()])
+    )
     shipped.save(DEFAULT_ROUTER)
     print(f"wrote the support of {len(pools.items)} training items into {DEFAULT_ROUTER}")
 
@@ -159,8 +160,7 @@ def print_plans(pools: Pools, budget: float) -> None:
     then the best an oracle that knows each question's suite and level (and picks the
     plan per group on these very items, so an optimistic bound) reaches within ``budget``."""
     ids = list(pools.items)
-    sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
-    plans = candidate_plans(len(pools.tiers), sizes)
+    plans = pool_plans(pools)
     labels = label_items(pools, plans, ids)
     cost = labels.cost / labels.cost[:, 0].mean()
     suites = sorted({pools.items[i].suite or "data" for i in ids})

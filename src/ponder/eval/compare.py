@@ -89,22 +89,19 @@ def crossval_routers(
     l2: float | None = 2.0,
     terms: str = "linear",
 ) -> tuple[dict[str, int], list[Router]]:
-    from ponder.eval.train_router import Labels, candidate_plans, label_items, train_router
+    from ponder.eval.train_router import label_items, pool_plans, train_router
 
     fold = folds_of(list(pools.items), folds, seed, strata(pools))
-    sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
-    plans = candidate_plans(len(pools.tiers), sizes, probe)
+    plans = pool_plans(pools, probe)
     ids = list(pools.items)
     labels = label_items(pools, plans, ids, reps, seed, probed=probe)  # once for every fold
     routers = []
     for k in range(folds):
-        rows = [n for n, i in enumerate(ids) if fold[i] != k]
-        train = [ids[n] for n in rows]
-        mine = Labels(train, labels.correct[rows], labels.cost[rows])
+        mine = labels.subset([n for n, i in enumerate(ids) if fold[i] != k])
         routers.append(
             train_router(
                 pools,
-                train,
+                mine.item_ids,
                 plans,
                 budget=budget,
                 reps=reps,

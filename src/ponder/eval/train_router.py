@@ -100,6 +100,13 @@ def candidate_plans(
     return [p for p in plans if fits(p, sizes)]
 
 
+def pool_plans(pools: Pools, probe: bool = False) -> list[Plan]:
+    """The candidate plans the stored samples can replay: none draws more samples on a
+    tier than every item has stored there."""
+    sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
+    return candidate_plans(len(pools.tiers), sizes, probe)
+
+
 def fits(plan: Plan, sizes: Sequence[int]) -> bool:
     """True when the plan never draws more samples on a tier than were stored there."""
     drawn = [0] * len(sizes)
@@ -118,6 +125,11 @@ class Labels:
     item_ids: list[str]
     correct: np.ndarray
     cost: np.ndarray
+
+    def subset(self, rows: Sequence[int] | np.ndarray) -> Labels:
+        """The labels of these rows (items), in that order."""
+        picked = np.asarray(rows, dtype=int)
+        return Labels([self.item_ids[i] for i in picked], self.correct[picked], self.cost[picked])
 
 
 def label_items(
@@ -181,6 +193,16 @@ def cross_entropy(y: np.ndarray, p: np.ndarray) -> float:
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
 
+def deal_folds(rows: int, folds: int, seed: int = 0) -> np.ndarray:
+    """Each of ``rows`` rows' fold: the rows shuffled (seeded) and dealt round in turn."""
+    order = list(range(rows))
+    random.Random(seed).shuffle(order)
+    fold_of = np.empty(rows, dtype=int)
+    for rank, i in enumerate(order):
+        fold_of[i] = rank % folds
+    return fold_of
+
+
 def choose_l2(
     x: np.ndarray,
     soft: np.ndarray,
@@ -197,11 +219,7 @@ def choose_l2(
     rows = x.shape[0]
     if rows < 2 * folds:
         raise DataError(f"need at least {2 * folds} items to choose the ridge, got {rows}")
-    order = list(range(rows))
-    random.Random(seed).shuffle(order)
-    fold_of = np.empty(rows, dtype=int)
-    for rank, i in enumerate(order):
-        fold_of[i] = rank % folds
+    fold_of = deal_folds(rows, folds, seed)
     losses: dict[float, float] = {}
     for l2 in grid:
         total = 0.0
@@ -331,8 +349,9 @@ def _scores(
     return probs, costs
 
 
-def _subset(labels: Labels, rows: np.ndarray) -> Labels:
-    return Labels([labels.item_ids[i] for i in rows], labels.correct[rows], labels.cost[rows])
+def feature_range(rows: np.ndarray) -> tuple[list[float], list[float]]:
+    """Each column's lowest and highest value: a router's ``support``."""
+    return [float(v) for v in rows.min(axis=0)], [float(v) for v in rows.max(axis=0)]
 
 
 CALIBRATION_FOLDS = 4
@@ -370,22 +389,16 @@ def crossfit(
     predictions instead lets an overfitted router (more so one with quadratic terms) look
     surer on its own questions than it will be on new ones, and forgets the safe plans
     new questions get, so its cost on new questions misses the budget."""
-    order = list(range(len(questions)))
-    random.Random(seed).shuffle(order)
-    fold_of = np.empty(len(order), dtype=int)
-    for rank, i in enumerate(order):
-        fold_of[i] = rank % folds
+    fold_of = deal_folds(len(questions), folds, seed)
     probs = np.zeros((len(questions), len(plans)))
     costs = np.zeros((len(questions), len(plans)))
     outside = np.zeros(len(questions), dtype=bool)
     text = raw[:, : len(FEATURES)]
     for k in range(folds):
         train, held = np.where(fold_of != k)[0], np.where(fold_of == k)[0]
-        models, scaling = _fit_plans(
-            raw[train], plans, _subset(labels, train), l2, terms, scale_unit
-        )
+        models, scaling = _fit_plans(raw[train], plans, labels.subset(train), l2, terms, scale_unit)
         inner = _router(models, scaling, terms, probe)
-        inner.support = (list(text[train].min(axis=0)), list(text[train].max(axis=0)))
+        inner.support = feature_range(text[train])
         asked = [questions[i] for i in held]
         probs[held], costs[held] = _scores(inner, asked, [probes[i] for i in held])
         outside[held] = [bool(inner.outside(q)) for q in asked]
@@ -423,8 +436,7 @@ def train_router(
     ids = list(item_ids if item_ids is not None else pools.items)
     if len(ids) < 4:
         raise DataError(f"need at least 4 finished items to train a router, got {len(ids)}")
-    sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
-    plans = list(plans or candidate_plans(len(pools.tiers), sizes, probe))
+    plans = list(plans or pool_plans(pools, probe))
     if any(p.max_tier >= len(pools.tiers) for p in plans):
         raise ConfigError(f"a plan uses a tier the run lacks (it has {len(pools.tiers)})")
     if labels is None:
@@ -465,12 +477,8 @@ def train_router(
     router.calibration = calibration_table(
         forecast.probs, forecast.costs, labels.correct, labels.cost / scale_unit, forced=forced
     )
-    text = raw[:, : len(FEATURES)]
     if support:
-        router.support = (
-            [float(v) for v in text.min(axis=0)],
-            [float(v) for v in text.max(axis=0)],
-        )
+        router.support = feature_range(raw[:, : len(FEATURES)])
     table = router.calibration
     router.lam = lam_for_budget(table, budget) if budget is not None else table[0]["lam"]
     return router

@@ -135,9 +135,6 @@ class Router:
             (v - m) / s for v, m, s in zip(inputs, self.term_mean, self.term_scale, strict=True)
         ]
 
-    def scaled(self, question: str, probe: Sample | None = None) -> list[float]:
-        return self.inputs(self.standardised(question, probe))
-
     def scores(
         self, question: str, tiers: int | None = None, probe: Sample | None = None
     ) -> list[tuple[PlanModel, float, float]]:
@@ -181,9 +178,14 @@ class Router:
         scored = self.scores(question, tiers, probe)
         if not scored:
             return rule_plan(question, tiers or 1), why
-        best = max(scored, key=lambda s: (s[1] - lam * s[2], -s[2]))
-        why["forecast"] = {"p_correct": round(best[1], 4), "cost": round(best[2], 4)}
-        return best[0].plan, why
+        import numpy as np  # here, not at import: the CLI starts without numpy
+
+        from ponder.routing.calibrate import picks_at  # the rule calibration replays
+
+        probs, costs = np.array([[p for _, p, _ in scored]]), np.array([[c for *_, c in scored]])
+        model, p_correct, cost = scored[int(picks_at(probs, costs, lam)[0])]
+        why["forecast"] = {"p_correct": round(p_correct, 4), "cost": round(cost, 4)}
+        return model.plan, why
 
     def safe(self, tiers: int) -> Plan:
         """The plan for a question outside the training data: on two or more tiers the
@@ -193,9 +195,9 @@ class Router:
             return safe_plan(tiers)
         cost = {p.plan.name: p.cost for p in self.plans}
         ladder = [name for name in SAFE_LADDER if name in cost]
-        fitting = [name for name in ladder if cost[name] <= self.budget]
         if not ladder:
             return safe_plan(tiers)
+        fitting = [name for name in ladder if cost[name] <= self.budget]
         return parse_plan(fitting[-1] if fitting else ladder[0])
 
     def choose(
