@@ -53,7 +53,7 @@ from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto, replay
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
-from ponder.eval.train_router import feature_range, label_items, pool_plans, train_router
+from ponder.eval.train_router import label_items, pool_plans, support_of, train_router
 from ponder.routing.features import features
 from ponder.routing.router import Router, default_router, load_router
 
@@ -117,7 +117,7 @@ def print_shipped(pools: Pools) -> None:
 def write_support(pools: Pools) -> None:
     """Store the shipped router's training range (its own training items) in its file."""
     shipped = load_router(DEFAULT_ROUTER)
-    shipped.support = feature_range(
+    shipped.support = support_of(
         np.array([features(item.question) for item in pools.items.values()])
     )
     shipped.save(DEFAULT_ROUTER)

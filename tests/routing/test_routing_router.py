@@ -86,10 +86,12 @@ def test_trained_router_routes_by_difficulty(trained):
     assert all(rich.choose(q.question, 1).max_tier == 0 for q in ITEMS)  # one tier only
 
 
-def test_calibration_is_monotone_and_hits_the_budget(trained):
-    table = trained.calibration
+def test_calibration_is_monotone_and_hits_the_budget(trained, pools):
+    plain = train_router(pools, reps=4, support=False)  # no question gets the safe plan
+    assert plain.calibration[-1]["cost"] == pytest.approx(1.0)  # cot@0 for every question
+    table = trained.calibration  # a question new to its fold's router may get the safe plan
     costs = [row["cost"] for row in table]
-    assert costs[0] >= costs[-1] and costs[-1] == pytest.approx(1.0)
+    assert costs[0] >= costs[-1] >= 1.0
     for budget in (1.5, 3.0, 6.0):
         lam = lam_for_budget(table, budget)
         row = next(r for r in table if r["lam"] == lam)

@@ -55,6 +55,23 @@ def test_support_round_trips_and_old_files_still_load(router, tmp_path):
         router_from_dict({**data, "support": [1, 2]})
     with pytest.raises(DataError, match="'high' must be a list"):
         router_from_dict({**data, "support": {"low": data["support"]["low"]}})
+    support = data["support"]
+    assert len(support["points"]) == len(ITEMS) and support["radius"] > 0
+    ranges = {"low": support["low"], "high": support["high"]}  # before the distance check
+    ranged = router_from_dict({**data, "support": ranges})
+    why = ranged.outside(WORD)  # the ranges alone, no distance
+    assert any(f.startswith("sentences=") for f in why) and not why[0].startswith("nearest")
+    bad = [
+        ({"points": "all"}, "'points' must be a non-empty list"),
+        ({"points": [[1.0, 2.0]]}, "point 0: 'point' must be a list of"),
+        ({"points": [["x"] * len(support["low"])]}, "point 0: 'point' must hold numbers"),
+        ({"radius": -1}, "'radius' must be a non-negative number"),
+        ({"radius": "far"}, "'radius' must be a non-negative number"),
+        ({"radius": None}, "'radius' must be a non-negative number"),
+    ]
+    for change, message in bad:
+        with pytest.raises(DataError, match=message):
+            router_from_dict({**data, "support": {**support, **change}})
 
 
 def test_auto_says_in_its_trace_when_it_falls_back(router, tmp_path):
@@ -119,3 +136,26 @@ def test_the_safe_plan_follows_the_budget(router, tmp_path):
     assert load_router(path).choose(WORD, 2).name == SAFE_LADDER[1]
     with pytest.raises(DataError, match="'budget' must be a positive number"):
         router_from_dict({**middle.to_dict(), "budget": "lots"})
+
+
+def test_new_questions_like_the_training_ones_are_not_called_unfamiliar(tmp_path):
+    """Trained on 24 word problems, the router must trust itself on new word problems of
+    the same levels: a check that flags any feature past its range (plus a margin) sent
+    about one in five of them to the safe plan (the level-1 ones most of all, where the
+    votes pay), though each had close neighbours among the training questions. Judged by
+    the distance to the nearest training question, a new question from the same source
+    is flagged about as often as the most isolated of n training questions would be:
+    about 1 in n + 1. Questions unlike all of them are still flagged."""
+    items = suite_items("word", 6, seed=3)
+    small, large = two_tier_backends(items)
+    store = SampleStore(tmp_path / "run")
+    for backend in (small, large):
+        asyncio.run(run_eval(items, backend, ["sample:n=2"], store, model=backend.name))
+    router = train_router(load_pools(store.records()), reps=1)
+    new = suite_items("word", 25, seed=11)
+    flagged = [item for item in new if router.outside(item.question)]
+    assert len(flagged) <= 0.05 * len(new), [router.outside(i.question) for i in flagged[:3]]
+    for odd in (ITEMS[0].question, "What is 123456789 + 987654321?", "Sum these: " + "7, " * 60):
+        why = router.outside(odd)
+        assert why and why[0].startswith("nearest training question"), (odd, why)
+        assert router.route(odd, 2)[0] == router.safe(2)

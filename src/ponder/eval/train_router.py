@@ -21,7 +21,7 @@ from ponder.eval.replay import plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.cascade import Plan, parse_plan
 from ponder.routing.features import FEATURES, TERMS, expand, features, probe_features
-from ponder.routing.router import PlanModel, Router
+from ponder.routing.router import MARGIN, PlanModel, Router, Support
 from ponder.types import Sample
 
 ONE_TIER = (
@@ -349,9 +349,32 @@ def _scores(
     return probs, costs
 
 
-def feature_range(rows: np.ndarray) -> tuple[list[float], list[float]]:
-    """Each column's lowest and highest value: a router's ``support``."""
-    return [float(v) for v in rows.min(axis=0)], [float(v) for v in rows.max(axis=0)]
+def support_of(rows: np.ndarray) -> Support:
+    """Where training questions with text features ``rows`` lie: each feature's range,
+    the rows themselves, and the limit on a new question's distance to the nearest of
+    them: ``1 + MARGIN`` times the largest distance from a training question to the
+    nearest one with other features (standardised over the rows, as ``Support`` does;
+    templated questions repeat, and a duplicate's distance of 0 would shrink the limit to
+    nothing). A new question from the same source is the most isolated of the n + 1
+    about once in n + 1."""
+    rows = np.asarray(rows, dtype=float)
+    low, high = rows.min(axis=0), rows.max(axis=0)
+    points = np.round(rows, 6)
+    radius = None
+    if len(points) >= 2:
+        spread = points.std(axis=0)
+        z = (points - points.mean(axis=0)) / np.where(spread > 1e-9, spread, 1.0)
+        squared = ((z[:, None, :] - z[None, :, :]) ** 2).sum(axis=-1)
+        squared[squared < 1e-12] = np.inf  # itself and its duplicates: the nearest *other*
+        nearest = squared.min(axis=1)
+        finite = nearest[np.isfinite(nearest)]
+        radius = float((1.0 + MARGIN) * np.sqrt(finite.max())) if finite.size else 0.0
+    return Support(
+        [float(v) for v in low],
+        [float(v) for v in high],
+        points.tolist() if radius is not None else None,
+        radius,
+    )
 
 
 CALIBRATION_FOLDS = 4
@@ -362,7 +385,7 @@ models that did not see the question (cross-fitted)."""
 @dataclass
 class Forecast:
     """Per training question, what a router that never saw it predicts: P(correct) and
-    cost per plan, and whether the question lies outside that router's training range
+    cost per plan, and whether the question lies outside that router's training data
     (so it gets the safe plan)."""
 
     probs: np.ndarray
@@ -385,7 +408,7 @@ def crossfit(
 ) -> Forecast:
     """Each training question's forecast from plan models fitted on the other folds:
     what the router will predict for questions it never saw, and how often such a
-    question falls outside its training range. Calibrating the budget on in-sample
+    question falls outside its training data. Calibrating the budget on in-sample
     predictions instead lets an overfitted router (more so one with quadratic terms) look
     surer on its own questions than it will be on new ones, and forgets the safe plans
     new questions get, so its cost on new questions misses the budget."""
@@ -398,7 +421,7 @@ def crossfit(
         train, held = np.where(fold_of != k)[0], np.where(fold_of == k)[0]
         models, scaling = _fit_plans(raw[train], plans, labels.subset(train), l2, terms, scale_unit)
         inner = _router(models, scaling, terms, probe)
-        inner.support = feature_range(text[train])
+        inner.support = support_of(text[train])
         asked = [questions[i] for i in held]
         probs[held], costs[held] = _scores(inner, asked, [probes[i] for i in held])
         outside[held] = [bool(inner.outside(q)) for q in asked]
@@ -420,9 +443,10 @@ def train_router(
     labels: Labels | None = None,
 ) -> Router:
     """Fit a router on the stored samples of ``item_ids`` (all items by default);
-    ``support`` keeps the training data's feature ranges (questions beyond them get a
-    safe plan). A ``probe`` router routes after the greedy sample on tier 0 and reads
-    it too (``ponder.routing.features.probe_features``); its costs include the probe.
+    ``support`` keeps where the training questions lay (``support_of``: questions far from
+    all of them get a safe plan). A ``probe`` router routes after the greedy sample on
+    tier 0 and reads it too (``ponder.routing.features.probe_features``); its costs
+    include the probe.
     ``l2`` is the ridge strength of every plan's model; ``None`` chooses it by
     cross-validation on these items (``choose_l2``). ``terms``: the plan models read the
     features ``linear``-ly (the default) or with their pairwise products (``quadratic``). Each plan
@@ -478,7 +502,7 @@ def train_router(
         forecast.probs, forecast.costs, labels.correct, labels.cost / scale_unit, forced=forced
     )
     if support:
-        router.support = feature_range(raw[:, : len(FEATURES)])
+        router.support = support_of(raw[:, : len(FEATURES)])
     table = router.calibration
     router.lam = lam_for_budget(table, budget) if budget is not None else table[0]["lam"]
     return router

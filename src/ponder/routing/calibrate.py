@@ -50,7 +50,7 @@ def calibration_table(
     in the router's plan order), ``plan_cost`` each plan's cost as the router expects it
     (per plan, or per question and plan), ``correct`` and ``cost`` what each plan really
     scored and spent on each question, and ``forced`` the plan a question gets whatever
-    the predictions say (-1: none), such as the safe plan outside the training range.
+    the predictions say (-1: none), such as the safe plan outside the training data.
     Predictions from models that did not see the question (cross-fitted) make the table
     an honest forecast for new questions; in-sample ones make it optimistic.
     """

@@ -19,11 +19,18 @@ or with their pairwise products added ("quadratic", ``ponder.routing.features.ex
 the products standardised again over the training questions (``term_mean``,
 ``term_scale``).
 
-A router knows where its training data lay: ``support`` is each feature's range over the
-training questions. A question with a feature beyond that range (by more than
-``MARGIN`` of its width) is one the classifiers never saw the like of, so the router
-answers it with a safe plan (a probe that escalates when it abstains or disagrees)
-instead of trusting them, and says which features were out (``route``).
+A router knows where its training data lay (``support``: the training questions' text
+features, and each feature's range). A question farther from every training question
+than the most isolated training question is from its nearest neighbour (standardised
+features, with ``MARGIN`` to spare) is one the classifiers never saw the like of, so the
+router answers it with a safe plan (a probe that escalates when it abstains or
+disagrees) instead of trusting them, and says how far it was and which features lay
+beyond their range (``route``). A new question from the same source as the training
+questions is that isolated about once in n + 1 (n training questions), whatever the
+number of features; a check of each feature's range alone flagged about one in five new
+word problems of the very levels a router was trained on (24 of them), since with many
+features one is nearly always at the edge. Router files that store only the ranges
+(before the distance check) are checked against the ranges.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -95,6 +103,66 @@ class PlanModel:
         return out
 
 
+@dataclass(frozen=True)
+class Support:
+    """Where a router's training questions lay: each text feature's range and, when
+    kept, the questions' features themselves and how far a new question may be from the
+    nearest of them (standardised over them)."""
+
+    low: list[float]
+    high: list[float]
+    points: list[list[float]] | None = None
+    radius: float | None = None
+
+    @cached_property
+    def _standardised(self) -> tuple[list[float], list[float], list[list[float]]]:
+        """The points' mean and spread per feature, and the points standardised by them."""
+        points = self.points or []
+        columns = list(zip(*points, strict=True))
+        mean = [sum(c) / len(c) for c in columns]
+        spread = [
+            math.sqrt(sum((v - m) ** 2 for v in c) / len(c))
+            for c, m in zip(columns, mean, strict=True)
+        ]
+        scale = [s if s > 1e-9 else 1.0 for s in spread]
+        rows = [[(v - m) / s for v, m, s in zip(row, mean, scale, strict=True)] for row in points]
+        return mean, scale, rows
+
+    def distance(self, values: Sequence[float]) -> float:
+        """The standardised distance from ``values`` to the nearest training question."""
+        mean, scale, rows = self._standardised
+        z = [(v - m) / s for v, m, s in zip(values, mean, scale, strict=True)]
+        squared = (sum((a - b) ** 2 for a, b in zip(row, z, strict=True)) for row in rows)
+        return math.sqrt(min(squared, default=0.0))
+
+    def beyond(self, values: Sequence[float]) -> list[str]:
+        """The features beyond their training range (by more than ``MARGIN`` of it)."""
+        out = []
+        for name, v, lo, hi in zip(FEATURES, values, self.low, self.high, strict=True):
+            pad = MARGIN * (hi - lo)
+            if v < lo - pad - 1e-9 or v > hi + pad + 1e-9:
+                out.append(f"{name}={v:g} (trained on {lo:g}..{hi:g})")
+        return out
+
+    def outside(self, values: Sequence[float]) -> list[str]:
+        """Why features ``values`` lie outside: the distance to the nearest training
+        question, then the features beyond their range; empty when inside."""
+        if not self.points or self.radius is None:
+            return self.beyond(values)  # a router file from before the distance check
+        distance = self.distance(values)
+        if distance <= self.radius + 1e-9:
+            return []
+        head = f"nearest training question at distance {distance:.2f} (limit {self.radius:.2f})"
+        return [head, *self.beyond(values)]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"low": self.low, "high": self.high}
+        if self.points is not None:
+            out["radius"] = self.radius
+            out["points"] = self.points
+        return out
+
+
 @dataclass
 class Router:
     plans: list[PlanModel]
@@ -104,7 +172,7 @@ class Router:
     calibration: list[dict[str, float]] = field(default_factory=list)
     tiers: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
-    support: tuple[list[float], list[float]] | None = None  # text features' training range
+    support: Support | None = None  # where the training questions lay
     probe: bool = False  # routes after a greedy probe on tier 0, reading it too
     terms: str = "linear"  # or "quadratic": pairwise products of the features added
     term_mean: list[float] = field(default_factory=list)  # quadratic: the inputs' scaling
@@ -146,16 +214,11 @@ class Router:
         return [(p, p.probability(x), p.cost_for(z)) for p in usable]
 
     def outside(self, question: str) -> list[str]:
-        """The features of ``question`` that lie beyond the training range (with margin)."""
+        """Why ``question`` lies outside the training data (``Support.outside``); empty
+        when it does not, or when the router keeps no support."""
         if self.support is None:
             return []
-        low, high = self.support
-        out = []
-        for name, v, lo, hi in zip(FEATURES, features(question), low, high, strict=True):
-            pad = MARGIN * (hi - lo)
-            if v < lo - pad - 1e-9 or v > hi + pad + 1e-9:
-                out.append(f"{name}={v:g} (trained on {lo:g}..{hi:g})")
-        return out
+        return self.support.outside(features(question))
 
     def route(
         self,
@@ -164,7 +227,7 @@ class Router:
         lam: float | None = None,
         probe: Sample | None = None,
     ) -> tuple[Plan, dict[str, Any]]:
-        """The plan, and why (``{"outside": [features beyond the training range],
+        """The plan, and why (``{"outside": [how far from the training data],
         "forecast": {"p_correct": ..., "cost": ...}}``, the forecast for the plan picked,
         cost x direct). A question outside the training data gets the safe plan;
         otherwise the plan maximising P(correct) - lam * cost among plans the tiers allow.
@@ -236,9 +299,7 @@ class Router:
             "plans": [p.to_dict() for p in self.plans],
             "calibration": self.calibration,
             "meta": self.meta,
-            "support": None
-            if self.support is None
-            else {"low": self.support[0], "high": self.support[1]},
+            "support": None if self.support is None else self.support.to_dict(),
         }
 
     def save(self, path: str | Path) -> None:
@@ -247,7 +308,9 @@ class Router:
 
 PLAN_RULES = ("cot@0", "g+2@0 > cot@1", "g+4@0")
 MARGIN = 0.1
-"""How far past the training range (a share of its width) a feature may lie."""
+"""How far past the training data a question may lie: a share of the most isolated
+training question's distance to its nearest neighbour (or of a feature's range, for
+router files that keep only the ranges)."""
 SAFE_PLANS = ("g+2@0 > 6@0", "g+2@0 > 4+4@1 ~0.75")
 """For a question outside the router's data, on one tier and on two or more: greedy and
 two votes, then six more votes (one tier) or a vote on the next tier when the three
@@ -373,14 +436,30 @@ def _cost_model(model: PlanModel, raw: Any, size: int, where: str) -> None:
         model.cost_bounds = (low, high)
 
 
-def _support(data: dict[str, Any], where: str) -> tuple[list[float], list[float]] | None:
+def _support(data: dict[str, Any], where: str) -> Support | None:
     raw = data.get("support")
     if raw is None:
         return None  # a router from before support was stored: no check
     if not isinstance(raw, dict):
         raise DataError(f"{where}: 'support' must be an object with 'low' and 'high'")
     size = len(FEATURES)
-    return _number_list(raw, "low", size, where), _number_list(raw, "high", size, where)
+    low, high = _number_list(raw, "low", size, where), _number_list(raw, "high", size, where)
+    if raw.get("points") is None:
+        return Support(low, high)  # a router from before the distance check: ranges only
+    at = f"{where}: support"
+    rows = raw["points"]
+    if not isinstance(rows, list) or not rows:
+        raise DataError(f"{at}: 'points' must be a non-empty list of feature lists")
+    points = [
+        _number_list({"point": row}, "point", size, f"{at}: point {i}")
+        for i, row in enumerate(rows)
+    ]
+    radius = raw.get("radius")
+    if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius >= 0:
+        raise DataError(f"{at}: 'radius' must be a non-negative number, got {radius!r}")
+    if math.isinf(radius):
+        raise DataError(f"{at}: 'radius' must be finite")
+    return Support(low, high, points, float(radius))
 
 
 def load_router(path: str | Path) -> Router:
