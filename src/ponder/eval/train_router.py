@@ -355,8 +355,9 @@ def support_of(rows: np.ndarray) -> Support:
     them: ``1 + MARGIN`` times the largest distance from a training question to the
     nearest one with other features (standardised over the rows, as ``Support`` does;
     templated questions repeat, and a duplicate's distance of 0 would shrink the limit to
-    nothing). A new question from the same source is the most isolated of the n + 1
-    about once in n + 1."""
+    nothing). A new question from the same source lies that far at most once in n + 1:
+    it would have to be the most isolated of the n + 1 questions, and each of them is
+    that equally often (adding it only brings the training questions closer together)."""
     rows = np.asarray(rows, dtype=float)
     low, high = rows.min(axis=0), rows.max(axis=0)
     points = np.round(rows, 6)

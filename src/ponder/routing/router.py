@@ -26,7 +26,7 @@ features, with ``MARGIN`` to spare) is one the classifiers never saw the like of
 router answers it with a safe plan (a probe that escalates when it abstains or
 disagrees) instead of trusting them, and says how far it was and which features lay
 beyond their range (``route``). A new question from the same source as the training
-questions is that isolated about once in n + 1 (n training questions), whatever the
+questions is that isolated at most once in n + 1 (n training questions), whatever the
 number of features; a check of each feature's range alone flagged about one in five new
 word problems of the very levels a router was trained on (24 of them), since with many
 features one is nearly always at the edge. Router files that store only the ranges
