@@ -53,9 +53,10 @@ from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto, replay
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
-from ponder.eval.train_router import label_items, pool_plans, support_of, train_router
+from ponder.eval.train_router import label_items, pool_plans, train_router
 from ponder.routing.features import features
 from ponder.routing.router import Router, default_router, load_router
+from ponder.routing.support import support_of
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_ROUTER = Path(__file__).parent.parent / "src" / "ponder" / "routing" / "default_router.json"

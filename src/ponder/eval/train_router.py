@@ -21,7 +21,8 @@ from ponder.eval.replay import plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.cascade import Plan, parse_plan
 from ponder.routing.features import FEATURES, TERMS, expand, features, probe_features
-from ponder.routing.router import MARGIN, PlanModel, Router, Support
+from ponder.routing.router import PlanModel, Router
+from ponder.routing.support import support_of
 from ponder.types import Sample
 
 ONE_TIER = (
@@ -349,35 +350,6 @@ def _scores(
     return probs, costs
 
 
-def support_of(rows: np.ndarray) -> Support:
-    """Where training questions with text features ``rows`` lie: each feature's range,
-    the rows themselves, and the limit on a new question's distance to the nearest of
-    them: ``1 + MARGIN`` times the largest distance from a training question to the
-    nearest one with other features (standardised over the rows, as ``Support`` does;
-    templated questions repeat, and a duplicate's distance of 0 would shrink the limit to
-    nothing). A new question from the same source lies that far at most once in n + 1:
-    it would have to be the most isolated of the n + 1 questions, and each of them is
-    that equally often (adding it only brings the training questions closer together)."""
-    rows = np.asarray(rows, dtype=float)
-    low, high = rows.min(axis=0), rows.max(axis=0)
-    points = np.round(rows, 6)
-    radius = None
-    if len(points) >= 2:
-        spread = points.std(axis=0)
-        z = (points - points.mean(axis=0)) / np.where(spread > 1e-9, spread, 1.0)
-        squared = ((z[:, None, :] - z[None, :, :]) ** 2).sum(axis=-1)
-        squared[squared < 1e-12] = np.inf  # itself and its duplicates: the nearest *other*
-        nearest = squared.min(axis=1)
-        finite = nearest[np.isfinite(nearest)]
-        radius = float((1.0 + MARGIN) * np.sqrt(finite.max())) if finite.size else 0.0
-    return Support(
-        [float(v) for v in low],
-        [float(v) for v in high],
-        points.tolist() if radius is not None else None,
-        radius,
-    )
-
-
 CALIBRATION_FOLDS = 4
 """Folds of the training items over which the budget is calibrated on predictions of
 models that did not see the question (cross-fitted)."""
@@ -425,7 +397,7 @@ def crossfit(
         inner.support = support_of(text[train])
         asked = [questions[i] for i in held]
         probs[held], costs[held] = _scores(inner, asked, [probes[i] for i in held])
-        outside[held] = [bool(inner.outside(q)) for q in asked]
+        outside[held] = [bool(inner.support.outside(row)) for row in text[held]]
     return Forecast(probs, costs, outside)
 
 

@@ -19,18 +19,10 @@ or with their pairwise products added ("quadratic", ``ponder.routing.features.ex
 the products standardised again over the training questions (``term_mean``,
 ``term_scale``).
 
-A router knows where its training data lay (``support``: the training questions' text
-features, and each feature's range). A question farther from every training question
-than the most isolated training question is from its nearest neighbour (standardised
-features, with ``MARGIN`` to spare) is one the classifiers never saw the like of, so the
-router answers it with a safe plan (a probe that escalates when it abstains or
-disagrees) instead of trusting them, and says how far it was and which features lay
-beyond their range (``route``). A new question from the same source as the training
-questions is that isolated at most once in n + 1 (n training questions), whatever the
-number of features; a check of each feature's range alone flagged about one in five new
-word problems of the very levels a router was trained on (24 of them), since with many
-features one is nearly always at the edge. Router files that store only the ranges
-(before the distance check) are checked against the ranges.
+A router knows where its training data lay (``support``, ``ponder.routing.support``): a
+question far from every training question is one the classifiers never saw the like of,
+so the router answers it with a safe plan (a probe that escalates when it abstains or
+disagrees) instead of trusting them, and says how far it was (``route``).
 """
 
 from __future__ import annotations
@@ -39,7 +31,6 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,6 +46,7 @@ from ponder.routing.features import (
     probe_features,
     term_names,
 )
+from ponder.routing.support import Support
 from ponder.types import Sample
 
 FORMAT = "ponder-router"
@@ -100,66 +92,6 @@ class PlanModel:
                 "intercept": self.cost_intercept,
                 "bounds": list(self.cost_bounds) if self.cost_bounds else None,
             }
-        return out
-
-
-@dataclass(frozen=True)
-class Support:
-    """Where a router's training questions lay: each text feature's range and, when
-    kept, the questions' features themselves and how far a new question may be from the
-    nearest of them (standardised over them)."""
-
-    low: list[float]
-    high: list[float]
-    points: list[list[float]] | None = None
-    radius: float | None = None
-
-    @cached_property
-    def _standardised(self) -> tuple[list[float], list[float], list[list[float]]]:
-        """The points' mean and spread per feature, and the points standardised by them."""
-        points = self.points or []
-        columns = list(zip(*points, strict=True))
-        mean = [sum(c) / len(c) for c in columns]
-        spread = [
-            math.sqrt(sum((v - m) ** 2 for v in c) / len(c))
-            for c, m in zip(columns, mean, strict=True)
-        ]
-        scale = [s if s > 1e-9 else 1.0 for s in spread]
-        rows = [[(v - m) / s for v, m, s in zip(row, mean, scale, strict=True)] for row in points]
-        return mean, scale, rows
-
-    def distance(self, values: Sequence[float]) -> float:
-        """The standardised distance from ``values`` to the nearest training question."""
-        mean, scale, rows = self._standardised
-        z = [(v - m) / s for v, m, s in zip(values, mean, scale, strict=True)]
-        squared = (sum((a - b) ** 2 for a, b in zip(row, z, strict=True)) for row in rows)
-        return math.sqrt(min(squared, default=0.0))
-
-    def beyond(self, values: Sequence[float]) -> list[str]:
-        """The features beyond their training range (by more than ``MARGIN`` of it)."""
-        out = []
-        for name, v, lo, hi in zip(FEATURES, values, self.low, self.high, strict=True):
-            pad = MARGIN * (hi - lo)
-            if v < lo - pad - 1e-9 or v > hi + pad + 1e-9:
-                out.append(f"{name}={v:g} (trained on {lo:g}..{hi:g})")
-        return out
-
-    def outside(self, values: Sequence[float]) -> list[str]:
-        """Why features ``values`` lie outside: the distance to the nearest training
-        question, then the features beyond their range; empty when inside."""
-        if not self.points or self.radius is None:
-            return self.beyond(values)  # a router file from before the distance check
-        distance = self.distance(values)
-        if distance <= self.radius + 1e-9:
-            return []
-        head = f"nearest training question at distance {distance:.2f} (limit {self.radius:.2f})"
-        return [head, *self.beyond(values)]
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"low": self.low, "high": self.high}
-        if self.points is not None:
-            out["radius"] = self.radius
-            out["points"] = self.points
         return out
 
 
@@ -307,10 +239,6 @@ class Router:
 
 
 PLAN_RULES = ("cot@0", "g+2@0 > cot@1", "g+4@0")
-MARGIN = 0.1
-"""How far past the training data a question may lie: a share of the most isolated
-training question's distance to its nearest neighbour (or of a feature's range, for
-router files that keep only the ranges)."""
 SAFE_PLANS = ("g+2@0 > 6@0", "g+2@0 > 4+4@1 ~0.75")
 """For a question outside the router's data, on one tier and on two or more: greedy and
 two votes, then six more votes (one tier) or a vote on the next tier when the three
