@@ -28,14 +28,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from ponder import cost
-from ponder.answers import answers_match, sample_answer
+from ponder.answers import answers_match
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend, Continues
 from ponder.budgets import max_tokens_for
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
-from ponder.eval.runner import SAMPLE_MODE, SampleOptions, messages_for
+from ponder.eval.runner import (
+    SAMPLE_MODE,
+    SampleOptions,
+    annotate_pool,
+    is_program,
+    messages_for,
+)
 from ponder.eval.store import SampleStore
 from ponder.strategies import parse_strategy_spec
 from ponder.types import Sample, SamplingParams, Usage
@@ -131,7 +137,8 @@ async def _extend_one(
     counts: dict[str, int],
 ) -> dict[str, Any]:
     item = Item.from_dict(record["item"], str(record["item"].get("id", "item")))
-    messages = messages_for(item)
+    program = is_program(str(record.get("strategy", "")))
+    messages = messages_for(item, program)
     samples = [Sample.from_dict(s) for s in record["samples"]]
     start = time.perf_counter()
     resplit: list[int] = []
@@ -151,7 +158,8 @@ async def _extend_one(
             counts["resplit"] += 1  # the join was not made on the drawn tokens
             resplit.append(1)
         merge(sample, more)
-        sample.answer = sample_answer(sample.text, item.kind, item.choices, sample.truncated)
+        sample.answer = None
+        annotate_pool([sample], item, program)
         counts["continued"] += 1
         counts["still_truncated"] += sample.truncated
 

@@ -17,6 +17,7 @@ from ponder.answers import sample_answer
 from ponder.cost import Price, price_for
 from ponder.errors import DataError
 from ponder.eval.datasets import Item
+from ponder.eval.runner import is_program
 from ponder.types import Sample
 
 
@@ -89,14 +90,33 @@ def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:
 
 @dataclass
 class Pools:
-    """Every stored pool, by tier (model spec) and item id, over the items all tiers share."""
+    """Every stored pool, by tier (model spec) and item id, over the items all tiers share.
+
+    ``programs`` holds the program-of-thought pools (``sample:...,program=true``) apart,
+    by the same keys; a tier has them for some items, all or none (``has_programs``).
+    """
 
     tiers: list[Tier]
     items: dict[str, Item]
     by_tier: dict[str, dict[str, Pool]]
+    programs: dict[str, dict[str, Pool]] = field(default_factory=dict)
 
-    def pool(self, tier: int, item_id: str) -> Pool:
-        return self.by_tier[self.tiers[tier].model][item_id]
+    def pool(self, tier: int, item_id: str, program: bool = False) -> Pool:
+        model = self.tiers[tier].model
+        if not program:
+            return self.by_tier[model][item_id]
+        found = self.programs.get(model, {}).get(item_id)
+        if found is None:
+            raise DataError(
+                f"item {item_id!r}: no program samples stored on {self.tiers[tier].short} "
+                "(ponder eval run -s sample:n=16,program=true)"
+            )
+        return found
+
+    def has_programs(self, tier: int) -> bool:
+        """True when every item has program samples on this tier."""
+        mine = self.programs.get(self.tiers[tier].model, {})
+        return bool(mine) and all(item_id in mine for item_id in self.items)
 
     def reorder(self, models: Sequence[str]) -> Pools:
         """The same pools with tiers in the given order (model specs or short names)."""
@@ -107,15 +127,22 @@ class Pools:
                 known = ", ".join(t.short for t in self.tiers)
                 raise DataError(f"no stored samples for model {wanted!r}: the run has {known}")
             chosen.append(match[0])
-        return Pools(chosen, self.items, {t.model: self.by_tier[t.model] for t in chosen})
+        return Pools(
+            chosen,
+            self.items,
+            {t.model: self.by_tier[t.model] for t in chosen},
+            {t.model: self.programs[t.model] for t in chosen if t.model in self.programs},
+        )
 
 
-def _pool_from(record: dict[str, Any]) -> Pool:
+def _pool_from(record: dict[str, Any], program: bool = False) -> Pool:
     item = Item.from_dict(record["item"], str(record["item"].get("id", "item")))
     samples = [Sample.from_dict(s) for s in record.get("samples") or []]
     for sample in samples:  # stored before truncation was told apart: re-read the cut ones
-        if sample.truncated:
+        if sample.truncated and not program:
             sample.answer = sample_answer(sample.text, item.kind, item.choices, True)
+        elif sample.truncated:
+            sample.answer = None
     greedy = next((s for s in samples if s.temperature == 0.0), None)
     sampled = [s for s in samples if s.temperature != 0.0]
     return Pool(item, str(record["model"]), greedy, sampled)
@@ -124,15 +151,20 @@ def _pool_from(record: dict[str, Any]) -> Pool:
 def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample") -> Pools:
     """Pools from sampling-mode records (failed items left out). Tiers are ordered from the
     fewest active parameters to the most (the natural escalation order). When one model
-    has several sampling records for an item, the one with the most samples is used."""
+    has several sampling records for an item, the one with the most samples is used.
+    Program-of-thought records go to ``Pools.programs``; a model with only those is no
+    tier."""
     by_tier: dict[str, dict[str, Pool]] = {}
+    programs: dict[str, dict[str, Pool]] = {}
     tiers: dict[str, Tier] = {}
     for record in records:
-        if record.get("error") or not str(record.get("strategy", "")).startswith(strategy_prefix):
+        spec = str(record.get("strategy", ""))
+        if record.get("error") or not spec.startswith(strategy_prefix):
             continue
-        pool = _pool_from(record)
+        program = is_program(spec)
+        pool = _pool_from(record, program)
         model = pool.model
-        known = by_tier.setdefault(model, {})
+        known = (programs if program else by_tier).setdefault(model, {})
         have = known.get(pool.item.id)
         if have is None or len(pool.sampled) >= len(have.sampled):
             known[pool.item.id] = pool  # of several sampling runs, the largest pool wins
@@ -148,6 +180,14 @@ def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample
     first = next(iter(by_tier.values()))
     items = {i: first[i].item for i in first if i in shared}
     ordered = sorted(tiers.values(), key=lambda t: (t.active_params or 0.0, t.model))
+    ordered = [t for t in ordered if t.model in by_tier]
     return Pools(
-        ordered, items, {m: {i: p for i, p in by_tier[m].items() if i in shared} for m in by_tier}
+        ordered,
+        items,
+        {m: {i: p for i, p in by_tier[m].items() if i in shared} for m in by_tier},
+        {
+            m: {i: p for i, p in programs[m].items() if i in shared}
+            for m in programs
+            if m in by_tier
+        },
     )

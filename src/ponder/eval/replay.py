@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ponder.answers import answers_match
+from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends.base import BaseBackend
 from ponder.errors import DataError
 from ponder.eval.pools import Pools, Spend, spend
@@ -24,7 +25,7 @@ from ponder.strategies.base import Strategy
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 from ponder.strategies.verifiers import calc_of
-from ponder.types import Message, Sample, SamplingParams, as_question
+from ponder.types import Message, Sample, SamplingParams, as_question, last_user_text
 
 T = TypeVar("T")
 
@@ -54,7 +55,9 @@ class PoolBackend(BaseBackend):
     A pool that holds fewer samples than a request asks is never passed off as full:
     ``draw`` serves what is stored and counts the shortfall in ``spent.missing`` (replay
     reports it per strategy); ``generate``, which a live strategy relies on for exactly
-    ``n`` samples, raises DataError.
+    ``n`` samples, raises DataError. A request for programs (``Draw.program``, or a
+    live strategy's prompt with the program instruction) is served from the item's
+    program pool, with its own queue.
     """
 
     supports_n = True
@@ -69,8 +72,8 @@ class PoolBackend(BaseBackend):
         self.name = f"replay:{described.model}"
         self.model = described.model_name or described.model
         self.active_params = described.active_params
-        self._queues: dict[int, list[Sample]] = {}
-        self._sent: set[int] = set()
+        self._queues: dict[tuple[int, bool], list[Sample]] = {}
+        self._sent: set[tuple[int, bool]] = set()
         self.spent = Spend()
         self._shared: PoolBackend = self
 
@@ -82,18 +85,19 @@ class PoolBackend(BaseBackend):
 
     def draw(self, request: Draw) -> list[Sample]:
         root = self._shared
-        pool = self.pools.pool(request.tier, self.item_id)
+        pool = self.pools.pool(request.tier, self.item_id, request.program)
+        key = (request.tier, request.program)  # programs have their own prompt and queue
         if request.greedy:
             got = [pool.greedy] if pool.greedy is not None else []
         else:
-            if request.tier not in root._queues:
+            if key not in root._queues:
                 queue = list(pool.sampled)
                 root.rng.shuffle(queue)
-                root._queues[request.tier] = queue
-            queue = root._queues[request.tier]
-            got, root._queues[request.tier] = queue[: request.n], queue[request.n :]
-        seen = request.tier in root._sent
-        root._sent.add(request.tier)
+                root._queues[key] = queue
+            queue = root._queues[key]
+            got, root._queues[key] = queue[: request.n], queue[request.n :]
+        seen = key in root._sent
+        root._sent.add(key)
         served = [
             replace(s, cached_tokens=s.cached_tokens or (s.prompt_tokens if seen else 0))
             for s in got
@@ -107,7 +111,8 @@ class PoolBackend(BaseBackend):
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, n: int = 1
     ) -> list[Sample]:
-        got = self.draw(Draw(self.index, params.temperature == 0.0, n))
+        program = PROGRAM_INSTRUCTION in last_user_text(messages)
+        got = self.draw(Draw(self.index, params.temperature == 0.0, n, program))
         if len(got) < n:
             raise DataError(
                 f"item {self.item_id!r}: {n} samples asked, {len(got)} stored left on "
@@ -198,7 +203,7 @@ def pass_evaluator(tier: int, n: int) -> Evaluator:
 
 def standard_evaluators(pools: Pools, oracle: bool = False) -> dict[str, Evaluator]:
     """Greedy, maj@k for k = 1, 2, 4, ... N, each stopping rule at N and best-of-N (logprob and
-    calc), per tier."""
+    calc), per tier; and program of thought where the tier has program samples."""
     out: dict[str, Evaluator] = {}
     for t, tier in enumerate(pools.tiers):
         size = min(len(p.sampled) for p in pools.by_tier[tier.model].values())
@@ -217,6 +222,22 @@ def standard_evaluators(pools: Pools, oracle: bool = False) -> dict[str, Evaluat
             out[f"bon:n={size},scorer=calc@{tier.short}"] = strategy_evaluator(calc, t)
             if oracle:
                 out[f"pass@{size}@{tier.short}"] = pass_evaluator(t, size)
+        if pools.has_programs(t):
+            out.update(program_evaluators(pools, t))
+    return out
+
+
+def program_evaluators(pools: Pools, t: int) -> dict[str, Evaluator]:
+    """Program of thought on tier ``t``: the greedy program, and the vote over k programs'
+    results for k = 1, 2, 4, ... N."""
+    tier = pools.tiers[t]
+    size = min(len(p.sampled) for p in pools.programs[tier.model].values())
+    out = {f"pot@{tier.short}": plan_evaluator(Plan((Stage(t, prompt="program"),)))}
+    k = 1
+    while k <= size:
+        stage = Stage(t, greedy=False, n=k, prompt="program")
+        out[f"sc:n={k},program=true@{tier.short}"] = plan_evaluator(Plan((stage,)))
+        k = k * 2 if k * 2 <= size or k == size else size
     return out
 
 

@@ -6,7 +6,10 @@ Two kinds of strategy spec are accepted:
   and its Result (answer, samples, usage, cost) is stored;
 * ``sample:n=16,temperature=0.7,max_tokens=384``, the sampling mode: per item one greedy
   sample plus ``n`` samples at ``temperature``, all with the step-by-step instruction;
-  without ``max_tokens`` the model's step-by-step budget (``ponder.budgets``).
+  without ``max_tokens`` the model's step-by-step budget (``ponder.budgets``). With
+  ``program=true`` every sample is asked for an arithmetic program instead and answers
+  with its result (``ponder.answers.program``), at the plain prompt's budget; replay
+  keeps these pools apart from the step-by-step ones (``Pools.programs``).
   Replay (``ponder.eval.replay``) then evaluates any strategy, stopping rule or router
   from these samples without calling a model again.
 
@@ -31,6 +34,7 @@ from pydantic import Field
 
 from ponder import cost
 from ponder.answers import answers_match, sample_answer
+from ponder.answers.program import PROGRAM_INSTRUCTION, program_answer
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend
 from ponder.budgets import max_tokens_for
@@ -61,6 +65,9 @@ class SampleOptions(Options):
         description="completion budget per sample (default: the model's, ponder.budgets)",
     )
     wave: int = Field(8, ge=1, le=256, description="samples per request (the backend's slots)")
+    program: bool = Field(
+        False, description="ask for arithmetic programs (program of thought), not steps"
+    )
 
 
 @dataclass(frozen=True)
@@ -100,23 +107,44 @@ def plan_work(
     return todo, list(dict.fromkeys(changed))
 
 
-def messages_for(item: Item) -> list[Any]:
+def is_program(spec: str) -> bool:
+    """True for a sampling-mode spec that asks for programs (``sample:...,program=true``);
+    a spec that does not parse is not one."""
+    name, options = parse_strategy_spec(spec)
+    if name != SAMPLE_MODE:
+        return False
+    try:
+        return bool(SampleOptions.parse(options, SAMPLE_MODE).program)
+    except ConfigError:
+        return False
+
+
+def annotate_pool(samples: Sequence[Sample], item: Item, program: bool) -> None:
+    """Each sample's answer, as a sampling-mode pool of this kind reads it."""
+    for sample in samples:
+        if program:
+            sample.answer = program_answer(sample.text, item.kind, sample.truncated)
+        else:
+            sample.answer = sample_answer(sample.text, item.kind, item.choices, sample.truncated)
+
+
+def messages_for(item: Item, program: bool = False) -> list[Any]:
     """The prompt every sampling-mode sample (and the router's live plans) use."""
-    return with_instruction(as_messages(item.question), COT_INSTRUCTION)
+    instruction = PROGRAM_INSTRUCTION if program else COT_INSTRUCTION
+    return with_instruction(as_messages(item.question), instruction)
 
 
 async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> list[Sample]:
     """One greedy sample, then ``n`` sampled ones in waves; answers extracted."""
-    messages = messages_for(item)
-    budget = max_tokens_for(backend.model, options.max_tokens)
+    messages = messages_for(item, options.program)
+    budget = max_tokens_for(backend.model, options.max_tokens, not options.program)
     greedy = SamplingParams(temperature=0.0, max_tokens=budget)
     samples = list(await backend.generate(messages, greedy, 1))
     hot = SamplingParams(temperature=options.temperature, max_tokens=budget)
     while len(samples) - 1 < options.n:
         n = min(options.wave, options.n - (len(samples) - 1))
         samples += await backend.generate(messages, hot, n)
-    for sample in samples:
-        sample.answer = sample_answer(sample.text, item.kind, item.choices, sample.truncated)
+    annotate_pool(samples, item, options.program)
     return samples
 
 

@@ -85,35 +85,75 @@ PROBE_EXTRA = ("g+8@0", "g+16@0")
 """Further plans for a router that routes after the greedy probe: more votes added to it."""
 
 
+PROGRAM_PLANS = (
+    "pot@{t}",
+    "g+2@{t} pot",
+    "4+4@{t} ~0.75 pot",
+    "8@{t} pot",
+    "16@{t} pot",
+    "g+2@{t} pot > 8@{t}",
+    "g+4@{t} ~0.75 pot > 4+12@{t} ~0.75",
+    "pot@{t} > cot@{t}",
+)
+"""Program-of-thought plans on a tier that has program samples: the model writes a short
+arithmetic program and its result is the answer (``ponder.answers.program``); the last
+rows fall back to step-by-step votes on the same tier when the programs disagree (their
+votes join the programs')."""
+
+
 def candidate_plans(
-    tiers: int, sizes: Sequence[int] | None = None, probe: bool = False
+    tiers: int,
+    sizes: Sequence[int] | None = None,
+    probe: bool = False,
+    programs: Sequence[int] | None = None,
 ) -> list[Plan]:
     """The plans a router chooses among, for one or more tiers (the third tier and up
     get escalation plans too; a ``probe`` router also ``PROBE_EXTRA``). With ``sizes``
     (samples stored per tier), plans that would draw more samples on a tier than were
-    stored are left out."""
+    stored are left out. ``programs`` (program samples stored per tier, 0 for none)
+    adds ``PROGRAM_PLANS`` on each tier that has them, and a cheap probe on tier 0
+    before them."""
     names = list(ONE_TIER if tiers == 1 else TWO_TIERS) + list(PROBE_EXTRA if probe else ())
     for t in range(2, tiers):
         names += [f"g+2@0 > cot@{t}", f"g+2@{t - 1} > cot@{t}", f"cot@{t}"]
-    plans = [parse_plan(n) for n in names]
+    for t, stored in enumerate(programs or ()):
+        if stored:
+            names += [template.format(t=t) for template in PROGRAM_PLANS]
+            if t:
+                names += [f"g+2@0 > g+2@{t} pot", f"cot@0 > 8@{t} pot"]
+    plans = [parse_plan(n) for n in dict.fromkeys(names)]
     if sizes is None:
         return plans
-    return [p for p in plans if fits(p, sizes)]
+    return [p for p in plans if fits(p, sizes, programs)]
 
 
 def pool_plans(pools: Pools, probe: bool = False) -> list[Plan]:
     """The candidate plans the stored samples can replay: none draws more samples on a
     tier than every item has stored there."""
     sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]
-    return candidate_plans(len(pools.tiers), sizes, probe)
+    programs = [
+        min(len(p.sampled) for p in pools.programs[t.model].values())
+        if pools.has_programs(i)
+        else 0
+        for i, t in enumerate(pools.tiers)
+    ]
+    return candidate_plans(len(pools.tiers), sizes, probe, programs)
 
 
-def fits(plan: Plan, sizes: Sequence[int]) -> bool:
-    """True when the plan never draws more samples on a tier than were stored there."""
+def fits(plan: Plan, sizes: Sequence[int], programs: Sequence[int] | None = None) -> bool:
+    """True when the plan never draws more samples on a tier than were stored there;
+    a program stage needs program samples on its tier (``programs``, per tier)."""
+    stored = list(programs or [0] * len(sizes))
     drawn = [0] * len(sizes)
+    coded = [0] * len(sizes)
+    needs = set()
     for stage in plan.stages:
-        drawn[stage.tier] += stage.n + stage.extra
-    return all(d <= size for d, size in zip(drawn, sizes, strict=True))
+        (coded if stage.program else drawn)[stage.tier] += stage.n + stage.extra
+        if stage.program:
+            needs.add(stage.tier)
+    return all(d <= size for d, size in zip(drawn, sizes, strict=True)) and all(
+        stored[t] > 0 and coded[t] <= stored[t] for t in needs
+    )
 
 
 UNITS = ("dollars", "tokens")

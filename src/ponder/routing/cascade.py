@@ -14,6 +14,10 @@ moves on to its next stage, usually on a stronger tier. The last stage's answer 
     4+4@0 ~0.75 > cot@1         4 votes, 4 more if the leader has < 75%, then escalate
     g+2@0 > 8@1 calc            on tier 1 the calc verifier picks among the 8 samples
                                 (ponder.strategies.verifiers.CalcScorer), not the vote
+    g+2@1 pot                   greedy + 2 samples on tier 1, each asked for a short
+                                arithmetic program whose result is its answer
+                                (program of thought: ponder.answers.program); pot@1 is
+                                the greedy one alone
 
 A ``calc`` stage picks its answer as best-of-N with the calc verifier does (a sample
 whose equations hold beats one stating a false one; ties go to the vote); its share,
@@ -41,6 +45,8 @@ from ponder.voting import tally, top_choice, winner
 
 Pick = Literal["vote", "calc"]
 PICKS: tuple[str, ...] = get_args(Pick)
+Prompt = Literal["cot", "program"]
+PROMPTS: tuple[str, ...] = get_args(Prompt)
 SampleScore = Callable[[Sample], float]
 """A sample's verifier score (higher is better): what a ``calc`` stage picks by."""
 
@@ -53,6 +59,7 @@ class Stage:
     extra: int = 0
     agree: float = 1.0
     pick: Pick = "vote"
+    prompt: Prompt = "cot"
 
     def __post_init__(self) -> None:
         if self.tier < 0 or self.n < 0 or self.extra < 0:
@@ -66,11 +73,21 @@ class Stage:
             raise ConfigError(f"a stage's pick must be one of {picks}, not {self.pick!r}")
         if self.pick == "calc" and int(self.greedy) + self.n < 2:
             raise ConfigError("a calc stage needs several samples to pick from: e.g. 8@1 calc")
+        if self.prompt not in PROMPTS:
+            prompts = ", ".join(PROMPTS)
+            raise ConfigError(f"a stage's prompt must be one of {prompts}, not {self.prompt!r}")
+        if self.program and self.pick == "calc":
+            raise ConfigError("a program stage votes on its programs' results; calc reads prose")
+
+    @property
+    def program(self) -> bool:
+        """Samples are asked for an arithmetic program; its result is their answer."""
+        return self.prompt == "program"
 
     @property
     def name(self) -> str:
         if self.greedy and not self.n:
-            head = "cot"
+            head = "pot" if self.program else "cot"
         else:
             head = (
                 ("g+" if self.greedy else "")
@@ -79,6 +96,7 @@ class Stage:
             )
         tail = f" ~{self.agree:g}" if (self.n and self.agree < 1.0) else ""
         tail += " calc" if self.pick == "calc" else ""
+        tail += " pot" if self.program and self.n else ""
         return f"{head}@{self.tier}{tail}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +107,7 @@ class Stage:
             "extra": self.extra,
             "agree": self.agree,
             "pick": self.pick,
+            "prompt": self.prompt,
         }
 
 
@@ -129,12 +148,14 @@ class Plan:
                 agree = float(raw.get("agree", 1.0))
             except (TypeError, ValueError):
                 raise ConfigError(f"a plan stage has a non-numeric field: {raw!r:.80}") from None
-            pick = raw.get("pick", "vote")  # Stage checks it
-            stages.append(Stage(tier, bool(raw.get("greedy", True)), n, extra, agree, pick))
+            pick, prompt = raw.get("pick", "vote"), raw.get("prompt", "cot")  # Stage checks them
+            stages.append(Stage(tier, bool(raw.get("greedy", True)), n, extra, agree, pick, prompt))
         return cls(tuple(stages))
 
 
-_STAGE = re.compile(r"^(?:(cot)|(g\+)?(\d+)(?:\+(\d+))?)@(\d+)(?:\s*~\s*([0-9.]+))?(?:\s+(calc))?$")
+_STAGE = re.compile(
+    r"^(?:(cot|pot)|(g\+)?(\d+)(?:\+(\d+))?)@(\d+)(?:\s*~\s*([0-9.]+))?(?:\s+(calc|pot))?$"
+)
 
 
 def parse_plan(text: str) -> Plan:
@@ -144,17 +165,18 @@ def parse_plan(text: str) -> Plan:
         m = _STAGE.match(part)
         if not m:
             raise ConfigError(
-                f"cannot read plan stage {part!r}: use e.g. cot@0, g+2@0 ~0.75 or 8@1 calc"
+                f"cannot read plan stage {part!r}: use e.g. cot@0, g+2@0 ~0.75, 8@1 calc or 8@1 pot"
             )
-        cot, g, n, extra, tier, agree, calc = m.groups()
+        head, g, n, extra, tier, agree, tail = m.groups()
         stages.append(
             Stage(
                 int(tier),
-                bool(cot or g),
+                bool(head or g),
                 int(n or 0),
                 int(extra or 0),
                 float(agree) if agree else 1.0,
-                "calc" if calc else "vote",
+                "calc" if tail == "calc" else "vote",
+                "program" if "pot" in (head, tail) else "cot",
             )
         )
     return Plan(tuple(stages))
@@ -162,11 +184,13 @@ def parse_plan(text: str) -> Plan:
 
 @dataclass(frozen=True)
 class Draw:
-    """A request the cascade wants served: ``n`` samples on ``tier``, greedy or not."""
+    """A request the cascade wants served: ``n`` samples on ``tier``, greedy or not,
+    asked to reason step by step or (``program``) to write an arithmetic program."""
 
     tier: int
     greedy: bool
     n: int
+    program: bool = False
 
 
 @dataclass
@@ -220,12 +244,12 @@ def run_plan(
         tier = stage.tier
         fresh = len(drawn)
         if stage.greedy:
-            drawn += yield Draw(tier, True, 1)
+            drawn += yield Draw(tier, True, 1, stage.program)
         if stage.n:
-            drawn += yield Draw(tier, False, stage.n)
+            drawn += yield Draw(tier, False, stage.n, stage.program)
         answer, share, votes, picked = _pick(stage, drawn, calc)
         if share < stage.agree and stage.extra:
-            drawn += yield Draw(tier, False, stage.extra)
+            drawn += yield Draw(tier, False, stage.extra, stage.program)
             answer, share, votes, picked = _pick(stage, drawn, calc)
         every += drawn[fresh:]
         settled = answer is not None and share >= stage.agree

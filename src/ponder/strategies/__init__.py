@@ -2,6 +2,8 @@
 
     direct                     one greedy sample (the 1x baseline)
     cot                        one sample asked to reason step by step
+    pot                        one sample asked for an arithmetic program, evaluated safely
+    sc:n=8,program=true        self-consistency over programs' results (also bon)
     sc:n=8,stop=esc            self-consistency with early stopping (esc, beta, margin, fixed)
     bon:n=8,scorer=logprob     best-of-N with a scorer (logprob, judge, calc, reward, a callable)
     tot:k=3,b=2,evaluate=value tree of thoughts, breadth-first over reasoning steps
@@ -24,7 +26,7 @@ from ponder.plugins import Registry
 from ponder.strategies.auto import AutoOptions, AutoStrategy
 from ponder.strategies.base import Options, Strategy, StrategyEntry
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
-from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions
+from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions, ProgramOfThought
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 
 Factory = Callable[[dict[str, Any]], Strategy]
@@ -94,6 +96,7 @@ __all__ = [
     "ChainOfThought",
     "Direct",
     "DirectOptions",
+    "ProgramOfThought",
     "SCOptions",
     "SelfConsistency",
     "Strategy",

@@ -3,6 +3,7 @@
     auto                                     shipped router, the given backend only
     auto:tiers=embedded:smollm2-135m|embedded:qwen2.5-coder-0.5b,budget=3
     auto:router=router.json,plan=g+2@0 > cot@1
+    auto:plan=g+2@0 pot > 8@0                programs first (program of thought), then votes
 
 ``solve(question, backend)`` uses ``backend`` as tier 0 and the strategy's tiers,
 cheapest first, after it; a first tier that is ``backend`` itself stands for it. The
@@ -27,6 +28,7 @@ from typing import Any
 from pydantic import Field
 
 from ponder import cost
+from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING, max_tokens_for
@@ -144,11 +146,14 @@ class AutoStrategy:
         asked = as_question(question)
         messages, text = list(asked.messages), asked.text
         tiers = self.backends(backend)
-        prompt = with_instruction(messages, COT_INSTRUCTION)
+        prompts = {
+            False: with_instruction(messages, COT_INSTRUCTION),
+            True: with_instruction(messages, PROGRAM_INSTRUCTION),
+        }
         spent_by_tier: list[list[Sample]] = [[] for _ in tiers]
         probe = None
         if self.probes:  # paid for whatever follows; a plan that opens with it reuses it
-            probe = (await self._serve(Draw(0, True, 1), tiers, prompt, asked))[0]
+            probe = (await self._serve(Draw(0, True, 1), tiers, prompts, asked))[0]
             spent_by_tier[0].append(probe)
         plan, why = self.choose(text, len(tiers), probe)
         if plan.max_tier >= len(tiers):
@@ -160,7 +165,7 @@ class AutoStrategy:
                 if probe is not None and request == Draw(0, True, 1):
                     samples, probe = [probe], None
                 else:
-                    samples = await self._serve(request, tiers, prompt, asked)
+                    samples = await self._serve(request, tiers, prompts, asked)
                     spent_by_tier[request.tier] += samples
                 request = steps.send(samples)
         except StopIteration as stop:
@@ -170,14 +175,20 @@ class AutoStrategy:
         return result
 
     async def _serve(
-        self, request: Draw, tiers: Sequence[Backend], prompt: list[Message], asked: Question
+        self,
+        request: Draw,
+        tiers: Sequence[Backend],
+        prompts: dict[bool, list[Message]],
+        asked: Question,
     ) -> list[Sample]:
+        """Draw what the cascade asked for; a program draw gets the program prompt and
+        the plain prompt's budget (a program is short)."""
         o = self.options
         temperature = 0.0 if request.greedy else o.temperature
-        budget = max_tokens_for(tiers[request.tier].model, o.max_tokens)
+        budget = max_tokens_for(tiers[request.tier].model, o.max_tokens, not request.program)
         params = SamplingParams(temperature=temperature, max_tokens=budget)
-        samples = await draw(tiers[request.tier], prompt, params, request.n)
-        annotate(samples, asked)
+        samples = await draw(tiers[request.tier], prompts[request.program], params, request.n)
+        annotate(samples, asked, request.program)
         return samples
 
     def _result(

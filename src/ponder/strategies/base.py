@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ponder import cost
 from ponder.answers import sample_answer
+from ponder.answers.program import PROGRAM_INSTRUCTION, program_answer
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING, max_tokens_for
 from ponder.errors import ConfigError
@@ -122,14 +123,22 @@ class ManyOptions(Options):
         None, ge=1, le=32768, description="completion budget per sample (default: the model's)"
     )
     cot: bool = Field(True, description="ask for step-by-step reasoning")
+    program: bool = Field(
+        False,
+        description="ask for a short arithmetic program and answer with its result "
+        "(program of thought; ponder evaluates it, never runs it)",
+    )
 
     def prompt(self, question: Question) -> list[Message]:
         messages = list(question.messages)
+        if self.program:
+            return with_instruction(messages, PROGRAM_INSTRUCTION)
         return with_instruction(messages, COT_INSTRUCTION) if self.cot else messages
 
     def sampling(self, model: str = "") -> SamplingParams:
-        """Sampling parameters; without ``max_tokens``, the model's default budget."""
-        budget = max_tokens_for(model, self.max_tokens, self.cot)
+        """Sampling parameters; without ``max_tokens``, the model's default budget (a
+        program is short: it gets the plain prompt's budget)."""
+        budget = max_tokens_for(model, self.max_tokens, self.cot and not self.program)
         return SamplingParams(temperature=self.temperature, max_tokens=budget)
 
     def work(self) -> Work:
@@ -156,11 +165,14 @@ async def draw(
     return [s for batch in batches for s in batch]
 
 
-def annotate(samples: Sequence[Sample], question: Question) -> None:
+def annotate(samples: Sequence[Sample], question: Question, program: bool = False) -> None:
     """Extract each sample's answer as the question's kind and choices say; a sample cut
-    at the length limit without a final-answer marker abstains (``sample_answer``)."""
+    at the length limit without a final-answer marker abstains (``sample_answer``). With
+    ``program``, the answer is the result of the sample's program (``program_answer``)."""
     for sample in samples:
-        if sample.answer is None:
+        if sample.answer is None and program:
+            sample.answer = program_answer(sample.text, question.kind, sample.truncated)
+        elif sample.answer is None:
             sample.answer = sample_answer(
                 sample.text, question.kind, question.choices, sample.truncated
             )

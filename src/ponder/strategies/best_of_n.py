@@ -44,7 +44,7 @@ class BestOfN:
         o = self.options
         asked = as_question(question)
         samples = await draw(backend, o.prompt(asked), o.sampling(backend.model), o.n)
-        annotate(samples, asked)
+        annotate(samples, asked, o.program)
         scored = await self.scorer.score(asked.text, samples, backend)
         scores = scored.scores
         best = top_choice(samples, scores)

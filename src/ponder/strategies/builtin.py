@@ -9,7 +9,7 @@ from ponder.strategies.auto import AutoOptions, make_auto
 from ponder.strategies.base import Options, Strategy, StrategyEntry
 from ponder.strategies.beam import BeamOptions, BeamSearch
 from ponder.strategies.best_of_n import BoNOptions, bon_factory
-from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions
+from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions, ProgramOfThought
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 from ponder.strategies.tree import ToTOptions, TreeOfThoughts
 
@@ -24,6 +24,7 @@ def _entry(cls: Any, options: type[Options], name: str) -> StrategyEntry:
 
 DIRECT = _entry(Direct, DirectOptions, "direct")
 COT = _entry(ChainOfThought, DirectOptions, "cot")
+POT = _entry(ProgramOfThought, DirectOptions, "pot")
 SC = _entry(SelfConsistency, SCOptions, "sc")
 BON = StrategyEntry(bon_factory, BoNOptions)
 AUTO = StrategyEntry(make_auto, AutoOptions)

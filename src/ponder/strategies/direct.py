@@ -1,4 +1,5 @@
-"""One sample: ``direct`` asks the question as is, ``cot`` asks for steps and an answer line."""
+"""One sample: ``direct`` asks the question as is, ``cot`` asks for steps and an answer line,
+``pot`` for a short arithmetic program whose result is the answer."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 
 from pydantic import Field
 
+from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING, max_tokens_for
 from ponder.strategies.base import (
@@ -33,6 +35,7 @@ class Direct:
 
     name = "direct"
     instruction: str | None = None
+    program = False
 
     def __init__(self, options: DirectOptions | None = None) -> None:
         self.options = options or DirectOptions()
@@ -47,10 +50,11 @@ class Direct:
         if self.instruction:
             messages = with_instruction(messages, self.instruction)
         o = self.options
-        budget = max_tokens_for(backend.model, o.max_tokens, self.instruction is not None)
+        step_by_step = self.instruction is not None and not self.program
+        budget = max_tokens_for(backend.model, o.max_tokens, step_by_step)
         params = SamplingParams(temperature=o.temperature, max_tokens=budget, seed=o.seed)
         samples = await backend.generate(messages, params, 1)
-        annotate(samples, asked)
+        annotate(samples, asked, self.program)
         sample = samples[0]
         mean = sample.mean_logprob
         confidence = math.exp(mean) if mean is not None else 1.0
@@ -73,3 +77,12 @@ class ChainOfThought(Direct):
 
     name = "cot"
     instruction = COT_INSTRUCTION
+
+
+class ProgramOfThought(Direct):
+    """One sample that is asked for a short arithmetic program; its result, evaluated by
+    ``ponder.answers.program`` (never run by Python), is the answer."""
+
+    name = "pot"
+    instruction = PROGRAM_INSTRUCTION
+    program = True

@@ -52,7 +52,7 @@ class SelfConsistency:
         trace = []
         while len(samples) < o.n:
             batch = await draw(backend, messages, params, min(wave, o.n - len(samples)))
-            annotate(batch, asked)
+            annotate(batch, asked, o.program)
             samples += batch
             answers = [s.answer for s in samples]
             stop = self.rule.should_stop(answers)
