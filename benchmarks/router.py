@@ -71,7 +71,7 @@ def only_suites(pools: Pools, names: str | None) -> Pools:
         return pools
     wanted = set(names.split(","))
     items = {i: item for i, item in pools.items.items() if item.suite in wanted}
-    return Pools(pools.tiers, items, pools.by_tier)
+    return Pools(pools.tiers, items, pools.by_tier, pools.programs)
 
 
 def per_suite(point: Point, pools: Pools) -> dict[str, tuple[float, float]]:

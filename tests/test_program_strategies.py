@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ponder.answers.program import PROGRAM_INSTRUCTION, run_program
+from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP, run_program
 from ponder.backends.scripted import ScriptedBackend
 from ponder.cli.main import cli
 from ponder.errors import ConfigError, DataError
@@ -91,6 +91,33 @@ def test_auto_runs_program_stages_live_with_the_program_prompt() -> None:
     prose = asyncio.run(make_strategy("auto:plan=g+2@0").solve(QUESTION, backend))
     assert prose.answer == "35"
     assert strategy.work().samples >= 11  # the bound counts the program stage
+
+
+def test_program_requests_stop_at_the_end_of_the_code_block() -> None:
+    seen: list[tuple[str, ...]] = []
+
+    def script(text: str, params: SamplingParams, n: int) -> str:
+        seen.append(params.stop)
+        return program_or_prose(text, params, n)
+
+    backend = ScriptedBackend(script)
+    for spec in ("pot", "sc:n=2,program=true", "bon:n=2,program=true", "auto:plan=pot@0"):
+        seen.clear()
+        asyncio.run(make_strategy(spec).solve(QUESTION, backend))
+        assert seen and set(seen) == {PROGRAM_STOP}, spec
+    seen.clear()
+
+    def split(text: str, params: SamplingParams, n: int) -> str:
+        seen.append(params.stop)
+        return f"```python\nanswer = {len(seen)}\n```" if params.stop else WRONG_PROSE
+
+    asyncio.run(
+        make_strategy("auto:plan=g+2@0 pot > cot@0").solve(QUESTION, ScriptedBackend(split))
+    )
+    assert seen[0] == PROGRAM_STOP and seen[-1] == ()  # programs disagree; prose has no stop
+    seen.clear()
+    asyncio.run(make_strategy("sc:n=2").solve(QUESTION, backend))
+    assert set(seen) == {()}
 
 
 def test_a_program_sample_that_was_cut_off_or_breaks_the_rules_abstains() -> None:

@@ -33,13 +33,17 @@ from fractions import Fraction
 
 from ponder.answers.numbers import _format
 
-__all__ = ["PROGRAM_INSTRUCTION", "program_answer", "run_program"]
+__all__ = ["PROGRAM_INSTRUCTION", "PROGRAM_STOP", "program_answer", "run_program"]
 
 PROGRAM_INSTRUCTION = (
     "Write a short Python program that computes the answer. Use one variable per "
     "quantity and plain arithmetic only, and store the final number in a variable named "
     "answer. Reply with only the code in a ```python block."
 )
+
+PROGRAM_STOP = ("\n```\n",)
+"""Where a program sample stops: at the end of its code block. Coder models explain the
+program after it; those tokens would be paid for and never read."""
 
 MAX_CHARS = 4000
 MAX_STATEMENTS = 200

@@ -29,6 +29,7 @@ from typing import Any
 
 from ponder import cost
 from ponder.answers import answers_match
+from ponder.answers.program import PROGRAM_STOP
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend, Continues
 from ponder.budgets import max_tokens_for
@@ -147,6 +148,7 @@ async def _extend_one(
         params = SamplingParams(
             temperature=sample.temperature,
             max_tokens=max_tokens - sample.completion_tokens,
+            stop=PROGRAM_STOP if program else (),
         )
         async with gate:
             more = await backend.continue_text(messages, sample.text, params, sample.token_ids)

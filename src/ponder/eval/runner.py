@@ -34,7 +34,7 @@ from pydantic import Field
 
 from ponder import cost
 from ponder.answers import answers_match, sample_answer
-from ponder.answers.program import PROGRAM_INSTRUCTION, program_answer
+from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP, program_answer
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend
 from ponder.budgets import max_tokens_for
@@ -138,9 +138,10 @@ async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> lis
     """One greedy sample, then ``n`` sampled ones in waves; answers extracted."""
     messages = messages_for(item, options.program)
     budget = max_tokens_for(backend.model, options.max_tokens, not options.program)
-    greedy = SamplingParams(temperature=0.0, max_tokens=budget)
+    stop = PROGRAM_STOP if options.program else ()
+    greedy = SamplingParams(temperature=0.0, max_tokens=budget, stop=stop)
     samples = list(await backend.generate(messages, greedy, 1))
-    hot = SamplingParams(temperature=options.temperature, max_tokens=budget)
+    hot = SamplingParams(temperature=options.temperature, max_tokens=budget, stop=stop)
     while len(samples) - 1 < options.n:
         n = min(options.wave, options.n - (len(samples) - 1))
         samples += await backend.generate(messages, hot, n)

@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import Field
 
 from ponder import cost
-from ponder.answers.program import PROGRAM_INSTRUCTION
+from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING, max_tokens_for
@@ -186,7 +186,8 @@ class AutoStrategy:
         o = self.options
         temperature = 0.0 if request.greedy else o.temperature
         budget = max_tokens_for(tiers[request.tier].model, o.max_tokens, not request.program)
-        params = SamplingParams(temperature=temperature, max_tokens=budget)
+        stop = PROGRAM_STOP if request.program else ()
+        params = SamplingParams(temperature=temperature, max_tokens=budget, stop=stop)
         samples = await draw(tiers[request.tier], prompts[request.program], params, request.n)
         annotate(samples, asked, request.program)
         return samples

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ponder import cost
 from ponder.answers import sample_answer
-from ponder.answers.program import PROGRAM_INSTRUCTION, program_answer
+from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP, program_answer
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING, max_tokens_for
 from ponder.errors import ConfigError
@@ -139,7 +139,8 @@ class ManyOptions(Options):
         """Sampling parameters; without ``max_tokens``, the model's default budget (a
         program is short: it gets the plain prompt's budget)."""
         budget = max_tokens_for(model, self.max_tokens, self.cot and not self.program)
-        return SamplingParams(temperature=self.temperature, max_tokens=budget)
+        stop = PROGRAM_STOP if self.program else ()
+        return SamplingParams(temperature=self.temperature, max_tokens=budget, stop=stop)
 
     def work(self) -> Work:
         return Work(self.n, self.n * (self.max_tokens or CEILING))

@@ -8,7 +8,7 @@ import time
 
 from pydantic import Field
 
-from ponder.answers.program import PROGRAM_INSTRUCTION
+from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING, max_tokens_for
 from ponder.strategies.base import (
@@ -52,7 +52,10 @@ class Direct:
         o = self.options
         step_by_step = self.instruction is not None and not self.program
         budget = max_tokens_for(backend.model, o.max_tokens, step_by_step)
-        params = SamplingParams(temperature=o.temperature, max_tokens=budget, seed=o.seed)
+        stop = PROGRAM_STOP if self.program else ()
+        params = SamplingParams(
+            temperature=o.temperature, max_tokens=budget, seed=o.seed, stop=stop
+        )
         samples = await backend.generate(messages, params, 1)
         annotate(samples, asked, self.program)
         sample = samples[0]
