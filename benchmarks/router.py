@@ -25,6 +25,12 @@ frontier.
     python benchmarks/router.py benchmarks/data/*.jsonl.gz benchmarks/data/word16/*.jsonl.gz \
         benchmarks/data/seed2/*.jsonl.gz --l2 cv --write-default  # the shipped router
                                                          # (--write-only: no cross-validation)
+    python benchmarks/router.py benchmarks/data/*.jsonl.gz benchmarks/data/word16/*.jsonl.gz \
+        benchmarks/data/seed2/*.jsonl.gz benchmarks/data/seed3/*.jsonl.gz \
+        benchmarks/data/program/*.jsonl.gz --quick --cv-repeats 3 --no-probe
+                                                         # 220 items with program samples:
+                                                         # program-of-thought strategies and
+                                                         # plans join the comparison
 
 Accuracy is also printed per suite, and the shipped router is replayed as it is (with and
 without its out-of-distribution check) next to the cross-validated one. Each budget is

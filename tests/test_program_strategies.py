@@ -179,6 +179,9 @@ def test_without_program_pools_no_program_plan_is_offered(tmp_path: Path) -> Non
     assert fits(parse_plan("pot@1 > 8@1"), [16, 16], [0, 16])
     with pytest.raises(DataError, match="no program samples"):
         pools.pool(0, "w0", program=True)
+    only = [r for r in _records(tmp_path / "again") if is_program(r["strategy"])]
+    with pytest.raises(DataError, match="only program samples"):
+        load_pools(only)
 
 
 def _ask(*args: str) -> subprocess.CompletedProcess[str]:

@@ -173,7 +173,10 @@ def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample
             name = str(record.get("model_name") or model)
             tiers[model] = Tier(model, name, params, tier_price(name, params))
     if not by_tier:
-        raise DataError("no sampling records found: run `ponder eval run -s sample:n=16` first")
+        only = " (only program samples: replay needs step-by-step ones too)" if programs else ""
+        raise DataError(
+            f"no sampling records found{only}: run `ponder eval run -s sample:n=16` first"
+        )
     shared = set.intersection(*(set(p) for p in by_tier.values()))
     if not shared:
         raise DataError("the models in this run share no finished items")
