@@ -142,3 +142,13 @@ def test_model_download_prints_plain_progress_outside_a_terminal(capsys) -> None
         "SmolLM2.gguf: 0.0 of 100.0 MiB",
         "SmolLM2.gguf: 100.0 of 100.0 MiB",
     ]
+
+
+@pytest.mark.model
+def test_ask_draws_more_samples_than_the_model_has_slots() -> None:
+    """The embedded model runs at most ``slots`` samples per request (8 by default); a
+    vote of 12 is drawn in several requests, not refused."""
+    proc = run("ask", "What is 2 + 3?", "--n", "12", "--max-tokens", "16", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["usage"]["samples"] == 12 and data["usage"]["requests"] == 2

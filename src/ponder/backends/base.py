@@ -1,8 +1,9 @@
 """The contract every engine implements, and nothing else.
 
 A backend turns messages into samples (``generate``). What it can do is declared as
-flags (``supports_n``: one request returns n samples sharing the prompt prefill;
-``supports_logprobs``), so strategies ask a flag and never a vendor. ``check`` says
+flags (``supports_n``: one request returns n samples sharing the prompt prefill, at
+most ``max_n`` of them when it says so; ``supports_logprobs``), so strategies ask a flag
+and never a vendor. ``check`` says
 whether it can answer now and ``aclose`` releases what it holds.
 
 A backend that can go on with an assistant reply already begun implements
@@ -107,6 +108,7 @@ class BaseBackend:
     name: str = "backend"
     model: str = "unknown"
     supports_n: bool = False
+    max_n: int | None = None  # the most samples one request may ask for (None: any)
     supports_logprobs: bool = False
     active_params: float | None = None
 

@@ -147,6 +147,7 @@ class EmbeddedBackend(BaseBackend):
         entry = models.REGISTRY.get(model) or models.local_entries().get(model)
         self.active_params = entry.params if entry else None
         self._server = _load_server(self.path, self.options)
+        self.max_n = self.options.slots  # llama.cpp runs one sample per slot
         self.activity = Activity()
 
     @property
