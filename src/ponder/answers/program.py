@@ -60,8 +60,7 @@ def _code(text: str) -> str:
     if "```" not in text:
         return text
     parts = text.split("```")
-    blocks = [parts[i] for i in range(1, len(parts), 2)]
-    code = blocks[-1] if blocks else ""
+    code = parts[len(parts) - 2 if len(parts) % 2 else -1]  # inside the last fence
     first, _, rest = code.partition("\n")
     return rest if re.fullmatch(r"[\w+-]*", first.strip()) else code
 

@@ -160,7 +160,6 @@ async def _extend_one(
             counts["resplit"] += 1  # the join was not made on the drawn tokens
             resplit.append(1)
         merge(sample, more)
-        sample.answer = None
         annotate_pool([sample], item, program)
         counts["continued"] += 1
         counts["still_truncated"] += sample.truncated

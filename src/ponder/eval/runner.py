@@ -33,8 +33,8 @@ from typing import Any
 from pydantic import Field
 
 from ponder import cost
-from ponder.answers import answers_match, sample_answer
-from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP, program_answer
+from ponder.answers import answers_match
+from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend
 from ponder.budgets import max_tokens_for
@@ -43,7 +43,7 @@ from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
 from ponder.eval.store import SampleStore, record_key
 from ponder.strategies import make_strategy, parse_strategy_spec
-from ponder.strategies.base import COT_INSTRUCTION, Options, with_instruction
+from ponder.strategies.base import COT_INSTRUCTION, Options, annotate, with_instruction
 from ponder.types import Result, Sample, SamplingParams, Usage, as_messages, as_question
 
 SAMPLE_MODE = "sample"
@@ -120,12 +120,10 @@ def is_program(spec: str) -> bool:
 
 
 def annotate_pool(samples: Sequence[Sample], item: Item, program: bool) -> None:
-    """Each sample's answer, as a sampling-mode pool of this kind reads it."""
+    """Each sample's answer read afresh, as a live strategy reads it (``annotate``)."""
     for sample in samples:
-        if program:
-            sample.answer = program_answer(sample.text, item.kind, sample.truncated)
-        else:
-            sample.answer = sample_answer(sample.text, item.kind, item.choices, sample.truncated)
+        sample.answer = None
+    annotate(samples, as_question(item.question, item.kind, item.choices), program)
 
 
 def messages_for(item: Item, program: bool = False) -> list[Any]:
