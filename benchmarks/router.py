@@ -55,11 +55,12 @@ from ponder.eval.compare import (
     router_evaluator,
     router_point,
 )
+from ponder.eval.plans import pool_plans
 from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto, replay
 from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
-from ponder.eval.train_router import label_items, pool_plans, train_router
+from ponder.eval.train_router import label_items, train_router
 from ponder.routing.features import features
 from ponder.routing.router import Router, default_router, load_router
 from ponder.routing.support import support_of

@@ -7,16 +7,12 @@ import pytest
 
 from ponder.backends import load_backend
 from ponder.errors import ConfigError, DataError
+from ponder.eval.plans import candidate_plans
 from ponder.eval.pools import load_pools
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
-from ponder.eval.train_router import (
-    candidate_plans,
-    choose_l2,
-    fit_logistic,
-    train_router,
-)
+from ponder.eval.train_router import choose_l2, fit_logistic, train_router
 from ponder.routing import FEATURES, default_router, features, load_router, rule_plan
 from ponder.routing.calibrate import lam_for_budget
 from ponder.routing.router import router_from_dict

@@ -89,7 +89,8 @@ def crossval_routers(
     l2: float | None = 2.0,
     terms: str = "linear",
 ) -> tuple[dict[str, int], list[Router]]:
-    from ponder.eval.train_router import label_items, pool_plans, train_router
+    from ponder.eval.plans import pool_plans
+    from ponder.eval.train_router import label_items, train_router
 
     fold = folds_of(list(pools.items), folds, seed, strata(pools))
     plans = pool_plans(pools, probe)
