@@ -27,24 +27,29 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import Field
 
 from ponder import cost
 from ponder.answers import answers_match
-from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP
+from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend
-from ponder.budgets import max_tokens_for
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
 from ponder.eval.store import SampleStore, record_key
 from ponder.strategies import make_strategy, parse_strategy_spec
-from ponder.strategies.base import COT_INSTRUCTION, Options, annotate, with_instruction
-from ponder.types import Result, Sample, SamplingParams, Usage, as_messages, as_question
+from ponder.strategies.base import (
+    COT_INSTRUCTION,
+    Options,
+    annotate,
+    sampling_for,
+    with_instruction,
+)
+from ponder.types import Result, Sample, Usage, as_messages, as_question
 
 SAMPLE_MODE = "sample"
 
@@ -135,11 +140,9 @@ def messages_for(item: Item, program: bool = False) -> list[Any]:
 async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> list[Sample]:
     """One greedy sample, then ``n`` sampled ones in waves; answers extracted."""
     messages = messages_for(item, options.program)
-    budget = max_tokens_for(backend.model, options.max_tokens, not options.program)
-    stop = PROGRAM_STOP if options.program else ()
-    greedy = SamplingParams(temperature=0.0, max_tokens=budget, stop=stop)
+    greedy = sampling_for(backend.model, options.max_tokens, 0.0, options.program)
     samples = list(await backend.generate(messages, greedy, 1))
-    hot = SamplingParams(temperature=options.temperature, max_tokens=budget, stop=stop)
+    hot = replace(greedy, temperature=options.temperature)
     while len(samples) - 1 < options.n:
         n = min(options.wave, options.n - (len(samples) - 1))
         samples += await backend.generate(messages, hot, n)

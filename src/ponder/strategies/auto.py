@@ -28,10 +28,10 @@ from typing import Any
 from pydantic import Field
 
 from ponder import cost
-from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP
+from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends import load_backend
 from ponder.backends.base import Backend
-from ponder.budgets import CEILING, max_tokens_for
+from ponder.budgets import CEILING
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.routing.features import PROBE_FEATURES, probe_features
 from ponder.routing.router import (
@@ -48,6 +48,7 @@ from ponder.strategies.base import (
     Work,
     annotate,
     draw,
+    sampling_for,
     with_instruction,
 )
 from ponder.strategies.verifiers import calc_of
@@ -58,7 +59,6 @@ from ponder.types import (
     QuestionLike,
     Result,
     Sample,
-    SamplingParams,
     Usage,
     as_question,
 )
@@ -185,9 +185,8 @@ class AutoStrategy:
         the plain prompt's budget (a program is short)."""
         o = self.options
         temperature = 0.0 if request.greedy else o.temperature
-        budget = max_tokens_for(tiers[request.tier].model, o.max_tokens, not request.program)
-        stop = PROGRAM_STOP if request.program else ()
-        params = SamplingParams(temperature=temperature, max_tokens=budget, stop=stop)
+        model = tiers[request.tier].model
+        params = sampling_for(model, o.max_tokens, temperature, request.program)
         samples = await draw(tiers[request.tier], prompts[request.program], params, request.n)
         annotate(samples, asked, request.program)
         return samples

@@ -136,14 +136,27 @@ class ManyOptions(Options):
         return with_instruction(messages, COT_INSTRUCTION) if self.cot else messages
 
     def sampling(self, model: str = "") -> SamplingParams:
-        """Sampling parameters; without ``max_tokens``, the model's default budget (a
-        program is short: it gets the plain prompt's budget)."""
-        budget = max_tokens_for(model, self.max_tokens, self.cot and not self.program)
-        stop = PROGRAM_STOP if self.program else ()
-        return SamplingParams(temperature=self.temperature, max_tokens=budget, stop=stop)
+        """Sampling parameters; without ``max_tokens``, the model's default budget."""
+        return sampling_for(model, self.max_tokens, self.temperature, self.program, self.cot)
 
     def work(self) -> Work:
         return Work(self.n, self.n * (self.max_tokens or CEILING))
+
+
+def sampling_for(
+    model: str,
+    max_tokens: int | None,
+    temperature: float,
+    program: bool = False,
+    step_by_step: bool = True,
+    seed: int | None = None,
+) -> SamplingParams:
+    """How one sample is drawn: ``max_tokens`` or the model's default budget for its
+    prompt (``ponder.budgets``). A program is short: it gets the plain prompt's budget
+    and stops at the end of its code block (``PROGRAM_STOP``)."""
+    budget = max_tokens_for(model, max_tokens, step_by_step and not program)
+    stop = PROGRAM_STOP if program else ()
+    return SamplingParams(temperature=temperature, max_tokens=budget, stop=stop, seed=seed)
 
 
 def with_instruction(messages: list[Message], instruction: str) -> list[Message]:

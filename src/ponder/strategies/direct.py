@@ -8,18 +8,19 @@ import time
 
 from pydantic import Field
 
-from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP
+from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends.base import Backend
-from ponder.budgets import CEILING, max_tokens_for
+from ponder.budgets import CEILING
 from ponder.strategies.base import (
     COT_INSTRUCTION,
     Options,
     Work,
     annotate,
     finish,
+    sampling_for,
     with_instruction,
 )
-from ponder.types import QuestionLike, Result, SamplingParams, as_question
+from ponder.types import QuestionLike, Result, as_question
 
 
 class DirectOptions(Options):
@@ -50,11 +51,9 @@ class Direct:
         if self.instruction:
             messages = with_instruction(messages, self.instruction)
         o = self.options
-        step_by_step = self.instruction is not None and not self.program
-        budget = max_tokens_for(backend.model, o.max_tokens, step_by_step)
-        stop = PROGRAM_STOP if self.program else ()
-        params = SamplingParams(
-            temperature=o.temperature, max_tokens=budget, seed=o.seed, stop=stop
+        step_by_step = self.instruction is not None
+        params = sampling_for(
+            backend.model, o.max_tokens, o.temperature, self.program, step_by_step, o.seed
         )
         samples = await backend.generate(messages, params, 1)
         annotate(samples, asked, self.program)
