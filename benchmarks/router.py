@@ -51,9 +51,11 @@ from ponder.eval.compare import (
     best_point,
     direct_point,
     fixed_points,
+    folds_of,
     headline,
     router_evaluator,
     router_point,
+    strata,
 )
 from ponder.eval.plans import pool_plans
 from ponder.eval.pools import Pools, load_pools
@@ -139,7 +141,8 @@ def print_headline(auto: Point, fixed: list[Point], front: list[Point], pools: P
     print(f"\n{line.sentence}  Per suite: {by_suite(auto, pools)}")
     print(
         f"accuracy vs best: {100 * (auto.accuracy - best.accuracy):+.1f} pts "
-        f"(target >= -1.0); cost: {100 * line.cost_share:.0f}% of best (target <= 40%); "
+        f"(target >= -1.0); cost: {100 * line.cost_share:.0f}% of best (target <= 40%; "
+        f"in tokens {100 * auto.tokens / best.tokens:.0f}%); "
         f"vs frontier at its cost: {100 * gap:+.1f} pts (target >= 0)"
     )
 
@@ -163,16 +166,42 @@ def print_per_suite(auto: Point, fixed: list[Point], pools: Pools) -> None:
         )
 
 
-def print_plans(pools: Pools, budget: float) -> None:
+def group_plans(
+    correct: np.ndarray, cost: np.ndarray, groups: np.ndarray, budget: float, rows: np.ndarray
+) -> dict[str, int]:
+    """Per group, the plan an oracle that knows each question's group picks: one trade-off
+    for all groups, the most accurate on ``rows`` whose mean cost there fits ``budget``."""
+    best: tuple[float, dict[str, int]] = (-1.0, {})
+    for lam in np.geomspace(1e-6, 10.0, 120):
+        picks = {}
+        acc = spent = 0.0
+        for g in sorted(set(groups[rows])):
+            mine = rows & (groups == g)
+            j = int(np.argmax(correct[mine].mean(0) - lam * cost[mine].mean(0)))
+            picks[g] = j
+            acc += correct[mine, j].sum()
+            spent += cost[mine, j].sum()
+        if spent / rows.sum() <= budget and acc > best[0]:
+            best = (acc, picks)
+    if not best[1]:  # nothing fits: the cheapest plan everywhere
+        cheapest = int(np.argmin(cost[rows].mean(0)))
+        return {g: cheapest for g in set(groups[rows])}
+    return best[1]
+
+
+def print_plans(pools: Pools, budget: float, unit: str, folds: int, repeats: int) -> None:
     """Each candidate plan's soft accuracy and mean cost (x direct) overall and per suite,
-    then the best an oracle that knows each question's suite and level (and picks the
-    plan per group on these very items, so an optimistic bound) reaches within ``budget``."""
+    then what an oracle that knows each question's suite and level reaches within
+    ``budget``: choosing one plan per suite:level on these very items (in-sample, an
+    optimistic bound) and on the other folds only (cross-validated like the router, over
+    ``repeats`` draws of folds). The router sees only the text, so the cross-validated
+    oracle is about the best it can hope for on this many items."""
     ids = list(pools.items)
     plans = pool_plans(pools)
-    labels = label_items(pools, plans, ids)
+    labels = label_items(pools, plans, ids, unit=unit)
     cost = labels.cost / labels.cost[:, 0].mean()
     suites = sorted({pools.items[i].suite or "data" for i in ids})
-    print("\nplans: soft accuracy % and cost x direct, all items and per suite")
+    print(f"\nplans: soft accuracy % and cost x direct ({unit}), all items and per suite")
     for j, plan in enumerate(plans):
         cells = [f"all {100 * labels.correct[:, j].mean():5.1f} {cost[:, j].mean():5.1f}x"]
         for suite in suites:
@@ -181,20 +210,27 @@ def print_plans(pools: Pools, budget: float) -> None:
             cells.append(f"{suite} {100 * acc:5.1f} {spent:5.1f}x")
         print(f"  {plan.name:24s} " + " | ".join(cells))
     groups = np.array([f"{pools.items[i].suite}:{pools.items[i].difficulty}" for i in ids])
-    best = (0.0, 0.0)
-    for lam in np.geomspace(1e-4, 1.0, 60):
-        acc = spent = 0.0
-        for g in sorted(set(groups)):
-            rows = groups == g
-            j = int(np.argmax(labels.correct[rows].mean(0) - lam * cost[rows].mean(0)))
-            acc += labels.correct[rows, j].sum()
-            spent += cost[rows, j].sum()
-        acc, spent = acc / len(ids), spent / len(ids)
-        if spent <= budget and acc > best[0]:
-            best = (acc, spent)
+    everything = np.ones(len(ids), dtype=bool)
+    picks = group_plans(labels.correct, cost, groups, budget, everything)
+    chosen = np.array([picks[g] for g in groups])
+    rows = np.arange(len(ids))
     print(
         f"  oracle by suite:level, in-sample, within {budget:.1f}x: "
-        f"{100 * best[0]:.1f}% at {best[1]:.1f}x"
+        f"{100 * labels.correct[rows, chosen].mean():.1f}% at {cost[rows, chosen].mean():.1f}x"
+    )
+    acc = spent = 0.0
+    for r in range(max(repeats, 1)):
+        fold = folds_of(ids, folds, r, strata(pools))
+        held_out = np.array([fold[i] for i in ids])
+        for k in range(folds):
+            picks = group_plans(labels.correct, cost, groups, budget, held_out != k)
+            for n in np.where(held_out == k)[0]:
+                acc += labels.correct[n, picks[groups[n]]]
+                spent += cost[n, picks[groups[n]]]
+    total = len(ids) * max(repeats, 1)
+    print(
+        f"  oracle by suite:level, cross-validated ({folds} folds x {max(repeats, 1)}), "
+        f"within {budget:.1f}x: {100 * acc / total:.1f}% at {spent / total:.1f}x"
     )
 
 
@@ -245,6 +281,12 @@ def main() -> None:
         help="the plan models read the features as they are or with their pairwise products",
     )
     parser.add_argument(
+        "--unit",
+        choices=("dollars", "tokens"),
+        default="dollars",
+        help="what the budget counts: dollars (each tier's price) or tokens (every token alike)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="only the headline budget (no sweep of budgets)"
     )
     parser.add_argument(
@@ -264,7 +306,8 @@ def main() -> None:
     print(f"{len(pools.items)} items; tiers: {' < '.join(t.short for t in pools.tiers)}")
     fixed = fixed_points(pools, reps=args.reps)
     direct, best = direct_point(fixed, pools), best_point(fixed)
-    budget = args.share * best.dollars / direct.dollars
+    unit = "dollars" if args.unit == "dollars" else "tokens"
+    budget = args.share * getattr(best, unit) / getattr(direct, unit)
     front = pareto(fixed)
     print(f"{'strategy':34s} {'acc %':>6s} {'tokens/q':>9s} {'$/1k q':>10s}  cut % / per suite")
     for p in fixed:
@@ -275,13 +318,13 @@ def main() -> None:
         return
     print_shipped(pools)
     if args.plans:
-        print_plans(pools, budget)
+        print_plans(pools, budget, args.unit, args.folds, args.cv_repeats)
     print()
     autos: dict[bool, Point] = {}  # the headline budget's routers, computed once
     kinds = (False,) if args.no_probe else (False, True)
     shares = (args.share,) if args.quick else (0.1, 0.2, 0.3, args.share, 0.6, 1.0)
     for share in shares:
-        b = max(share * best.dollars / direct.dollars, 1.0)
+        b = max(share * getattr(best, unit) / getattr(direct, unit), 1.0)
         for probe in kinds:
             name = f"auto{'+probe' if probe else ''}@{share:.0%}"
             point = router_point(
@@ -294,6 +337,7 @@ def main() -> None:
                 l2=args.l2,
                 repeats=args.cv_repeats,
                 terms=args.terms,
+                unit=args.unit,
             )
             if share == args.share:
                 autos[probe] = replace(point, name="auto+probe" if probe else "auto")
@@ -322,7 +366,12 @@ def write_default(
 ) -> None:
     """Train the shipped router on every item at the headline budget and write it."""
     shipped = train_router(
-        pools, budget=max(budget, 1.0), probe=args.probe, l2=args.l2, terms=args.terms
+        pools,
+        budget=max(budget, 1.0),
+        probe=args.probe,
+        l2=args.l2,
+        terms=args.terms,
+        unit=args.unit,
     )
     shipped.meta["trained_on"] = [Path(s).name for s in sources]
     shipped.save(DEFAULT_ROUTER)

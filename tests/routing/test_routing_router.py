@@ -400,3 +400,20 @@ def test_labels_computed_once_train_the_same_router(pools):
     assert train_router(pools, train, plans, reps=2, labels=part).to_dict() == direct
     with pytest.raises(ConfigError, match="labels must be for the training items"):
         train_router(pools, ids, plans, reps=2, labels=part)
+
+
+def test_cross_validated_routers_can_budget_tokens_instead_of_dollars(pools):
+    from ponder.eval.compare import crossval_routers, router_point
+    from ponder.eval.replay import plan_evaluator, replay
+    from ponder.routing.cascade import parse_plan
+
+    _, routers = crossval_routers(pools, 3.0, folds=3, reps=2, unit="tokens")
+    assert {r.meta["cost_unit"] for r in routers} == {"cot@0 tokens"}
+    [direct] = replay(pools, {"cot@0": plan_evaluator(parse_plan("cot@0"))}, reps=4)
+    tokens = router_point(pools, 3.0, folds=3, reps=4, unit="tokens")
+    dollars = router_point(pools, 3.0, folds=3, reps=4)
+    # the large tier's tokens cost more dollars: a budget in dollars buys fewer of them
+    # than the same budget in tokens, which counts every token alike
+    assert tokens.tokens <= 3.0 * direct.tokens * 1.15
+    assert dollars.dollars <= 3.0 * direct.dollars * 1.15
+    assert tokens.dollars > dollars.dollars

@@ -88,6 +88,7 @@ def crossval_routers(
     probe: bool = False,
     l2: float | None = 2.0,
     terms: str = "linear",
+    unit: str = "dollars",
 ) -> tuple[dict[str, int], list[Router]]:
     from ponder.eval.plans import pool_plans
     from ponder.eval.train_router import label_items, train_router
@@ -95,7 +96,7 @@ def crossval_routers(
     fold = folds_of(list(pools.items), folds, seed, strata(pools))
     plans = pool_plans(pools, probe)
     ids = list(pools.items)
-    labels = label_items(pools, plans, ids, reps, seed, probed=probe)  # once for every fold
+    labels = label_items(pools, plans, ids, reps, seed, unit, probe)  # once for every fold
     routers = []
     for k in range(folds):
         mine = labels.subset([n for n, i in enumerate(ids) if fold[i] != k])
@@ -111,6 +112,7 @@ def crossval_routers(
                 l2=l2,
                 terms=terms,
                 labels=mine,
+                unit=unit,
             )
         )
     return fold, routers
@@ -144,6 +146,7 @@ def router_point(
     l2: float | None = 2.0,
     repeats: int = 1,
     terms: str = "linear",
+    unit: str = "dollars",
 ) -> Point:
     """The cross-validated router's accuracy and cost at ``budget`` (x direct); with
     ``probe``, routers that route after the greedy probe on tier 0 (paid for); ``l2`` and
@@ -156,7 +159,7 @@ def router_point(
     draws = []
     for r in range(max(repeats, 1)):
         fold, routers = crossval_routers(
-            pools, budget, folds, seed + r, probe=probe, l2=l2, terms=terms
+            pools, budget, folds, seed + r, probe=probe, l2=l2, terms=terms, unit=unit
         )
         chosen.append({})
         draws.append((fold, [router_evaluator(x, tiers, chosen[-1]) for x in routers]))
