@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -152,3 +155,55 @@ def test_ask_draws_more_samples_than_the_model_has_slots() -> None:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["usage"]["samples"] == 12 and data["usage"]["requests"] == 2
+
+
+class CappedUpstream(BaseHTTPRequestHandler):
+    """An OpenAI-compatible upstream that refuses more than 4 choices a request."""
+
+    seen: ClassVar[list[int]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        n = int(body.get("n", 1))
+        self.seen.append(n)
+        if n > 4:
+            status, data = 400, {"error": {"message": "n must be <= 4"}}
+        else:
+            status = 200
+            choice = {"message": {"role": "assistant", "content": "5 apples.\nAnswer: 5"}}
+            data = {
+                "choices": [{"index": i, **choice, "finish_reason": "stop"} for i in range(n)],
+                "usage": {"prompt_tokens": 9, "completion_tokens": 6 * n},
+            }
+        raw = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_ask_on_a_server_that_caps_n_draws_within_max_n() -> None:
+    """A server that takes at most 4 choices a request (llama.cpp's takes its slots):
+    without ``max_n`` a vote of 10 fails with the server's message; with it, the vote
+    goes out as requests of at most 4."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CappedUpstream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"openai:http://127.0.0.1:{server.server_address[1]}/v1#m"
+    try:
+        ask = ("ask", "Tom has 2 apples and gets 3 more. How many?", "--n", "10", "--json")
+        refused = run(*ask, "-m", url)
+        assert refused.returncode != 0 and "n must be <= 4" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        CappedUpstream.seen.clear()
+        proc = run(*ask, "-m", url + "?max_n=4")
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(proc.stdout)
+        assert data["answer"] == "5" and data["usage"]["samples"] == 10
+        assert sorted(CappedUpstream.seen) == [2, 4, 4]
+    finally:
+        server.shutdown()
+        server.server_close()

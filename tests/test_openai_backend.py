@@ -20,7 +20,12 @@ from ponder.backends import load_backend
 from ponder.backends.base import Backend
 from ponder.backends.http import OpenAIOptions, env_proxy
 from ponder.backends.openai import OpenAIBackend
-from ponder.errors import BackendTimeoutError, BackendUnavailableError, UpstreamError
+from ponder.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ConfigError,
+    UpstreamError,
+)
 from ponder.types import Message, SamplingParams
 
 PARAMS = SamplingParams(temperature=0.8, max_tokens=8)
@@ -120,6 +125,35 @@ async def test_server_that_ignores_n_gets_concurrent_requests(fake: Fake) -> Non
     samples = await backend.generate(Q, PARAMS, 3)
     assert len(samples) == 3
     assert all(b["n"] == 1 for b in bodies[1:])  # later calls skip the n request
+
+
+def capped(bodies: list[dict[str, Any]], cap: int = 4) -> Handler:
+    """An upstream that refuses more than ``cap`` choices a request, as llama.cpp's server
+    refuses more than its slots."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        bodies.append(body)
+        if body.get("n", 1) > cap:
+            error = {"error": {"message": f"n must be <= {cap}", "type": "invalid_request_error"}}
+            return web.json_response(error, status=400)
+        return web.json_response(completion(body.get("n", 1)))
+
+    return handler
+
+
+async def test_a_server_that_caps_n_gets_several_requests_within_max_n(fake: Fake) -> None:
+    bodies: list[dict[str, Any]] = []
+    plain = await fake(capped(bodies))
+    with pytest.raises(UpstreamError, match="n must be <= 4"):
+        await plain.generate(Q, PARAMS, 10)
+    bodies.clear()
+    backend = await fake(capped(bodies), options=replace(FAST, max_n=4))
+    assert backend.max_n == 4
+    samples = await backend.generate(Q, replace(PARAMS, seed=7), 10)
+    assert len(samples) == 10 and backend.supports_n
+    assert sorted(b["n"] for b in bodies) == [2, 4, 4]
+    assert sorted(b["seed"] for b in bodies) == [7, 11, 15]  # no request repeats another
 
 
 async def test_usage_sums_every_choice(fake: Fake) -> None:
@@ -322,3 +356,8 @@ def test_spec_options() -> None:
     assert isinstance(backend, OpenAIBackend)
     assert backend.model == "qwen" and backend.options.concurrency == 3
     assert backend.options.timeout_s == 5
+    assert backend.max_n is None
+    capped_spec = "openai:http://127.0.0.1:8000/v1#qwen?max_n=8"
+    assert load_backend(capped_spec, cache=False).max_n == 8
+    with pytest.raises(ConfigError, match="max_n"):
+        load_backend("openai:http://127.0.0.1:8000/v1#qwen?max_n=-1", cache=False)

@@ -51,6 +51,7 @@ def openai(target: str, options: dict[str, str]) -> Backend:
         concurrency=_int_option(options, "concurrency", 16),
         retries=_int_option(options, "retries", 3),
         retry=options.pop("retry", "safe"),
+        max_n=_int_option(options, "max_n", 0),
     )
     _reject_unknown(options, "openai")
     return OpenAIBackend(target, model, opts)

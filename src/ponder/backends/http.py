@@ -36,10 +36,13 @@ class OpenAIOptions:
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
     retry: str = "safe"
+    max_n: int = 0  # the most choices one request may ask for (0: the server takes any n)
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ConfigError("concurrency must be at least 1")
+        if self.max_n < 0:
+            raise ConfigError("max_n must be zero (no limit) or more")
         if self.timeout_s <= 0:
             raise ConfigError("timeout must be positive (seconds)")
         if self.retries < 0:

@@ -2,7 +2,9 @@
 
 ``n`` is sent as one request when the server honours it; a server that returns
 fewer choices than asked (Ollama ignores ``n``) is remembered, and the rest are
-drawn as concurrent single requests under a concurrency limit. Failures retry
+drawn as concurrent single requests under a concurrency limit. A server that refuses
+a large ``n`` (llama.cpp's server takes at most its slots) is configured with
+``max_n``: larger draws go out as several requests of at most that many. Failures retry
 with exponential backoff that honours ``Retry-After``, under an explicit policy
 (``retry=``): ``safe`` (the default) retries a generation only when the upstream
 cannot have started it (connection refused, 408, 429, 503) and a GET on any
@@ -55,6 +57,7 @@ class OpenAIBackend(BaseBackend):
         self.model = model or ""
         self.name = f"openai:{self.base_url}#{self.model}"
         self.supports_n = True  # until the server shows otherwise
+        self.max_n = self.options.max_n or None
         self._headers: dict[str, str] = {}
         if key := os.environ.get(self.options.api_key_env):
             self._headers["Authorization"] = f"Bearer {key}"
@@ -87,6 +90,15 @@ class OpenAIBackend(BaseBackend):
     ) -> list[Sample]:
         check_n(n)
         model = await self.resolve_model()
+        if self.max_n and n > self.max_n:  # several requests, each within the cap
+            sizes = [min(self.max_n, n - start) for start in range(0, n, self.max_n)]
+            parts = await asyncio.gather(
+                *(
+                    self.generate(messages, _offset(params, start), size)
+                    for start, size in zip(range(0, n, self.max_n), sizes, strict=True)
+                )
+            )
+            return [sample for part in parts for sample in part]
         if not self.supports_n and n > 1:
             return await self._concurrent(messages, params, n, model)
         samples = await self._one(messages, params, n, model)
@@ -109,12 +121,9 @@ class OpenAIBackend(BaseBackend):
     async def _concurrent(
         self, messages: Sequence[Message], params: SamplingParams, n: int, model: str
     ) -> list[Sample]:
-        def seed(i: int) -> SamplingParams:
-            if params.seed is None:
-                return params
-            return replace(params, seed=params.seed + i)
-
-        batches = await asyncio.gather(*(self._one(messages, seed(i), 1, model) for i in range(n)))
+        batches = await asyncio.gather(
+            *(self._one(messages, _offset(params, i), 1, model) for i in range(n))
+        )
         return [s for batch in batches for s in batch[:1]]
 
     async def _request(
@@ -193,6 +202,14 @@ class OpenAIBackend(BaseBackend):
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
+
+
+def _offset(params: SamplingParams, i: int) -> SamplingParams:
+    """The parameters of the ``i``-th of several requests for one draw: with a seed, a
+    different one each, so they do not repeat each other's samples."""
+    if params.seed is None or i == 0:
+        return params
+    return replace(params, seed=params.seed + i)
 
 
 def sse_data(pending: bytearray, chunk: bytes) -> list[str]:
