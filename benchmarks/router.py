@@ -306,7 +306,7 @@ def main() -> None:
     print(f"{len(pools.items)} items; tiers: {' < '.join(t.short for t in pools.tiers)}")
     fixed = fixed_points(pools, reps=args.reps)
     direct, best = direct_point(fixed, pools), best_point(fixed)
-    unit = "dollars" if args.unit == "dollars" else "tokens"
+    unit = args.unit  # the Point field the budget counts
     budget = args.share * getattr(best, unit) / getattr(direct, unit)
     front = pareto(fixed)
     print(f"{'strategy':34s} {'acc %':>6s} {'tokens/q':>9s} {'$/1k q':>10s}  cut % / per suite")

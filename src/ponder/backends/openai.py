@@ -91,11 +91,11 @@ class OpenAIBackend(BaseBackend):
         check_n(n)
         model = await self.resolve_model()
         if self.max_n and n > self.max_n:  # several requests, each within the cap
-            sizes = [min(self.max_n, n - start) for start in range(0, n, self.max_n)]
+            starts = range(0, n, self.max_n)
             parts = await asyncio.gather(
                 *(
-                    self.generate(messages, _offset(params, start), size)
-                    for start, size in zip(range(0, n, self.max_n), sizes, strict=True)
+                    self.generate(messages, _offset(params, i), min(self.max_n, n - i))
+                    for i in starts
                 )
             )
             return [sample for part in parts for sample in part]
