@@ -45,3 +45,21 @@ def test_a_response_streams_as_role_content_finish_then_usage() -> None:
     assert "ponder" not in chunks[0]
     plain = wire.response_chunks(response, include_usage=False)
     assert all("usage" not in c for c in plain) and len(plain) == 6
+
+
+async def test_in_requests_of_splits_a_draw_and_offsets_each_requests_seed() -> None:
+    from ponder.backends.base import in_requests_of
+    from ponder.types import Message, Sample, SamplingParams
+
+    asked: list[tuple[int, int | None]] = []
+
+    async def generate(messages, params, n):  # type: ignore[no-untyped-def]
+        asked.append((n, params.seed))
+        return [Sample(text="x", request_id=str(len(asked))) for _ in range(n)]
+
+    messages = [Message("user", "hi")]
+    samples = await in_requests_of(4, generate, messages, SamplingParams(seed=3), 10)
+    assert len(samples) == 10 and sorted(asked) == [(2, 11), (4, 3), (4, 7)]
+    asked.clear()
+    await in_requests_of(4, generate, messages, SamplingParams(), 5)
+    assert sorted(asked) == [(1, None), (4, None)]

@@ -207,3 +207,17 @@ def test_ask_on_a_server_that_caps_n_draws_within_max_n() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_eval_run_draws_waves_larger_than_the_model_has_slots(tmp_path: Path) -> None:
+    """The sampling mode calls ``generate`` with its wave directly: a wave of 10 on the
+    embedded model's 8 slots failed with llama.cpp's 400; the backend now splits it."""
+    out = tmp_path / "run"
+    proc = run(
+        "eval", "run", "--suite", "arith", "--levels", "1", "--per-level", "1",
+        "-m", "embedded:smollm2-135m?threads=1",
+        "-s", "sample:n=10,wave=10,max_tokens=8", "--out", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    [record] = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    assert record["error"] is None and len(record["samples"]) == 11  # greedy + 10

@@ -1,10 +1,11 @@
 """The contract every engine implements, and nothing else.
 
 A backend turns messages into samples (``generate``). What it can do is declared as
-flags (``supports_n``: one request returns n samples sharing the prompt prefill, at
-most ``max_n`` of them when it says so; ``supports_logprobs``), so strategies ask a flag
-and never a vendor. ``check`` says
-whether it can answer now and ``aclose`` releases what it holds.
+flags (``supports_n``: one request returns n samples sharing the prompt prefill;
+``supports_logprobs``), so strategies ask a flag and never a vendor. An engine that takes
+at most ``max_n`` samples a request sends a larger ``n`` as several requests itself
+(``in_requests_of``), so every caller of ``generate`` may ask for any ``n``. ``check``
+says whether it can answer now and ``aclose`` releases what it holds.
 
 A backend that can go on with an assistant reply already begun implements
 ``Continues`` (``continue_text``): sampling is autoregressive, so a sample cut off at
@@ -28,8 +29,10 @@ proxy checks with ``isinstance``. The OpenAI wire format itself lives in
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 from ponder.types import Message, Sample, SamplingParams
@@ -108,7 +111,7 @@ class BaseBackend:
     name: str = "backend"
     model: str = "unknown"
     supports_n: bool = False
-    max_n: int | None = None  # the most samples one request may ask for (None: any)
+    max_n: int | None = None  # the most samples one request takes (None: any); see in_requests_of
     supports_logprobs: bool = False
     active_params: float | None = None
 
@@ -135,3 +138,30 @@ def check_n(n: int) -> None:
         raise ConfigError(f"n must be a positive integer, got {n!r}")
     if n > 256:
         raise ConfigError(f"n={n} is too many samples for one call: use at most 256")
+
+
+Generate = Callable[[Sequence[Message], SamplingParams, int], Awaitable[list[Sample]]]
+
+
+def with_seed_offset(params: SamplingParams, i: int) -> SamplingParams:
+    """The parameters of the ``i``-th of several requests for one draw: with a seed, a
+    different one each, so they do not repeat each other's samples."""
+    if params.seed is None or i == 0:
+        return params
+    return replace(params, seed=params.seed + i)
+
+
+async def in_requests_of(
+    limit: int,
+    generate: Generate,
+    messages: Sequence[Message],
+    params: SamplingParams,
+    n: int,
+) -> list[Sample]:
+    """``n`` samples as concurrent requests of at most ``limit`` each (an engine's
+    ``max_n``: llama.cpp runs one sample per slot), each with its own seed offset."""
+    starts = range(0, n, limit)
+    parts = await asyncio.gather(
+        *(generate(messages, with_seed_offset(params, i), min(limit, n - i)) for i in starts)
+    )
+    return [sample for part in parts for sample in part]

@@ -42,7 +42,7 @@ from typing import Any
 import httpx
 
 from ponder import models
-from ponder.backends.base import BaseBackend, check_n
+from ponder.backends.base import BaseBackend, check_n, in_requests_of
 from ponder.backends.llama_stream import Activity, Merged
 from ponder.backends.wire import chat_body, samples_from_response
 from ponder.errors import BackendError, BackendUnavailableError, ConfigError
@@ -159,6 +159,8 @@ class EmbeddedBackend(BaseBackend):
         self, messages: Sequence[Message], params: SamplingParams, n: int = 1
     ) -> list[Sample]:
         check_n(n)
+        if self.max_n and n > self.max_n:
+            return await in_requests_of(self.max_n, self.generate, messages, params, n)
         body = chat_body(messages, params, n)
         body["logprobs"] = True
         start = time.perf_counter()

@@ -27,12 +27,11 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
 
-from ponder.backends.base import BaseBackend, check_n
+from ponder.backends.base import BaseBackend, check_n, in_requests_of, with_seed_offset
 from ponder.backends.http import LoopClient, OpenAIOptions
 from ponder.backends.wire import chat_body, samples_from_response
 from ponder.errors import (
@@ -90,15 +89,8 @@ class OpenAIBackend(BaseBackend):
     ) -> list[Sample]:
         check_n(n)
         model = await self.resolve_model()
-        if self.max_n and n > self.max_n:  # several requests, each within the cap
-            starts = range(0, n, self.max_n)
-            parts = await asyncio.gather(
-                *(
-                    self.generate(messages, _offset(params, i), min(self.max_n, n - i))
-                    for i in starts
-                )
-            )
-            return [sample for part in parts for sample in part]
+        if self.max_n and n > self.max_n:
+            return await in_requests_of(self.max_n, self.generate, messages, params, n)
         if not self.supports_n and n > 1:
             return await self._concurrent(messages, params, n, model)
         samples = await self._one(messages, params, n, model)
@@ -122,7 +114,7 @@ class OpenAIBackend(BaseBackend):
         self, messages: Sequence[Message], params: SamplingParams, n: int, model: str
     ) -> list[Sample]:
         batches = await asyncio.gather(
-            *(self._one(messages, _offset(params, i), 1, model) for i in range(n))
+            *(self._one(messages, with_seed_offset(params, i), 1, model) for i in range(n))
         )
         return [s for batch in batches for s in batch[:1]]
 
@@ -202,14 +194,6 @@ class OpenAIBackend(BaseBackend):
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
-
-
-def _offset(params: SamplingParams, i: int) -> SamplingParams:
-    """The parameters of the ``i``-th of several requests for one draw: with a seed, a
-    different one each, so they do not repeat each other's samples."""
-    if params.seed is None or i == 0:
-        return params
-    return replace(params, seed=params.seed + i)
 
 
 def sse_data(pending: bytearray, chunk: bytes) -> list[str]:

@@ -172,15 +172,10 @@ def with_instruction(messages: list[Message], instruction: str) -> list[Message]
 async def draw(
     backend: Backend, messages: Sequence[Message], params: SamplingParams, n: int
 ) -> list[Sample]:
-    """n samples: one request when the backend shares the prefill (several when n is more
-    than it takes at once, ``max_n``), else n concurrent ones."""
-    limit = getattr(backend, "max_n", None) or n
-    if n == 1 or (backend.supports_n and n <= limit):
+    """n samples: one call when the backend shares the prefill (it splits what its engine
+    takes at once itself), else n concurrent ones."""
+    if n == 1 or backend.supports_n:
         return await backend.generate(messages, params, n)
-    if backend.supports_n:
-        sizes = [limit] * (n // limit) + ([n % limit] if n % limit else [])
-        parts = await asyncio.gather(*(backend.generate(messages, params, k) for k in sizes))
-        return [s for part in parts for s in part]
     batches = await asyncio.gather(*(backend.generate(messages, params, 1) for _ in range(n)))
     return [s for batch in batches for s in batch]
 
