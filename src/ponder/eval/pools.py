@@ -13,11 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ponder.answers import sample_answer
 from ponder.cost import Price, price_for
 from ponder.errors import DataError
 from ponder.eval.datasets import Item
-from ponder.eval.runner import is_program
+from ponder.eval.runner import annotate_pool, is_program
 from ponder.types import Sample
 
 
@@ -138,11 +137,8 @@ class Pools:
 def _pool_from(record: dict[str, Any], program: bool = False) -> Pool:
     item = Item.from_dict(record["item"], str(record["item"].get("id", "item")))
     samples = [Sample.from_dict(s) for s in record.get("samples") or []]
-    for sample in samples:  # stored before truncation was told apart: re-read the cut ones
-        if sample.truncated and not program:
-            sample.answer = sample_answer(sample.text, item.kind, item.choices, True)
-        elif sample.truncated:
-            sample.answer = None
+    # stored before truncation was told apart: the cut ones are read again
+    annotate_pool([s for s in samples if s.truncated], item, program)
     greedy = next((s for s in samples if s.temperature == 0.0), None)
     sampled = [s for s in samples if s.temperature != 0.0]
     return Pool(item, str(record["model"]), greedy, sampled)

@@ -208,10 +208,8 @@ def standard_evaluators(pools: Pools, oracle: bool = False) -> dict[str, Evaluat
     for t, tier in enumerate(pools.tiers):
         size = min(len(p.sampled) for p in pools.by_tier[tier.model].values())
         out[f"cot@{tier.short}"] = plan_evaluator(Plan((Stage(t),)))
-        k = 1
-        while k <= size:
+        for k in vote_sizes(size):
             out[f"sc:n={k}@{tier.short}"] = plan_evaluator(Plan((Stage(t, False, k),)))
-            k = k * 2 if k * 2 <= size or k == size else size
         if size >= 4:
             for rule in ("esc", "beta", "margin"):
                 sc = SelfConsistency(SCOptions(n=size, stop=rule))
@@ -233,12 +231,16 @@ def program_evaluators(pools: Pools, t: int) -> dict[str, Evaluator]:
     tier = pools.tiers[t]
     size = min(len(p.sampled) for p in pools.programs[tier.model].values())
     out = {f"pot@{tier.short}": plan_evaluator(Plan((Stage(t, prompt="program"),)))}
-    k = 1
-    while k <= size:
+    for k in vote_sizes(size):
         stage = Stage(t, greedy=False, n=k, prompt="program")
         out[f"sc:n={k},program=true@{tier.short}"] = plan_evaluator(Plan((stage,)))
-        k = k * 2 if k * 2 <= size or k == size else size
     return out
+
+
+def vote_sizes(size: int) -> list[int]:
+    """The votes replayed from a pool of ``size`` samples: 1, 2, 4, ... and ``size``."""
+    sizes = [k for k in (2**e for e in range(size.bit_length())) if k < size]
+    return [*sizes, size] if size else []
 
 
 @dataclass
