@@ -64,7 +64,8 @@ from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
 from ponder.eval.train_router import label_items, train_router
 from ponder.routing.features import features
-from ponder.routing.router import Router, default_router, load_router
+from ponder.routing.router import Router
+from ponder.routing.router_file import default_router, load_router
 from ponder.routing.support import support_of
 
 DATA = Path(__file__).parent / "data"

@@ -19,7 +19,7 @@ from ponder.eval.store import SampleStore
 from ponder.eval.train_router import train_router
 from ponder.routing.cascade import parse_plan
 from ponder.routing.features import PROBE_FEATURES, probe_features
-from ponder.routing.router import router_from_dict
+from ponder.routing.router_file import router_from_dict
 from ponder.strategies.auto import AutoOptions, AutoStrategy
 from ponder.types import Sample
 

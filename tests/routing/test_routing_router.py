@@ -15,7 +15,7 @@ from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.eval.train_router import choose_l2, fit_logistic, train_router
 from ponder.routing import FEATURES, default_router, features, load_router, rule_plan
 from ponder.routing.calibrate import lam_for_budget
-from ponder.routing.router import router_from_dict
+from ponder.routing.router_file import router_from_dict
 from ponder.strategies import make_strategy
 from ponder.strategies.auto import AutoOptions, AutoStrategy
 from ponder.types import Message, Question

@@ -19,7 +19,8 @@ from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.eval.train_router import train_router
 from ponder.routing import load_router
 from ponder.routing.cascade import Draw, parse_plan, run_plan
-from ponder.routing.router import SAFE_PLANS, router_from_dict
+from ponder.routing.router import SAFE_PLANS
+from ponder.routing.router_file import router_from_dict
 from ponder.strategies.auto import AutoOptions, AutoStrategy
 from ponder.types import Sample
 

@@ -1,4 +1,4 @@
-"""Program-of-thought answers: the model writes a short arithmetic program, ponder runs it.
+"""Program-of-thought answers: the model writes a short arithmetic program, ponder evaluates it.
 
 A small coder model that slips on arithmetic in prose often writes the right program for
 the same word problem ("PAL", Gao et al. 2022; "Program of Thoughts", Chen et al. 2022).

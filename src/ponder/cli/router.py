@@ -110,7 +110,8 @@ def _calibration(rows: list[dict[str, float]], lam: float, how: str) -> None:
 @click.option("--budget", type=float, default=None, help="average cost target, x direct")
 def show(path: str | None, question: tuple[str, ...], tiers: int, budget: float | None) -> None:
     """Show a router (the shipped one without PATH) and, with -q, the plan per question."""
-    from ponder.routing.router import default_router, load_router, rule_plan
+    from ponder.routing.router import rule_plan
+    from ponder.routing.router_file import default_router, load_router
 
     loaded = load_router(path) if path else default_router()
     if loaded is None:

@@ -143,7 +143,7 @@ def serve(
     """
     import uvicorn
 
-    from ponder.routing.router import load_router
+    from ponder.routing.router_file import load_router
     from ponder.server import ServerConfig, create_app
     from ponder.server.config import preflight
     from ponder.server.logs import configure_logging

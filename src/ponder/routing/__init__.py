@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ponder.routing.cascade import Decision, Draw, Plan, Stage, parse_plan, run_plan
 from ponder.routing.features import FEATURES, features
-from ponder.routing.router import Router, default_router, load_router, router_from_dict, rule_plan
+from ponder.routing.router import Router, rule_plan
+from ponder.routing.router_file import default_router, load_router, router_from_dict
 
 __all__ = [
     "FEATURES",

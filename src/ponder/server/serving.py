@@ -21,7 +21,7 @@ from ponder.backends.base import PassThrough
 from ponder.context.apply import ContextOptions
 from ponder.context.apply import apply as apply_context
 from ponder.errors import ConfigError
-from ponder.routing.router import load_router
+from ponder.routing.router_file import load_router
 from ponder.server import compute, legacy, passthrough, policy
 from ponder.server.config import ServerConfig
 from ponder.server.errors import ApiError, model_not_found

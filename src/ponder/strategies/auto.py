@@ -34,14 +34,8 @@ from ponder.backends.base import Backend
 from ponder.budgets import CEILING
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.routing.features import PROBE_FEATURES, probe_features
-from ponder.routing.router import (
-    PLAN_RULES,
-    SAFE_PLANS,
-    Router,
-    default_router,
-    load_router,
-    rule_plan,
-)
+from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan
+from ponder.routing.router_file import default_router, load_router
 from ponder.strategies.base import (
     COT_INSTRUCTION,
     Options,

@@ -1,0 +1,168 @@
+"""Router files: a router's JSON read back and checked field by field, so a damaged or
+foreign file gets a DataError that names the field, never a traceback or a router that
+routes on garbage. ``default_router`` reads the one shipped with ponder."""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ponder.errors import ConfigError, DataError
+from ponder.routing.cascade import Plan
+from ponder.routing.features import FEATURES, PROBE_FEATURES, TERMS, term_names
+from ponder.routing.router import FORMAT, VERSION, PlanModel, Router
+from ponder.routing.support import Support
+
+DEFAULT_FILE = "default_router.json"
+
+
+def _number_list(data: dict[str, Any], key: str, size: int, where: str) -> list[float]:
+    value = data.get(key)
+    if not isinstance(value, list) or len(value) != size:
+        raise DataError(f"{where}: '{key}' must be a list of {size} numbers")
+    try:
+        out = [float(v) for v in value]
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: '{key}' must hold numbers only") from None
+    if any(math.isnan(v) or math.isinf(v) for v in out):
+        raise DataError(f"{where}: '{key}' holds NaN or infinity")
+    return out
+
+
+def router_from_dict(data: Any, where: str = "router") -> Router:
+    """Check a router's data and build it; DataError says what is wrong."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise DataError(f"{where} is not a ponder router file (format must be {FORMAT!r})")
+    if data.get("version") != VERSION:
+        raise DataError(
+            f"{where}: router version {data.get('version')!r} is not supported "
+            f"(this ponder reads version {VERSION}); retrain with `ponder router train`"
+        )
+    probe = bool(data.get("probe", False))
+    names = [*FEATURES, *PROBE_FEATURES] if probe else list(FEATURES)
+    if data.get("features") != names:
+        raise DataError(
+            f"{where} was trained on other features than this ponder computes; "
+            "retrain it with `ponder router train`"
+        )
+    size = len(names)
+    mean = _number_list(data, "mean", size, where)
+    scale = [s if s > 0 else 1.0 for s in _number_list(data, "scale", size, where)]
+    terms = data.get("terms", "linear")  # a router from before terms: linear
+    if terms not in TERMS:
+        raise DataError(f"{where}: 'terms' must be one of {', '.join(TERMS)}, not {terms!r}")
+    inputs = len(term_names(names, terms))
+    term_mean: list[float] = []
+    term_scale: list[float] = []
+    if terms != "linear":
+        term_mean = _number_list(data, "term_mean", inputs, where)
+        term_scale = [s if s > 0 else 1.0 for s in _number_list(data, "term_scale", inputs, where)]
+    raw_plans = data.get("plans")
+    if not isinstance(raw_plans, list) or not raw_plans:
+        raise DataError(f"{where}: 'plans' must be a non-empty list")
+    plans = []
+    for i, raw in enumerate(raw_plans):
+        at = f"{where}: plan {i}"
+        try:
+            plan = Plan.from_dict(raw)
+        except ConfigError as exc:
+            raise DataError(f"{at}: {exc}") from None
+        coef = _number_list(raw, "coef", inputs, at)
+        [intercept, cost] = _number_list({"v": [raw.get("intercept"), raw.get("cost")]}, "v", 2, at)
+        model = PlanModel(plan, coef, intercept, max(cost, 0.0))
+        if raw.get("cost_model") is not None:  # a router from before cost models: none
+            _cost_model(model, raw["cost_model"], size, at)
+        plans.append(model)
+    calibration = data.get("calibration") or []
+    if not isinstance(calibration, list) or not all(isinstance(c, dict) for c in calibration):
+        raise DataError(f"{where}: 'calibration' must be a list of objects")
+    lam = float(data.get("lam") or 0.0)
+    budget = data.get("budget")  # a router from before budgets were kept: none
+    if budget is not None and (
+        isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0
+    ):
+        raise DataError(f"{where}: 'budget' must be a positive number or null, got {budget!r}")
+    tiers = [str(t) for t in data.get("tiers") or []]
+    meta = dict(data.get("meta") or {})
+    support = _support(data, where)
+    return Router(
+        plans,
+        mean,
+        scale,
+        lam,
+        calibration,
+        tiers,
+        meta,
+        support,
+        probe,
+        terms,
+        term_mean,
+        term_scale,
+        None if budget is None else float(budget),
+    )
+
+
+def _cost_model(model: PlanModel, raw: Any, size: int, where: str) -> None:
+    at = f"{where}: cost_model"
+    if not isinstance(raw, dict):
+        raise DataError(f"{at} must be an object with 'coef', 'intercept' and 'bounds'")
+    model.cost_coef = _number_list(raw, "coef", size, at)
+    [model.cost_intercept] = _number_list({"intercept": [raw.get("intercept")]}, "intercept", 1, at)
+    if raw.get("bounds") is not None:
+        low, high = _number_list(raw, "bounds", 2, at)
+        if low > high:
+            raise DataError(f"{at}: 'bounds' must be [low, high], got [{low:g}, {high:g}]")
+        model.cost_bounds = (low, high)
+
+
+def _support(data: dict[str, Any], where: str) -> Support | None:
+    raw = data.get("support")
+    if raw is None:
+        return None  # a router from before support was stored: no check
+    if not isinstance(raw, dict):
+        raise DataError(f"{where}: 'support' must be an object with 'low' and 'high'")
+    size = len(FEATURES)
+    low, high = _number_list(raw, "low", size, where), _number_list(raw, "high", size, where)
+    if raw.get("points") is None:
+        return Support(low, high)  # a router from before the distance check: ranges only
+    at = f"{where}: support"
+    rows = raw["points"]
+    if not isinstance(rows, list) or not rows:
+        raise DataError(f"{at}: 'points' must be a non-empty list of feature lists")
+    points = [
+        _number_list({"point": row}, "point", size, f"{at}: point {i}")
+        for i, row in enumerate(rows)
+    ]
+    radius = raw.get("radius")
+    if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius >= 0:
+        raise DataError(f"{at}: 'radius' must be a non-negative number, got {radius!r}")
+    if math.isinf(radius):
+        raise DataError(f"{at}: 'radius' must be finite")
+    return Support(low, high, points, float(radius))
+
+
+def load_router(path: str | Path) -> Router:
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"router file not found: {file}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read router file {file}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"router file {file} is not valid JSON: {exc.msg} (line {exc.lineno})"
+        ) from None
+    return router_from_dict(data, str(file))
+
+
+def default_router() -> Router | None:
+    """The router shipped with ponder (trained on the built-in suites), if present."""
+    try:
+        text = resources.files("ponder.routing").joinpath(DEFAULT_FILE).read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    return router_from_dict(json.loads(text), f"ponder/routing/{DEFAULT_FILE}")
