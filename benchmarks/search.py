@@ -26,6 +26,14 @@ spec placed at its budget; see ``search_grid.py``).
         -m "embedded:smollm2-135m?threads=1" --suite countdown --levels 1,2,3,4 \
         --per-level 3 --budgets 4,8,16
     python benchmarks/search.py --grid runs/grid-smol-countdown --grid runs/grid-smol-arith
+
+``--calc-confusion``: per model, how the calc verifier judges stored step-by-step
+samples whose right answer is known (issue 26): false alarms (a right final answer that
+calc flags, i.e. some stated equation is false) and misses (a wrong one it passes), with
+the samples it could not check (no equation) counted apart.
+
+    python benchmarks/search.py --calc-confusion benchmarks/data/word16/*qwen*.jsonl.gz \
+        benchmarks/data/samples-qwen2.5-coder-0.5b.jsonl.gz
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from pathlib import Path
 
 from search_grid import SEARCHES, grid_main
 
+from ponder.eval.calc_audit import calc_confusion
 from ponder.eval.live import live_points
 from ponder.eval.pools import load_pools
 from ponder.eval.replay import (
@@ -142,6 +151,26 @@ def _by_level(points: list[Point], mine: list[Point]) -> None:
         print(f"  {p.name:66s} {row}")
 
 
+def calc_table(files: list[str]) -> None:
+    """The calc verifier's confusion on stored samples, per model and suite, then per model."""
+    records = [r for f in files for r in read_records(f)]
+    tables = calc_confusion(records, by_suite=True) + calc_confusion(records)
+    print("calc on stored samples: flagged = states a false equation; % of right / wrong")
+    print(
+        f"{'model':28s} {'suite':8s} {'items':>5s} {'samples':>7s} {'right':>5s} {'wrong':>5s} "
+        f"{'false alarms':>15s} {'misses':>15s} {'unchecked r/w':>13s}"
+    )
+    for table in tables:
+        alarms = f"{table.right_flagged} ({100 * table.false_alarm_rate:4.1f}%)"
+        misses = f"{table.wrong_passed} ({100 * table.miss_rate:4.1f}%)"
+        unchecked = f"{table.right_unchecked}/{table.wrong_unchecked}"
+        model, suite = table.model.split(":")[-1], table.suite or "all"
+        print(
+            f"{model:28s} {suite:8s} {table.items:5d} {table.samples:7d} {table.right:5d} "
+            f"{table.wrong:5d} {alarms:>15s} {misses:>15s} {unchecked:>13s}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -157,6 +186,12 @@ def main() -> None:
         default=[],
         help="part 1's sample files (default: benchmarks/data/*.jsonl.gz)",
     )
+    parser.add_argument(
+        "--calc-confusion",
+        nargs="+",
+        metavar="FILE",
+        help="only the calc verifier's false alarms and misses on these stored records",
+    )
     grid = parser.add_argument_group("part 3: the matched-budget grid")
     grid.add_argument("--grid", action="append", default=[], help="grid run dir (repeatable)")
     grid.add_argument("-m", "--model", help="run the grid live on this backend spec")
@@ -170,6 +205,9 @@ def main() -> None:
     grid.add_argument("--min-steps", type=int, default=1, help="beam/tot min_steps")
     grid.add_argument("--max-tokens", type=int, default=256, help="tokens per sampled answer")
     args = parser.parse_args()
+    if args.calc_confusion:
+        calc_table(args.calc_confusion)
+        return
     if args.grid:
         grid_main(args)
         return
