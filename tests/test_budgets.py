@@ -22,6 +22,7 @@ def budget_used(spec: str, model: str) -> int:
     [
         ("sc:n=2", "qwen2.5-coder-0.5b", QWEN),
         ("sc:n=2", "/models/qwen2.5-coder-0.5b-q4.gguf", QWEN),
+        ("cot", "embedded:qwen2.5-coder-1.5b?threads=2", STEP_BY_STEP["qwen2.5-coder-1.5b"]),
         ("sc:n=2,max_tokens=100", "qwen2.5-coder-0.5b", 100),
         ("sc:n=2,cot=false", "qwen2.5-coder-0.5b", DEFAULT),
         ("sc:n=2", "some-other-model", DEFAULT),

@@ -91,7 +91,14 @@ def test_ask_human_output_shows_votes_and_cost() -> None:
 def test_models_list_json() -> None:
     result = CliRunner().invoke(cli, ["models", "list", "--json"])
     names = [row["name"] for row in json.loads(result.output)]
-    assert names[:2] == ["smollm2-135m", "qwen2.5-coder-0.5b"]
+    assert names[:3] == ["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
+
+
+def test_models_list_shows_each_tiers_size_and_parameters() -> None:
+    result = CliRunner().invoke(cli, ["models", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    line = next(row for row in result.output.splitlines() if "qwen2.5-coder-1.5b" in row)
+    assert "1.1 GB" in line and "1544M" in line
 
 
 def test_ask_reads_stdin_and_sends_a_system_prompt(tmp_path: Path) -> None:

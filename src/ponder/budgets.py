@@ -19,7 +19,7 @@ field) always wins.
 from __future__ import annotations
 
 DEFAULT = 256
-STEP_BY_STEP = {"smollm2-135m": 384, "qwen2.5-coder-0.5b": 768}
+STEP_BY_STEP = {"smollm2-135m": 384, "qwen2.5-coder-0.5b": 768, "qwen2.5-coder-1.5b": 768}
 CEILING = max(DEFAULT, *STEP_BY_STEP.values())
 """The largest default: the bound a strategy states before it knows its model."""
 TRUNCATION_WARN = 0.1

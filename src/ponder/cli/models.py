@@ -26,6 +26,7 @@ def list_models(as_json: bool) -> None:
             "description": e.description,
             "license": e.license,
             "params": e.params,
+            "size": e.size,
             "source": e.provenance,
             "sha256": e.sha256,
             "cached": models.is_cached(e.name),
@@ -36,11 +37,12 @@ def list_models(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table = Table("name", "params", "license", "cached", "source")
+    table = Table("name", "size", "params", "license", "cached", "source")
     for r in rows:
         name = f"{r['name']} (default)" if r["default"] else str(r["name"])
         table.add_row(
             name,
+            _size(int(str(r["size"]))),
             f"{float(str(r['params'])) / 1e6:.0f}M",
             str(r["license"]),
             "yes" if r["cached"] else "no",
@@ -48,6 +50,13 @@ def list_models(as_json: bool) -> None:
         )
     Console().print(table)
     Console().print(f"cache: {models.cache_dir()}  (set PONDER_CACHE_DIR to move it)")
+
+
+def _size(size: int) -> str:
+    """A file size for people: 98 MB, 1.1 GB; "?" when the registry does not pin it."""
+    if not size:
+        return "?"
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
 
 
 @models_group.command()
