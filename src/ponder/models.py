@@ -98,7 +98,7 @@ REGISTRY: dict[str, ModelEntry] = {
     ),
     "qwen2.5-coder-1.5b": ModelEntry(
         name="qwen2.5-coder-1.5b",
-        description="Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (the ladder's largest local tier, 1.1 GB)",
+        description="Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (the ladder's largest tier, 1.1 GB)",
         license="Apache-2.0",
         filename="Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
