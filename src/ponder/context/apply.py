@@ -10,11 +10,12 @@ is the layout Anthropic's long-context guide recommends and many RAG templates e
       </documents>\\nQuestion: ..."}
 
 Only whitespace may separate the blocks; text before the first and after the last
-stays where it is. ``budget`` packs the blocks' inner text into that many tokens
-(``pack``: most relevant first, the first misfit truncated, the rest dropped), then
-``reorder`` lays out what was kept. Token counts are estimated unless the caller
-passes a ``count`` function. A request without such blocks passes unchanged, and the
-report says why. Content-part arrays are left alone.
+stays where it is. The blocks are found by ``Scan``, one left-to-right pass (a
+backtracking pattern took quadratic time on unclosed tags). ``budget`` packs the
+blocks' inner text into that many tokens (``pack``: most relevant first, the first
+misfit truncated, the rest dropped), then ``reorder`` lays out what was kept. Token
+counts are estimated unless the caller passes a ``count`` function. A request
+without such blocks passes unchanged, and the report says why. Content-part arrays are left alone.
 
 Wiring in the proxy (one call, before the request goes upstream or to a strategy)::
 
@@ -27,6 +28,7 @@ Wiring in the proxy (one call, before the request goes upstream or to a strategy
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
@@ -40,7 +42,8 @@ from ponder.errors import ConfigError
 
 MAX_BUDGET = 2_000_000
 MAX_DOCUMENTS = 1000
-_BLOCK = re.compile(r"(<document\b[^>]*>)(.*?)(</document\s*>)", re.IGNORECASE | re.DOTALL)
+_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # keeps every offset
+_SPACES = re.compile(r"\s*")
 
 
 class ContextOptions(BaseModel):
@@ -97,23 +100,93 @@ def parse_options(data: ContextOptions | Mapping[str, Any]) -> ContextOptions:
         raise ConfigError(f"ponder.context.{where}: {first['msg']}") from None
 
 
-def _find(messages: Sequence[Mapping[str, Any]]) -> tuple[int, list[re.Match[str]]] | None:
+@dataclass(frozen=True)
+class Block:
+    """One ``<document ...>inner</document>``: offsets into the content."""
+
+    start: int
+    inner_start: int
+    inner_end: int
+    end: int
+
+
+class Scan:
+    """The blocks of ``text``, found in one left-to-right pass.
+
+    A block opens at ``<document`` (any case) not followed by a word character, through
+    the next ``>``, and closes at the first ``</document`` + optional whitespace + ``>``
+    after that. Every search starts where the previous one stopped, and the first that
+    finds nothing ends the scan (no later opening could close), so the work is linear in
+    ``len(text)``: ``steps`` counts the characters the searches passed over.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded = text.translate(_FOLD)
+        self.steps = len(text)
+
+    def _find(self, needle: str, start: int) -> int:
+        found = self.folded.find(needle, start)
+        self.steps += (len(self.text) if found < 0 else found + len(needle)) - start
+        return found
+
+    def blocks(self) -> list[Block]:
+        out: list[Block] = []
+        position = 0
+        while (start := self._find("<document", position)) >= 0:
+            position = start + len("<document")
+            if position < len(self.text) and _word(self.text[position]):
+                continue
+            tag_end = self._find(">", position)
+            if tag_end < 0:
+                break
+            close = self._close(tag_end + 1)
+            if close is None:
+                break
+            out.append(Block(start, tag_end + 1, *close))
+            position = close[1]
+        return out
+
+    def _close(self, position: int) -> tuple[int, int] | None:
+        """Where the first closing tag at or after ``position`` starts and ends."""
+        while (start := self._find("</document", position)) >= 0:
+            spaces = _SPACES.match(self.text, start + len("</document"))
+            position = spaces.end() if spaces else start + len("</document")
+            self.steps += position - start - len("</document")
+            if self.text.startswith(">", position):
+                return start, position + 1
+        return None
+
+
+def _word(char: str) -> bool:
+    return char.isalnum() or char == "_"  # what a pattern's \w matches
+
+
+def find_blocks(content: str) -> list[Block]:
+    """The ``<document>`` blocks of ``content``, in order (see ``Scan``)."""
+    return Scan(content).blocks()
+
+
+def _find(messages: Sequence[Mapping[str, Any]]) -> tuple[int, list[Block]] | None:
     for index in range(len(messages) - 1, -1, -1):
         content = messages[index].get("content")
         if isinstance(content, str):
-            blocks = list(_BLOCK.finditer(content))
+            blocks = find_blocks(content)
             if blocks:
                 return index, blocks
     return None
 
 
-def _rebuild(
-    content: str, blocks: list[re.Match[str]], texts: dict[int, str], layout: list[int]
-) -> str:
+def _rebuild(content: str, blocks: list[Block], texts: dict[int, str], layout: list[int]) -> str:
     first, last = blocks[0], blocks[-1]
-    separator = content[blocks[0].end() : blocks[1].start()] if len(blocks) > 1 else "\n"
-    rendered = [f"{blocks[i].group(1)}{texts[i]}{blocks[i].group(3)}" for i in layout]
-    return content[: first.start()] + separator.join(rendered) + content[last.end() :]
+    separator = content[blocks[0].end : blocks[1].start] if len(blocks) > 1 else "\n"
+    rendered = [
+        content[blocks[i].start : blocks[i].inner_start]
+        + texts[i]
+        + content[blocks[i].inner_end : blocks[i].end]
+        for i in layout
+    ]
+    return content[: first.start] + separator.join(rendered) + content[last.end :]
 
 
 def apply(
@@ -131,14 +204,14 @@ def apply(
         return out, report
     index, blocks = found
     content = str(out[index]["content"])
-    gaps = [content[a.end() : b.start()] for a, b in pairwise(blocks)]
+    gaps = [content[a.end : b.start] for a, b in pairwise(blocks)]
     if any(gap.strip() for gap in gaps):
         report.note = "text between <document> blocks: left unchanged"
         return out, report
     if len(blocks) > MAX_DOCUMENTS:
         raise ConfigError(f"{len(blocks)} documents in one request: at most {MAX_DOCUMENTS}")
     counter = count or (lambda text: len(EstimateTokenizer().offsets(text)))
-    inner = [b.group(2) for b in blocks]
+    inner = [content[b.inner_start : b.inner_end] for b in blocks]
     budget = opts.budget if opts.budget is not None else MAX_BUDGET
     packed = pack(inner, budget, counter, truncate=opts.truncate, min_tokens=opts.min_tokens)
     texts = dict(zip(packed.kept, packed.texts, strict=True))

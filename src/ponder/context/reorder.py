@@ -105,5 +105,6 @@ def pack(
                 used += count(cut)
                 truncated = index
         break
-    dropped = tuple(i for i in range(len(ranked)) if i not in set(kept))
+    taken = set(kept)
+    dropped = tuple(i for i in range(len(ranked)) if i not in taken)
     return Packed(tuple(texts), tuple(kept), dropped, truncated, used, budget)

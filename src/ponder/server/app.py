@@ -126,7 +126,7 @@ async def _serve(
         deadline=loop.time() + config.timeout_s,
     )
     try:
-        raw = body.decode_json(await body.read_limited(request, config.max_body_bytes))
+        raw = await body.decode(await body.read_limited(request, config.max_body_bytes))
         reply = await handler(raw, ctx)
     except (ClientDisconnected, ClientDisconnect):
         info["error_type"] = "client_closed"

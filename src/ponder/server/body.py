@@ -1,15 +1,18 @@
 """Reading a request body safely: a size limit enforced while reading (with or without a
-Content-Length), a JSON parse that cannot blow the stack, and no lone surrogates (they
-cannot be encoded to send upstream)."""
+Content-Length), a JSON parse that cannot blow the stack, no lone surrogates (they
+cannot be encoded to send upstream), and a large body decoded on a worker thread, not
+on the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Protocol
 
 from ponder.server.errors import ApiError
 
 MAX_DEPTH = 64
+INLINE_BYTES = 64 * 1024  # larger bodies are decoded off the event loop
 
 
 class _Streaming(Protocol):
@@ -38,6 +41,13 @@ async def read_limited(request: _Streaming, limit: int) -> bytes:
         if len(data) > limit:
             raise too_large(limit)
     return bytes(data)
+
+
+async def decode(data: bytes) -> Any:
+    """``decode_json`` of ``data``, on a worker thread when the body is large."""
+    if len(data) <= INLINE_BYTES:
+        return decode_json(data)
+    return await asyncio.to_thread(decode_json, data)
 
 
 def decode_json(data: bytes) -> Any:

@@ -25,7 +25,9 @@ from ponder.errors import (
 )
 
 CLIENT_CLOSED = 499
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+# A scheme starts only where no scheme character precedes it, so no attempt re-scans a run
+# another attempt scanned ("a.a.a.a..." took quadratic time with a plain \b).
+_URL = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
 class ApiError(Exception):

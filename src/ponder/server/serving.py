@@ -84,7 +84,8 @@ class Serving:
     async def chat(self, raw: Any, ctx: Context) -> Reply:
         request = parse_request(ChatCompletionRequest, raw)
         if request.ponder is not None and request.ponder.context is not None:
-            raw, request = self._with_context(raw, request.ponder.context, ctx)
+            options = request.ponder.context  # text work: off the event loop
+            raw, request = await asyncio.to_thread(self._with_context, raw, options, ctx)
         route = self.route(request.model, request.ponder, ctx)
         plan = self.plan(route, request, ctx)
         self.admit_work(plan, request.n, request.completion_budget)
