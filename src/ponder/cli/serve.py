@@ -64,6 +64,15 @@ from ponder.errors import ConfigError
     help="Most completion tokens one request may ask for, over all its samples.",
 )
 @click.option(
+    "--upstream-max-tokens",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="Completion tokens your upstreams generate when a request sets no max_tokens "
+    "(their configured default). Without it, a pass-through answer without max_tokens "
+    "counts as the whole --max-request-tokens.",
+)
+@click.option(
     "--open",
     "open_paths",
     multiple=True,
@@ -124,6 +133,7 @@ def serve(
     max_body_mb: float,
     max_request_samples: int,
     max_request_tokens: int,
+    upstream_max_tokens: int | None,
     open_paths: tuple[str, ...],
     max_concurrency: int,
     max_queue: int,
@@ -164,6 +174,7 @@ def serve(
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_request_samples=max_request_samples,
         max_request_tokens=max_request_tokens,
+        upstream_max_tokens=upstream_max_tokens,
     )
     preflight(config.models)
     configure_logging(log_level, access_log, log_format)

@@ -40,6 +40,7 @@ class ServerConfig:
     max_body_bytes: int = Caps.max_body_bytes
     max_request_samples: int = Caps.max_samples
     max_request_tokens: int = Caps.max_tokens
+    upstream_max_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -50,8 +51,13 @@ class ServerConfig:
                     f"tier {tier!r} is not a served model: use ids from --model "
                     f"({', '.join(self.models)})"
                 )
-        for name in ("max_body_bytes", "max_request_samples", "max_request_tokens"):
-            if getattr(self, name) < 1:
+        for name in (
+            "max_body_bytes",
+            "max_request_samples",
+            "max_request_tokens",
+            "upstream_max_tokens",
+        ):
+            if (getattr(self, name) or 1) < 1:
                 raise ConfigError(f"{name.replace('_', ' ')} must be at least 1")
         if unknown := set(self.open_paths) - set(OPENABLE):
             raise ConfigError(
@@ -68,7 +74,12 @@ class ServerConfig:
 
     @property
     def caps(self) -> Caps:
-        return Caps(self.max_body_bytes, self.max_request_samples, self.max_request_tokens)
+        return Caps(
+            self.max_body_bytes,
+            self.max_request_samples,
+            self.max_request_tokens,
+            self.upstream_max_tokens,
+        )
 
     def tiers_after(self, model: str) -> list[str]:
         """The operator's stronger tiers for ``auto`` on ``model`` (none if not a tier)."""

@@ -1,7 +1,10 @@
 """Requests without a strategy: sent to the backend as they came, answered as it answered.
 
 The body is forwarded untouched but for the ``ponder`` extension (and ``model``,
-which the backend sets to its own); the response and every stream chunk come back
+which the backend sets to its own). Fields by which an upstream would draw longer or
+more samples than ``max_tokens`` and ``n`` say (``n_predict``, ``min_tokens``,
+``ignore_eos``, ``best_of``, ...) are refused: the work bound counts only those two.
+The response and every stream chunk come back
 unchanged but for ``model``, which names the id the client asked for. When the
 client asked for ``stream_options.include_usage`` and the upstream put usage only
 on a content chunk, a usage chunk is added before ``[DONE]`` as OpenAI specifies.
@@ -19,6 +22,42 @@ from ponder.server.protocol import ChatCompletionRequest, text_of
 from ponder.types import Message, SamplingParams
 
 UsageSink = Callable[[dict[str, Any] | None], None]
+# Upstream-specific fields that lengthen or multiply samples: llama.cpp, Ollama, vLLM,
+# SGLang, TGI and Hugging Face generate() names.
+UNBOUNDED = frozenset(
+    {
+        "n_predict",
+        "num_predict",
+        "min_tokens",
+        "max_new_tokens",
+        "min_new_tokens",
+        "max_length",
+        "min_length",
+        "ignore_eos",
+        "best_of",
+        "use_beam_search",
+        "num_beams",
+        "num_return_sequences",
+    }
+)
+
+
+def check_fields(request: ChatCompletionRequest) -> None:
+    """Refuse a field an upstream would take as a length or sample count beyond the bound,
+    at the top level or one level down (Ollama's ``options``, SGLang's ``sampling_params``)."""
+    for name, value in (request.model_extra or {}).items():
+        found = name if name in UNBOUNDED else None
+        if found is None and isinstance(value, dict):
+            inner = next((key for key in value if key in UNBOUNDED), None)
+            found = f"{name}.{inner}" if inner is not None else None
+        if found is not None:
+            raise ApiError(
+                400,
+                f"{found[:80]} would set the upstream's completion length or sample count "
+                "outside this server's work bound: use max_tokens and n instead",
+                param=found[:200],
+                code="unbounded_field",
+            )
 
 
 def forward_body(raw: dict[str, Any]) -> dict[str, Any]:

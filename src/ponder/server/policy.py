@@ -24,11 +24,17 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Caps:
-    """The operator's limits on one request."""
+    """The operator's limits on one request.
+
+    ``upstream_tokens``: the completion length the upstreams use when a request sets
+    none, where the operator declared it; a pass-through answer without ``max_tokens``
+    otherwise counts as the whole ``max_tokens`` cap.
+    """
 
     max_body_bytes: int = 4 * MiB
     max_samples: int = 512
     max_tokens: int = 1_048_576
+    upstream_tokens: int | None = None
 
 
 def request_options(
@@ -98,10 +104,14 @@ def check_work(strategy: Strategy | None, answers: int, max_tokens: int | None, 
     """The request's total work, or a 400 when it is over the operator's caps.
 
     ``answers`` is prompts x ``n``. A pass-through request (no strategy) draws one sample
-    per answer, of ``max_tokens`` when the client set it.
+    per answer, of ``max_tokens`` when the client set it, else of the upstream's declared
+    default, else of the whole token cap.
     """
+    hint = ""
     if strategy is None:
-        per = Work(1, max_tokens or 0)
+        per = Work(1, max_tokens or caps.upstream_tokens or caps.max_tokens)
+        if max_tokens is None:
+            hint = f" (without max_tokens an answer counts as {per.tokens} tokens: set max_tokens)"
     elif isinstance(strategy, Bounded):
         per = strategy.work()
     else:
@@ -117,7 +127,7 @@ def check_work(strategy: Strategy | None, answers: int, max_tokens: int | None, 
             400,
             f"this request's work is over the server's cap: {answers} answer(s) x "
             f"{per.samples} sample(s) = {total.samples} samples (cap {caps.max_samples}), "
-            f"up to {total.tokens} completion tokens (cap {caps.max_tokens}); lower n, "
+            f"up to {total.tokens} completion tokens (cap {caps.max_tokens}){hint}; lower n, "
             "ponder.n, max_tokens or the number of prompts",
             code="work_over_cap",
         )

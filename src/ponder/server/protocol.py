@@ -99,7 +99,9 @@ class ChatCompletionRequest(SamplingFields):
 
     @property
     def completion_budget(self) -> int | None:
-        return self.max_completion_tokens or self.max_tokens
+        """The larger of the two limits: upstreams differ in which one they honour."""
+        limits = [t for t in (self.max_completion_tokens, self.max_tokens) if t is not None]
+        return max(limits, default=None)
 
 
 class CompletionRequest(SamplingFields):

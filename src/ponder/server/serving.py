@@ -156,6 +156,8 @@ class Serving:
     def plan(self, route: Route, request: SamplingFields, ctx: Context) -> Plan | None:
         """Build the strategy now, so that a bad option is a 400 before any work."""
         if route.strategy is None:
+            if isinstance(request, ChatCompletionRequest):
+                passthrough.check_fields(request)
             if unknown := request.unknown_fields():
                 log.debug("forwarding unknown fields", extra={"fields": unknown, **ctx.info})
             return None
