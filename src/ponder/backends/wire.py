@@ -12,10 +12,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from ponder.backends.base import new_request_id
 from ponder.types import Message, Sample, SamplingParams
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer field of a request: JSON has one number type, so 2.0 is the integer 2 (as
+# JSON Schema's "integer" and OpenAI take it); 2.5, "2" and true stay errors in strict models.
+JsonInt = Annotated[int, BeforeValidator(_integral)]
 
 
 def chat_body(

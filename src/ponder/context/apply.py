@@ -34,8 +34,9 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ponder.backends.wire import JsonInt
 from ponder.context.reorder import pack, reorder
 from ponder.context.tokens import EstimateTokenizer
 from ponder.errors import ConfigError
@@ -47,20 +48,28 @@ _SPACES = re.compile(r"\s*")
 
 
 class ContextOptions(BaseModel):
-    """``extra_body.ponder.context``: what to do with a request's documents."""
+    """``extra_body.ponder.context``: what to do with a request's documents. Strict, as
+    the other request options are: no unknown fields, no coercion ("yes" is not true),
+    and options that ask for nothing (no reorder, no budget) are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reorder: bool | Literal["natural", "ends", "ends-reversed", "recency"] = Field(
         False, description="true (= 'ends'): most relevant documents at both ends"
     )
-    budget: int | None = Field(
-        None, ge=0, le=MAX_BUDGET, description="tokens the documents' text may use in all"
+    budget: JsonInt | None = Field(
+        None, ge=1, le=MAX_BUDGET, description="tokens the documents' text may use in all"
     )
     truncate: bool = Field(True, description="cut the first document that does not fit")
-    min_tokens: int = Field(
+    min_tokens: JsonInt = Field(
         32, ge=1, le=4096, description="do not keep a truncated document shorter than this"
     )
+
+    @model_validator(mode="after")
+    def _asks_for_something(self) -> ContextOptions:
+        if self.budget is None and self.order == "natural":
+            raise ValueError("it asks for nothing: set reorder or budget, or leave it out")
+        return self
 
     @property
     def order(self) -> str:

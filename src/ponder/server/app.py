@@ -5,7 +5,8 @@ POST /v1/chat/completions   pass-through or strategy; JSON or server-sent events
 POST /v1/completions        the legacy prompt API, served through chat
 GET  /health                liveness: answers while the process runs
 GET  /ready                 every backend loaded and reachable (else 503), checked at most
-                            once per ``ready_ttl_s``; says ok, loading or unavailable only
+                            once per ``ready_ttl_s``; says ok, loading or unavailable only,
+                            per model only to a caller with the key
 GET  /metrics               Prometheus text format
 
 With API keys set, every route but /health and /ready needs one, unless the operator
@@ -22,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -38,7 +39,12 @@ from ponder.server.errors import (
 from ponder.server.limits import Limiter
 from ponder.server.metrics import Metrics
 from ponder.server.middleware import ServerMiddleware
-from ponder.server.protocol import ChatCompletionRequest, CompletionRequest
+from ponder.server.protocol import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    ErrorResponse,
+    ReadyResponse,
+)
 from ponder.server.serving import Context, Reply, Serving
 from ponder.server.streaming import SSEResponse, Stream, sse
 from ponder.server.table import ModelTable
@@ -46,6 +52,30 @@ from ponder.strategies import strategy_names
 
 log = logging.getLogger("ponder.server")
 Handler = Callable[[Any, Context], Awaitable[Reply]]
+ERRORS = {
+    400: "invalid request, or work over the server's caps",
+    401: "missing or wrong API key",
+    404: "the model is not served here",
+    413: "the body is over the server's limit",
+    429: "at the concurrency limit: retry after Retry-After seconds",
+    502: "the model's backend failed",
+    503: "the model is loading or failed to load",
+    504: "the request or the backend timed out",
+}
+COMPLETION: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the completion (JSON), or server-sent events when stream is true",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer."""
+    return {code: {"model": ErrorResponse, "description": ERRORS[code]} for code in codes}
+
+
+POST_ERRORS = _errors(400, 401, 404, 413, 429, 502, 503, 504)
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
@@ -81,15 +111,23 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def serve(request: Request, handler: Handler) -> Response:
         return await _serve(request, handler, config, metrics)
 
-    @app.post("/v1/chat/completions", openapi_extra=_body_schema(ChatCompletionRequest))
+    @app.post(
+        "/v1/chat/completions",
+        openapi_extra=_body_schema(ChatCompletionRequest),
+        responses={**COMPLETION, **POST_ERRORS},
+    )
     async def chat_completions(request: Request) -> Response:
         return await serve(request, lambda raw, ctx: holder["serving"].chat(raw, ctx))
 
-    @app.post("/v1/completions", openapi_extra=_body_schema(CompletionRequest))
+    @app.post(
+        "/v1/completions",
+        openapi_extra=_body_schema(CompletionRequest),
+        responses={**COMPLETION, **POST_ERRORS},
+    )
     async def completions(request: Request) -> Response:
         return await serve(request, lambda raw, ctx: holder["serving"].completion(raw, ctx))
 
-    @app.get("/v1/models")
+    @app.get("/v1/models", responses=_errors(401))
     async def list_models() -> dict[str, Any]:
         created = int(time.time())
         ids = [*table.names, *(f"{s}/{m}" for s in strategy_names() for m in table.names)]
@@ -100,14 +138,20 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready")
-    async def ready() -> JSONResponse:
+    @app.get(
+        "/ready",
+        response_model=ReadyResponse,
+        responses={503: {"model": ReadyResponse, "description": "a model is not ready"}},
+    )
+    async def ready(request: Request) -> JSONResponse:
         checks = await table.check(config.ready_timeout_s, config.ready_ttl_s)
         ok = all(v == "ok" for v in checks.values())
-        body = {"status": "ready" if ok else "unavailable", "models": checks}
+        body: dict[str, Any] = {"status": "ready" if ok else "unavailable"}
+        if request.scope.get("ponder.keyed"):  # model names are behind the key
+            body["models"] = checks
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse, responses=_errors(401))
     async def prometheus() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 

@@ -1,12 +1,14 @@
 """Reading a request body safely: a size limit enforced while reading (with or without a
 Content-Length), a JSON parse that cannot blow the stack, no lone surrogates (they
-cannot be encoded to send upstream), and a large body decoded on a worker thread, not
-on the event loop."""
+cannot be encoded to send upstream), no ``NaN`` or ``Infinity`` (not JSON: upstreams
+would get them as they came), and a large body decoded on a worker thread, not on the
+event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Any, Protocol
 
 from ponder.server.errors import ApiError
@@ -53,7 +55,7 @@ async def decode(data: bytes) -> Any:
 def decode_json(data: bytes) -> Any:
     """Parse a JSON body; too deep, not JSON, or holding a lone surrogate is a 400."""
     try:
-        value = json.loads(data)
+        value = json.loads(data, parse_constant=_not_json)
     except RecursionError:
         raise ApiError(400, f"the request body nests deeper than {MAX_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError):
@@ -62,14 +64,21 @@ def decode_json(data: bytes) -> Any:
     return value
 
 
+def _not_json(name: str) -> Any:
+    raise ApiError(400, f"the request body holds {name}, which JSON does not have: send a number")
+
+
 def check_tree(value: Any) -> None:
-    """Walk the parsed body without recursion: bounded depth, encodable strings only."""
+    """Walk the parsed body without recursion: bounded depth, encodable strings only,
+    finite numbers only (``1e999`` parses as infinity)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
             _encodable(item)
             continue
+        if isinstance(item, float) and not math.isfinite(item):
+            _not_json("a number too large for a double (infinity)")
         if not isinstance(item, (dict, list)):
             continue
         if depth > MAX_DEPTH:

@@ -67,8 +67,32 @@ def text_response(chats: list[dict[str, Any]], n: int) -> dict[str, Any]:
         "choices": choices,
         "usage": usage,
     }
-    if "ponder" in first:
-        out["ponder"] = first["ponder"]
+    if (extension := merged_extension(chats, n)) is not None:
+        out["ponder"] = extension
+    return out
+
+
+def merged_extension(chats: list[dict[str, Any]], n: int) -> dict[str, Any] | None:
+    """One ``ponder`` object for all prompts: the first prompt's answer and votes, the
+    samples, requests and cost of every prompt, and each prompt's choices."""
+    parts = [(p, chat["ponder"]) for p, chat in enumerate(chats) if "ponder" in chat]
+    if not parts:
+        return None
+    out = dict(parts[0][1])
+    for key in ("samples", "requests"):
+        if key in out:
+            out[key] = sum(int(part.get(key) or 0) for _, part in parts)
+    if "wall_s" in out:
+        out["wall_s"] = max(float(part.get("wall_s") or 0.0) for _, part in parts)
+    if isinstance(out.get("cost"), dict):
+        costs = [part.get("cost") or {} for _, part in parts]
+        out["cost"] = {key: sum(float(c.get(key) or 0.0) for c in costs) for key in out["cost"]}
+    if "choices" in out:
+        out["choices"] = [
+            {**choice, "index": p * n + int(choice.get("index") or 0)}
+            for p, part in parts
+            for choice in part.get("choices") or []
+        ]
     return out
 
 

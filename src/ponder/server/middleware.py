@@ -1,5 +1,6 @@
-"""The ASGI layer every request crosses: request id, API key, access log, metrics,
-and a last-resort error in OpenAI's shape. Plain ASGI (not BaseHTTPMiddleware) so
+"""The ASGI layer every request crosses: request id, API key (``scope["ponder.keyed"]``
+says whether the request may see what the key guards, for the open routes), access log,
+metrics, and a last-resort error in OpenAI's shape. Plain ASGI (not BaseHTTPMiddleware) so
 streams are not buffered and the overhead stays in microseconds."""
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class ServerMiddleware:
 
         start = time.perf_counter()
         try:
-            if self.keys and scope["path"] not in self.open_paths and not self._authorized(scope):
+            scope["ponder.keyed"] = keyed = not self.keys or self._authorized(scope)
+            if not keyed and scope["path"] not in self.open_paths:
                 await send_error(send_with_id, unauthorized())
             else:
                 await self.app(scope, receive, send_with_id)

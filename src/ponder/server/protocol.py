@@ -1,6 +1,7 @@
 """Wire types of the OpenAI API as the proxy accepts them.
 
-Models validate without coercion (``"n": "2"`` is an error, not 2) and allow
+Models validate without coercion (``"n": "2"`` is an error, not 2; ``2.0`` is the
+integer 2, as JSON Schema has it) and allow
 unknown fields: a pass-through request forwards them untouched, a strategy
 request ignores them and says so in the log and in ``ponder.ignored``. The raw
 body, not a re-serialised model, is what a pass-through request forwards.
@@ -12,6 +13,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ponder.backends.wire import JsonInt
 from ponder.context.apply import ContextOptions
 from ponder.server.errors import ApiError
 
@@ -51,7 +53,7 @@ class PonderOptions(BaseModel):
     strategy: str | None = Field(
         None, min_length=1, max_length=200, description="strategy spec, e.g. sc:n=8,stop=esc"
     )
-    n: int | None = Field(None, ge=1, le=256, description="sample budget of the strategy")
+    n: JsonInt | None = Field(None, ge=1, le=256, description="sample budget of the strategy")
     early_stop: str | bool | None = Field(
         None, description="stopping rule (esc, beta, margin, fixed); true means esc"
     )
@@ -69,14 +71,14 @@ class SamplingFields(OpenAIBaseModel):
     """Fields shared by chat and legacy completions."""
 
     model: str = Field(min_length=1, max_length=256)
-    n: int = Field(1, ge=1, le=128)
+    n: JsonInt = Field(1, ge=1, le=128)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    max_tokens: JsonInt | None = Field(None, ge=1, le=1_000_000)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, ge=0.0, le=1.0)
     stop: str | list[str] | None = None
-    seed: int | None = Field(None, ge=-INT64, lt=2 * INT64)
+    seed: JsonInt | None = Field(None, ge=-INT64, lt=2 * INT64)
     ponder: PonderOptions | None = None
 
     @property
@@ -90,11 +92,11 @@ class SamplingFields(OpenAIBaseModel):
 
 class ChatCompletionRequest(SamplingFields):
     messages: list[ChatMessage] = Field(min_length=1)
-    max_completion_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    max_completion_tokens: JsonInt | None = Field(None, ge=1, le=1_000_000)
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
     logprobs: bool | None = None
-    top_logprobs: int | None = Field(None, ge=0, le=20)
+    top_logprobs: JsonInt | None = Field(None, ge=0, le=20)
     response_format: dict[str, Any] | None = None
 
     @property
@@ -108,8 +110,28 @@ class CompletionRequest(SamplingFields):
     prompt: str | list[str] = Field(min_length=1)
     echo: bool = False
     suffix: str | None = None
-    logprobs: int | None = Field(None, ge=0, le=5)
-    best_of: int | None = Field(None, ge=1, le=20)
+    logprobs: JsonInt | None = Field(None, ge=0, le=5)
+    best_of: JsonInt | None = Field(None, ge=1, le=20)
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error the proxy answers, in OpenAI's shape (documented in the OpenAPI)."""
+
+    error: ErrorDetail
+
+
+class ReadyResponse(BaseModel):
+    """``GET /ready``; ``models`` only for a caller with the key (or when none is set)."""
+
+    status: Literal["ready", "unavailable"]
+    models: dict[str, Literal["ok", "loading", "unavailable"]] | None = None
 
 
 def parse_request(cls: type[RequestT], raw: Any) -> RequestT:
