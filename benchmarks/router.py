@@ -283,9 +283,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--unit",
-        choices=("dollars", "tokens"),
+        choices=("dollars", "tokens", "flops"),
         default="dollars",
-        help="what the budget counts: dollars (each tier's price) or tokens (every token alike)",
+        help="what the budget counts: dollars (each tier's price), tokens (every token "
+        "alike) or flops (2 x active parameters x tokens)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="only the headline budget (no sweep of budgets)"

@@ -1,7 +1,8 @@
 """The plans a router chooses among, and which of them stored samples can replay.
 
 ``candidate_plans`` lists the catalogue for a number of tiers (``ONE_TIER``,
-``TWO_TIERS``, escalation plans for a third tier and up, ``PROBE_EXTRA`` for a probe
+``TWO_TIERS``, escalation plans for a third tier and up, ``TOP_TIER`` cascades onto the
+largest tier, ``PROBE_EXTRA`` for a probe
 router, ``PROGRAM_PLANS`` where program samples are stored); ``pool_plans`` keeps those
 the stored pools hold enough samples for (``fits``). Training (``ponder.eval.train_router``)
 labels and fits each of them.
@@ -90,6 +91,41 @@ rows fall back to step-by-step votes on the same tier when the programs disagree
 votes join the programs')."""
 
 
+TOP_TIER = (
+    "cot@{t}",
+    "g+2@{t}",
+    "g+4@{t}",
+    "4@{t}",
+    "cot@{t} > 4@{t}",
+    "g+2@{t} > 2@{t}",
+    "4@{t} calc",
+    "cot@{b} > cot@{t}",
+    "g+2@{b} > cot@{t}",
+    "g+4@{b} ~0.75 > cot@{t}",
+    "4+4@{b} ~0.75 > cot@{t}",
+    "8@{b} > cot@{t}",
+    "g+2@{b} > g+2@{t}",
+    "4+4@{b} ~0.75 > g+2@{t} > 2@{t}",
+)
+"""The ladder's plans on its largest tier ``t`` (the tier below it is ``b``): one pass or
+a few votes there, and the cascades that let the tier below answer first (a greedy probe
+or a vote) and climb only when it abstains or disagrees. Larger stored pools than the
+plan draws are not needed: ``fits`` drops what the pools cannot replay."""
+TOP_TIER_PROGRAMS = (
+    "g+2@{b} pot > cot@{t}",
+    "4+4@{b} ~0.75 pot > cot@{t}",
+    "8@{b} pot > cot@{t}",
+    "g+2@{b} pot > g+2@{t} > 2@{t}",
+    "pot@{t} > cot@{t}",
+    "g+2@{t} pot > cot@{t}",
+    "g+2@{t} pot > g+2@{t}",
+)
+"""Program cascades onto the largest tier: the tier below (or the largest itself) writes
+programs first, which are short; step-by-step answers on the largest tier follow only
+when the programs disagree or cannot be read. A stage needs program samples on its tier
+(``fits``)."""
+
+
 def candidate_plans(
     tiers: int,
     sizes: Sequence[int] | None = None,
@@ -110,6 +146,9 @@ def candidate_plans(
             names += [template.format(t=t) for template in PROGRAM_PLANS]
             if t:
                 names += [f"g+2@0 > g+2@{t} pot", f"cot@0 > 8@{t} pot"]
+    if tiers >= 2:
+        top = TOP_TIER + (TOP_TIER_PROGRAMS if programs and any(programs) else ())
+        names += [template.format(t=tiers - 1, b=tiers - 2) for template in top]
     plans = [parse_plan(n) for n in dict.fromkeys(names)]
     if sizes is None:
         return plans

@@ -20,6 +20,7 @@ AXES = (
     ("tokens", "mean tokens per question (log)"),
     ("dollars", "mean $ per 1k questions (log; notional for local models)"),
 )
+FLOPS_AXIS = ("flops", "mean FLOPs per question (log; 2 x active parameters x tokens)")
 
 
 def _tier(name: str) -> str:
@@ -68,7 +69,7 @@ def dollars_add_information(fixed: Sequence[Point]) -> bool:
 def _panel(
     ax: Any,
     fixed: Sequence[Point],
-    router: Point | None,
+    routers: Sequence[Point],
     cost: str,
     label: str,
     colors: dict[str, str],
@@ -100,13 +101,18 @@ def _panel(
         lw=1,
         label="Pareto frontier (fixed)",
     )
-    if router is not None:
-        ax.plot(
+    for k, router in enumerate(routers):
+        ax.errorbar(
             getattr(router, cost) * scale,
             100 * router.accuracy,
-            "*",
+            yerr=[
+                [100 * max(router.accuracy - router.low, 0.0)],
+                [100 * max(router.high - router.accuracy, 0.0)],
+            ],
+            fmt="*",
             ms=16,
-            color="crimson",
+            color=("crimson", "black", "purple", "gold")[k % 4],
+            capsize=3,
             label=f"{router.name} (router)",
         )
     for tier, color in colors.items():
@@ -125,12 +131,14 @@ def _panel(
 
 def plot_accuracy_vs_cost(
     fixed: Sequence[Point],
-    router: Point | None,
+    router: Point | Sequence[Point] | None,
     path: str | Path,
     title: str = "",
     live: Sequence[Point] = (),
+    axes: Sequence[tuple[str, str]] | None = None,
 ) -> Path:
-    """Two panels (tokens, dollars): every fixed strategy, its frontier, the router, and
+    """Two panels (tokens, dollars), or the ``axes`` given (e.g. ``[FLOPS_AXIS]``): every
+    fixed strategy, its frontier, the router (one point, or several: a sequence), and
     the strategies run live (squares; not part of the frontier)."""
     try:
         import matplotlib
@@ -139,12 +147,14 @@ def plot_accuracy_vs_cost(
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ConfigError("plots need matplotlib: pip install 'ponder[eval]'") from exc
-    axes = AXES if dollars_add_information([*fixed, *live]) else AXES[:1]
+    if axes is None:
+        axes = AXES if dollars_add_information([*fixed, *live]) else AXES[:1]
+    routers = [router] if isinstance(router, Point) else list(router or ())
     fig, panels = plt.subplots(1, len(axes), figsize=(6.5 * len(axes), 5.2), squeeze=False)
     tiers = sorted({_tier(p.name) for p in [*fixed, *live]})
     colors = {t: f"C{i}" for i, t in enumerate(tiers)}
     for ax, (cost, label) in zip(panels[0], axes, strict=True):
-        _panel(ax, fixed, router, cost, label, colors, live)
+        _panel(ax, fixed, routers, cost, label, colors, live)
     fig.suptitle(title or "accuracy vs cost")
     fig.tight_layout()
     out = Path(path)

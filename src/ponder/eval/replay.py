@@ -288,6 +288,7 @@ def replay(
         costs = np.zeros((7,))
         used = np.zeros((reps, len(ids)))
         spent_tokens = np.zeros((reps, len(ids)))
+        spent_flops = np.zeros((reps, len(ids)))
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
             for j, item_id in enumerate(ids):
@@ -305,12 +306,17 @@ def replay(
                 )
                 used[r, j] = out.spend.samples
                 spent_tokens[r, j] = out.spend.tokens
+                spent_flops[r, j] = out.spend.flops
         costs /= reps * len(ids)
         resampled = np.take_along_axis(correct, picks, axis=1).mean(axis=1)
         by_group = {g: float(correct[:, groups == g].mean()) for g in sorted(set(groups))}
         samples_by_group = {g: float(used[:, groups == g].mean()) for g in sorted(set(groups))}
         tokens_by_group = {
             g: float(spent_tokens[:, groups == g].mean()) for g in sorted(set(groups))
+        }
+        flops_by_group = {g: float(spent_flops[:, groups == g].mean()) for g in sorted(set(groups))}
+        interval_by_group = {
+            g: _interval(correct[:, groups == g], boot) for g in sorted(set(groups))
         }
         points.append(
             Point(
@@ -323,13 +329,26 @@ def replay(
                 flops=float(costs[2]),
                 samples=float(costs[3]),
                 by_group=by_group,
-                extra={"samples_by_group": samples_by_group, "tokens_by_group": tokens_by_group},
+                extra={
+                    "samples_by_group": samples_by_group,
+                    "tokens_by_group": tokens_by_group,
+                    "flops_by_group": flops_by_group,
+                    "interval_by_group": interval_by_group,
+                },
                 cached=float(costs[4]),
                 truncated=float(costs[5] / costs[3]) if costs[3] else 0.0,
                 missing=float(costs[6]),
             )
         )
     return points
+
+
+def _interval(correct: np.ndarray, boot: np.random.Generator) -> tuple[float, float]:
+    """A 95% bootstrap interval of the mean over items of ``correct`` (reps x items)."""
+    reps, items = correct.shape
+    picks = boot.integers(0, items, size=(reps, items))
+    resampled = np.take_along_axis(correct, picks, axis=1).mean(axis=1)
+    return float(np.percentile(resampled, 2.5)), float(np.percentile(resampled, 97.5))
 
 
 def pareto(points: Sequence[Point], cost: str = "dollars") -> list[Point]:

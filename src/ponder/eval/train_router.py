@@ -26,7 +26,7 @@ from ponder.routing.router import PlanModel, Router
 from ponder.routing.support import support_of
 from ponder.types import Sample
 
-UNITS = ("dollars", "tokens")
+UNITS = ("dollars", "tokens", "flops")
 
 
 @dataclass
@@ -53,7 +53,8 @@ def label_items(
     probed: bool = False,
 ) -> Labels:
     """Soft labels and costs for every item and plan; ``unit`` is "dollars" (real or
-    notional prices, see ``ponder.eval.pools``) or "tokens". With ``probed``, each plan
+    notional prices, see ``ponder.eval.pools``), "tokens" or "flops" (2 x active parameters
+    x tokens: tiers compared by compute). With ``probed``, each plan
     runs after the greedy probe on tier 0, whose cost it carries."""
     if unit not in UNITS:
         raise ConfigError(f"cost unit must be one of {', '.join(UNITS)}, got {unit!r}")

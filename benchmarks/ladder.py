@@ -1,0 +1,174 @@
+"""The seed's claim on real word problems: compute on a small model against a larger one.
+
+Replays the ladder's stored samples (``benchmarks/data/ladder/*.jsonl.gz``: GSM8K-train and
+SVAMP items, each tier's greedy and sampled step-by-step answers and programs) without a
+model. Per data set, one table and one plot of accuracy (95% bootstrap interval over
+items) against FLOPs per question (2 x active parameters x every prompt and completion
+token): each tier's greedy answer, program, majority of k and best-of-k with ``calc``,
+the fixed strategies' Pareto frontier, and ``auto`` on the two largest tiers and on
+every stored tier. ``auto`` is cross-validated over all items at once (trained and
+budget-calibrated on the other folds, folds stratified by data set), so it never sees
+which data set a question came from; its budget is a share of the best fixed strategy's
+FLOPs (``--shares``).
+
+Targets (issue 16): auto reaches at least 90% of the best fixed strategy's accuracy at
+no more than 20% of its FLOPs, and is within 1 point of it at no more than 40%; on
+GSM8K-train it is at least as accurate as the largest tier's greedy answer at no more
+than 1.5x its FLOPs.
+
+    python benchmarks/ladder.py                          # benchmarks/data/ladder/*.jsonl.gz
+    python benchmarks/ladder.py runs/ladder/* --plot-dir out/ --cv-repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from ponder.eval.compare import best_point, fixed_points, router_point
+from ponder.eval.plots import FLOPS_AXIS, plot_accuracy_vs_cost
+from ponder.eval.pools import Pools, load_pools
+from ponder.eval.replay import Point, pareto
+from ponder.eval.store import read_records
+
+DATA = Path(__file__).parent / "data" / "ladder"
+
+
+def data_set(item_id: str) -> str:
+    """An item's data set from its id: ``gsm8k-train-12`` -> ``gsm8k-train``."""
+    return item_id.rsplit("-", 1)[0]
+
+
+def labelled(pools: Pools) -> Pools:
+    """The pools with each item's suite set to its data set, so folds are stratified by
+    it and results come per data set."""
+    items = {
+        i: replace(item, suite=item.suite or data_set(i), difficulty=None)
+        for i, item in pools.items.items()
+    }
+    return Pools(pools.tiers, items, pools.by_tier, pools.programs)
+
+
+def only(pools: Pools, suite: str) -> Pools:
+    items = {i: item for i, item in pools.items.items() if item.suite == suite}
+    return Pools(pools.tiers, items, pools.by_tier, pools.programs)
+
+
+def keep(name: str) -> bool:
+    """The fixed strategies the table shows: greedy, program, majority of k, best-of-k
+    with calc (the stopping rules and logprob best-of-N are in benchmarks/router.py)."""
+    spec = name.rsplit("@", 1)[0]
+    return (
+        spec in ("cot", "pot")
+        or (spec.startswith("sc:n=") and "stop=" not in spec)
+        or spec.endswith("scorer=calc")
+    )
+
+
+def as_suite(point: Point, suite: str) -> Point:
+    """A router point cut down to one data set's items (accuracy, interval, FLOPs)."""
+    low, high = point.extra["interval_by_group"][f"{suite}:-"]
+    return replace(
+        point,
+        accuracy=point.by_group[f"{suite}:-"],
+        low=low,
+        high=high,
+        flops=point.extra["flops_by_group"][f"{suite}:-"],
+        tokens=point.extra["tokens_by_group"][f"{suite}:-"],
+    )
+
+
+def row(p: Point, best: Point, front: list[Point]) -> str:
+    mark = " *" if p in front else ""
+    return (
+        f"  {p.name:36s} {100 * p.accuracy:5.1f} [{100 * p.low:4.1f}, {100 * p.high:5.1f}] "
+        f"{p.flops / 1e12:8.2f} {p.tokens:7.0f} {100 * p.flops / best.flops:6.0f}%{mark}"
+    )
+
+
+def verdicts(auto: Point, best: Point, greedy: Point | None, suite: str) -> list[str]:
+    share = auto.flops / best.flops
+    lines = [
+        f"  {auto.name}: {100 * auto.accuracy / best.accuracy:.0f}% of the best fixed "
+        f"strategy's accuracy ({best.name}, {100 * best.accuracy:.1f}%) at {100 * share:.0f}% "
+        f"of its FLOPs; {100 * (auto.accuracy - best.accuracy):+.1f} points"
+    ]
+    if greedy is not None and suite.startswith("gsm8k"):
+        ratio = auto.flops / greedy.flops
+        ok = auto.accuracy >= greedy.accuracy and ratio <= 1.5
+        lines.append(
+            f"  vs {greedy.name} ({100 * greedy.accuracy:.1f}%): {100 * auto.accuracy:.1f}% "
+            f"at {ratio:.2f}x its FLOPs (target: at least as accurate at <= 1.5x): "
+            f"{'met' if ok else 'missed'}"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sources", nargs="*", help="run dirs or .jsonl[.gz] record files")
+    parser.add_argument("--reps", type=int, default=100, help="bootstrap repetitions")
+    parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--cv-repeats", type=int, default=1)
+    parser.add_argument(
+        "--shares", default="0.2,0.4", help="auto's budgets, shares of the best's FLOPs"
+    )
+    parser.add_argument("--plot-dir", default=None, help="write one PNG per data set here")
+    args = parser.parse_args()
+    sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
+    pools = labelled(load_pools([r for s in sources for r in read_records(s)]))
+    suites = sorted({item.suite for item in pools.items.values()})
+    tiers = " < ".join(t.short for t in pools.tiers)
+    print(f"{len(pools.items)} items ({', '.join(suites)}); tiers: {tiers}")
+    fixed = [p for p in fixed_points(pools, reps=args.reps) if keep(p.name)]
+    best = best_point(fixed)
+    ladders = {f"auto[{len(pools.tiers)} tiers]": pools}
+    if len(pools.tiers) > 2:
+        top_two = [t.model for t in pools.tiers[-2:]]
+        ladders = {"auto[2 tiers]": pools.reorder(top_two), **ladders}
+    direct = next(p for p in fixed if p.name == f"cot@{pools.tiers[0].short}")
+    autos: list[Point] = []
+    for label, ladder in ladders.items():
+        first = next(p for p in fixed if p.name == f"cot@{ladder.tiers[0].short}")
+        for share in (float(s) for s in args.shares.split(",")):
+            budget = max(share * best.flops / first.flops, 1.0)
+            point = router_point(
+                ladder, budget, args.folds, args.reps, name=f"{label}@{share:.0%}",
+                repeats=args.cv_repeats, unit="flops",
+            )  # fmt: skip
+            autos.append(point)
+    largest = pools.tiers[-1].short
+    for suite in suites:
+        mine = only(pools, suite)
+        points = [p for p in fixed_points(mine, reps=args.reps) if keep(p.name)]
+        routed = [as_suite(a, suite) for a in autos]
+        suite_best = best_point(points)
+        front = pareto(points, "flops")
+        print(
+            f"\n{suite}: {len(mine.items)} items; accuracy % [95% interval], TFLOPs and "
+            "tokens per question, FLOPs as a share of the best fixed strategy's (* frontier)"
+        )
+        for p in sorted(points, key=lambda p: p.flops):
+            print(row(p, suite_best, front))
+        for a in routed:
+            print(row(a, suite_best, front))
+        greedy = next((p for p in points if p.name == f"cot@{largest}"), None)
+        for a in routed:
+            print("\n".join(verdicts(a, suite_best, greedy, suite)))
+        if args.plot_dir:
+            out = Path(args.plot_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            path = plot_accuracy_vs_cost(
+                points, routed, out / f"ladder-{suite}.png",
+                title=f"{suite}: accuracy vs FLOPs per question ({len(mine.items)} items)",
+                axes=[FLOPS_AXIS],
+            )  # fmt: skip
+            print(f"  plot: {path}")
+    print(f"\nall items: best fixed {best.name} {100 * best.accuracy:.1f}%; direct {direct.name}")
+    for a in autos:
+        print("\n".join(verdicts(a, best, None, "all")))
+
+
+if __name__ == "__main__":
+    main()
