@@ -31,7 +31,7 @@ import httpx
 from ponder.backends.base import Backend
 from ponder.errors import BackendUnavailableError, ConfigError, UpstreamError
 from ponder.strategies.base import Work
-from ponder.strategies.verifiers import Scored
+from ponder.strategies.scored import Scored
 from ponder.types import Sample
 
 Aggregate = Literal["last", "min", "prod"]

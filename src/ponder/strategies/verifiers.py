@@ -14,7 +14,6 @@ import inspect
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from math import inf
 from typing import Any, Literal, Protocol, get_args, runtime_checkable
@@ -25,7 +24,9 @@ from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import Work
 from ponder.strategies.calc import Equation, equations, number_counts
-from ponder.types import Cost, Message, Sample, SamplingParams, Usage
+from ponder.strategies.reward import RewardScorer
+from ponder.strategies.scored import Scored
+from ponder.types import Message, Sample, SamplingParams, Usage
 
 ScoreFn = Callable[[str, Sample], "float | bool | Awaitable[float | bool]"]
 
@@ -41,15 +42,6 @@ STEP_JUDGE_PROMPT = (
 )
 PARTIAL = "partial"  # the finish_reason of a search's unfinished path
 _SCORE = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-@dataclass
-class Scored:
-    """Scores in sample order, plus the usage and cost of any calls made to score."""
-
-    scores: list[float]
-    usage: Usage = field(default_factory=Usage)
-    cost: Cost = field(default_factory=Cost)
 
 
 @runtime_checkable
@@ -245,8 +237,6 @@ SCORERS: tuple[str, ...] = get_args(ScorerName)
 def make_scorer(name: str, reward_url: str | None = None) -> Scorer:
     """A scorer by name; ``reward`` needs the operator's ``reward_url``."""
     if name == "reward":
-        from ponder.strategies.reward import RewardScorer
-
         if not reward_url:
             raise ConfigError("scorer=reward needs reward_url=http://host/path (operator set)")
         return RewardScorer(reward_url)
