@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from ponder.plan.params import ParamBreakdown
+from ponder.errors import ArchitectureError
+from ponder.plan.params import ParamBreakdown, count_params
 
 AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
 
@@ -88,8 +88,6 @@ class Architecture:
     @cached_property
     def params(self) -> ParamBreakdown:
         """Per-component parameter counts."""
-        from ponder.plan.params import count_params
-
         return count_params(self)
 
     @property
@@ -108,8 +106,6 @@ class Architecture:
 
     def with_kv_heads(self, num_kv_heads: int) -> Architecture:
         """The same model with a different number of KV heads (e.g. to compare MHA with GQA)."""
-        from ponder.errors import ArchitectureError
-
         heads = self.attention.num_heads
         if self.attention.is_mla or num_kv_heads <= 0 or heads % num_kv_heads:
             raise ArchitectureError(

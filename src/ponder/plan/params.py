@@ -12,8 +12,10 @@ Conventions (the ones the model publishers use):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ponder.plan.arch import Architecture
+if TYPE_CHECKING:  # annotations only: the architecture asks this module for its counts
+    from ponder.plan.arch import Architecture
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Mistral Small is the 24B model, so both are here under their real names.
 
 from __future__ import annotations
 
-from ponder.plan.catalog import CatalogEntry, Published
+from ponder.plan.catalog.entry import CatalogEntry, Published
 
 _HF = "https://huggingface.co/{}/blob/main/config.json"
 

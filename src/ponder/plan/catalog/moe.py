@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ponder.plan.catalog import CatalogEntry, Published
+from ponder.plan.catalog.entry import CatalogEntry, Published
 
 _HF = "https://huggingface.co/{}/blob/main/config.json"
 _DEEPSEEK_ACTIVE = (
