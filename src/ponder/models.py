@@ -123,6 +123,8 @@ REGISTRY: dict[str, ModelEntry] = {
 }
 
 DEFAULT_MODEL = "smollm2-135m"
+LADDER = ("smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
+"""The local ladder, smallest first: what ``auto:tiers=ladder`` runs on."""
 
 
 def cache_dir() -> Path:

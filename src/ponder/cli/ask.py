@@ -11,7 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from ponder.backends import load_backend
-from ponder.cli.common import THREADS_HELP, echo_json, ensure_model, stderr, with_threads
+from ponder.cli.common import (
+    THREADS_HELP,
+    echo_json,
+    ensure_model,
+    ensure_tiers,
+    stderr,
+    with_threads,
+)
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
 from ponder.strategies import make_strategy
@@ -76,6 +83,7 @@ def ask(
     overrides: dict[str, Any] = {"n": n, "temperature": temperature, "max_tokens": max_tokens}
     if early_stop:
         overrides["stop"] = early_stop
+    ensure_tiers([strategy])
     solver = make_strategy(strategy, **overrides)
     prompt: QuestionLike = question.strip()
     if system is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,6 +15,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from ponder import models
 from ponder.backends import parse_spec
 from ponder.errors import ConfigError
+from ponder.strategies import parse_strategy_spec
+from ponder.strategies.auto import tier_specs
 
 stderr = Console(stderr=True)
 
@@ -73,6 +75,17 @@ def ensure_model(spec: str) -> None:
     stderr.print(f"fetching {name} (first use)...")
     with download_progress() as report:
         models.pull(name, progress=report)
+
+
+def ensure_tiers(strategy_specs: Iterable[str]) -> None:
+    """Pull, with progress, the local tiers an ``auto`` spec names (``tiers=ladder``)
+    before the strategy loads them; ``uncached=skip`` leaves missing ones out instead."""
+    for spec in strategy_specs:
+        name, options = parse_strategy_spec(spec)
+        if name != "auto" or options.get("uncached") == "skip":
+            continue
+        for tier in tier_specs(options.get("tiers")):
+            ensure_model(tier)
 
 
 def echo_json(data: Any) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ponder.budgets import TRUNCATION_WARN
-from ponder.cli.common import THREADS_HELP, ensure_model, with_threads
+from ponder.cli.common import THREADS_HELP, ensure_model, ensure_tiers, with_threads
 from ponder.cli.interrupt import EXIT_INTERRUPTED, run_interruptible
 from ponder.cli.progress import Tally, eval_progress
 from ponder.errors import ConfigError
@@ -135,6 +135,7 @@ def execute(
     from ponder.eval.runner import check_specs, run_eval
     from ponder.eval.store import SampleStore
 
+    ensure_tiers(strategies)
     check_specs(strategies)
     model = with_threads(model, threads)
     meta = {"model": model, "strategies": list(strategies), **meta, "items": len(items)}

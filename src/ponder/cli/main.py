@@ -4,6 +4,7 @@ extra that is not installed only matters to the command that needs it."""
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import Any
 
@@ -70,6 +71,17 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="ponder")
 def cli() -> None:
     """ponder: small models that answer like large ones."""
+    notices = logging.getLogger("ponder")
+    if not any(isinstance(h, Notices) for h in notices.handlers):
+        notices.addHandler(Notices(logging.WARNING))
+
+
+class Notices(logging.Handler):
+    """The library's warnings as one line each on stderr (``ponder serve`` replaces this
+    with its own log format)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"ponder: {record.getMessage()}", err=True)
 
 
 def main() -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from ponder.cli.common import THREADS_HELP, threaded_specs
+from ponder.cli.common import THREADS_HELP, ensure_model, threaded_specs
 from ponder.errors import ConfigError
+from ponder.models import LADDER
 
 
 @click.command()
@@ -40,7 +41,8 @@ from ponder.errors import ConfigError
     default="",
     metavar="ID,ID",
     help="Served model ids for auto's tiers, cheapest first, comma-separated "
-    "(e.g. small,big): auto on 'small' may escalate to 'big'.",
+    "(e.g. small,big): auto on 'small' may escalate to 'big'. 'ladder' serves the three "
+    "local models (fetched on first use) as the tiers.",
 )
 @click.option(
     "--max-body-mb",
@@ -162,14 +164,19 @@ def serve(
         if not router.is_file():
             raise ConfigError(f"router file not found: {router}")
         load_router(router)  # a bad file fails here, not on the first request
+    specs, tier_ids = list(models), [t.strip() for t in tiers.split(",") if t.strip()]
+    if tier_ids == ["ladder"]:
+        specs, tier_ids = ladder_specs(specs), list(LADDER)
+    for spec in specs:
+        ensure_model(spec)
     config = ServerConfig.from_specs(
-        threaded_specs(list(models), threads),
+        threaded_specs(specs, threads),
         api_keys=tuple(api_keys),
         max_concurrency=max_concurrency,
         max_queue=max_queue,
         timeout_s=timeout_s,
         router=str(router) if router else None,
-        tiers=tuple(t.strip() for t in tiers.split(",") if t.strip()),
+        tiers=tuple(tier_ids),
         open_paths=open_paths,
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_request_samples=max_request_samples,
@@ -187,3 +194,12 @@ def serve(
         timeout_graceful_shutdown=graceful_timeout,
         backlog=2048,
     )
+
+
+def ladder_specs(specs: list[str]) -> list[str]:
+    """The operator's model specs plus each ladder model not served yet (``--tiers
+    ladder``); with no ``--model`` the ladder alone."""
+    from ponder.server.config import model_id, split_named  # the server loads on demand
+
+    served = {name or model_id(real) for name, real in map(split_named, specs)}
+    return specs + [f"embedded:{name}" for name in LADDER if name not in served]

@@ -2,6 +2,8 @@
 
     auto                                     shipped router, the given backend only
     auto:tiers=embedded:smollm2-135m|embedded:qwen2.5-coder-0.5b,budget=3
+    auto:tiers=ladder                        the three local models, smallest first
+    auto:tiers=ladder,uncached=skip          only the ones already downloaded
     auto:router=router.json,plan=g+2@0 > cot@1
     auto:plan=g+2@0 pot > 8@0                programs first (program of thought), then votes
 
@@ -21,15 +23,16 @@ probe is paid for either way, and a plan that opens with it reuses it.
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
-from ponder import cost
+from ponder import cost, models
 from ponder.answers.program import PROGRAM_INSTRUCTION
-from ponder.backends import load_backend
+from ponder.backends import load_backend, parse_spec
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
@@ -60,7 +63,14 @@ from ponder.types import (
 
 class AutoOptions(Options):
     tiers: str | None = Field(
-        None, description="backend specs, cheapest first, separated by '+' or '|'"
+        None,
+        description="backend specs, cheapest first, separated by '+' or '|'; 'ladder' is "
+        "the three local models (smollm2-135m, qwen2.5-coder-0.5b, qwen2.5-coder-1.5b)",
+    )
+    uncached: Literal["fetch", "skip"] = Field(
+        "fetch",
+        description="a local tier not downloaded yet: fetch it on first use, or skip it "
+        "with a one-line notice",
     )
     router: str | None = Field(None, description="router JSON file (default: the shipped one)")
     budget: float | None = Field(None, gt=0, description="average cost target, x direct")
@@ -223,14 +233,38 @@ class AutoStrategy:
         )
 
 
-def tier_specs(tiers: str | None) -> list[str]:
-    """Tier specs separated by ``|`` or by ``+`` (which a shell leaves alone unquoted)."""
+log = logging.getLogger("ponder")
+
+
+def tier_specs(tiers: str | None, uncached: str = "fetch") -> list[str]:
+    """Tier specs separated by ``|`` or by ``+`` (which a shell leaves alone unquoted);
+    ``ladder`` stands for the local ladder's models. With ``uncached="skip"`` a registry
+    model that is not downloaded yet is left out, with a one-line notice."""
     text = (tiers or "").replace("|", "+")
-    return [t.strip() for t in text.split("+") if t.strip()]
+    specs: list[str] = []
+    for spec in (t.strip() for t in text.split("+")):
+        if spec == "ladder":
+            specs += [f"embedded:{name}" for name in models.LADDER]
+        elif spec:
+            specs.append(spec)
+    if uncached == "skip":
+        kept = [s for s in specs if not _uncached(s)]
+        for spec in specs:
+            if spec not in kept:
+                log.warning("auto: tier %s is not downloaded; skipped (uncached=skip)", spec)
+        return kept
+    return specs
+
+
+def _uncached(spec: str) -> bool:
+    """True for an embedded registry model that is not in the cache yet."""
+    scheme, target, _ = parse_spec(spec)
+    name = target or models.DEFAULT_MODEL
+    return scheme == "embedded" and name in models.REGISTRY and not models.is_cached(name)
 
 
 def make_auto(options: dict[str, Any]) -> AutoStrategy:
     """``auto`` from its spec options; the ``tiers`` specs are loaded here, once."""
     o = AutoOptions.parse(options, "auto")
-    specs = tier_specs(o.tiers)
+    specs = tier_specs(o.tiers, o.uncached)
     return AutoStrategy(o, tiers=[load_backend(spec) for spec in specs] if specs else None)

@@ -1,0 +1,72 @@
+"""The local ladder as a configuration: ``auto:tiers=ladder`` and ``serve --tiers ladder``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ponder import models
+from ponder.cli.main import cli
+from ponder.cli.serve import ladder_specs
+from ponder.strategies.auto import tier_specs
+
+
+@pytest.fixture
+def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PONDER_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_ladder_names_the_three_local_tiers_smallest_first() -> None:
+    specs = tier_specs("ladder")
+    assert specs == [f"embedded:{name}" for name in models.LADDER]
+    sizes = [models.REGISTRY[name].params for name in models.LADDER]
+    assert sizes == sorted(sizes) and len(specs) == 3
+    assert tier_specs("scripted:a.json+ladder")[0] == "scripted:a.json"
+
+
+def test_uncached_tiers_are_skipped_with_one_notice_each(empty_cache, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="ponder"):
+        assert tier_specs("ladder", uncached="skip") == []
+    notices = [r.getMessage() for r in caplog.records]
+    assert len(notices) == 3 and all("not downloaded" in n for n in notices)
+
+
+def test_ask_on_the_ladder_skips_what_is_not_downloaded(empty_cache: Path) -> None:
+    script = empty_cache / "script.json"
+    script.write_text(json.dumps({"2 + 2": ["Answer: 4"] * 8}))
+    spec = "auto:tiers=ladder,uncached=skip,plan=g+2@0"
+    result = CliRunner().invoke(
+        cli, ["ask", "What is 2 + 2?", "-m", f"scripted:{script}", "-s", spec, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answer"] == "4"
+    assert "not downloaded" in result.stderr
+    assert not (empty_cache / "cache").exists() or not any((empty_cache / "cache").iterdir())
+
+
+def test_ask_on_the_ladder_fetches_missing_tiers_with_progress(
+    empty_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetched: list[str] = []
+
+    def fake_pull(name: str, progress=None, force: bool = False) -> Path:
+        assert progress is not None  # the user sees the download
+        fetched.append(name)
+        raise models.ModelFetchError(f"offline test: {name}")
+
+    monkeypatch.setattr(models, "pull", fake_pull)
+    result = CliRunner().invoke(cli, ["ask", "2 + 2?", "-s", "auto:tiers=ladder"])
+    assert result.exit_code != 0
+    assert fetched == ["smollm2-135m"]  # the first missing tier, before any model loads
+    assert "offline test" in result.output and "Traceback" not in result.output
+
+
+def test_serve_ladder_adds_the_ladder_to_the_served_models() -> None:
+    assert ladder_specs([]) == [f"embedded:{name}" for name in models.LADDER]
+    mine = ["embedded:qwen2.5-coder-0.5b?threads=1"]
+    assert ladder_specs(mine) == [*mine, "embedded:smollm2-135m", "embedded:qwen2.5-coder-1.5b"]
