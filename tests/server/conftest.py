@@ -48,11 +48,17 @@ def serving(app: Any) -> Iterator[str]:
 
 
 class Upstream:
-    """What the fake upstream received; ``disconnects`` counts streams cut by the client."""
+    """What the fake upstream received (``paths``: the route of each body);
+    ``disconnects`` counts streams cut by the client."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.paths: list[str] = []
         self.disconnects = 0
+
+    def add(self, path: str, body: dict[str, Any]) -> None:
+        self.paths.append(path)
+        self.bodies.append(body)
 
 
 def fake_response(body: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +114,63 @@ def fake_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
     return chunks
 
 
+def fake_text_completion(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``text_completion`` as vLLM answers one: ``echo`` repeats the prompt (a token-id
+    prompt as ``<ids>``), ``logprobs`` gives one entry per word, ``suffix`` is appended."""
+    prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+    if prompts and isinstance(prompts[0], int):
+        prompts = [prompts]
+    choices = []
+    for p, prompt in enumerate(prompts):
+        shown = prompt if isinstance(prompt, str) else f"<{len(prompt)} ids>"
+        for i in range(int(body.get("n") or 1)):
+            text = (shown if body.get("echo") else "") + f" ok {i}" + (body.get("suffix") or "")
+            words = text.split(" ")
+            logprobs = None
+            if body.get("logprobs") is not None:
+                logprobs = {
+                    "tokens": words,
+                    "token_logprobs": [None, *(-0.5 for _ in words[1:])],
+                    "top_logprobs": [None, *({w: -0.5} for w in words[1:])],
+                    "text_offset": list(range(len(words))),
+                }
+            choices.append(
+                {
+                    "index": p * int(body.get("n") or 1) + i,
+                    "text": text,
+                    "logprobs": logprobs,
+                    "finish_reason": "length",
+                }
+            )
+    usage = {
+        "prompt_tokens": 5,
+        "completion_tokens": len(choices),
+        "total_tokens": 5 + len(choices),
+    }
+    return {
+        "id": "cmpl-fake",
+        "object": "text_completion",
+        "created": 1,
+        "model": body.get("model"),
+        "choices": choices,
+        "usage": usage,
+    }
+
+
+def fake_text_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    head = {"id": "cmpl-fake", "object": "text_completion", "created": 1, "model": "m"}
+    texts = ["one", " two"]
+    chunks = [
+        {**head, "choices": [{"index": 0, "text": t, "logprobs": None, "finish_reason": None}]}
+        for t in texts
+    ]
+    chunks[-1]["choices"][0]["finish_reason"] = "length"
+    if (body.get("stream_options") or {}).get("include_usage"):
+        usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+        chunks.append({**head, "choices": [], "usage": usage})
+    return chunks
+
+
 def fake_upstream(record: Upstream) -> FastAPI:
     """Model ``fake`` answers at once; ``slow`` waits 0.6 s; ``drip`` streams forever."""
     app = FastAPI()
@@ -116,10 +179,19 @@ def fake_upstream(record: Upstream) -> FastAPI:
     async def models() -> dict[str, Any]:
         return {"object": "list", "data": [{"id": "fake", "object": "model"}]}
 
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Response:
+        body = await request.json()
+        record.add("/v1/completions", body)
+        if body.get("stream"):
+            events = "".join(f"data: {json.dumps(c)}\n\n" for c in fake_text_chunks(body))
+            return Response(events + "data: [DONE]\n\n", media_type="text/event-stream")
+        return JSONResponse(fake_text_completion(body))
+
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
         body = await request.json()
-        record.bodies.append(body)
+        record.add("/v1/chat/completions", body)
         if body.get("model") == "slow":
             await asyncio.sleep(0.6)
         if body.get("model") == "bad":

@@ -14,7 +14,9 @@ which is how stored runs are extended (``ponder eval extend``).
 
 A backend that fronts an OpenAI-shaped engine can also pass a request through
 untouched: it implements ``PassThrough`` (``chat_raw``, ``stream_raw``), which the
-proxy checks with ``isinstance``. The OpenAI wire format itself lives in
+proxy checks with ``isinstance``; one whose engine also has the legacy prompt API
+(``/v1/completions``: raw and token-id prompts, ``echo``, token ``logprobs``)
+implements ``CompletesRaw``. The OpenAI wire format itself lives in
 ``ponder.backends.wire``.
 
     class EchoBackend(BaseBackend):             # a third-party backend
@@ -72,6 +74,20 @@ class PassThrough(Protocol):
         ...
 
     def stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Stream the body; yield chunk objects (closing the iterator ends the stream)."""
+        ...
+
+
+@runtime_checkable
+class CompletesRaw(Protocol):
+    """A backend that takes OpenAI legacy completions bodies (``/v1/completions``) as
+    they are: the engine sees the raw prompt, with no chat template around it."""
+
+    async def completion_raw(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Send the body; return the ``text_completion`` object."""
+        ...
+
+    def completion_stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Stream the body; yield chunk objects (closing the iterator ends the stream)."""
         ...
 

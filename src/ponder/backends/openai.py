@@ -165,16 +165,29 @@ class OpenAIBackend(BaseBackend):
         return float(min(base * (0.5 + random.random()), self.options.max_backoff_s))
 
     async def chat_raw(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._raw("/chat/completions", body)
+
+    def stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        return self._stream("/chat/completions", body)
+
+    async def completion_raw(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A legacy completions body, sent to the server's ``/completions`` as it is."""
+        return await self._raw("/completions", body)
+
+    def completion_stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        return self._stream("/completions", body)
+
+    async def _raw(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         model = await self.resolve_model()
         async with (await self._loop_client()).semaphore:
-            return await self._request("POST", "/chat/completions", dict(body, model=model))
+            return await self._request("POST", path, dict(body, model=model))
 
-    async def stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def _stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Upstream chunks as they come; closing the iterator closes the upstream stream."""
         model = await self.resolve_model()
         client = await self._loop_client()
         request = dict(body, model=model, stream=True)
-        url = self.base_url + "/chat/completions"
+        url = self.base_url + path
         pending = bytearray()
         try:
             async with client.semaphore, client.session.post(url, json=request) as response:

@@ -1,10 +1,15 @@
-"""``/v1/completions`` served through chat: each prompt becomes one user message.
+"""``/v1/completions``: forwarded as sent where the backend has the prompt API, else
+served through chat, each prompt becoming one user message.
 
-Backends speak chat (and llama.cpp, vLLM and OpenAI all apply the model's chat
-template), so a legacy request is rewritten as a chat request, answered by the
-same pass-through or strategy path, and the answer rewritten as a
-``text_completion``. ``echo``, ``suffix`` and token ``logprobs`` need the raw
-prompt API and are refused with a 400 rather than silently dropped.
+A pass-through model whose backend implements ``CompletesRaw`` (an ``openai:``
+upstream: vLLM, SGLang, llama.cpp's server, Ollama, OpenAI) gets the body as it came,
+with ``echo``, token ``logprobs``, ``suffix``, ``best_of`` and token-id prompts, and
+``max_tokens`` set to the API's default of 16 when absent. A strategy model, or a
+backend without the prompt API (``scripted:``, ``embedded:``), answers each prompt
+through chat: the prompt is wrapped in the model's chat template, so the answer is not
+the raw continuation a prompt API gives; such a response says ``ponder.served_as:
+"chat"``, and what chat cannot honour (``echo``, ``logprobs``, ``suffix``, ``best_of``,
+token-id prompts) is refused with a 400 naming the field rather than dropped.
 """
 
 from __future__ import annotations
@@ -16,28 +21,58 @@ from ponder.server.errors import ApiError
 from ponder.server.protocol import CompletionRequest
 
 LEGACY_ONLY = ("prompt", "echo", "suffix", "logprobs", "best_of")
+DEFAULT_MAX_TOKENS = 16  # the legacy API's default
+VIA_CHAT = (
+    "needs the model's prompt API, and this request is answered through chat (a strategy, "
+    "or a backend without /v1/completions): drop it, or send the request without a "
+    "strategy to a model served from an openai: upstream"
+)
+
+
+def prompt_count(prompt: str | list[Any]) -> int:
+    """How many prompts a request holds: a string or a token-id list is one."""
+    if isinstance(prompt, str) or (prompt and isinstance(prompt[0], int)):
+        return 1
+    return len(prompt)
+
+
+def forward_body(raw: dict[str, Any]) -> dict[str, Any]:
+    """The body sent to the upstream's prompt API: as it came, less ``ponder``, with the
+    API's default ``max_tokens`` made explicit (llama.cpp's server has no limit)."""
+    body = {k: v for k, v in raw.items() if k != "ponder"}
+    body.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+    return body
 
 
 def check_legacy(request: CompletionRequest) -> list[str]:
-    """The prompts of a legacy request, after refusing what chat cannot honour."""
-    if request.echo:
-        raise ApiError(400, "echo is not supported: completions are served via chat", param="echo")
-    if request.suffix:
-        raise ApiError(400, "suffix is not supported by this proxy", param="suffix")
-    if request.logprobs:
-        raise ApiError(400, "token logprobs need /v1/chat/completions", param="logprobs")
-    prompts = [request.prompt] if isinstance(request.prompt, str) else list(request.prompt)
+    """The prompts of a request answered through chat, after refusing what chat cannot
+    honour."""
+    asked = {
+        "echo": request.echo,
+        "logprobs": request.logprobs is not None,
+        "suffix": request.suffix is not None,
+        "best_of": (request.best_of or 1) > 1,
+    }
+    for name, wanted in asked.items():
+        if wanted:
+            raise ApiError(400, f"{name} {VIA_CHAT}", param=name)
+    prompt = request.prompt
+    prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+    if not all(isinstance(p, str) for p in prompts):
+        raise ApiError(
+            400, f"a token-id prompt {VIA_CHAT}; or send the prompt as text", param="prompt"
+        )
     if not prompts:
         raise ApiError(400, "prompt is empty", param="prompt")
     if len(prompts) > 1 and request.stream:
         raise ApiError(400, "stream one prompt at a time", param="prompt")
-    return prompts
+    return [p for p in prompts if isinstance(p, str)]
 
 
 def chat_body(raw: dict[str, Any], prompt: str) -> dict[str, Any]:
     body = {k: v for k, v in raw.items() if k not in LEGACY_ONLY}
     body["messages"] = [{"role": "user", "content": prompt}]
-    body.setdefault("max_tokens", 16)  # the legacy API's default
+    body.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
     return body
 
 
@@ -67,8 +102,7 @@ def text_response(chats: list[dict[str, Any]], n: int) -> dict[str, Any]:
         "choices": choices,
         "usage": usage,
     }
-    if (extension := merged_extension(chats, n)) is not None:
-        out["ponder"] = extension
+    out["ponder"] = {**(merged_extension(chats, n) or {}), "served_as": "chat"}
     return out
 
 
@@ -123,5 +157,7 @@ async def _rewrite(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[
                     "finish_reason": choice.get("finish_reason"),
                 }
             )
+        if any(c["finish_reason"] is not None for c in out["choices"]):
+            out["ponder"] = {**out.get("ponder", {}), "served_as": "chat"}
         if out["choices"] or chunk.get("usage") or "ponder" in chunk:
             yield out

@@ -18,7 +18,7 @@ from typing import Any
 from ponder.backends.base import Backend
 from ponder.backends.wire import response_from_samples
 from ponder.server.errors import ApiError
-from ponder.server.protocol import ChatCompletionRequest, text_of
+from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_of
 from ponder.types import Message, SamplingParams
 
 UsageSink = Callable[[dict[str, Any] | None], None]
@@ -42,7 +42,7 @@ UNBOUNDED = frozenset(
 )
 
 
-def check_fields(request: ChatCompletionRequest) -> None:
+def check_fields(request: SamplingFields) -> None:
     """Refuse a field an upstream would take as a length or sample count beyond the bound,
     at the top level or one level down (Ollama's ``options``, SGLang's ``sampling_params``)."""
     for name, value in (request.model_extra or {}).items():
@@ -70,8 +70,10 @@ async def relay(
     model: str,
     include_usage: bool,
     record: UsageSink,
+    kind: str = "chat.completion.chunk",
 ) -> AsyncIterator[dict[str, Any]]:
-    """Re-label and yield upstream chunks; record the usage seen once the stream ends."""
+    """Re-label and yield upstream chunks (``kind``: the object of a chunk the proxy adds);
+    record the usage seen once the stream ends."""
     usage: dict[str, Any] | None = None
     usage_chunk_sent = False
     chunk: dict[str, Any] | None = first
@@ -86,7 +88,7 @@ async def relay(
         if include_usage and usage is not None and not usage_chunk_sent:
             yield {
                 "id": first.get("id"),
-                "object": "chat.completion.chunk",
+                "object": kind,
                 "created": first.get("created"),
                 "model": model,
                 "choices": [],

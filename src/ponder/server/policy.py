@@ -109,7 +109,8 @@ def check_work(strategy: Strategy | None, answers: int, max_tokens: int | None, 
     """
     hint = ""
     if strategy is None:
-        per = Work(1, max_tokens or caps.upstream_tokens or caps.max_tokens)
+        default = caps.upstream_tokens or caps.max_tokens
+        per = Work(1, default if max_tokens is None else max_tokens)
         if max_tokens is None:
             hint = f" (without max_tokens an answer counts as {per.tokens} tokens: set max_tokens)"
     elif isinstance(strategy, Bounded):

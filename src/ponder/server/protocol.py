@@ -108,6 +108,9 @@ class ChatCompletionRequest(SamplingFields):
 
 class CompletionRequest(SamplingFields):
     prompt: str | list[str] = Field(min_length=1)
+    max_tokens: JsonInt | None = Field(
+        None, ge=0, le=1_000_000, description="0 with echo scores the prompt only"
+    )
     echo: bool = False
     suffix: str | None = None
     logprobs: JsonInt | None = Field(None, ge=0, le=5)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ponder.backends import wire
-from ponder.backends.base import PassThrough
+from ponder.backends.base import CompletesRaw, PassThrough
 from ponder.context.apply import ContextOptions
 from ponder.context.apply import apply as apply_context
 from ponder.errors import ConfigError
@@ -93,7 +93,6 @@ class Serving:
 
     async def completion(self, raw: Any, ctx: Context) -> Reply:
         request = parse_request(CompletionRequest, raw)
-        prompts = legacy.check_legacy(request)
         if request.ponder is not None and request.ponder.context is not None:
             raise ApiError(
                 400,
@@ -101,6 +100,11 @@ class Serving:
                 param="ponder.context",
             )
         route = self.route(request.model, request.ponder, ctx)
+        if route.strategy is None:
+            backend = await bounded(self.table.get(route.model), ctx.deadline)
+            if isinstance(backend, CompletesRaw):
+                return await self._raw_completion(request, raw, route, backend, ctx)
+        prompts = legacy.check_legacy(request)
         bodies = [legacy.chat_body(raw, prompts[0])]
         first = parse_request(ChatCompletionRequest, bodies[0])
         plan = self.plan(route, first, ctx)
@@ -116,6 +120,42 @@ class Serving:
                 replies[0].chunks = legacy.text_chunks(replies[0].chunks)
                 return replies[0]
             return legacy.text_response([r for r in replies if isinstance(r, dict)], request.n)
+
+        return await self._admitted(ctx, run)
+
+    async def _raw_completion(
+        self,
+        request: CompletionRequest,
+        raw: dict[str, Any],
+        route: Route,
+        backend: CompletesRaw,
+        ctx: Context,
+    ) -> Reply:
+        """A pass-through legacy request, sent to the backend's prompt API as it came."""
+        passthrough.check_fields(request)
+        body = legacy.forward_body(raw)
+        drawn = max(request.n, request.best_of or 1)  # best_of draws, n are returned
+        self.admit_work(None, legacy.prompt_count(request.prompt) * drawn, body["max_tokens"])
+
+        def record(usage: dict[str, Any] | None, samples: int = request.n) -> None:
+            self._record_raw(route.model, usage, samples)
+
+        async def run() -> Reply:
+            if not request.stream:
+                response = await backend.completion_raw(body)
+                response["model"] = request.model
+                record(response.get("usage"), len(response.get("choices") or []))
+                return response
+            upstream = backend.completion_stream_raw(body)
+            first = await anext(upstream, None)
+            if first is None:
+                return Stream(from_list([]))
+            kind = "text_completion"
+            return Stream(
+                passthrough.relay(
+                    first, upstream, request.model, request.include_usage, record, kind
+                )
+            )
 
         return await self._admitted(ctx, run)
 

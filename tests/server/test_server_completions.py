@@ -1,0 +1,149 @@
+"""``/v1/completions`` as lm-eval and other prompt-API clients use it, through the
+official ``openai`` SDK: a pass-through model whose upstream has the prompt API gets
+the request as sent (``echo``, token ``logprobs``, ``suffix``, ``best_of``, token-id
+prompts), while a strategy model answers each prompt through chat and refuses what it
+cannot honour with a 400 naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+
+from conftest import Upstream, serving
+from ponder.backends.scripted import ScriptedBackend
+from ponder.server import ServerConfig, create_app
+
+pytestmark = pytest.mark.server
+QUESTION = "What is 6 times 7?"
+# What lm-eval's local-completions sends for a loglikelihood request.
+LOGLIKELIHOOD: dict[str, Any] = {"temperature": 0, "max_tokens": 1, "logprobs": 1, "seed": 1234}
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream: tuple[str, Upstream]) -> Iterator[str]:
+    base, _ = upstream
+    models: dict[str, Any] = {
+        "fake": f"openai:{base}#fake?retries=0",
+        "script": ScriptedBackend({QUESTION: ["Answer: 42"]}, model="script"),
+    }
+    with serving(create_app(ServerConfig(models=models))) as url:
+        yield url
+
+
+@pytest.fixture
+def client(proxy: str) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=f"{proxy}/v1", api_key="none", max_retries=0) as c:
+        yield c
+
+
+def last(record: Upstream) -> tuple[str, dict[str, Any]]:
+    return record.paths[-1], record.bodies[-1]
+
+
+def test_loglikelihood_goes_to_the_upstream_prompt_api(
+    client: openai.OpenAI, upstream: tuple[str, Upstream]
+) -> None:
+    _, record = upstream
+    prompt = "Question: capital of France?\nAnswer: Paris"
+    response = client.completions.create(model="fake", prompt=prompt, echo=True, **LOGLIKELIHOOD)
+    path, body = last(record)
+    assert path == "/v1/completions"
+    assert body == {"model": "fake", "prompt": prompt, "echo": True, **LOGLIKELIHOOD}
+    choice = response.choices[0]
+    assert choice.text.startswith(prompt)
+    assert choice.logprobs is not None and choice.logprobs.token_logprobs[0] is None
+    assert choice.logprobs.token_logprobs[1] == -0.5
+    assert response.model == "fake" and response.object == "text_completion"
+
+
+def test_suffix_best_of_and_several_prompts_pass_through(
+    client: openai.OpenAI, upstream: tuple[str, Upstream]
+) -> None:
+    _, record = upstream
+    response = client.completions.create(
+        model="fake", prompt=["a", "b"], suffix="!", best_of=3, n=2, max_tokens=4
+    )
+    path, body = last(record)
+    assert path == "/v1/completions"
+    assert body["suffix"] == "!" and body["best_of"] == 3 and body["prompt"] == ["a", "b"]
+    assert [c.index for c in response.choices] == [0, 1, 2, 3]
+    assert all(c.text.endswith("!") for c in response.choices)
+
+
+def test_a_stream_from_the_prompt_api_is_relayed(
+    client: openai.OpenAI, upstream: tuple[str, Upstream]
+) -> None:
+    _, record = upstream
+    stream = client.completions.create(
+        model="fake",
+        prompt="Once",
+        max_tokens=2,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert last(record)[0] == "/v1/completions"
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == "one two"
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 7
+    assert all(c.model == "fake" and c.object == "text_completion" for c in chunks)
+
+
+def test_without_max_tokens_the_api_default_of_16_is_sent(
+    client: openai.OpenAI, upstream: tuple[str, Upstream]
+) -> None:
+    _, record = upstream
+    client.completions.create(model="fake", prompt="Once")
+    assert last(record)[1]["max_tokens"] == 16
+
+
+def test_a_strategy_model_answers_through_chat_and_says_so(
+    client: openai.OpenAI, upstream: tuple[str, Upstream]
+) -> None:
+    _, record = upstream
+    response = client.completions.create(
+        model="sc/fake", prompt=QUESTION, max_tokens=8, extra_body={"ponder": {"n": 2}}
+    )
+    path, body = last(record)
+    assert path == "/v1/chat/completions"
+    assert body["messages"][-1]["role"] == "user" and QUESTION in body["messages"][-1]["content"]
+    assert response.model_extra is not None
+    assert response.model_extra["ponder"]["served_as"] == "chat"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("echo", True), ("logprobs", 1), ("suffix", "!"), ("best_of", 2)],
+)
+@pytest.mark.parametrize("model", ["sc/fake", "script"])
+def test_what_chat_cannot_honour_is_refused_naming_the_field(
+    client: openai.OpenAI, upstream: tuple[str, Upstream], model: str, field: str, value: Any
+) -> None:
+    _, record = upstream
+    before = len(record.bodies)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.completions.create(model=model, prompt=QUESTION, max_tokens=4, **{field: value})
+    assert refused.value.param == field, refused.value.message
+    assert field in refused.value.message
+    assert len(record.bodies) == before
+
+
+def test_prompt_scoring_with_max_tokens_0_is_forwarded(
+    client: openai.OpenAI, upstream: tuple[str, Upstream]
+) -> None:
+    _, record = upstream
+    client.completions.create(model="fake", prompt="Paris", echo=True, logprobs=0, max_tokens=0)
+    path, body = last(record)
+    assert path == "/v1/completions" and body["max_tokens"] == 0 and body["logprobs"] == 0
+
+
+def test_best_of_counts_in_the_work_bound(
+    client: openai.OpenAI, upstream: tuple[str, Upstream]
+) -> None:
+    _, record = upstream
+    before = len(record.bodies)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.completions.create(model="fake", prompt=["a"] * 30, best_of=20, max_tokens=1)
+    assert "work" in refused.value.message and len(record.bodies) == before
