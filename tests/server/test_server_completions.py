@@ -147,3 +147,43 @@ def test_best_of_counts_in_the_work_bound(
     with pytest.raises(openai.BadRequestError) as refused:
         client.completions.create(model="fake", prompt=["a"] * 30, best_of=20, max_tokens=1)
     assert "work" in refused.value.message and len(record.bodies) == before
+
+
+@pytest.mark.parametrize("prompt", [[1, 2, 3], [[1, 2], [3, 4, 5]]], ids=["ids", "lists"])
+def test_token_id_prompts_pass_through(
+    client: openai.OpenAI, upstream: tuple[str, Upstream], prompt: Any
+) -> None:
+    _, record = upstream
+    response = client.completions.create(model="fake", prompt=prompt, echo=True, **LOGLIKELIHOOD)
+    path, body = last(record)
+    assert path == "/v1/completions" and body["prompt"] == prompt
+    assert len(response.choices) == (2 if isinstance(prompt[0], list) else 1)
+
+
+@pytest.mark.parametrize("model", ["sc/fake", "script"])
+def test_a_token_id_prompt_where_text_is_needed_is_refused_naming_prompt(
+    client: openai.OpenAI, model: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.completions.create(model=model, prompt=[1, 2, 3], max_tokens=4)
+    assert refused.value.param == "prompt"
+    assert "token" in refused.value.message
+
+
+@pytest.mark.parametrize("prompt", [[1, "a"], [True], [[1], "a"], 7, [[1.5]]])
+def test_a_malformed_prompt_is_refused_naming_prompt(client: openai.OpenAI, prompt: Any) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.completions.create(model="fake", prompt=prompt, max_tokens=4)
+    assert refused.value.param == "prompt", refused.value.message
+    assert "prompt.str" not in refused.value.message
+
+
+def test_a_malformed_message_content_names_the_field_not_a_union_member(
+    client: openai.OpenAI,
+) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="fake",
+            messages=[{"role": "user", "content": 7}],  # type: ignore[list-item]
+        )
+    assert refused.value.param == "messages.0.content", refused.value.message

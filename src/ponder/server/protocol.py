@@ -106,8 +106,19 @@ class ChatCompletionRequest(SamplingFields):
         return max(limits, default=None)
 
 
+Prompt = str | list[str] | list[JsonInt] | list[list[JsonInt]]
+# What a field with several accepted forms takes, for the 400 that none of them matched.
+FORMS = {
+    "prompt": "a string, a list of strings, a list of token ids or a list of token-id lists",
+    "content": "a string, a list of content parts, or null",
+    "stop": "a string or a list of strings",
+}
+
+
 class CompletionRequest(SamplingFields):
-    prompt: str | list[str] = Field(min_length=1)
+    prompt: Prompt = Field(
+        min_length=1, description="text, or token ids (pass-through models only)"
+    )
     max_tokens: JsonInt | None = Field(
         None, ge=0, le=1_000_000, description="0 with echo scores the prompt only"
     )
@@ -144,10 +155,29 @@ def parse_request(cls: type[RequestT], raw: Any) -> RequestT:
     try:
         return cls.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first["loc"]) or None
-        message = f"{param}: {first['msg']}" if param else str(first["msg"])
+        param, message = _problem(exc.errors())
         raise ApiError(400, f"invalid request: {message}", param=param) from None
+
+
+def _problem(errors: list[Any]) -> tuple[str | None, str]:
+    """The field and message of the first problem. A value matching none of a union's
+    forms yields one error per form, each located under the form's name (``prompt.str``):
+    the field is then the locations' common prefix, and the message names the forms."""
+    first = errors[0]
+    loc = tuple(first["loc"])
+    same = [tuple(e["loc"]) for e in errors if tuple(e["loc"][:1]) == loc[:1]]
+    common = loc
+    for other in same[1:]:
+        k = 0
+        while k < min(len(common), len(other)) and common[k] == other[k]:
+            k += 1
+        common = common[:k]
+    where = common if len(same) > 1 and common else loc
+    param = ".".join(str(p) for p in where) or None
+    if where == loc:
+        return param, f"{param}: {first['msg']}" if param else str(first["msg"])
+    form = FORMS.get(str(where[-1]), "one of its accepted forms")
+    return param, f"{param} must be {form}"
 
 
 STRATEGY_TEXT = (
