@@ -12,6 +12,7 @@ from ponder.backends.base import Backend
 from ponder.routing.router import Router
 from ponder.server.errors import ApiError
 from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_of
+from ponder.server.sampling import cut
 from ponder.strategies import make_strategy, parse_strategy_spec
 from ponder.strategies.auto import AutoStrategy
 from ponder.strategies.base import Strategy
@@ -63,6 +64,7 @@ def ignored_fields(request: SamplingFields, used: dict[str, Any]) -> list[str]:
                 param=name,
             )
     handled = {"model", "messages", "prompt", "n", "stream", "stream_options", "ponder"}
+    handled |= {"stop", "seed"}  # stop cuts the answer's text; seed seeds every draw
     if "max_tokens" in used:
         handled |= {"max_tokens", "max_completion_tokens"}
     return sorted(present - handled - set(used))
@@ -72,14 +74,10 @@ def chat_messages(request: ChatCompletionRequest) -> list[Message]:
     return [Message(m.role, text_of(m.content)) for m in request.messages]
 
 
-async def solve(
-    strategy: Strategy, messages: list[Message], backend: Backend, n: int
-) -> list[Result]:
-    """``n`` independent answers (the OpenAI ``n``), each from one run of the strategy."""
+async def solve(messages: list[Message], runs: list[tuple[Strategy, Backend]]) -> list[Result]:
+    """One answer (an OpenAI choice) per run of a strategy on its backend."""
     question = Question(tuple(messages))
-    if n == 1:
-        return [await strategy.solve(question, backend)]
-    return list(await asyncio.gather(*(strategy.solve(question, backend) for _ in range(n))))
+    return list(await asyncio.gather(*(strategy.solve(question, b) for strategy, b in runs)))
 
 
 def total_usage(results: list[Result]) -> Usage:
@@ -90,17 +88,31 @@ def total_usage(results: list[Result]) -> Usage:
 
 
 def chat_response(
-    results: list[Result], request_id: str, model: str, strategy: str, ignored: list[str]
+    results: list[Result],
+    request_id: str,
+    model: str,
+    strategy: str,
+    ignored: list[str],
+    sampling: dict[str, Any],
 ) -> dict[str, Any]:
+    """The chat completion of a strategy's answers; ``sampling.stop`` cuts each text."""
     usage = total_usage(results)
     response = wire.completion(
         f"chatcmpl-{request_id}",
         model,
-        [(result.text, finish_reason(result)) for result in results],
+        [answer_text(result, sampling.get("stop") or []) for result in results],
         wire.usage_object(usage.prompt_tokens, usage.completion_tokens),
     )
     response["ponder"] = extension(results, strategy, usage, ignored)
+    response["ponder"]["sampling"] = sampling
     return response
+
+
+def answer_text(result: Result, stop: list[str]) -> tuple[str, str]:
+    """The answer's text and finish reason, cut at the first stop string."""
+    if (shorter := cut(result.text, stop)) is not None:
+        return shorter, "stop"
+    return result.text, finish_reason(result)
 
 
 def finish_reason(result: Result) -> str:

@@ -49,12 +49,10 @@ def request_options(
     allowed = options_cls.request_fields() if options_cls is not None else frozenset()
     known = frozenset(options_cls.model_fields) if options_cls is not None else frozenset()
     _check(name, from_spec, allowed, known, "ponder.strategy")
+    # A client's temperature and seed are not the strategy's: it samples at its own
+    # temperature, and the proxy seeds each draw (ponder.server.sampling).
     budget = request.completion_budget
-    wanted: dict[str, Any] = {
-        "max_tokens": budget,
-        "temperature": request.temperature,
-        "seed": request.seed,
-    }
+    wanted: dict[str, Any] = {"max_tokens": budget}
     overrides = {k: v for k, v in wanted.items() if v is not None and k in allowed}
     if ponder is not None:
         if ponder.n is not None:

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ponder.backends import wire
-from ponder.backends.base import CompletesRaw, PassThrough
+from ponder.backends.base import Backend, CompletesRaw, PassThrough
 from ponder.context.apply import ContextOptions
 from ponder.context.apply import apply as apply_context
 from ponder.errors import ConfigError
 from ponder.routing.router_file import load_router
-from ponder.server import compute, legacy, passthrough, policy
+from ponder.server import compute, legacy, passthrough, policy, sampling
 from ponder.server.config import ServerConfig
 from ponder.server.errors import ApiError, model_not_found
 from ponder.server.limits import Limiter, Receive, bounded, cancel_on_disconnect
@@ -249,15 +249,20 @@ class Serving:
         self, request: ChatCompletionRequest, route: Route, plan: Plan, ctx: Context
     ) -> dict[str, Any]:
         backend = await self.table.get(route.model)
-        messages = compute.chat_messages(request)
-        strategy = plan.strategy
-        if isinstance(strategy, AutoStrategy):
-            tiers = self.config.tiers_after(route.model)
-            strategy = strategy.with_tiers([await self.table.get(t) for t in tiers])
-        results = await compute.solve(strategy, messages, backend, request.n)
+        tiers: list[Backend] = []
+        if isinstance(plan.strategy, AutoStrategy):
+            tiers = [await self.table.get(t) for t in self.config.tiers_after(route.model)]
+        runs = sampling.runs(plan.strategy, backend, tiers, request.n, request.seed)
+        results = await compute.solve(compute.chat_messages(request), runs)
         self._record(route.model, plan.name, results)
+        stop = sampling.stops(request.stop)
         response = compute.chat_response(
-            results, ctx.request_id, request.model, plan.name, plan.ignored
+            results,
+            ctx.request_id,
+            request.model,
+            plan.name,
+            plan.ignored,
+            sampling.applied(results, stop, request.seed),
         )
         response["ponder"].update(ctx.extension)
         return response
