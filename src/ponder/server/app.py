@@ -1,6 +1,7 @@
 """Thin routes: read the body, hand it to ``Serving``, turn the reply into a response.
 
 GET  /v1/models             served ids, and STRATEGY/ID for each strategy
+GET  /v1/models/{id}        one of them (also STRATEGY:OPTIONS/ID), else 404 model_not_found
 POST /v1/chat/completions   pass-through or strategy; JSON or server-sent events
 POST /v1/completions        the legacy prompt API, served through chat
 GET  /health                liveness: answers while the process runs
@@ -131,8 +132,15 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     async def list_models() -> dict[str, Any]:
         created = int(time.time())
         ids = [*table.names, *(f"{s}/{m}" for s in strategy_names() for m in table.names)]
-        data = [{"id": i, "object": "model", "created": created, "owned_by": "ponder"} for i in ids]
-        return {"object": "list", "data": data}
+        return {"object": "list", "data": [_model_card(i, created) for i in ids]}
+
+    @app.get("/v1/models/{model_id:path}", responses=_errors(401, 404))
+    async def retrieve_model(model_id: str) -> Response:
+        try:
+            holder["serving"].resolve(model_id)
+        except ApiError as error:
+            return _error_response(error, {})
+        return JSONResponse(_model_card(model_id, int(time.time())))
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -192,6 +200,10 @@ async def _serve(
 
         return SSEResponse(reply, sse(reply, ctx.deadline, on_error, config.heartbeat_s))
     return JSONResponse(reply)
+
+
+def _model_card(model_id: str, created: int) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": created, "owned_by": "ponder"}
 
 
 def _error_response(error: ApiError, info: dict[str, Any]) -> JSONResponse:

@@ -169,7 +169,7 @@ class Serving:
         return raw, parse_request(ChatCompletionRequest, raw)
 
     def route(self, model: str, ponder: PonderOptions | None, ctx: Context) -> Route:
-        route = self._split(model)
+        route = self.resolve(model)
         if ponder is not None:
             if ponder.strategy:
                 route = Route(route.model, ponder.strategy)
@@ -180,7 +180,8 @@ class Serving:
         ctx.info["model"] = route.model
         return route
 
-    def _split(self, model: str) -> Route:
+    def resolve(self, model: str) -> Route:
+        """The served model and strategy a model id names, or a 404 in OpenAI's shape."""
         if model in self.table:
             return Route(model)
         prefix, _, rest = model.partition("/")
