@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ponder.strategies import make_strategy
-from ponder.strategies.calc import check_text, equations
+from ponder.strategies import make_strategy, verifiers
+from ponder.strategies.calc import Steps, check_text, equations, number_counts
 from ponder.strategies.verifiers import CalcScorer
+from ponder.types import Sample
 
 OPS = {"+": (" + ", " plus "), "-": (" - ", " minus ", " − "), "*": (" × ", " * ", " times ")}
 OPS_VALUE = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
@@ -179,3 +183,243 @@ def test_reuse_allows_a_value_worked_out_in_words() -> None:
     assert CalcScorer().text_score(worded, q, "4") == 1.0
     lost = "9 - 7 = 2. Then twice as many: 2 × 9 = 18.\n\nAnswer: 18"
     assert CalcScorer().text_score(lost, q, "18") == pytest.approx(0.7)
+
+
+# --- issue 26: calc on real text. An equation is only what the text states as one. ---
+
+PENS_Q = "Ana packs 3 boxes with 4 pens each, then buys 5 more pens. How many pens does she have?"
+PENS_RIGHT = (
+    "Each box holds 4 pens, so 3 boxes hold 3 × 4 = 12 pens. "
+    "Adding 5 gives 12 + 5 = 17.\n\nAnswer: 17"
+)
+PENS_WRONG = "3 boxes of 4 pens make 3 × 4 = 13 pens. Adding 5 gives 13 + 5 = 18.\n\nAnswer: 18"
+
+
+async def test_bon_with_calc_reads_prose_around_an_equation_as_prose() -> None:
+    from ponder.backends.scripted import ScriptedBackend
+
+    backend = ScriptedBackend({PENS_Q: [PENS_RIGHT, PENS_WRONG, PENS_WRONG]})
+    picked = await make_strategy("bon:n=3,scorer=calc").solve(PENS_Q, backend)
+    assert picked.answer == "17"
+    assert picked.trace[-1]["scores"] == [1.0, 0.0, 0.0]
+
+
+def test_ask_with_bon_and_calc_on_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ponder.cli.main import cli
+
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({PENS_Q: [PENS_RIGHT, PENS_WRONG, PENS_WRONG]}))
+    args = ["ask", PENS_Q, "-m", f"scripted:{script}", "-s", "bon:n=3,scorer=calc", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["answer"] == "17"
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("Adding 5 gives 12 + 5 = 17.", True),
+        ("Adding 5 gives 12 + 5 = 18.", False),
+        ("So 3 boxes hold 3 × 4 = 12 pens, which is 12 + 5 = 17 with the rest.", True),
+        ("The total is 12 + 5, which is 17.", True),
+        ("The total is 12 + 5, which is 18.", False),
+        ("That makes 3 + 4 = 7 apples.", True),
+        ("She works 2 hours, so 2 * 60 = 120 minutes.", True),
+        ("At 3:30 she adds 2 + 2 = 4 more.", True),
+        ("In 2023 5 + 3 = 8 people came.", True),
+        ("- 3 + 7 = 10\n- 10 - 4 = 6", True),  # bullets, not minus signs
+        ("1) 5 + 3 = 8\n2) 8 * 2 = 16", True),
+        ("twenty-five + 5 = 30", True),
+        ("Half of 8 + 4 = 8", True),
+        ("20% of 50 = 10", True),
+        ("25% of $80 is $20.", True),
+        ("20% of 50 = 15", False),
+        ("$1,200.50 + $299.50 = $1,500", True),
+        ("$1,200 + $300 = $1,600", False),
+        ("\\( \\frac{80}{2} + 20 = 40 + 20 = 60 \\)", True),
+        ("\\( \\frac{80}{2} + 20 = 40 + 20 = 70 \\)", False),
+        ("\\( \\frac{80}{2} + 20 = 50 + 20 = 70 \\)", False),
+        ("\\[ \\frac{80}{2} \\times 3 = 120 \\]", True),
+        ("\\(3 \\cdot 4 = 12\\), so the answer is \\(\\boxed{12}\\).", True),
+        ("\\[ 2^{10} = 1024 \\] and 3^2 = 9", True),
+        ("5 + 3 = 8 - 2 = 6", True),
+        ("x = 5 + 3 = 8", True),
+        ("x = 5 + 3 = 9", False),
+        ("cost * 3 = 10 * 3 = 30", True),
+        ("2x - 3 = 2(3) - 3 = 6 - 3 = 3", True),
+        ("Let G = S + 30. Then 110 = S + 30 + S = 2S + 30, so 2S = 80 and S = 40.", None),
+        ("G = 40 + 30 = 70", True),
+        ("G = 40 + 30 = 80", False),
+        ("\\boxed{17}", None),
+        ("3 apples + 4 apples = 7 apples", True),
+        ("6 × 250 \\text{ m} = 1500 \\text{ m}", True),
+        ("6 × 250 \\text{ m} = 1400 \\text{ m}", False),
+        ("1 km + 500 m = 1500 m", None),  # units converted: not a sum of numbers
+        ("2 hours * 60 = 120 minutes", None),
+        ("6 minutes = \\frac{6}{60} hours", None),
+        ("4 trays × 3 = 12 trays × 2 = 24 trays", True),  # the running total
+        ("\\text{Total notebooks 1} = 5 \\times 7 = 35", True),  # a label, then a claim
+        ("the remainder of 10 divided by 10, which is 0", None),
+        ("If 5 + 3 > 7 then 2 + 2 == 4.", None),
+        ("7 / 2 = 3.5, and 3.33 * 3 = 10", True),
+        ("It took 3 1/2 hours, so 3 1/2 + 1 = 4 1/2 hours.", True),
+    ],
+)
+def test_real_text(text: str, verdict: bool | None) -> None:
+    assert check_text(text) is verdict, equations(text)
+
+
+# Prose a model writes around an equation: numbers it mentions, connectives, units.
+LEADS = (
+    "",
+    "So ",
+    "Step 2: ",
+    "1. First, ",
+    "- ",
+    "Adding {b} gives ",
+    "After {n} days, ",
+    "In {y} ",
+    "That makes ",
+    "The total is ",
+    "Each of the {n} boxes: ",
+    "He has {n} bags, so ",
+    "Twenty-five people came, and ",
+    "At 3:30 pm, ",
+    "We know that G = S + {n}, and ",
+    "\\( ",
+    "\\[ ",
+)
+TAILS = ("", " apples.", " dollars", ", so the answer is {c}.", " \\)", " pens in {n} boxes.")
+
+
+def styled(value: int, style: int) -> str:
+    if style == 1:
+        return f"{value:,}"
+    if style == 2 and value >= 0:
+        return f"${value:,}"
+    if style == 3 and value >= 0:
+        return f"\\${value}"
+    return str(value)
+
+
+@st.composite
+def prose_steps(draw: st.DrawFn, true: bool) -> str:
+    a, b = draw(st.integers(0, 50_000)), draw(st.integers(1, 5_000))
+    op = draw(st.sampled_from(("+", "-", "*", "/")))
+    spelled = draw(
+        st.sampled_from(
+            {
+                "+": (" + ", " plus "),
+                "-": (" - ", " − ", " minus "),
+                "*": (" × ", " * ", " \\times ", " \\cdot ", " x ", " times "),
+                "/": (" / ", " ÷ ", " divided by "),
+            }[op]
+        )
+    )
+    if op == "/":
+        a -= a % b  # whole quotients
+    value = {"+": a + b, "-": a - b, "*": a * b, "/": a // b}[op]
+    if not true:
+        value += draw(st.integers(1, 1000)) * draw(st.sampled_from((-1, 1)))
+    style = draw(st.integers(0, 3)) if value >= 0 else 0
+    left = f"{styled(a, style)}{spelled}{styled(b, style)}"
+    if op == "/" and draw(st.booleans()):
+        left = f"\\frac{{{a}}}{{{b}}}"
+    connector = draw(st.sampled_from((" = ", " is ", " equals ", " gives ", ", which is ")))
+    right = styled(value, style)
+    if draw(st.booleans()) and connector == " = ":  # a chain, each link true
+        right = f"{value - 1} + 1 = {right}" if true else f"{value} + 0 = {right}"
+    fill = {"b": b, "n": draw(st.integers(2, 40)), "y": 2023, "c": value}
+    lead = draw(st.sampled_from(LEADS)).format(**fill)
+    tail = draw(st.sampled_from(TAILS)).format(**fill)
+    return f"{lead}{left}{connector}{right}{tail}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(prose_steps(true=True))
+def test_a_true_equation_in_prose_is_never_flagged(text: str) -> None:
+    assert check_text(text) is not False, (text, equations(text))
+    assert CalcScorer().text_score(f"We start.\n\n{text}\n\nAnswer: 3") > 0.0
+
+
+@settings(max_examples=400, deadline=None)
+@given(prose_steps(true=False))
+def test_a_false_numeric_equation_in_prose_is_flagged(text: str) -> None:
+    assert check_text(text) is False, (text, equations(text))
+
+
+# --- issue 31: the question read once per call, in linear time, off the event loop ---
+
+
+async def test_calc_reads_the_question_once_per_call_and_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ponder.backends.scripted import ScriptedBackend
+
+    read: list[int] = []
+    real = verifiers.given
+
+    def spy(question: str) -> object:
+        read.append(threading.get_ident())
+        return real(question)
+
+    monkeypatch.setattr(verifiers, "given", spy)
+    question = "Ana has 12 pens and buys 5 more. " * 4000  # 130 KB
+    texts = ["12 + 5 = 17\n\nAnswer: 17", "12 + 5 = 18\n\nAnswer: 18"] * 8
+    samples = [Sample(text=t, request_id=str(i), answer=t[-2:]) for i, t in enumerate(texts)]
+    scored = await CalcScorer().score(question, samples, ScriptedBackend([]))
+    assert scored.scores == [1.0, 0.0] * 8
+    assert len(read) == 1, "the question is read once for all 16 samples"
+    assert read[0] != threading.get_ident(), "a long question is read on a worker thread"
+    small = await CalcScorer().score(question[:33], samples[:2], ScriptedBackend([]))
+    assert small.scores == [1.0, 0.0] and len(read) == 2
+
+
+HOSTILE = (
+    "(",
+    ")",
+    "1 ",
+    "1",
+    "1 + ",
+    "1,234,",
+    "1.2.",
+    "=",
+    "1=",
+    "1 = ",
+    "- ",
+    "-",
+    "x + ",
+    "\\frac{",
+    "{",
+    "}",
+    "\\(",
+    "20% of ",
+    "is ",
+    "1 is 1 ",
+    "((1 + ",
+    "1 2 (",
+    "**",
+    "twenty-",
+    "3 1/2 ",
+    "2^",
+    "a ",
+    "1 apples + ",
+    "\n- 1) ",
+    "9" * 40 + " * ",
+)
+
+
+@pytest.mark.parametrize("piece", HOSTILE)
+def test_reading_grows_linearly_with_the_text(piece: str) -> None:
+    """Work (regex runs, tokens walked and parsed) on a text 8 times longer is at most
+    about 8 times as much, for repeated pieces that would make a backtracking reader
+    (a nested regex, a parse from every start) go quadratic. No clock is read."""
+    work = []
+    for size in (300, 2400):
+        steps = Steps()
+        equations(piece * size, steps)
+        number_counts(piece * size, steps)
+        work.append(steps.count)
+    assert work[1] <= 8.5 * work[0] + 100, work

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 from collections import Counter
@@ -87,30 +88,51 @@ class CalcScorer(_Free):
         self.reuse = reuse
 
     def text_score(self, text: str, question: str = "", answer: str | None = None) -> float:
+        return self.given_score(text, given(question) if question else None, answer)
+
+    def given_score(
+        self, text: str, known: Counter[Fraction] | None, answer: str | None = None
+    ) -> float:
+        """``text_score`` against the quantities a question gives (``given``), read once
+        for all of its samples."""
         found = equations(text)
         if not found:
             return self.unchecked
         if not all(e.holds for e in found):
             return 0.0
         score = 1.0
-        if question and not grounded(found, question):
+        if known is not None and not grounded(found, known):
             score -= self.penalty
-        if question and self.reuse and reuses(found, question):
+        if known is not None and self.reuse and reuses(found, known):
             score -= self.penalty
         final = parse_number(answer) if answer is not None else None
         if final is not None and final != found[-1].value:
             score -= self.penalty
         return score
 
+    def scores(self, question: str, samples: list[Sample]) -> list[float]:
+        """Every sample's score; the question is read once."""
+        known = given(question) if question else None
+        return [self.given_score(s.text, known, s.answer) for s in samples]
+
     async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
-        return Scored([self.text_score(s.text, question, s.answer) for s in samples])
+        size = len(question) + sum(len(s.text) for s in samples)
+        if size <= INLINE_CHARS:
+            return Scored(self.scores(question, samples))
+        return Scored(await asyncio.to_thread(self.scores, question, samples))
+
+
+INLINE_CHARS = 8_000
+"""Text the calc scorer reads on the event loop (well under a millisecond's work); more
+goes to a worker thread, so a long question never stalls a server."""
 
 
 def calc_of(question: str) -> Callable[[Sample], float]:
     """Each sample's ``CalcScorer`` score against ``question``: what a plan's ``calc``
-    stage picks by (``ponder.routing.cascade.run_plan``)."""
+    stage picks by (``ponder.routing.cascade.run_plan``). The question is read once."""
     scorer = CalcScorer()
-    return lambda sample: scorer.text_score(sample.text, question, sample.answer)
+    known = given(question) if question else None
+    return lambda sample: scorer.given_score(sample.text, known, sample.answer)
 
 
 _IMPLIED_TWO = re.compile(r"(?i)\b(?:twice|half|double|doubles|halves)\b")
@@ -126,10 +148,10 @@ def given(question: str) -> Counter[Fraction]:
     return counts
 
 
-def grounded(found: list[Equation], question: str) -> bool:
-    """Every operand is a number of the question (``twice``/``half`` give 2) or a result
-    computed by an earlier equation."""
-    known = set(given(question))
+def grounded(found: list[Equation], counts: Counter[Fraction]) -> bool:
+    """Every operand is a number of the question (``counts``, from ``given``: ``twice``/
+    ``half`` give 2) or a result computed by an earlier equation."""
+    known = set(counts)
     for equation in found:
         if not all(x in known for x in equation.operands):
             return False
@@ -137,7 +159,7 @@ def grounded(found: list[Equation], question: str) -> bool:
     return True
 
 
-def reuses(found: list[Equation], question: str) -> bool:
+def reuses(found: list[Equation], counts: Counter[Fraction]) -> bool:
     """True when a quantity the question gives is used up by an equation and then used
     again by a later one: a path that turns 8 into 4 and then multiplies 8 (not 4) has
     lost its place. An operand is taken first from the results computed so far, each
@@ -146,8 +168,8 @@ def reuses(found: list[Equation], question: str) -> bool:
     one of its operands was computed anew since (4 + 3 = 7, 7 - 3 = 4, 4 + 3 = 7 works
     it out twice; a recap of 3 x 4 = 12 after 12 + 5 = 17 restates it). A value used up
     within one equation is not held against it (``2 x 2`` may double a 2 the path worked
-    out in words)."""
-    left = given(question)
+    out in words). ``counts`` are the question's quantities (``given``)."""
+    left = counts.copy()
     results: Counter[Fraction] = Counter()
     used: set[Fraction] = set()
     seen: set[tuple[tuple[Fraction, ...], Fraction]] = set()
