@@ -98,11 +98,20 @@ def price_for(
 
 @functools.lru_cache(maxsize=256)
 def active_params_for(model: str) -> float | None:
-    """Active parameters that do matrix multiplies, from the planner's catalog, if known."""
+    """Active parameters that do matrix multiplies, if known: read from the file when
+    ``model`` is a GGUF path (alone or as ``embedded:/path/model.gguf``), else from the
+    planner's catalog by name (a served model's id, or an ``openai:`` spec's model after
+    ``#``; ``Qwen/Qwen2.5-3B-Instruct``, ``qwen2.5:3b`` and ``qwen2.5-3b`` are one model)."""
+    # the planner loads on first use only: ``import ponder`` does not need it
     from ponder.plan.catalog import catalog
     from ponder.plan.config import load_architecture
+    from ponder.plan.gguf import gguf_params
 
-    tail = model.strip().lower().rsplit("/", 1)[-1]
+    name = model.strip().removeprefix("embedded:").split("?", 1)[0]
+    if name.lower().endswith(".gguf"):
+        path = Path(name).expanduser()
+        return float(gguf_params(path).active) if path.is_file() else None
+    tail = name.rsplit("#", 1)[-1].lower().rsplit("/", 1)[-1].replace(":", "-")
     keys = {tail, re.sub(r"-(instruct|chat|it)(?=-|$)", "", tail)}
     for entry in catalog():
         names = {entry.name, entry.hf_id.lower().rsplit("/", 1)[-1], *entry.aliases}

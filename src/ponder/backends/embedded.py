@@ -45,6 +45,7 @@ from ponder import models
 from ponder.backends.base import BaseBackend, check_n, in_requests_of
 from ponder.backends.llama_stream import Activity, Merged
 from ponder.backends.wire import chat_body, samples_from_response
+from ponder.cost import active_params_for
 from ponder.errors import BackendError, BackendUnavailableError, ConfigError
 from ponder.types import Message, Sample, SamplingParams
 
@@ -145,7 +146,8 @@ class EmbeddedBackend(BaseBackend):
         self.model = model
         self.name = f"embedded:{model}"
         entry = models.REGISTRY.get(model) or models.local_entries().get(model)
-        self.active_params = entry.params if entry else None
+        # any other .gguf file states its parameters in its header
+        self.active_params = entry.params if entry else active_params_for(str(self.path))
         self._server = _load_server(self.path, self.options)
         self.max_n = self.options.slots  # llama.cpp runs one sample per slot
         self.activity = Activity()

@@ -40,10 +40,11 @@ def direct_point(points: Sequence[Point], pools: Pools) -> Point:
     return next(p for p in points if p.name == name)
 
 
-def best_point(points: Sequence[Point]) -> Point:
-    """The most accurate fixed strategy (the cheaper one on a tie); oracles excluded."""
+def best_point(points: Sequence[Point], unit: str = "dollars") -> Point:
+    """The most accurate fixed strategy (the cheaper in ``unit`` on a tie); oracles
+    excluded."""
     real = [p for p in points if not p.name.startswith("pass@")]
-    return max(real, key=lambda p: (round(p.accuracy, 6), -p.dollars))
+    return max(real, key=lambda p: (round(p.accuracy, 6), -getattr(p, unit)))
 
 
 def folds_of(
@@ -185,20 +186,25 @@ class Headline:
     router: Point
     best: Point
     accuracy_share: float  # router accuracy / best accuracy
-    cost_share: float  # router dollars / best dollars
+    cost_share: float  # router cost / best cost, in ``unit``
+    unit: str = "dollars"
 
     @property
     def sentence(self) -> str:
+        cost = "cost" if self.unit == "dollars" else self.unit
         return (
             f"{self.router.name} reaches {100 * self.accuracy_share:.0f}% of the accuracy of the "
             f"best fixed strategy ({self.best.name}, {100 * self.best.accuracy:.1f}%) at "
-            f"{100 * self.cost_share:.0f}% of its cost "
+            f"{100 * self.cost_share:.0f}% of its {cost} "
             f"({100 * self.router.accuracy:.1f}% accuracy)."
         )
 
 
-def headline(router: Point, fixed: Sequence[Point]) -> Headline:
-    best = best_point(fixed)
+def headline(router: Point, fixed: Sequence[Point], unit: str = "dollars") -> Headline:
+    """The router against the best fixed strategy, costs compared in ``unit`` (dollars,
+    or tokens for a run that costs nothing)."""
+    best = best_point(fixed, unit)
     accuracy = router.accuracy / best.accuracy if best.accuracy else 0.0
-    cost = router.dollars / best.dollars if best.dollars else 0.0
-    return Headline(router, best, accuracy, cost)
+    spent = getattr(best, unit)
+    cost = getattr(router, unit) / spent if spent else 0.0
+    return Headline(router, best, accuracy, cost, unit)

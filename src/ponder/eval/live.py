@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ponder.eval.pools import tier_price
+from ponder.eval.pools import record_params, tier_price
 from ponder.eval.replay import Point
 
 
@@ -39,8 +39,16 @@ def live_points(records: Sequence[dict[str, Any]], reps: int = 1000) -> list[Poi
     return [_point(name, rows, reps) for name, rows in groups.items()]
 
 
+def _flops(record: dict[str, Any], params: float | None, tokens: int) -> float:
+    """The FLOPs the run counted (several tiers', for a cascade), else 2 x the model's
+    active parameters x its tokens (a record stored without them)."""
+    counted = float((record.get("cost") or {}).get("flops") or 0.0)
+    return counted or 2.0 * (params or 0.0) * tokens
+
+
 def _point(name: str, rows: list[dict[str, Any]], reps: int) -> Point:
-    price = tier_price(str(rows[0].get("model_name")), rows[0].get("active_params"))
+    params = record_params(rows[0])
+    price = tier_price(str(rows[0].get("model_name")), params)
     usage = [r.get("usage") or {} for r in rows]
     prompt = [u.get("prompt_tokens", 0) for u in usage]
     completion = [u.get("completion_tokens", 0) for u in usage]
@@ -61,7 +69,7 @@ def _point(name: str, rows: list[dict[str, Any]], reps: int) -> Point:
         high,
         (sum(prompt) + sum(completion)) / n,
         sum(dollars) / n,
-        0.0,
+        sum(_flops(r, params, p + c) for r, p, c in zip(rows, prompt, completion, strict=True)) / n,
         sum(u.get("samples", 0) for u in usage) / n,
         by_group={g: sum(v) / len(v) for g, v in sorted(by_group.items())},
         truncated=sum(u.get("truncated", 0) for u in usage) / drawn if drawn else 0.0,

@@ -4,7 +4,8 @@ Strategies run live (``tot``, ``beam``, any spec run as is) are drawn as squares
 the replayed ones, labelled by their scorer and budget. Points that sit on top of each
 other share one label. The dollar panel is drawn only
 when dollars say something tokens do not (real prices, or several tiers at different
-notional prices); costs of zero put that axis on a linear scale."""
+notional prices); costs of zero put that axis on a linear scale, and an axis on which
+nothing costs anything (no price, no parameter count) gives way to tokens."""
 
 from __future__ import annotations
 
@@ -149,6 +150,9 @@ def plot_accuracy_vs_cost(
         raise ConfigError("plots need matplotlib: pip install 'ponder[eval]'") from exc
     if axes is None:
         axes = AXES if dollars_add_information([*fixed, *live]) else AXES[:1]
+    # an axis on which nothing costs anything (no price, no parameter count) would draw
+    # its frontier as one point: tokens stand in for it
+    axes = [a for a in axes if any(getattr(p, a[0]) > 0 for p in [*fixed, *live])] or AXES[:1]
     routers = [router] if isinstance(router, Point) else list(router or ())
     fig, panels = plt.subplots(1, len(axes), figsize=(6.5 * len(axes), 5.2), squeeze=False)
     tiers = sorted({_tier(p.name) for p in [*fixed, *live]})

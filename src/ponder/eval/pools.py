@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ponder.cost import Price, price_for
+from ponder.cost import Price, active_params_for, price_for
 from ponder.errors import DataError
 from ponder.eval.datasets import Item
 from ponder.eval.runner import annotate_pool, is_program
@@ -72,6 +72,16 @@ class Spend:
 
 def tier_price(model_name: str, active_params: float | None) -> Price:
     return price_for(model_name, active_params=active_params)
+
+
+def record_params(record: dict[str, Any]) -> float | None:
+    """A record's active parameters: as stored, else from the model itself (a GGUF
+    file's header, or the planner's catalog by the served model's name), for runs that
+    stored none (a ``.gguf`` path, an ``openai:`` model)."""
+    stored = record.get("active_params")
+    if stored:
+        return float(stored)
+    return active_params_for(str(record.get("model_name") or record.get("model") or ""))
 
 
 def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:
@@ -165,7 +175,7 @@ def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample
         if have is None or len(pool.sampled) >= len(have.sampled):
             known[pool.item.id] = pool  # of several sampling runs, the largest pool wins
         if model not in tiers:
-            params = record.get("active_params")
+            params = record_params(record)
             name = str(record.get("model_name") or model)
             tiers[model] = Tier(model, name, params, tier_price(name, params))
     if not by_tier:

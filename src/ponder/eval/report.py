@@ -17,7 +17,14 @@ from typing import Any
 
 from ponder.budgets import TRUNCATION_WARN
 from ponder.errors import DataError
-from ponder.eval.compare import Headline, direct_point, fixed_points, headline, router_point
+from ponder.eval.compare import (
+    Headline,
+    best_point,
+    direct_point,
+    fixed_points,
+    headline,
+    router_point,
+)
 from ponder.eval.live import live_points
 from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto
@@ -37,6 +44,7 @@ class Report:
     done: int = 0  # items with a finished record
     failed: int = 0  # items whose latest record is an error
     created: str = ""
+    unit: str = "dollars"  # what the frontier and the router's budget count: or "tokens"
 
 
 def _about(report: Report, records: Sequence[dict[str, Any]]) -> Report:
@@ -46,6 +54,23 @@ def _about(report: Report, records: Sequence[dict[str, Any]]) -> Report:
     report.done = len(records) - report.failed
     report.created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return report
+
+
+def cost_unit(points: Sequence[Point]) -> str:
+    """``dollars``, or ``tokens`` when no point costs anything (no price and no parameter
+    count for any model: a frontier over zero costs would be one point)."""
+    return "dollars" if any(p.dollars > 0 for p in points) else "tokens"
+
+
+def zero_cost_notes(report: Report) -> list[str]:
+    if report.unit == "dollars":
+        return []
+    models = ", ".join(report.models) or "the run's models"
+    return [
+        f"costs are all zero: no price and no parameter count for {models} (give a price "
+        "in $PONDER_PRICES, or run a catalog model or a .gguf file); the frontier, the "
+        "router's budget and the headline count tokens instead"
+    ]
 
 
 def cost_ratio(best: Point, direct: Point) -> float:
@@ -74,19 +99,23 @@ def build_report(
         if not live:
             raise DataError(f"{run_dir} holds no finished items to report on")
         note = "no sampling-mode records (`-s sample:n=16`): no replay and no router point"
-        return _about(Report(fixed=live, notes=[note, *truncation_notes(live)]), records)
+        report = _about(Report(fixed=live, unit=cost_unit(live)), records)
+        report.notes += [note, *zero_cost_notes(report), *truncation_notes(live)]
+        return report
     fixed = fixed_points(pools, reps=reps)
-    report = _about(Report(fixed=fixed, live=live, tiers=[t.model for t in pools.tiers]), records)
+    tiers = [t.model for t in pools.tiers]
+    report = _about(Report(fixed, live=live, tiers=tiers, unit=cost_unit([*fixed, *live])), records)
+    report.notes += zero_cost_notes(report)
     report.notes += truncation_notes([*fixed, *live]) + shortfall_notes(fixed)
     for item_id in pools.items:
         group = group_of(pools, item_id)
         report.counts[group] = report.counts.get(group, 0) + 1
     if len(pools.items) >= 2 * folds:
         direct = direct_point(fixed, pools)
-        best = max(fixed, key=lambda p: (round(p.accuracy, 6), -p.dollars))
+        best = best_point(fixed, report.unit)
         target = budget or max(0.4 * cost_ratio(best, direct), 1.0)
-        report.router = router_point(pools, target, folds=folds, reps=reps)
-        report.headline = headline(report.router, fixed)
+        report.router = router_point(pools, target, folds=folds, reps=reps, unit=report.unit)
+        report.headline = headline(report.router, fixed, report.unit)
     else:
         report.notes.append(f"only {len(pools.items)} items: too few to cross-validate a router")
     return report
@@ -99,7 +128,7 @@ def _pct(x: float) -> str:
 def summary_rows(report: Report) -> list[list[str]]:
     rows = []
     points = [*report.fixed, *report.live, *([report.router] if report.router else [])]
-    front = {p.name for p in pareto(report.fixed)}
+    front = {p.name for p in pareto(report.fixed, report.unit)}
     for p in points:
         rows.append(
             [
@@ -180,10 +209,12 @@ def router_lines(report: Report) -> list[str]:
     if report.router is None:
         return []
     r, extra = report.router, report.router.extra
-    on_front = r.accuracy >= frontier_accuracy(pareto(report.fixed), r.dollars) - 1e-9
+    unit = report.unit
+    at = frontier_accuracy(pareto(report.fixed, unit), getattr(r, unit), unit)
+    on_front = r.accuracy >= at - 1e-9
     return [
         f"Router: cross-validated over {extra['folds']} folds, "
-        f"budget {extra['budget']:.2f}x direct; "
+        f"budget {extra['budget']:.2f}x direct in {unit}; "
         f"{'on or above' if on_front else 'below'} the fixed strategies' Pareto frontier.",
         "Plans chosen: " + ", ".join(f"{k} ({v})" for k, v in sorted(extra["plans"].items())),
     ]
@@ -296,6 +327,7 @@ def write_report(
         "items": {"done": report.done, "failed": report.failed},
         "created": report.created,
         "notes": report.notes,
+        "cost_unit": report.unit,
     }
     paths["json"].write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return paths
