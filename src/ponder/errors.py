@@ -4,6 +4,7 @@
     ├── ConfigError                  bad user input: a spec, an option, a file's content
     │   ├── UnknownModelError        a model name not in the registry and not a file
     │   ├── UnknownStrategyError     a strategy spec that names no strategy
+    │   ├── UnsupportedOptionError   a request option the backend cannot honour (``param``)
     │   └── PlanError                anything the serving planner rejects
     │       ├── ArchitectureError      a config.json the planner cannot read
     │       ├── UnknownPlanModelError  neither a catalog name nor a config file
@@ -40,6 +41,14 @@ class UnknownModelError(ConfigError):
 
 class UnknownStrategyError(ConfigError):
     """A strategy spec that names no registered strategy."""
+
+
+class UnsupportedOptionError(ConfigError):
+    """A request option that the backend cannot honour; ``param`` names it."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 class ModelFetchError(PonderError):

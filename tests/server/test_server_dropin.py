@@ -5,15 +5,18 @@ requests to a dead upstream."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import openai
 import pytest
+from pydantic import BaseModel
 
 from conftest import Upstream, serving
+from ponder.backends.base import BaseBackend
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
+from ponder.types import Message, Sample, SamplingParams
 
 pytestmark = pytest.mark.server
 KEY = "sk-dropin"
@@ -60,3 +63,107 @@ def test_retrieving_a_model_needs_the_key(proxy: str) -> None:
         pytest.raises(openai.AuthenticationError),
     ):
         stranger.models.retrieve("fake")
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "f", "parameters": {"type": "object", "properties": {}}},
+    }
+]
+
+
+class Reply(BaseModel):
+    answer: int
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("tools", TOOLS),
+        ("tool_choice", "required"),
+        ("logprobs", True),
+        ("top_logprobs", 2),
+        ("response_format", {"type": "json_object"}),
+        ("logit_bias", {"1": 5}),
+        ("functions", [TOOLS[0]["function"]]),
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_the_scripted_backend_refuses_what_it_cannot_honour(
+    client: openai.OpenAI, field: str, value: Any, stream: bool
+) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="script", messages=ASK, stream=stream, **{field: value}
+        )
+    assert refused.value.param == field, refused.value.message
+    assert "script" in refused.value.message
+
+
+def test_structured_output_on_the_scripted_backend_is_a_clear_400(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.parse(model="script", messages=ASK, response_format=Reply)
+    assert refused.value.param == "response_format"
+
+
+def test_the_scripted_backend_honours_stop_and_takes_harmless_fields(client: openai.OpenAI) -> None:
+    response = client.chat.completions.create(
+        model="script",
+        messages=ASK,
+        stop=[": "],
+        seed=3,
+        user="u1",
+        response_format={"type": "text"},
+        tool_choice="none",
+    )
+    assert response.choices[0].message.content == "Answer"
+    assert response.choices[0].finish_reason == "stop"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("logit_bias", {"1": 5}), ("functions", [TOOLS[0]["function"]]), ("function_call", "auto")],
+)
+def test_a_strategy_refuses_token_and_tool_fields_like_tools(
+    client: openai.OpenAI, field: str, value: Any
+) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model="sc/script", messages=ASK, **{field: value})
+    assert refused.value.param == field
+
+
+class Plain(BaseBackend):
+    """A backend with ``generate`` only: pass-through requests go through it."""
+
+    name = model = "plain"
+
+    async def generate(
+        self, messages: Sequence[Message], params: SamplingParams, n: int = 1
+    ) -> list[Sample]:
+        return [Sample(text="Answer: 42", request_id="r") for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def plain_proxy() -> Iterator[str]:
+    with serving(create_app(ServerConfig(models={"plain": Plain()}))) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("logit_bias", {"1": 5}), ("presence_penalty", 1.0), ("top_k", 3), ("tool_choice", "auto")],
+)
+def test_a_generate_only_backend_refuses_what_generate_cannot_take(
+    plain_proxy: str, field: str, value: Any
+) -> None:
+    with openai.OpenAI(base_url=f"{plain_proxy}/v1", api_key="x", max_retries=0) as plain:
+        assert plain.chat.completions.create(model="plain", messages=ASK, user="u").choices
+        with pytest.raises(openai.BadRequestError) as refused:
+            plain.chat.completions.create(
+                model="plain",
+                messages=ASK,
+                **({field: value} if field != "top_k" else {}),
+                extra_body={"top_k": value} if field == "top_k" else None,
+            )
+    assert refused.value.param == field

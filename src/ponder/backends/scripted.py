@@ -17,7 +17,7 @@ from typing import Any
 
 from ponder.backends import wire
 from ponder.backends.base import BaseBackend, check_n, new_request_id
-from ponder.errors import BackendUnavailableError, ConfigError, DataError
+from ponder.errors import BackendUnavailableError, ConfigError, DataError, UnsupportedOptionError
 from ponder.types import Message, Sample, SamplingParams, last_user_text
 
 Output = str | Mapping[str, Any]
@@ -183,14 +183,30 @@ class ScriptedBackend(BaseBackend):
         )
 
     async def chat_raw(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A chat body answered from the script: ``n``, the token limit, greedy
+        ``temperature`` and ``stop`` are honoured; what a fake that returns plain text
+        cannot honour (tools, logprobs, response_format, ...) raises."""
+        if (field := wire.unhonoured(body)) is not None:
+            raise UnsupportedOptionError(
+                f"{field[:60]} cannot be honoured by the scripted backend {self.name!r}: it "
+                "answers plain text from its script; drop the field or serve a real model",
+                field,
+            )
         self.calls.append({"raw": body})
         messages = [_text_message(m) for m in body.get("messages", [])]
+        limit = body.get("max_completion_tokens") or body.get("max_tokens") or 256
+        stop = body.get("stop")
         params = SamplingParams(
             temperature=float(body.get("temperature", 1.0) or 0.0),
-            max_tokens=int(body.get("max_tokens") or 256),
+            max_tokens=int(limit),
+            stop=tuple([stop] if isinstance(stop, str) else stop or ()),
         )
         samples = await self.generate(messages, params, int(body.get("n") or 1))
         self.calls.pop()
+        for sample in samples:
+            found = [i for i in (sample.text.find(s) for s in params.stop if s) if i >= 0]
+            if found:
+                sample.text, sample.finish_reason = sample.text[: min(found)], "stop"
         return wire.response_from_samples(samples, self.model)
 
     async def stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:

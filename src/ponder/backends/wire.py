@@ -31,6 +31,50 @@ def _integral(value: Any) -> Any:
 JsonInt = Annotated[int, BeforeValidator(_integral)]
 
 
+# The chat fields an engine that only draws text samples honours, or that change nothing
+# it returns (user, metadata, ...); and the values of other fields that ask for nothing.
+PLAIN_FIELDS = frozenset(
+    {
+        "model",
+        "messages",
+        "n",
+        "stream",
+        "stream_options",
+        "max_tokens",
+        "max_completion_tokens",
+        "temperature",
+        "top_p",
+        "stop",
+        "seed",
+        "user",
+        "metadata",
+        "store",
+        "service_tier",
+        "parallel_tool_calls",
+    }
+)
+NEUTRAL: dict[str, tuple[Any, ...]] = {
+    "tools": ([],),
+    "functions": ([],),
+    "tool_choice": ("none",),
+    "response_format": ({"type": "text"},),
+    "logprobs": (False,),
+    "top_logprobs": (0,),
+    "logit_bias": ({},),
+    "frequency_penalty": (0,),
+    "presence_penalty": (0,),
+}
+
+
+def unhonoured(body: dict[str, Any]) -> str | None:
+    """The first field of a chat body that a text-only engine cannot honour, if any."""
+    for key, value in body.items():
+        if key in PLAIN_FIELDS or value is None or value in NEUTRAL.get(key, ()):
+            continue
+        return key
+    return None
+
+
 def chat_body(
     messages: Sequence[Message], params: SamplingParams, n: int, model: str | None = None
 ) -> dict[str, Any]:

@@ -18,7 +18,16 @@ from ponder.strategies.auto import AutoStrategy
 from ponder.strategies.base import Strategy
 from ponder.types import Cost, Message, Question, Result, Usage
 
-REJECTED = ("tools", "tool_choice", "response_format", "logprobs", "top_logprobs")
+REJECTED = (
+    "tools",
+    "tool_choice",
+    "functions",
+    "function_call",
+    "response_format",
+    "logprobs",
+    "top_logprobs",
+    "logit_bias",
+)
 
 
 def strategy_name(spec: str) -> str:

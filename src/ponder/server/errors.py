@@ -21,6 +21,7 @@ from ponder.errors import (
     BackendUnavailableError,
     ConfigError,
     UnknownModelError,
+    UnsupportedOptionError,
     UpstreamError,
 )
 
@@ -99,6 +100,8 @@ def to_api_error(exc: BaseException) -> ApiError:
         return exc
     if isinstance(exc, UnknownModelError):
         return ApiError(404, str(exc), param="model", code="model_not_found")
+    if isinstance(exc, UnsupportedOptionError):
+        return ApiError(400, str(exc), param=exc.param[:200], code="unsupported_option")
     if isinstance(exc, ConfigError):
         return ApiError(400, str(exc))
     if isinstance(exc, BackendTimeoutError):

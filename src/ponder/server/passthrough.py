@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ponder.backends.base import Backend
-from ponder.backends.wire import response_from_samples
+from ponder.backends.wire import response_from_samples, unhonoured
 from ponder.server.errors import ApiError
 from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_of
 from ponder.types import Message, SamplingParams
@@ -100,12 +100,16 @@ async def relay(
 
 
 async def generate_fallback(
-    backend: Backend, request: ChatCompletionRequest, model: str
+    backend: Backend, request: ChatCompletionRequest, raw: dict[str, Any], model: str
 ) -> dict[str, Any]:
-    """For a backend without raw calls: what ``generate`` can honour, else a 400."""
-    for name in ("tools", "response_format", "logprobs"):
-        if getattr(request, name):
-            raise ApiError(400, f"model {model!r} cannot take {name}", param=name)
+    """For a backend without raw calls: what ``generate`` can honour, else a 400 naming
+    the first field it cannot (``wire.unhonoured``)."""
+    if (name := unhonoured(raw)) is not None:
+        raise ApiError(
+            400,
+            f"model {model!r} cannot take {name[:60]}: it draws plain text samples only",
+            param=name[:200],
+        )
     stop = request.stop if isinstance(request.stop, list) else [request.stop or ""]
     params = SamplingParams(
         temperature=1.0 if request.temperature is None else request.temperature,

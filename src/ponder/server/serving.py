@@ -280,7 +280,8 @@ class Serving:
     ) -> Reply:
         backend = await self.table.get(route.model)
         if not isinstance(backend, PassThrough):
-            response = await passthrough.generate_fallback(backend, request, request.model)
+            body = passthrough.forward_body(raw)
+            response = await passthrough.generate_fallback(backend, request, body, request.model)
             self._record_raw(route.model, response.get("usage"), len(response["choices"]))
             if request.stream:
                 return Stream(from_list(wire.response_chunks(response, request.include_usage)))
