@@ -154,7 +154,10 @@ def _by_level(points: list[Point], mine: list[Point]) -> None:
 def calc_table(files: list[str]) -> None:
     """The calc verifier's confusion on stored samples, per model and suite, then per model."""
     records = [r for f in files for r in read_records(f)]
-    tables = calc_confusion(records, by_suite=True) + calc_confusion(records)
+    suites = calc_confusion(records, by_suite=True)
+    tables = suites + [
+        t for t in calc_confusion(records) if sum(s.model == t.model for s in suites) > 1
+    ]
     print("calc on stored samples: flagged = states a false equation; % of right / wrong")
     print(
         f"{'model':28s} {'suite':8s} {'items':>5s} {'samples':>7s} {'right':>5s} {'wrong':>5s} "

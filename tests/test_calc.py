@@ -262,6 +262,7 @@ def test_ask_with_bon_and_calc_on_the_command_line(tmp_path: Path) -> None:
         ("4 trays × 3 = 12 trays × 2 = 24 trays", True),  # the running total
         ("\\text{Total notebooks 1} = 5 \\times 7 = 35", True),  # a label, then a claim
         ("the remainder of 10 divided by 10, which is 0", None),
+        ("0.1,234 + 1 = 2", None),  # neither a decimal nor thousands
         ("If 5 + 3 > 7 then 2 + 2 == 4.", None),
         ("7 / 2 = 3.5, and 3.33 * 3 = 10", True),
         ("It took 3 1/2 hours, so 3 1/2 + 1 = 4 1/2 hours.", True),
@@ -423,3 +424,21 @@ def test_reading_grows_linearly_with_the_text(piece: str) -> None:
         number_counts(piece * size, steps)
         work.append(steps.count)
     assert work[1] <= 8.5 * work[0] + 100, work
+
+
+MATHISH = st.sampled_from(
+    [
+        *"0123456789+-*/=()[]{}%^$,.:; \n\\xXSa",
+        *("\\frac", "\\times", "\\boxed", "\\(", "\\)", " is ", " of ", " gives "),
+        *("twenty", "-five", " half ", " km", " dozen", "1,234", "0.1,2", "3:30", "²", "- "),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(MATHISH, max_size=60).map("".join) | st.text(max_size=200))
+def test_any_text_reads_without_error(text: str) -> None:
+    for equation in equations(text):
+        assert isinstance(equation.holds, bool)
+    assert check_text(text) in (True, False, None)
+    CalcScorer().text_score(text, text, "3")

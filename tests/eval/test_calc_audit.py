@@ -42,9 +42,11 @@ def test_counts_false_alarms_and_misses_per_model() -> None:
 def test_splits_by_suite_and_takes_another_check() -> None:
     one = record("a", "q1", "17", [("12 + 5 = 17\nAnswer: 17", "17")])
     two = record("a", "q2", "17", [("12 + 5 = 17\nAnswer: 17", "17")])
+    three = record("a", "q3", "17", [("12 + 5 = 17\nAnswer: 17", "17")])
     one["item"]["suite"], two["item"]["suite"] = "arith", "word"
-    tables = calc_confusion([one, two], check=lambda text: False, by_suite=True)
+    tables = calc_confusion([one, two, three], check=lambda text: False, by_suite=True)
     assert [(t.suite, t.items, t.right_flagged) for t in tables] == [
+        ("-", 1, 1),  # an item of no suite (GSM8K's, SVAMP's)
         ("arith", 1, 1),
         ("word", 1, 1),
     ]

@@ -36,7 +36,7 @@ class CalcConfusion:
     """One model's samples, by (flagged or not) x (answer right or wrong)."""
 
     model: str
-    suite: str = ""  # "" when the table covers every suite
+    suite: str = ""  # "" when the table covers every suite, "-" for items without one
     items: int = 0
     right_flagged: int = 0  # false alarms
     right_passed: int = 0
@@ -102,7 +102,7 @@ def calc_confusion(
     for (model, _), (item, samples) in sorted(pools.items()):
         # stored before truncation was told apart: the cut ones are read again
         annotate_pool([s for s in samples if s.truncated], item, False)
-        suite = item.suite if by_suite else ""
+        suite = (item.suite or "-") if by_suite else ""
         table = out.setdefault((model, suite), CalcConfusion(model, suite))
         table.items += 1
         for sample in samples:

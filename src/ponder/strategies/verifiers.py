@@ -122,9 +122,9 @@ class CalcScorer(_Free):
         return Scored(await asyncio.to_thread(self.scores, question, samples))
 
 
-INLINE_CHARS = 8_000
-"""Text the calc scorer reads on the event loop (well under a millisecond's work); more
-goes to a worker thread, so a long question never stalls a server."""
+INLINE_CHARS = 1_000
+"""Text the calc scorer reads on the event loop (a few milliseconds at most); more goes
+to a worker thread, so a long question or many samples never stall a server."""
 
 
 def calc_of(question: str) -> Callable[[Sample], float]:

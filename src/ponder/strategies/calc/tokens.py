@@ -21,8 +21,8 @@ Words are read in a second pass (``ponder.strategies.calc.words``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 NUM, OP, LP, RP, EQ, REL, CONN, VAR, WORD, STOP = "n", "o", "(", ")", "=", "~", "c", "v", "w", "."
 MATH = frozenset((NUM, OP, LP, RP))
@@ -55,8 +55,7 @@ _SPACES = frozenset(",;:! ")  # \, \; \: \! and "\ " are spaces
 _SUPERSCRIPTS = {"²": 2, "³": 3}
 
 
-@dataclass(frozen=True, slots=True)
-class Tok:
+class Tok(NamedTuple):
     """A token: its kind (``NUM``, ``OP``, ...), its text, its value (numbers), whether
     no space comes before it, and whether a number is a percentage."""
 
@@ -79,12 +78,13 @@ def digit_values(run: str) -> list[str]:
     """A run of digits with inner ``,``/``.``: one number (``1,200.50``, ``12.5``), several
     (``3,4,5``) or, as ``""``, none readable (``1.2.3``, a number over ``MAX_DIGITS``)."""
     if "," in run:
-        head, _, tail = run.partition(".")
+        head, dot, tail = run.partition(".")
         groups = head.split(",")
-        if 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:]) and "." not in tail:
+        thousands = len(groups) > 1 and 1 <= len(groups[0]) <= 3
+        if thousands and all(len(g) == 3 for g in groups[1:]) and (not dot or tail.isdigit()):
             whole = "".join(groups)
-            return [f"{whole}.{tail}" if tail else whole] if len(whole) <= MAX_DIGITS else [""]
-        if "." in run:
+            return [f"{whole}.{tail}" if dot else whole] if len(whole) <= MAX_DIGITS else [""]
+        if dot:
             return [""]
         return [g if len(g) <= MAX_DIGITS else "" for g in groups]
     if run.count(".") > 1 or len(run) > MAX_DIGITS + 1:
@@ -112,6 +112,7 @@ class _Lexer:
         self.braces: list[str] = []
         self.expect = ""  # what the next "{" opens: "num"/"den" of a \frac, "skip", a group
         self.runs = 0
+        self.values: dict[str, Fraction] = {}  # each number's value, made once
 
     def emit(self, kind: str, text: str, value: Fraction | None = None, pct: bool = False) -> None:
         self.out.append(Tok(kind, text, value, self.glued, pct))
@@ -135,7 +136,10 @@ class _Lexer:
             if i:
                 self.emit(STOP, ",")
             if number:
-                self.emit(NUM, number, Fraction(number))
+                value = self.values.get(number)
+                if value is None:
+                    value = self.values[number] = Fraction(number)
+                self.emit(NUM, number, value)
             else:
                 self.emit(VAR, run)
         prev = self.out[-3:] if len(self.out) >= 3 else []
