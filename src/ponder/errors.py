@@ -68,11 +68,21 @@ class BackendTimeoutError(BackendError):
 
 
 class UpstreamError(BackendError):
-    """The upstream server answered with an error status."""
+    """The upstream server answered with an error status; ``param`` and ``code`` are
+    those of its OpenAI-shaped error body, when it sent them."""
 
-    def __init__(self, message: str, status_code: int = 502) -> None:
+    def __init__(
+        self,
+        message: str,
+        status_code: int = 502,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.param = param
+        self.code = code
 
 
 class DataError(PonderError):

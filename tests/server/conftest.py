@@ -55,6 +55,7 @@ class Upstream:
         self.bodies: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.disconnects = 0
+        self.busy = 0  # calls to the model that always answers 503
 
     def add(self, path: str, body: dict[str, Any]) -> None:
         self.paths.append(path)
@@ -112,6 +113,27 @@ def fake_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
         usage = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
         chunks.append({**head, "choices": [], "usage": usage})
     return chunks
+
+
+# What vLLM answers a prompt over the context window, in OpenAI's error shape.
+REJECTION = {
+    "error": {
+        "message": "This model's maximum context length is 8 tokens; you asked for 12",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    }
+}
+
+
+def refusal(body: dict[str, Any], record: Upstream) -> Response | None:
+    """Model ``reject`` answers a 400 with OpenAI's detail; ``busy`` always a 503."""
+    if body.get("model") == "reject":
+        return JSONResponse(REJECTION, status_code=400)
+    if body.get("model") == "busy":
+        record.busy += 1
+        return JSONResponse({"error": {"message": "overloaded"}}, status_code=503)
+    return None
 
 
 def fake_text_completion(body: dict[str, Any]) -> dict[str, Any]:
@@ -183,6 +205,8 @@ def fake_upstream(record: Upstream) -> FastAPI:
     async def completions(request: Request) -> Response:
         body = await request.json()
         record.add("/v1/completions", body)
+        if (refused := refusal(body, record)) is not None:
+            return refused
         if body.get("stream"):
             events = "".join(f"data: {json.dumps(c)}\n\n" for c in fake_text_chunks(body))
             return Response(events + "data: [DONE]\n\n", media_type="text/event-stream")
@@ -192,6 +216,8 @@ def fake_upstream(record: Upstream) -> FastAPI:
     async def chat(request: Request) -> Response:
         body = await request.json()
         record.add("/v1/chat/completions", body)
+        if (refused := refusal(body, record)) is not None:
+            return refused
         if body.get("model") == "slow":
             await asyncio.sleep(0.6)
         if body.get("model") == "bad":

@@ -30,6 +30,9 @@ def proxy(upstream: tuple[str, Upstream]) -> Iterator[str]:
     models: dict[str, Any] = {
         "fake": f"openai:{base}#fake?retries=0",
         "script": ScriptedBackend({QUESTION: ["Answer: 42"]}, model="script"),
+        "reject": f"openai:{base}#reject?retries=0",
+        "busy": f"openai:{base}#busy?retries=2&backoff=0.01",
+        "down": "openai:http://127.0.0.1:9/v1#down?retries=2&backoff=0.01",
     }
     with serving(create_app(ServerConfig(models=models, api_keys=(KEY,)))) as url:
         yield url
@@ -167,3 +170,39 @@ def test_a_generate_only_backend_refuses_what_generate_cannot_take(
                 extra_body={"top_k": value} if field == "top_k" else None,
             )
     assert refused.value.param == field
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_an_upstream_400_keeps_its_param_code_and_message(
+    client: openai.OpenAI, stream: bool
+) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model="reject", messages=ASK, stream=stream)
+    assert refused.value.param == "messages"
+    assert refused.value.code == "context_length_exceeded"
+    assert "maximum context length is 8 tokens" in refused.value.message
+    with pytest.raises(openai.BadRequestError) as legacy:
+        client.completions.create(model="reject", prompt="Hi", stream=stream)
+    assert legacy.value.param == "messages" and legacy.value.code == "context_length_exceeded"
+
+
+def test_a_busy_upstream_is_retried_alike_streamed_or_not(
+    client: openai.OpenAI, upstream: tuple[str, Upstream]
+) -> None:
+    _, record = upstream
+    outcomes = []
+    for stream in (False, True):
+        before = record.busy
+        with pytest.raises(openai.APIStatusError) as failed:
+            client.chat.completions.create(model="busy", messages=ASK, stream=stream)
+        outcomes.append((record.busy - before, failed.value.status_code, failed.value.code))
+    assert outcomes[0] == outcomes[1] == (3, 502, "upstream_error"), outcomes
+
+
+def test_a_dead_upstream_fails_alike_streamed_or_not(client: openai.OpenAI) -> None:
+    outcomes = []
+    for stream in (False, True):
+        with pytest.raises(openai.APIStatusError) as failed:
+            client.chat.completions.create(model="down", messages=ASK, stream=stream)
+        outcomes.append((failed.value.status_code, failed.value.code))
+    assert outcomes[0] == outcomes[1] == (502, "upstream_unavailable"), outcomes

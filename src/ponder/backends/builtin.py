@@ -19,6 +19,15 @@ def _int_option(options: dict[str, str], key: str, default: int) -> int:
         raise ConfigError(f"option {key} must be an integer, got {value!r}") from None
 
 
+def _float_option(key: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"option {key} must be a number, got {value!r}") from None
+
+
 def _reject_unknown(options: dict[str, Any], scheme: str) -> None:
     if options:
         raise ConfigError(f"unknown {scheme} option(s): {', '.join(sorted(options))}")
@@ -45,11 +54,13 @@ def openai(target: str, options: dict[str, str]) -> Backend:
 
     model = options.pop("model", None)
     timeout = options.pop("timeout", None)
+    backoff = options.pop("backoff", None)
     opts = OpenAIOptions(
         api_key_env=options.pop("key_env", "OPENAI_API_KEY"),
         timeout_s=float(timeout) if timeout else 120.0,
         concurrency=_int_option(options, "concurrency", 16),
         retries=_int_option(options, "retries", 3),
+        backoff_s=_float_option("backoff", backoff, 0.5),
         retry=options.pop("retry", "safe"),
         max_n=_int_option(options, "max_n", 0),
     )

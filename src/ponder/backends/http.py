@@ -47,6 +47,8 @@ class OpenAIOptions:
             raise ConfigError("timeout must be positive (seconds)")
         if self.retries < 0:
             raise ConfigError("retries must be zero or more")
+        if not 0 <= self.backoff_s <= self.max_backoff_s:
+            raise ConfigError(f"backoff must be between 0 and {self.max_backoff_s:g} seconds")
         if self.retry not in RETRY_POLICIES:
             raise ConfigError(f"retry must be one of {', '.join(RETRY_POLICIES)}: {self.retry!r}")
 

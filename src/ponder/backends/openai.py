@@ -26,7 +26,7 @@ import json
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -41,6 +41,10 @@ from ponder.errors import (
     UpstreamError,
 )
 from ponder.types import Message, Sample, SamplingParams
+
+# One exchange: status, then the value to return (below 400) or the error body, and
+# the Retry-After header.
+Attempt = Callable[[], Awaitable[tuple[int, Any, "str | None"]]]
 
 
 class OpenAIBackend(BaseBackend):
@@ -122,12 +126,19 @@ class OpenAIBackend(BaseBackend):
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         url = self.base_url + path
+        content = await self._retrying(method, lambda: self._send(method, url, body))
+        return _json(content, url)
+
+    async def _retrying(self, method: str, attempt: Attempt) -> Any:
+        """What ``attempt`` gives once the upstream answers below 400, under the retry
+        policy; plain and streamed requests share it, so a dead or busy upstream is retried
+        alike (and fails with the same status) whichever the client asked for."""
         retryable = self.options.retries_for
-        for attempt in range(self.options.retries + 1):
-            last = attempt == self.options.retries
+        for tried in range(self.options.retries + 1):
+            last = tried == self.options.retries
             retry_after = None
             try:
-                status, content, retry_after = await self._send(method, url, body)
+                status, value, retry_after = await attempt()
             except asyncio.TimeoutError as exc:  # first: aiohttp's timeouts are ClientErrors too
                 if last or not retryable(method, exc):
                     raise BackendTimeoutError(
@@ -141,10 +152,10 @@ class OpenAIBackend(BaseBackend):
                     ) from exc
             else:
                 if status < 400:
-                    return _json(content, url)
+                    return value
                 if last or not retryable(method, status):
-                    raise upstream_error(status, content)
-            await asyncio.sleep(self._delay(attempt, retry_after))
+                    raise upstream_error(status, value)
+            await asyncio.sleep(self._delay(tried, retry_after))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send(
@@ -189,19 +200,29 @@ class OpenAIBackend(BaseBackend):
         request = dict(body, model=model, stream=True)
         url = self.base_url + path
         pending = bytearray()
-        try:
-            async with client.semaphore, client.session.post(url, json=request) as response:
-                if response.status >= 400:
-                    raise upstream_error(response.status, await response.read())
-                async for chunk in response.content.iter_any():
-                    for payload in sse_data(pending, chunk):
-                        if payload == "[DONE]":
-                            return  # leaving the block drops a connection not read to its end
-                        yield json.loads(payload)
-        except asyncio.TimeoutError as exc:
-            raise BackendTimeoutError(f"{self.base_url} stopped streaming: timeout") from exc
-        except aiohttp.ClientError as exc:
-            raise BackendUnavailableError(f"cannot reach {self.base_url}: {exc}") from exc
+        async with client.semaphore:
+            response = await self._retrying("POST", lambda: self._open(url, request))
+            try:
+                async with response:  # leaving drops a connection not read to its end
+                    async for chunk in response.content.iter_any():
+                        for payload in sse_data(pending, chunk):
+                            if payload == "[DONE]":
+                                return
+                            yield json.loads(payload)
+            except asyncio.TimeoutError as exc:
+                raise BackendTimeoutError(f"{self.base_url} stopped streaming: timeout") from exc
+            except aiohttp.ClientError as exc:
+                raise BackendUnavailableError(f"cannot reach {self.base_url}: {exc}") from exc
+
+    async def _open(self, url: str, body: dict[str, Any]) -> tuple[int, Any, str | None]:
+        """One attempt to open a stream: the unread response when the status is below
+        400, else the error body and ``Retry-After``."""
+        session = (await self._loop_client()).session
+        response = await session.post(url, json=body)
+        if response.status < 400:
+            return response.status, response, None
+        async with response:
+            return response.status, await response.read(), response.headers.get("Retry-After")
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
@@ -233,15 +254,23 @@ def _json(content: bytes, url: str) -> dict[str, Any]:
 
 
 def upstream_error(status: int, content: bytes) -> UpstreamError:
-    """An UpstreamError carrying the upstream's own message and status."""
+    """An UpstreamError carrying the upstream's own message, status, param and code."""
     text = content.decode(errors="replace")
-    message = text[:500]
+    message, param, code = text[:500], None, None
     try:
         error = json.loads(text).get("error")
-        if isinstance(error, dict):
-            message = str(error.get("message") or message)
-        elif isinstance(error, str):
-            message = error
     except (ValueError, AttributeError):
-        pass
-    return UpstreamError(f"upstream {status}: {message}", status)
+        error = None
+    if isinstance(error, dict):
+        message = str(error.get("message") or message)[:2000]
+        param, code = _short(error.get("param")), _short(error.get("code"))
+    elif isinstance(error, str):
+        message = error[:2000]
+    return UpstreamError(f"upstream {status}: {message}", status, param=param, code=code)
+
+
+def _short(value: Any) -> str | None:
+    """A ``param`` or ``code`` of an upstream error: a short string, else dropped."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)[:200]
+    return None

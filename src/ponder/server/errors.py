@@ -127,18 +127,21 @@ def public_text(text: str) -> str:
 
 
 def _from_upstream(exc: UpstreamError) -> ApiError:
+    """The upstream's status class, message (less URLs), ``param`` and, for a request it
+    refused or rate-limited, its ``code``: a client sees what it would have seen."""
     status = exc.status_code
     text = public_text(str(exc))
     if status in (400, 413, 422):
-        return ApiError(400, text, code="upstream_rejected")
+        return ApiError(400, text, param=exc.param, code=exc.code or "upstream_rejected")
     if status == 429:
         return ApiError(
             429,
             text,
             "rate_limit_error",
-            code="upstream_rate_limited",
+            param=exc.param,
+            code=exc.code or "upstream_rate_limited",
             headers={"Retry-After": "1"},
         )
     if status in (408, 504):
-        return ApiError(504, text, "timeout", code="upstream_timeout")
-    return ApiError(502, text, "upstream_error", code="upstream_error")
+        return ApiError(504, text, "timeout", param=exc.param, code="upstream_timeout")
+    return ApiError(502, text, "upstream_error", param=exc.param, code="upstream_error")
