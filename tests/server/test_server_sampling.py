@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from conftest import Upstream, serving
+from ponder.backends.base import BaseBackend
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
 
@@ -140,3 +141,20 @@ def test_seed_reaches_the_upstream_and_is_reported(
     assert record.bodies[-1]["seed"] == 11
     extension = ponder(response)
     assert extension["sampling"]["seed"] == 11 and "seed" not in extension["ignored"]
+
+
+async def test_a_seeded_backend_keeps_the_resume_capability(script: ScriptedBackend) -> None:
+    from ponder.backends.base import Continues
+    from ponder.server.sampling import seeded
+    from ponder.types import Message, SamplingParams
+
+    resumable = seeded(script, 5)
+    assert isinstance(resumable, Continues)
+    params = SamplingParams(temperature=0.7, max_tokens=8)
+    sample = await resumable.continue_text([Message("user", QUESTION)], "6 times", params)
+    assert sample.text and script.calls[-1]["params"].seed == 5
+    assert not isinstance(seeded(Plain(), 5), Continues)
+
+
+class Plain(BaseBackend):
+    name = model = "plain"

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ponder.backends.base import Backend
+from ponder.backends.base import Backend, Continues
 from ponder.strategies.auto import AutoStrategy
 from ponder.strategies.base import Strategy
 from ponder.types import Message, Result, Sample, SamplingParams
@@ -48,15 +48,44 @@ class SeededBackend:
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, n: int = 1
     ) -> list[Sample]:
+        return await self.inner.generate(messages, replace(params, seed=self.next_seed()), n)
+
+    def next_seed(self) -> int:
         seed = (self.seed + self.calls * CALL_STRIDE) % SEED_SPACE
         self.calls += 1
-        return await self.inner.generate(messages, replace(params, seed=seed), n)
+        return seed
 
     async def check(self) -> None:
         await self.inner.check()
 
     async def aclose(self) -> None:
         """The served backend outlives the request: nothing to release here."""
+
+
+class SeededContinuing(SeededBackend):
+    """A seeded backend over one that resumes cut samples (``Continues``): resuming is
+    seeded too, and strategies still see the capability."""
+
+    def __init__(self, backend: Backend, seed: int, resumer: Continues) -> None:
+        super().__init__(backend, seed)
+        self.resumer = resumer  # the same backend, seen as Continues
+
+    async def continue_text(
+        self,
+        messages: Sequence[Message],
+        prefix: str,
+        params: SamplingParams,
+        prefix_ids: Sequence[int] | None = None,
+    ) -> Sample:
+        seeded_params = replace(params, seed=self.next_seed())
+        return await self.resumer.continue_text(messages, prefix, seeded_params, prefix_ids)
+
+
+def seeded(backend: Backend, seed: int) -> SeededBackend:
+    """``backend`` with every call seeded from ``seed``, keeping what it can do."""
+    if isinstance(backend, Continues):
+        return SeededContinuing(backend, seed, backend)
+    return SeededBackend(backend, seed)
 
 
 def runs(
@@ -77,8 +106,8 @@ def runs(
         start = (seed + i * ANSWER_STRIDE) % SEED_SPACE
         answer = strategy
         if isinstance(strategy, AutoStrategy):
-            answer = strategy.with_tiers([SeededBackend(t, start) for t in tiers])
-        out.append((answer, SeededBackend(backend, start)))
+            answer = strategy.with_tiers([seeded(t, start) for t in tiers])
+        out.append((answer, seeded(backend, start)))
     return out
 
 
