@@ -12,16 +12,18 @@ on a content chunk, a usage chunk is added before ``[DONE]`` as OpenAI specifies
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from ponder.backends.base import Backend
 from ponder.backends.wire import response_from_samples, unhonoured
 from ponder.server.errors import ApiError
 from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_of
+from ponder.server.streaming import Stream, from_list
 from ponder.types import Message, SamplingParams
 
 UsageSink = Callable[[dict[str, Any] | None], None]
+Record = Callable[[dict[str, Any] | None, int], None]  # usage, samples
 # Upstream-specific fields that lengthen or multiply samples: llama.cpp, Ollama, vLLM,
 # SGLang, TGI and Hugging Face generate() names.
 UNBOUNDED = frozenset(
@@ -62,6 +64,33 @@ def check_fields(request: SamplingFields) -> None:
 
 def forward_body(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k != "ponder"}
+
+
+async def forward(
+    send: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    open_stream: Callable[[dict[str, Any]], AsyncIterator[dict[str, Any]]],
+    body: dict[str, Any],
+    request: SamplingFields,
+    record: Record,
+    kind: str,
+) -> dict[str, Any] | Stream:
+    """``body`` sent through a backend's raw API (``send``, or ``open_stream`` for a
+    stream), the answer relabelled with the model id the client asked for; ``kind`` is
+    the object of the stream's chunks."""
+    if not request.stream:
+        response = await send(body)
+        response["model"] = request.model
+        record(response.get("usage"), len(response.get("choices") or []))
+        return response
+    upstream = open_stream(body)
+    first = await anext(upstream, None)
+    if first is None:
+        return Stream(from_list([]))
+
+    def sink(usage: dict[str, Any] | None) -> None:
+        record(usage, request.n)
+
+    return Stream(relay(first, upstream, request.model, request.include_usage, sink, kind))
 
 
 async def relay(

@@ -11,6 +11,7 @@ Without one it passes through to the backend untouched.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -137,24 +138,16 @@ class Serving:
         drawn = max(request.n, request.best_of or 1)  # best_of draws, n are returned
         self.admit_work(None, legacy.prompt_count(request.prompt) * drawn, body["max_tokens"])
 
-        def record(usage: dict[str, Any] | None, samples: int = request.n) -> None:
-            self._record_raw(route.model, usage, samples)
+        record = functools.partial(self._record_raw, route.model)
 
         async def run() -> Reply:
-            if not request.stream:
-                response = await backend.completion_raw(body)
-                response["model"] = request.model
-                record(response.get("usage"), len(response.get("choices") or []))
-                return response
-            upstream = backend.completion_stream_raw(body)
-            first = await anext(upstream, None)
-            if first is None:
-                return Stream(from_list([]))
-            kind = "text_completion"
-            return Stream(
-                passthrough.relay(
-                    first, upstream, request.model, request.include_usage, record, kind
-                )
+            return await passthrough.forward(
+                backend.completion_raw,
+                backend.completion_stream_raw,
+                body,
+                request,
+                record,
+                "text_completion",
             )
 
         return await self._admitted(ctx, run)
@@ -279,29 +272,18 @@ class Serving:
         self, request: ChatCompletionRequest, raw: dict[str, Any], route: Route
     ) -> Reply:
         backend = await self.table.get(route.model)
-        if not isinstance(backend, PassThrough):
-            body = passthrough.forward_body(raw)
-            response = await passthrough.generate_fallback(backend, request, body, request.model)
-            self._record_raw(route.model, response.get("usage"), len(response["choices"]))
-            if request.stream:
-                return Stream(from_list(wire.response_chunks(response, request.include_usage)))
-            return response
         body = passthrough.forward_body(raw)
-        if not request.stream:
-            response = await backend.chat_raw(body)
-            response["model"] = request.model
-            self._record_raw(route.model, response.get("usage"), len(response.get("choices") or []))
-            return response
-        upstream = backend.stream_raw(body)
-        first = await anext(upstream, None)
-        if first is None:
-            return Stream(from_list([]))
-
-        def record(usage: dict[str, Any] | None) -> None:
-            self._record_raw(route.model, usage, request.n)
-
-        chunks = passthrough.relay(first, upstream, request.model, request.include_usage, record)
-        return Stream(chunks)
+        record = functools.partial(self._record_raw, route.model)
+        if isinstance(backend, PassThrough):
+            kind = "chat.completion.chunk"
+            return await passthrough.forward(
+                backend.chat_raw, backend.stream_raw, body, request, record, kind
+            )
+        response = await passthrough.generate_fallback(backend, request, body, request.model)
+        record(response.get("usage"), len(response["choices"]))
+        if request.stream:
+            return Stream(from_list(wire.response_chunks(response, request.include_usage)))
+        return response
 
     def _record(self, model: str, strategy: str, results: list[Result]) -> None:
         usage = compute.total_usage(results)
