@@ -3,7 +3,8 @@
 GET  /v1/models             served ids, and STRATEGY/ID for each strategy
 GET  /v1/models/{id}        one of them (also STRATEGY:OPTIONS/ID), else 404 model_not_found
 POST /v1/chat/completions   pass-through or strategy; JSON or server-sent events
-POST /v1/completions        the legacy prompt API, served through chat
+POST /v1/completions        the prompt API: forwarded to an openai: upstream's own when no
+                            strategy is asked, else served through chat (ponder.served_as)
 GET  /health                liveness: answers while the process runs
 GET  /ready                 every backend loaded and reachable (else 503), checked at most
                             once per ``ready_ttl_s``; says ok, loading or unavailable only,
