@@ -15,6 +15,7 @@ from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.eval.train_router import choose_l2, fit_logistic, train_router
 from ponder.routing import FEATURES, default_router, features, load_router, rule_plan
 from ponder.routing.calibrate import lam_for_budget
+from ponder.routing.router import Router
 from ponder.routing.router_file import router_from_dict
 from ponder.strategies import make_strategy
 from ponder.strategies.auto import AutoOptions, AutoStrategy
@@ -417,3 +418,21 @@ def test_cross_validated_routers_can_budget_tokens_instead_of_dollars(pools):
     assert tokens.tokens <= 3.0 * direct.tokens * 1.15
     assert dollars.dollars <= 3.0 * direct.dollars * 1.15
     assert tokens.dollars > dollars.dollars
+
+
+def test_a_router_finds_its_tiers_on_a_longer_ladder_by_model_name() -> None:
+    router = Router(
+        plans=[],
+        mean=[],
+        scale=[],
+        tiers=["embedded:qwen2.5-coder-0.5b", "embedded:qwen2.5-coder-1.5b"],
+    )
+    ladder = [
+        "embedded:smollm2-135m",
+        "embedded:qwen2.5-coder-0.5b?threads=2",
+        "embedded:qwen2.5-coder-1.5b",
+    ]
+    assert router.tier_map(ladder) == [1, 2]
+    assert router.tier_map(ladder[1:]) is None  # already where the router expects them
+    assert router.tier_map(ladder[::-1]) is None  # out of order: not its tiers
+    assert router.tier_map(["openai:http://h/v1#qwen2.5-coder-1.5b"]) is None

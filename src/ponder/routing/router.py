@@ -107,6 +107,21 @@ class Router:
     term_scale: list[float] = field(default_factory=list)
     budget: float | None = None  # the average cost (x direct) lam was calibrated for
 
+    def tier_map(self, live: Sequence[str]) -> list[int] | None:
+        """Which of the ``live`` tiers (backend names, cheapest first) the router's own
+        tiers are, by model name: a router trained on the 0.5B and 1.5B models finds them
+        at 1 and 2 on the whole ladder. None when they are not all there in order (the
+        router's tier numbers are then taken as the live ones)."""
+        wanted = [_model_of(name) for name in self.tiers]
+        have = [_model_of(name) for name in live]
+        picked, start = [], 0
+        for name in wanted:
+            if name not in have[start:]:
+                return None
+            start = have.index(name, start) + 1
+            picked.append(start - 1)
+        return picked if picked and picked != list(range(len(picked))) else None
+
     @property
     def feature_names(self) -> tuple[str, ...]:
         return (*FEATURES, *PROBE_FEATURES) if self.probe else FEATURES
@@ -239,6 +254,14 @@ SAFE_PLANS = ("g+2@0 > 6@0", "g+2@0 > 4+4@1 ~0.75")
 """For a question outside the router's data, on one tier and on two or more: greedy and
 two votes, then six more votes (one tier) or a vote on the next tier when the three
 abstain or disagree."""
+
+
+def _model_of(spec: str) -> str:
+    """The model a backend spec names, without scheme or options: ``embedded:x?threads=2``
+    -> ``x``."""
+    return spec.split(":", 1)[-1].split("?", 1)[0].split("#")[-1].strip().lower()
+
+
 SAFE_LADDER = ("g+2@0 > cot@1", "g+2@0 > g+2@1", SAFE_PLANS[1])
 """The safe plans on two or more tiers, cheapest first: the probe escalates to one
 greedy answer, to greedy and two votes, or to a vote of up to eight on tier 1. A router
