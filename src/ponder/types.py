@@ -94,7 +94,11 @@ def last_user_text(messages: Sequence[Message]) -> str:
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """How to sample. ``temperature=0`` means greedy."""
+    """How to sample. ``temperature=0`` means greedy.
+
+    ``ceiling``: the most completion tokens a sample cut at ``max_tokens`` may reach by
+    being resumed from its text (``ponder.strategies.resume``; None: ``max_tokens`` is
+    final). Strategies' ``draw`` honours it; a backend sends ``max_tokens`` only."""
 
     temperature: float = 0.0
     max_tokens: int = 256
@@ -102,12 +106,15 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     logprobs: bool = False
+    ceiling: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.temperature <= 5.0:
             raise ConfigError(f"temperature must be between 0 and 5, got {self.temperature}")
         if self.max_tokens < 1:
             raise ConfigError(f"max_tokens must be at least 1, got {self.max_tokens}")
+        if self.ceiling is not None and self.ceiling < 1:
+            raise ConfigError(f"ceiling must be at least 1, got {self.ceiling}")
         if not 0.0 < self.top_p <= 1.0:
             raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
 

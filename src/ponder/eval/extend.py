@@ -5,7 +5,8 @@ from where it stopped, with the same temperature and top-p, is distributed exact
 one drawn with the larger budget (greedy continuation is the greedy output itself). A
 sample that stopped on its own would have stopped the same way with more room. So
 ``extend_records`` continues only the cut-off samples of sampling-mode records (through
-a backend that ``Continues``), re-extracts their answers and stores each record,
+a backend that ``Continues``, by the one mechanism live draws use too:
+``ponder.strategies.resume``), re-extracts their answers and stores each record,
 with its new sampling spec, in a run directory, resumably: a rerun skips the records
 already there.
 
@@ -32,7 +33,7 @@ from ponder.answers import answers_match
 from ponder.answers.program import PROGRAM_STOP
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend, Continues
-from ponder.budgets import max_tokens_for
+from ponder.budgets import ceiling_for, max_tokens_for
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
@@ -45,6 +46,7 @@ from ponder.eval.runner import (
 )
 from ponder.eval.store import SampleStore
 from ponder.strategies import parse_strategy_spec
+from ponder.strategies.resume import merge, resume
 from ponder.types import Sample, SamplingParams, Usage
 
 Progress = Callable[[int, int, dict[str, Any]], None]
@@ -72,13 +74,16 @@ def with_max_tokens(spec: str, max_tokens: int) -> str:
 
 def stored_budget(record: dict[str, Any]) -> int:
     """The budget a sampling record was drawn with: its spec's ``max_tokens``, else the
-    length of its cut-off samples (each stopped exactly there), else the model's default."""
+    length of its cut-off samples (each stopped exactly there), else the model's default
+    (the ceiling its samples were resumed up to, for a model ``ponder.budgets`` does not
+    name)."""
     name, options = parse_strategy_spec(str(record["strategy"]))
     asked = SampleOptions.parse(options, name).max_tokens
     if asked is not None:
         return asked
     cut = [int(s.get("completion_tokens") or 0) for s in record["samples"] if _is_cut(s)]
-    return max(cut) if cut else max_tokens_for(str(record.get("model_name") or record["model"]))
+    model = str(record.get("model_name") or record["model"])
+    return max(cut) if cut else ceiling_for(model) or max_tokens_for(model)
 
 
 def _is_cut(sample: dict[str, Any]) -> bool:
@@ -108,28 +113,6 @@ def check_records(records: Sequence[dict[str, Any]], model: str, max_tokens: int
             )
 
 
-def merge(sample: Sample, more: Sample) -> Sample:
-    """``sample`` continued by ``more`` (the new part): one sample as if drawn at once."""
-    tokens = sample.completion_tokens + more.completion_tokens
-    logprobs = sample.token_logprobs
-    added = more.token_logprobs or []
-    if logprobs is not None and len(logprobs) == sample.completion_tokens:
-        logprobs = [*logprobs, *added]
-    elif logprobs:  # stored as their mean: keep one mean, weighted by tokens
-        total = (sum(logprobs) / len(logprobs)) * sample.completion_tokens + sum(added)
-        logprobs = [round(total / max(tokens, 1), 5)]
-    if sample.token_ids is not None and more.token_ids is not None:
-        sample.token_ids = [*sample.token_ids, *more.token_ids]
-    else:
-        sample.token_ids = None
-    sample.text += more.text
-    sample.completion_tokens = tokens
-    sample.finish_reason = more.finish_reason
-    sample.token_logprobs = logprobs
-    sample.latency_s += more.latency_s
-    return sample
-
-
 async def _extend_one(
     record: dict[str, Any],
     backend: Continues,
@@ -146,12 +129,10 @@ async def _extend_one(
 
     async def go_on(sample: Sample) -> None:
         params = SamplingParams(
-            temperature=sample.temperature,
-            max_tokens=max_tokens - sample.completion_tokens,
-            stop=PROGRAM_STOP if program else (),
+            temperature=sample.temperature, stop=PROGRAM_STOP if program else ()
         )
         async with gate:
-            more = await backend.continue_text(messages, sample.text, params, sample.token_ids)
+            more = await resume(backend, messages, sample, params, max_tokens)
         counts["tokens"] += more.completion_tokens
         if (
             more.prompt_tokens

@@ -46,6 +46,7 @@ from ponder.strategies.base import (
     COT_INSTRUCTION,
     Options,
     annotate,
+    draw,
     sampling_for,
     with_instruction,
 )
@@ -138,14 +139,15 @@ def messages_for(item: Item, program: bool = False) -> list[Any]:
 
 
 async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> list[Sample]:
-    """One greedy sample, then ``n`` sampled ones in waves; answers extracted."""
+    """One greedy sample, then ``n`` sampled ones in waves; answers extracted. Drawn as
+    a live strategy draws (``draw``: a sample cut at a default budget is resumed)."""
     messages = messages_for(item, options.program)
     greedy = sampling_for(backend.model, options.max_tokens, 0.0, options.program)
-    samples = list(await backend.generate(messages, greedy, 1))
+    samples = await draw(backend, messages, greedy, 1)
     hot = replace(greedy, temperature=options.temperature)
     while len(samples) - 1 < options.n:
         n = min(options.wave, options.n - (len(samples) - 1))
-        samples += await backend.generate(messages, hot, n)
+        samples += await draw(backend, messages, hot, n)
     annotate_pool(samples, item, options.program)
     return samples
 

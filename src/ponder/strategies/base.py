@@ -6,7 +6,7 @@ import asyncio
 import functools
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, Union, get_args, get_origin, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ponder import cost
 from ponder.answers import sample_answer
 from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP, program_answer
-from ponder.backends.base import Backend
-from ponder.budgets import CEILING, max_tokens_for
+from ponder.backends.base import Backend, Continues
+from ponder.budgets import CEILING, ceiling_for, max_tokens_for
 from ponder.errors import ConfigError
+from ponder.strategies.resume import resume_cut
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 
 COT_INSTRUCTION = (
@@ -152,11 +153,17 @@ def sampling_for(
     seed: int | None = None,
 ) -> SamplingParams:
     """How one sample is drawn: ``max_tokens`` or the model's default budget for its
-    prompt (``ponder.budgets``). A program is short: it gets the plain prompt's budget
-    and stops at the end of its code block (``PROGRAM_STOP``)."""
+    prompt (``ponder.budgets``), with the ceiling a cut sample is resumed up to when the
+    budget is a default the model may outgrow. A program is short: it gets the plain
+    prompt's budget and stops at the end of its code block (``PROGRAM_STOP``)."""
     budget = max_tokens_for(model, max_tokens, step_by_step and not program)
-    stop = PROGRAM_STOP if program else ()
-    return SamplingParams(temperature=temperature, max_tokens=budget, stop=stop, seed=seed)
+    return SamplingParams(
+        temperature=temperature,
+        max_tokens=budget,
+        stop=PROGRAM_STOP if program else (),
+        seed=seed,
+        ceiling=ceiling_for(model, max_tokens),
+    )
 
 
 def with_instruction(messages: list[Message], instruction: str) -> list[Message]:
@@ -173,11 +180,24 @@ async def draw(
     backend: Backend, messages: Sequence[Message], params: SamplingParams, n: int
 ) -> list[Sample]:
     """n samples: one call when the backend shares the prefill (it splits what its engine
-    takes at once itself), else n concurrent ones."""
+    takes at once itself), else n concurrent ones. With a ``ceiling`` above
+    ``max_tokens``, a sample cut before it states an answer is resumed up to it (a
+    backend that cannot resume is asked for the ceiling at once)."""
+    ceiling = params.ceiling or 0
+    resumable = isinstance(backend, Continues)
+    first = params if resumable or ceiling <= params.max_tokens else _at(params, ceiling)
     if n == 1 or backend.supports_n:
-        return await backend.generate(messages, params, n)
-    batches = await asyncio.gather(*(backend.generate(messages, params, 1) for _ in range(n)))
-    return [s for batch in batches for s in batch]
+        samples = list(await backend.generate(messages, first, n))
+    else:
+        batches = await asyncio.gather(*(backend.generate(messages, first, 1) for _ in range(n)))
+        samples = [s for batch in batches for s in batch]
+    if isinstance(backend, Continues) and ceiling > params.max_tokens:
+        await resume_cut(backend, messages, samples, params)
+    return samples
+
+
+def _at(params: SamplingParams, max_tokens: int) -> SamplingParams:
+    return replace(params, max_tokens=max_tokens, ceiling=None)
 
 
 def annotate(samples: Sequence[Sample], question: Question, program: bool = False) -> None:

@@ -16,6 +16,7 @@ from ponder.strategies.base import (
     Options,
     Work,
     annotate,
+    draw,
     finish,
     sampling_for,
     with_instruction,
@@ -55,7 +56,7 @@ class Direct:
         params = sampling_for(
             backend.model, o.max_tokens, o.temperature, self.program, step_by_step, o.seed
         )
-        samples = await backend.generate(messages, params, 1)
+        samples = await draw(backend, messages, params, 1)
         annotate(samples, asked, self.program)
         sample = samples[0]
         mean = sample.mean_logprob
