@@ -117,9 +117,19 @@ class CalcScorer(_Free):
 
     async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
         size = len(question) + sum(len(s.text) for s in samples)
-        if size <= INLINE_CHARS:
+        if size <= INLINE_CHARS or not _in_loop():
             return Scored(self.scores(question, samples))
         return Scored(await asyncio.to_thread(self.scores, question, samples))
+
+
+def _in_loop() -> bool:
+    """False when a coroutine is driven without an event loop (a replay on stored
+    samples, ``ponder.eval.replay.run_now``): no loop to keep free, no thread to ask."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 INLINE_CHARS = 1_000

@@ -112,9 +112,11 @@ def _link(
     comma = verbal and at > lo and toks[at - 1].text == ","  # "12 + 5, which is 17"
     lefts = _lefts(toks, lo, at - comma, steps)
     right = _right(toks, at + 1, hi, steps)
+    if verbal and right is not None and lefts and _proper_fraction(toks, lefts[0]):
+        return None  # "3/4 is $15": a part of something, not a quotient
     if right is None:
         return None
-    lefts = [s for s in lefts if len(s.units | right.units) <= 1]  # "1 km + 500 m": unsure
+    lefts = [s for s in lefts if _one_unit(s.units | right.units)]  # not "1 km + 500 m"
     bare = lefts and not lefts[0].has_op
     if not lefts or (bare and (lefts[0].units or _after_prose(toks, lefts[0].start))):
         return None  # "Total notebooks 1 = 5 x 7", "6 minutes = 6 / 60 hours": not a sum
@@ -169,6 +171,15 @@ def _lefts(toks: list[Tok], lo: int, at: int, steps: Steps) -> list[Side]:
     return sides
 
 
+def _one_unit(units: frozenset[str]) -> bool:
+    """At most one unit: a sum of metres and kilometres, or dollars and cents, may be
+    right without being numerically equal. Money goes with any noun ("$15 profit")."""
+    rest = units - {"$", "dollar"}
+    if len(rest) < len(units) and rest & {"cent", "penny", "pennie", "dime", "nickel"}:
+        return False
+    return len(rest) <= 1
+
+
 def _after_prose(toks: list[Tok], start: int) -> bool:
     return start > 0 and toks[start - 1].kind in (WORD, VAR, CONN, NUM)
 
@@ -202,7 +213,7 @@ def _right(toks: list[Tok], lo: int, hi: int, steps: Steps) -> Side | None:
     what follows carries it on (``= 2S + 30``, ``= 60km``, ``= 5 dozen``)."""
     if lo >= hi or (toks[lo].kind not in (NUM, LP) and toks[lo].text != "-"):
         return None
-    side = parse(toks, lo, hi, steps)
+    side = parse(toks, lo, hi, steps, of=False)
     if side is None or side.end == lo:
         return None
     if side.end < len(toks):
@@ -228,25 +239,46 @@ def _fraction_follows(toks: list[Tok], at: int) -> bool:
 def _holds(toks: list[Tok], left: Side, right: Side) -> bool:
     for lv in left.values:
         for rv in right.values:
-            if lv == rv or _rounded(toks, left, lv, right, rv):
+            if lv == rv or _rounded(toks, left, lv, right, rv) or _whole(toks, left, lv, right, rv):
                 return True
     return _running(toks, left, right)
+
+
+def _whole(toks: list[Tok], left: Side, lv: Fraction, right: Side, rv: Fraction) -> bool:
+    """ "7 / 2 = 3 full bags", "17 / 5 = 3 R 2": a quotient's whole part (or the next whole
+    number), when words after it say what it counts."""
+    after = toks[right.end] if right.end < len(toks) else None
+    if after is None or after.kind not in (WORD, VAR) or right.end - right.start != 1:
+        return False
+    divides = any(t.kind == OP and t.text == "/" for t in toks[left.start : left.end])
+    return divides and lv.denominator != 1 and rv.denominator == 1 and abs(rv - lv) < 1
 
 
 def _rounded(toks: list[Tok], left: Side, lv: Fraction, right: Side, rv: Fraction) -> bool:
     """``7 / 3 = 2.33``: the right side is the value rounded to the digits it shows; or the
     left works from a rounded decimal (``3.33 * 3 = 10``) and misses by under 1%."""
     shown = toks[right.start : right.end]
-    if len(shown) == 1 and "." in shown[0].text and not shown[0].pct:
-        digits = len(shown[0].text.split(".")[1])
-        if abs(lv - rv) <= Fraction(1, 2 * 10**digits):
-            return True
+    digits = _decimals(shown[0]) if len(shown) == 1 else 0
+    if digits and abs(lv - rv) <= Fraction(1, 2 * 10**digits):
+        return True
     rounded = any(_decimals(t) >= 2 for t in toks[left.start : left.end])
     return rounded and abs(lv - rv) <= abs(rv) / 100
 
 
+def _proper_fraction(toks: list[Tok], side: Side) -> bool:
+    written = [t for t in toks[side.start : side.end] if t.kind != WORD]  # "3/4 full"
+    if len(written) != 3 or written[1].text != "/" or written[0].kind != NUM:
+        return False
+    top, bottom = written[0].value, written[2].value
+    return top is not None and bottom is not None and 0 < top < bottom
+
+
 def _decimals(tok: Tok) -> int:
-    return len(tok.text.split(".")[1]) if tok.kind == NUM and "." in tok.text else 0
+    """How many decimals a number shows (``2.50`` and ``33.333%``: 2 and 3)."""
+    if tok.kind != NUM or "." not in tok.text:
+        return 0
+    shown = tok.text.split(".")[1]
+    return len(shown) - len(shown.lstrip("0123456789"))
 
 
 def _running(toks: list[Tok], left: Side, right: Side) -> bool:

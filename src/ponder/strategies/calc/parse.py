@@ -31,12 +31,13 @@ class Side:
     units: frozenset[str] = frozenset()  # unit words after its numbers ("250 m")
 
 
-def parse(toks: list[Tok], lo: int, hi: int, steps: Steps) -> Side | None:
+def parse(toks: list[Tok], lo: int, hi: int, steps: Steps, of: bool = True) -> Side | None:
     """The longest expression starting at ``lo`` (before ``hi``), under each reading of
-    its percentages; None when it cannot be read as arithmetic."""
+    its percentages; None when it cannot be read as arithmetic. ``of=False`` stops it at
+    an ``of`` ("= 1/3 of $150" states 1/3, and goes on)."""
     values: list[Fraction] = []
     for scale in (Fraction(1, 100), Fraction(1)):
-        parser = Parser(toks, lo, hi, scale, steps)
+        parser = Parser(toks, lo, hi, scale, steps, of)
         try:
             values.append(parser.expression())
         except (Unknown, ZeroDivisionError):
@@ -53,8 +54,11 @@ class Parser:
     products (``2(3)``), in exact fractions. A sum that adds a bare percentage to a
     plain number ("50 + 20%") is ambiguous: ``Unknown``."""
 
-    def __init__(self, toks: list[Tok], lo: int, hi: int, scale: Fraction, steps: Steps):
+    def __init__(
+        self, toks: list[Tok], lo: int, hi: int, scale: Fraction, steps: Steps, of: bool = True
+    ) -> None:
         self.toks, self.pos, self.hi, self.scale, self.steps = toks, lo, hi, scale, steps
+        self.products = ("*", "/", "of") if of else ("*", "/")
         self.depth = 0
         self.has_op = False
         self.units: set[str] = set()
@@ -66,7 +70,7 @@ class Parser:
     def expression(self) -> Fraction:
         value, pct = self.term()
         mixed = False
-        while (tok := self._peek()) is not None and tok.kind == OP and tok.text in "+-":
+        while (tok := self._peek()) is not None and tok.kind == OP and tok.text in ("+", "-"):
             mark = self.pos
             self.pos += 1
             try:
@@ -86,7 +90,7 @@ class Parser:
         value, pct = self.power()
         while (tok := self._peek()) is not None:
             implicit = tok.kind == LP and tok.glued and tok.text == "("
-            if not (implicit or (tok.kind == OP and tok.text in "*/")):
+            if not (implicit or (tok.kind == OP and tok.text in self.products)):
                 break
             mark = self.pos
             self.pos += 0 if implicit else 1
@@ -140,6 +144,8 @@ class Parser:
             if tok.kind == NUM and tok.value is not None:
                 self.pos += 1
                 self._unit()
+                if tok.money:
+                    self.units.add("$")
                 return (tok.value * self.scale, True) if tok.pct else (tok.value, False)
             raise Syntax("an operand was expected")
         finally:

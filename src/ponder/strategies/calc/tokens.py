@@ -38,7 +38,7 @@ _SYMBOLS = {
     "≥": (REL, "≥"), "→": (REL, "→"), "⇒": (REL, "⇒"), "∴": (REL, "∴"),
     "√": (VAR, "√"), "π": (VAR, "π"), "∑": (VAR, "∑"), "_": (VAR, "_"), "!": (STOP, "!"),
 }  # fmt: skip
-_SKIP = frozenset("$€£¥₩&")  # currency signs, LaTeX alignment
+_CURRENCY = frozenset("$€£¥₩")
 _LATEX = {
     "times": (OP, "*"), "cdot": (OP, "*"), "ast": (OP, "*"), "div": (OP, "/"),
     "approx": (REL, "≈"), "neq": (REL, "≠"), "ne": (REL, "≠"), "le": (REL, "≤"),
@@ -57,13 +57,15 @@ _SUPERSCRIPTS = {"²": 2, "³": 3}
 
 class Tok(NamedTuple):
     """A token: its kind (``NUM``, ``OP``, ...), its text, its value (numbers), whether
-    no space comes before it, and whether a number is a percentage."""
+    no space comes before it, whether a number is a percentage, and whether a currency
+    sign comes before it (``$15``)."""
 
     kind: str
     text: str
     value: Fraction | None = None
     glued: bool = False
     pct: bool = False
+    money: bool = False
 
 
 class Steps:
@@ -84,11 +86,13 @@ def digit_values(run: str) -> list[str]:
         if thousands and all(len(g) == 3 for g in groups[1:]) and (not dot or tail.isdigit()):
             whole = "".join(groups)
             return [f"{whole}.{tail}" if dot else whole] if len(whole) <= MAX_DIGITS else [""]
-        if dot:
-            return [""]
-        return [g if len(g) <= MAX_DIGITS else "" for g in groups]
+        if dot or any(len(g) > 3 for g in groups):
+            return [""]  # "16,0000", "1.5,3": a typo or a format not read here
+        return [g if g == "0" or not g.startswith("0") else "" for g in groups]  # 3,4,5
     if run.count(".") > 1 or len(run) > MAX_DIGITS + 1:
         return [""]
+    if len(run) > 1 and run[0] == "0" and run[1] != ".":
+        return [""]  # 0900, 007: a time or a code
     return [run]
 
 
@@ -113,10 +117,12 @@ class _Lexer:
         self.expect = ""  # what the next "{" opens: "num"/"den" of a \frac, "skip", a group
         self.runs = 0
         self.values: dict[str, Fraction] = {}  # each number's value, made once
+        self.money = False  # a currency sign waits for its number
 
     def emit(self, kind: str, text: str, value: Fraction | None = None, pct: bool = False) -> None:
-        self.out.append(Tok(kind, text, value, self.glued, pct))
-        self.glued, self.expect = True, ""
+        money = self.money and kind in (NUM, STOP)  # a STOP keeps it for "$.75"
+        self.out.append(Tok(kind, text, value, self.glued, pct, money))
+        self.glued, self.expect, self.money = True, "", False
 
     def run(self, group: int, text: str, end: int) -> None:
         self.runs += 1
@@ -132,6 +138,13 @@ class _Lexer:
             self.char(text, end)
 
     def digits(self, run: str) -> None:
+        last = self.out[-1] if self.out else None
+        if last is not None and last.text == "." and self.glued and "," not in run:
+            before = self.out[-2] if len(self.out) > 1 else None
+            if not last.glued or before is None or before.kind not in (NUM, VAR, WORD):
+                self.out.pop()  # .5, $.75, 20*.01
+                self.glued, self.money = last.glued, last.money
+                run = "0." + run
         for i, number in enumerate(digit_values(run)):
             if i:
                 self.emit(STOP, ",")
@@ -162,15 +175,19 @@ class _Lexer:
             self.emit(STOP, "\\" + name)
         elif name in _SPACES:
             self.glued = False
-        elif name not in ("$", "{", "}"):
+        elif name == "$":
+            self.money = True
+        elif name not in ("{", "}"):
             self.emit(VAR, "\\" + name)
 
     def char(self, c: str, end: int) -> None:
         if c == "\n":
             self.emit(STOP, "\n")
             self.glued, self.line_start = False, len(self.out)
-        elif c in _SKIP:
-            return
+        elif c in _CURRENCY:
+            self.money = True
+        elif c == "&":
+            return  # LaTeX alignment
         elif c == "{":
             role = self.expect or "group"
             self.braces.append(role)

@@ -40,7 +40,12 @@ _TENS = frozenset(w for w, v in NUMBER_VALUES.items() if v >= 20)
 _WORD_OPS = {"plus": "+", "minus": "-", "times": "*", "over": "/", "x": "*"}
 _WORD_BY = {"divided": "/", "multiplied": "*"}
 _MULTIPLES = {"twice": 2, "double": 2, "triple": 3}
-_PARTS = {"half": Fraction(1, 2), "third": Fraction(1, 3), "quarter": Fraction(1, 4)}
+_PARTS = {"half": Fraction(1, 2), "halves": Fraction(1, 2), "quarter": Fraction(1, 4)} | {
+    word: Fraction(1, d)
+    for d, stem in enumerate(("third", "fourth", "fifth", "sixth", "seventh", "eighth"), 3)
+    for word in (stem, stem + "s")
+}
+_PARTS |= {"quarters": Fraction(1, 4), "tenth": Fraction(1, 10), "tenths": Fraction(1, 10)}
 _SCALES = frozenset((
     "dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "millions",
     "billion", "billions", "trillion", "trillions",
@@ -91,27 +96,52 @@ def read_words(toks: list[Tok]) -> list[Tok]:
             i = _word(toks, i, tok, out)
         elif tok.kind == NUM and tok.glued and out and out[-1].kind in (WORD, VAR):
             out[-1] = Tok(VAR, out[-1].text + tok.text, None, out[-1].glued)  # x1, A4
-        elif tok.kind == NUM and _mixed(toks, i - 1):
-            top, bottom = toks[i], toks[i + 2]
+        elif tok.kind == NUM and _tight(toks, i - 1, "-") and out and out[-1].kind == WORD:
+            out.append(Tok(VAR, f"{tok.text}-{toks[i + 1].text}", None, tok.glued))  # pages 1-2
+            i += 2
+        elif tok.kind == NUM and _tight(toks, i - 1, "/") and out and out[-1].text == "/":
+            out += [Tok(LP, "("), tok, toks[i], toks[i + 1], Tok(RP, ")")]  # 25 / 1/3
+            i += 2
+        elif tok.kind == NUM and (size := _mixed(toks, i - 1)):
+            top, bottom = toks[i - 1 + size - 3], toks[i - 1 + size - 1]
             value = Fraction(tok.text) + Fraction(top.text) / Fraction(bottom.text)
-            out.append(Tok(NUM, f"{tok.text} {top.text}/{bottom.text}", value, tok.glued))
-            i += 3
+            text = f"{tok.text} {top.text}/{bottom.text}"
+            out.append(Tok(NUM, text, value, tok.glued, False, tok.money))
+            i += size - 1
         else:
             out.append(tok)
     return [_letter(out, j) for j in range(len(out))]
 
 
-def _mixed(toks: list[Tok], k: int) -> bool:
-    """``3 1/2``: a whole number, a space, then a proper fraction written with ``/``."""
-    if k + 3 >= len(toks) or (k and toks[k - 1].kind == OP):
+def _tight(toks: list[Tok], k: int, op: str) -> bool:
+    """``1/3`` or ``1-2`` written without spaces after a space: a fraction that binds
+    first ("25 / 1/3" is 75), or a range that is no subtraction ("Weeks 1-2")."""
+    if k + 2 >= len(toks) or toks[k].glued:
         return False
-    whole, top, slash, bottom = toks[k : k + 4]
+    a, sign, b = toks[k : k + 3]
+    if not (sign.kind == OP and sign.text == op and sign.glued and b.kind == NUM and b.glued):
+        return False
+    after = toks[k + 3] if k + 3 < len(toks) else None
+    if after is not None and after.glued and after.kind in (NUM, OP, LP):
+        return False
+    small = a.value is not None and b.value is not None and a.value < b.value
+    return op == "/" or small
+
+
+def _mixed(toks: list[Tok], k: int) -> int:
+    """``3 1/2`` or ``1 and 1/4``: a whole number, then a proper fraction written with
+    ``/``; how many tokens it spans (0: none)."""
+    joined = k + 1 < len(toks) and toks[k + 1].text.lower() == "and"
+    size = 5 if joined else 4
+    if k + size > len(toks):
+        return 0
+    whole, top, slash, bottom = toks[k], *toks[k + size - 3 : k + size]
     if not (top.kind == bottom.kind == NUM and slash.kind == OP and slash.text == "/"):
-        return False
+        return 0
     if top.glued or not (slash.glued and bottom.glued):
-        return False
+        return 0
     plain = all(t.text.isdigit() for t in (whole, top, bottom))
-    return plain and 0 < int(top.text) < int(bottom.text)
+    return size if plain and 0 < int(top.text) < int(bottom.text) else 0
 
 
 def _word(toks: list[Tok], i: int, tok: Tok, out: list[Tok]) -> int:
@@ -132,7 +162,7 @@ def _word(toks: list[Tok], i: int, tok: Tok, out: list[Tok]) -> int:
         value = prev.value if pct else None
         out[-1] = Tok(NUM if pct else VAR, f"{prev.text} {tok.text}", value, prev.glued, pct)
         return i
-    taken = _operator_word(toks, i, tok, out)
+    taken = _fraction_word(toks, i, tok, out) or _operator_word(toks, i, tok, out)
     if taken:
         return i + taken - 1
     if low in _CONNECTOR_HEADS:
@@ -157,6 +187,33 @@ def _number_word(toks: list[Tok], i: int, tok: Tok, out: list[Tok]) -> None:
     out.append(Tok(NUM, tok.text, Fraction(value), tok.glued))
 
 
+def _fraction_word(toks: list[Tok], i: int, tok: Tok, out: list[Tok]) -> int:
+    """ "half of 40", "one-third", "two thirds of 30": a fraction (and ``of`` as a
+    product); how many words it took (0: none; "the third day" is prose)."""
+    part = _PARTS.get(tok.text.lower())
+    if part is None:
+        return 0
+    count = None
+    spelled = len(out) >= 2 and out[-2].kind == NUM and out[-2].text.isalpha()
+    if spelled and out[-1].text == "-" and out[-1].glued and tok.glued:
+        count = out[-2]  # one-third
+        del out[-2:]
+    elif out and out[-1].kind == NUM and out[-1].text.isalpha() and not tok.glued:
+        count = out.pop()  # two thirds
+    following = toks[i + 1] if i + 1 < len(toks) else None
+    of = i < len(toks) and toks[i].text.lower() == "of"
+    of = of and following is not None and following.kind in (NUM, LP)
+    if count is None and not of:
+        return 0
+    value = part * (count.value or 1 if count is not None else 1)
+    text = f"{count.text}-{tok.text}" if count is not None else tok.text
+    first = count if count is not None else tok
+    out.append(Tok(NUM, text, value, first.glued))
+    if of:
+        out.append(Tok(OP, "of", None, True))
+    return 2 if of else 1
+
+
 def _operator_word(toks: list[Tok], i: int, tok: Tok, out: list[Tok]) -> int:
     """Append the operator the word stands for here; how many words it took (0: none)."""
     low = tok.text.lower()
@@ -164,7 +221,7 @@ def _operator_word(toks: list[Tok], i: int, tok: Tok, out: list[Tok]) -> int:
     nxt = toks[i] if i < len(toks) else None
     before = prev is not None and prev.kind in (NUM, RP)
     after = nxt is not None and nxt.kind in (NUM, LP)
-    product = [Tok(OP, "*", None, True)]
+    product = [Tok(OP, "of", None, True)]  # "*", but no right side goes on past it
     if before and after and low in _WORD_OPS:
         out.append(Tok(OP, _WORD_OPS[low], None, tok.glued))
         return 1
@@ -176,13 +233,8 @@ def _operator_word(toks: list[Tok], i: int, tok: Tok, out: list[Tok]) -> int:
         if prev.pct or fraction:  # 20% of 50, 1/2 of 40
             out += product
             return 1
-    following = toks[i + 1] if i + 1 < len(toks) else None
-    half_of = low in _PARTS and nxt is not None and nxt.text.lower() == "of"
-    if half_of and following is not None and following.kind in (NUM, LP):  # half of 40
-        out += [Tok(NUM, tok.text, _PARTS[low], tok.glued), *product]
-        return 2
     if low in _MULTIPLES and after:  # twice 20
-        out += [Tok(NUM, tok.text, Fraction(_MULTIPLES[low]), tok.glued), *product]
+        out += [Tok(NUM, tok.text, Fraction(_MULTIPLES[low]), tok.glued), Tok(OP, "*", None, True)]
         return 1
     return 0
 
