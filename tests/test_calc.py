@@ -485,3 +485,8 @@ def test_calc_scores_without_an_event_loop_as_a_replay_drives_it() -> None:
     with pytest.raises(StopIteration) as done:
         work.send(None)  # never waits: no thread hop without a loop
     assert done.value.value.scores == [1.0, 0.0] * 40
+
+
+def test_a_final_answer_too_long_for_a_float_scores_as_not_computed() -> None:
+    huge = "9" * 400  # parse_number's float overflows here
+    assert CalcScorer().text_score(f"2 + 2 = 4\nAnswer: {huge}", "", huge) == pytest.approx(0.7)

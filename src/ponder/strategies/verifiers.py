@@ -105,8 +105,7 @@ class CalcScorer(_Free):
             score -= self.penalty
         if known is not None and self.reuse and reuses(found, known):
             score -= self.penalty
-        final = parse_number(answer) if answer is not None else None
-        if final is not None and final != found[-1].value:
+        if answer is not None and _not_computed(answer, found[-1].value):
             score -= self.penalty
         return score
 
@@ -120,6 +119,15 @@ class CalcScorer(_Free):
         if size <= INLINE_CHARS or not _in_loop():
             return Scored(self.scores(question, samples))
         return Scored(await asyncio.to_thread(self.scores, question, samples))
+
+
+def _not_computed(answer: str, value: Fraction) -> bool:
+    """True when the final answer is a number other than what the last equation computed."""
+    try:
+        final = parse_number(answer)
+    except OverflowError:  # hundreds of digits: past any float, and past any step checked
+        return True
+    return final is not None and final != value
 
 
 def _in_loop() -> bool:
