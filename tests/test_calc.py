@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -389,6 +391,27 @@ async def test_calc_reads_the_question_once_per_call_and_off_the_event_loop(
     assert read[0] != threading.get_ident(), "a long question is read on a worker thread"
     small = await CalcScorer().score(question[:33], samples[:2], ScriptedBackend([]))
     assert small.scores == [1.0, 0.0] and len(read) == 2
+
+
+class _Untouchable(Counter[Fraction]):
+    """A question's quantities that a sample's score may look up but never walk or copy."""
+
+    def __iter__(self) -> Iterator[Fraction]:
+        raise AssertionError("a sample's score walked the question's quantities")
+
+    def copy(self) -> Counter[Fraction]:
+        raise AssertionError("a sample's score copied the question's quantities")
+
+
+def test_a_samples_score_does_not_walk_the_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-sample work stays independent of the question's length: its quantities are
+    read once and only looked up (no set or copy of them per sample)."""
+    real = verifiers.given
+    monkeypatch.setattr(verifiers, "given", lambda q: _Untouchable(dict(real(q))))
+    q = "Ana has 4 shells. They get 3 more. They give away 3. They get 3 more."
+    texts = ["4 + 3 = 7\n7 - 3 = 4\n4 + 3 = 7\n\nAnswer: 7", "4 + 3 = 7\n4 + 3 = 8\nAnswer: 8"]
+    samples = [Sample(text=t, request_id=str(i), answer=t[-1]) for i, t in enumerate(texts)]
+    assert CalcScorer().scores(q, samples) == [1.0, 0.0]
 
 
 HOSTILE = (

@@ -169,11 +169,11 @@ def given(question: str) -> Counter[Fraction]:
 def grounded(found: list[Equation], counts: Counter[Fraction]) -> bool:
     """Every operand is a number of the question (``counts``, from ``given``: ``twice``/
     ``half`` give 2) or a result computed by an earlier equation."""
-    known = set(counts)
+    computed: set[Fraction] = set()  # the question's quantities are looked up, not copied
     for equation in found:
-        if not all(x in known for x in equation.operands):
+        if not all(x in counts or x in computed for x in equation.operands):
             return False
-        known.add(equation.value)
+        computed.add(equation.value)
     return True
 
 
@@ -187,7 +187,7 @@ def reuses(found: list[Equation], counts: Counter[Fraction]) -> bool:
     it out twice; a recap of 3 x 4 = 12 after 12 + 5 = 17 restates it). A value used up
     within one equation is not held against it (``2 x 2`` may double a 2 the path worked
     out in words). ``counts`` are the question's quantities (``given``)."""
-    left = counts.copy()
+    taken: Counter[Fraction] = Counter()  # of the question's quantities (never copied)
     results: Counter[Fraction] = Counter()
     used: set[Fraction] = set()
     seen: set[tuple[tuple[Fraction, ...], Fraction]] = set()
@@ -199,10 +199,10 @@ def reuses(found: list[Equation], counts: Counter[Fraction]) -> bool:
         for x in equation.operands:
             if results[x] > 0:
                 results[x] -= 1
-            elif x in left:
-                if left[x] == 0 and x in used:
+            elif x in counts:
+                if taken[x] >= counts[x] and x in used:
                     return True
-                left[x] = max(left[x] - 1, 0)
+                taken[x] = min(taken[x] + 1, counts[x])
         used.update(equation.operands)
         results[equation.value] += 1
     return False
