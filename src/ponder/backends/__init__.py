@@ -98,6 +98,12 @@ def identity_spec(spec: str) -> str:
     return f"{scheme}:{target}" + (f"#{model}" if model else "") + (f"?{query}" if query else "")
 
 
+def loaded_backend(spec: str) -> Backend | None:
+    """The backend ``load_backend(spec)`` built already and still keeps, if any (this
+    loads nothing)."""
+    return _CACHE.get(spec)
+
+
 def load_backend(spec: str, cache: bool = True) -> Backend:
     """Build (or reuse, for the same spec) a backend from its spec.
 
@@ -126,6 +132,7 @@ __all__ = [
     "cache_info",
     "identity_spec",
     "load_backend",
+    "loaded_backend",
     "parse_spec",
     "register_backend",
 ]

@@ -1,4 +1,10 @@
-"""``ponder ask``: answer one question and show what it cost."""
+"""``ponder ask``: answer one question and show what it cost and how it decided.
+
+Without ``--strategy`` (and with the default model) it runs ``auto``'s quick plan
+(``ponder.strategies.auto.QUICK_PLAN``): votes on the smallest local model, the next
+one fetched and asked only when they split. With a ``--model`` of one's own, or
+``--n``/``--early-stop``, it votes on that model (``sc``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import sys
 from typing import Any
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
@@ -15,13 +22,15 @@ from ponder.cli.common import (
     THREADS_HELP,
     echo_json,
     ensure_model,
-    ensure_tiers,
+    fetching_tiers,
     stderr,
     with_threads,
 )
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
+from ponder.routing.explain import explain
 from ponder.strategies import make_strategy
+from ponder.strategies.auto import QUICK_PLAN, QUICK_TIERS, quick_spec
 from ponder.types import Message, QuestionLike, Result, as_question
 
 
@@ -37,9 +46,10 @@ from ponder.types import Message, QuestionLike, Result, as_question
 @click.option(
     "--strategy",
     "-s",
-    default="sc",
-    show_default=True,
-    help="direct, cot, sc, bon or auto, with options: sc:n=16,stop=esc",
+    default=None,
+    help="direct, cot, sc, bon or auto, with options: sc:n=16,stop=esc (default: cheap "
+    f"first, '{QUICK_PLAN}' over {' then '.join(QUICK_TIERS)}, the second fetched and "
+    "asked only when the first's votes split; sc with --model, --n or --early-stop)",
 )
 @click.option("--n", "n", type=int, default=None, help="samples (sc, bon)")
 @click.option("--temperature", "-t", type=float, default=None, help="sampling temperature")
@@ -63,7 +73,7 @@ from ponder.types import Message, QuestionLike, Result, as_question
 def ask(
     question: str,
     model: str,
-    strategy: str,
+    strategy: str | None,
     n: int | None,
     temperature: float | None,
     max_tokens: int | None,
@@ -83,7 +93,10 @@ def ask(
     overrides: dict[str, Any] = {"n": n, "temperature": temperature, "max_tokens": max_tokens}
     if early_stop:
         overrides["stop"] = early_stop
-    ensure_tiers([strategy])
+    if strategy is None:
+        named = click.get_current_context().get_parameter_source("model")
+        quick = named is ParameterSource.DEFAULT and n is None and early_stop is None
+        strategy = quick_spec(threads) if quick else "sc"
     solver = make_strategy(strategy, **overrides)
     prompt: QuestionLike = question.strip()
     if system is not None:
@@ -93,16 +106,17 @@ def ask(
     ensure_model(model)
     backend = load_backend(model)
     if as_json:
-        result = asyncio.run(solver.solve(asked, backend))
+        result = asyncio.run(fetching_tiers(solver).solve(asked, backend))
         echo_json(result_json(result))
         return
-    with stderr.status(f"thinking ({strategy} on {backend.name})..."):
-        result = asyncio.run(solver.solve(asked, backend))
+    with stderr.status(f"thinking ({solver.name} on {backend.name})...") as spinner:
+        result = asyncio.run(fetching_tiers(solver, spinner).solve(asked, backend))
     render(result)
 
 
 def result_json(result: Result) -> dict[str, Any]:
     data = result.to_dict(include_samples=False)
+    data["explanation"] = explain(result.trace)
     data["samples"] = [
         {
             "answer": s.answer,
@@ -121,6 +135,9 @@ def render(result: Result) -> None:
     out.print(f"[bold]{answer}[/bold]")
     if result.text and result.text.strip() != str(result.answer):
         out.print(result.text.strip(), style="dim", markup=False)
+    line = explain(result.trace)
+    if line:
+        out.print(line, markup=False, soft_wrap=True)
     if result.votes:
         table = Table("answer", "votes", "share", title="votes", title_justify="left")
         total = sum(result.votes.values()) or 1.0

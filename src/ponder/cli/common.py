@@ -11,12 +11,14 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.status import Status
 
 from ponder import models
-from ponder.backends import parse_spec
+from ponder.backends import load_backend, parse_spec
+from ponder.backends.base import Backend
 from ponder.errors import ConfigError
-from ponder.strategies import parse_strategy_spec
-from ponder.strategies.auto import tier_specs
+from ponder.strategies import AutoStrategy, Strategy, parse_strategy_spec
+from ponder.strategies.tiers import tier_specs, uncached_model
 
 stderr = Console(stderr=True)
 
@@ -68,18 +70,40 @@ def _plain_download_progress() -> models.Progress:
 
 def ensure_model(spec: str) -> None:
     """Pull a registry model named by an embedded spec, with a progress bar, if missing."""
-    scheme, target, _ = parse_spec(spec)
-    name = target or models.DEFAULT_MODEL
-    if scheme != "embedded" or name not in models.REGISTRY or models.is_cached(name):
+    name = uncached_model(spec)
+    if name is None:
         return
     stderr.print(f"fetching {name} (first use)...")
     with download_progress() as report:
         models.pull(name, progress=report)
 
 
+def fetching_tiers(strategy: Strategy, spinner: Status | None = None) -> Strategy:
+    """``strategy``, with ``auto``'s tiers each fetched (a registry model not downloaded
+    yet, with a progress bar) and loaded when a plan first draws on it; ``spinner`` is
+    stopped while a download shows its progress."""
+    if not isinstance(strategy, AutoStrategy):
+        return strategy
+
+    def load(spec: str) -> Backend:
+        if spinner is not None and uncached_model(spec):
+            spinner.stop()
+            try:
+                ensure_model(spec)
+            finally:
+                spinner.start()
+        else:
+            ensure_model(spec)
+        return load_backend(spec)
+
+    return strategy.with_loader(load)
+
+
 def ensure_tiers(strategy_specs: Iterable[str]) -> None:
     """Pull, with progress, the local tiers an ``auto`` spec names (``tiers=ladder``)
-    before the strategy loads them; ``uncached=skip`` leaves missing ones out instead."""
+    before a run over many questions starts (``eval run``); ``uncached=skip`` leaves
+    missing ones out instead. One question loads them as it needs them
+    (``fetching_tiers``)."""
     for spec in strategy_specs:
         name, options = parse_strategy_spec(spec)
         if name != "auto" or options.get("uncached") == "skip":

@@ -257,10 +257,14 @@ def run_plan(
             {
                 "step": "stage",
                 "plan_stage": stage.name,
+                "tier": tier,
                 "drawn": len(drawn) - fresh,
                 "truncated": sum(s.truncated for s in drawn[fresh:]),
+                "pooled": len(drawn),  # what the share is of: this tier's samples so far
+                "votes": votes,
                 "answer": answer,
                 "share": round(share, 3),
+                "agree": stage.agree,
                 "settled": settled,
                 **picked,
             }

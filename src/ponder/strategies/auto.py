@@ -10,10 +10,15 @@
 ``solve(question, backend)`` uses ``backend`` as tier 0 and the strategy's tiers,
 cheapest first, after it; a first tier that is ``backend`` itself stands for it. The
 strategy receives its tiers as backends (``AutoStrategy(tiers=[...])``; the proxy
-passes the operator's ``--tiers``); a ``tiers=`` spec is resolved once, when the
-strategy is built (``make_strategy``), never while it answers. Plans that need a tier
-the strategy does not have are never chosen. ``tiers``, ``router`` and ``plan`` are
-operator settings: the proxy refuses them in a request.
+passes the operator's ``--tiers``) or as the specs of a ``tiers=`` option, fixed when
+the strategy is built (``make_strategy``) and each loaded the first time a plan draws
+on it (``ponder.strategies.tiers``): a question settled on tier 0 loads and downloads
+nothing more. Plans that need a tier the strategy does not have are never chosen.
+``tiers``, ``router`` and ``plan`` are operator settings: the proxy refuses them in a
+request.
+
+``QUICK_PLAN`` over ``QUICK_TIERS`` is ``ponder ask``'s default (``quick_spec``): five
+votes on the smallest model, and the next one only when they split.
 
 With a probe router (``Router.probe``) the strategy first draws one greedy sample on
 tier 0, routes on the question and on what that sample showed, and runs the plan; the
@@ -23,7 +28,6 @@ probe is paid for either way, and a plan that opens with it reuses it.
 from __future__ import annotations
 
 import copy
-import logging
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -32,7 +36,6 @@ from pydantic import Field
 
 from ponder import cost, models
 from ponder.answers.program import PROGRAM_INSTRUCTION
-from ponder.backends import load_backend, parse_spec
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
@@ -48,6 +51,7 @@ from ponder.strategies.base import (
     sampling_for,
     with_instruction,
 )
+from ponder.strategies.tiers import Loader, Tier, tier_specs
 from ponder.strategies.verifiers import calc_of
 from ponder.types import (
     Cost,
@@ -59,6 +63,23 @@ from ponder.types import (
     Usage,
     as_question,
 )
+
+QUICK_TIERS = models.LADDER[:2]
+"""``ponder ask``'s default tiers: SmolLM2-135M, then Qwen2.5-Coder-0.5B."""
+QUICK_PLAN = "g+4@0 ~0.75 > g+2+2@1 ~0.75"
+"""``ponder ask``'s default plan: greedy and four votes on the 135M model, settled when
+four of the five agree; otherwise greedy and two votes on the 0.5B model, two more when
+those three do not all agree. The 135M's votes on arithmetic rarely agree (about 10% of
+its samples are right on the arith suite, docs/results.md), so a sum escalates, and
+the 0.5B's majority of three is right on 93.8% of that suite."""
+
+
+def quick_spec(threads: int | None = None) -> str:
+    """``ponder ask``'s default strategy: ``QUICK_PLAN`` over ``QUICK_TIERS``, each
+    embedded tier on ``threads`` llama.cpp threads when given."""
+    option = f"?threads={threads}" if threads is not None else ""
+    tiers = "+".join(f"embedded:{name}{option}" for name in QUICK_TIERS)
+    return f"auto:tiers={tiers},plan={QUICK_PLAN}"
 
 
 class AutoOptions(Options):
@@ -88,10 +109,10 @@ class AutoStrategy:
         self,
         options: AutoOptions | None = None,
         router: Router | None = None,
-        tiers: Sequence[Backend] | None = None,
+        tiers: Sequence[Backend | Tier] | None = None,
     ) -> None:
         self.options = options or AutoOptions()
-        self.resolved = list(tiers) if tiers is not None else None
+        self.tiers = None if tiers is None else [_tier(t) for t in tiers]
         o = self.options
         self.forced: Plan | None = parse_plan(o.plan) if o.plan else None
         self.router = router or (load_router(o.router) if o.router else default_router())
@@ -100,19 +121,27 @@ class AutoStrategy:
 
     def with_router(self, router: Router) -> AutoStrategy:
         """The same strategy on another router (the operator's), with this budget."""
-        return AutoStrategy(self.options, router=router, tiers=self.resolved)
+        return AutoStrategy(self.options, router=router, tiers=self.tiers)
 
-    def with_tiers(self, tiers: Sequence[Backend]) -> AutoStrategy:
-        """The same strategy over resolved stronger tiers (after the solving backend)."""
+    def with_tiers(self, tiers: Sequence[Backend | Tier]) -> AutoStrategy:
+        """The same strategy over other stronger tiers (after the solving backend)."""
         clone = copy.copy(self)
-        clone.resolved = list(tiers)
+        clone.tiers = [_tier(t) for t in tiers]
         return clone
 
-    def backends(self, backend: Backend) -> list[Backend]:
-        tiers = list(self.resolved or ())
-        if tiers and (tiers[0] is backend or tiers[0].name == backend.name):
+    def with_loader(self, load: Loader) -> AutoStrategy:
+        """The same strategy loading its tiers not loaded yet with ``load`` (the CLI's
+        fetches a registry model with a progress bar first)."""
+        if self.tiers is None:
+            return self
+        return self.with_tiers([t.with_loader(load) for t in self.tiers])
+
+    def backends(self, backend: Backend) -> list[Tier]:
+        """``backend`` as tier 0, then the strategy's tiers (loaded when first used)."""
+        tiers = list(self.tiers or ())
+        if tiers and tiers[0].stands_for(backend):
             tiers = tiers[1:]
-        return [backend, *tiers]
+        return [Tier.of(backend), *tiers]
 
     def work(self) -> Work:
         """The largest plan this strategy may run, whatever the question."""
@@ -181,17 +210,17 @@ class AutoStrategy:
     async def _serve(
         self,
         request: Draw,
-        tiers: Sequence[Backend],
+        tiers: Sequence[Tier],
         prompts: dict[bool, list[Message]],
         asked: Question,
     ) -> list[Sample]:
-        """Draw what the cascade asked for; a program draw gets the program prompt and
-        the plain prompt's budget (a program is short)."""
+        """Draw what the cascade asked for, loading the tier on its first use; a program
+        draw gets the program prompt and the plain prompt's budget (a program is short)."""
         o = self.options
         temperature = 0.0 if request.greedy else o.temperature
-        model = tiers[request.tier].model
-        params = sampling_for(model, o.max_tokens, temperature, request.program)
-        samples = await draw(tiers[request.tier], prompts[request.program], params, request.n)
+        backend = await tiers[request.tier].backend()
+        params = sampling_for(backend.model, o.max_tokens, temperature, request.program)
+        samples = await draw(backend, prompts[request.program], params, request.n)
         annotate(samples, asked, request.program)
         return samples
 
@@ -199,13 +228,14 @@ class AutoStrategy:
         self,
         plan: Plan,
         decision: Decision,
-        tiers: Sequence[Backend],
+        tiers: Sequence[Tier],
         spent_by_tier: Sequence[list[Sample]],
         wall_s: float,
     ) -> Result:
         usage, spent = Usage(wall_s=wall_s), Cost()
-        for backend, mine in zip(tiers, spent_by_tier, strict=True):
-            if mine:
+        for tier, mine in zip(tiers, spent_by_tier, strict=True):
+            backend = tier.current  # loaded: it spent something
+            if mine and backend is not None:
                 part = Usage.from_samples(mine)
                 usage, spent = (
                     usage + part,
@@ -226,45 +256,25 @@ class AutoStrategy:
             usage=usage,
             cost=spent,
             trace=[
-                {"step": "route", "plan": plan.name, "tiers": [b.name for b in tiers]},
+                {
+                    "step": "route",
+                    "plan": plan.name,
+                    "tiers": [t.name for t in tiers],
+                    "models": [t.label for t in tiers],
+                },
                 *decision.trace,
             ],
-            model=tiers[decision.tier].model,
+            model=tiers[decision.tier].label,
         )
 
 
-log = logging.getLogger("ponder")
-
-
-def tier_specs(tiers: str | None, uncached: str = "fetch") -> list[str]:
-    """Tier specs separated by ``|`` or by ``+`` (which a shell leaves alone unquoted);
-    ``ladder`` stands for the local ladder's models. With ``uncached="skip"`` a registry
-    model that is not downloaded yet is left out, with a one-line notice."""
-    text = (tiers or "").replace("|", "+")
-    specs: list[str] = []
-    for spec in (t.strip() for t in text.split("+")):
-        if spec == "ladder":
-            specs += [f"embedded:{name}" for name in models.LADDER]
-        elif spec:
-            specs.append(spec)
-    if uncached == "skip":
-        kept = [s for s in specs if not _uncached(s)]
-        for spec in specs:
-            if spec not in kept:
-                log.warning("auto: tier %s is not downloaded; skipped (uncached=skip)", spec)
-        return kept
-    return specs
-
-
-def _uncached(spec: str) -> bool:
-    """True for an embedded registry model that is not in the cache yet."""
-    scheme, target, _ = parse_spec(spec)
-    name = target or models.DEFAULT_MODEL
-    return scheme == "embedded" and name in models.REGISTRY and not models.is_cached(name)
+def _tier(tier: Backend | Tier) -> Tier:
+    return tier if isinstance(tier, Tier) else Tier.of(tier)
 
 
 def make_auto(options: dict[str, Any]) -> AutoStrategy:
-    """``auto`` from its spec options; the ``tiers`` specs are loaded here, once."""
+    """``auto`` from its spec options; each of the ``tiers`` specs is loaded when a plan
+    first draws on it."""
     o = AutoOptions.parse(options, "auto")
     specs = tier_specs(o.tiers, o.uncached)
-    return AutoStrategy(o, tiers=[load_backend(spec) for spec in specs] if specs else None)
+    return AutoStrategy(o, tiers=[Tier(spec) for spec in specs] if specs else None)
