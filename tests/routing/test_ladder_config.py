@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -10,9 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from ponder import models
+from ponder.backends.scripted import ScriptedBackend
 from ponder.cli.main import cli
 from ponder.cli.serve import ladder_specs
-from ponder.strategies.auto import tier_specs
+from ponder.routing import FEATURES, Router, parse_plan
+from ponder.routing.router import PlanModel
+from ponder.strategies.auto import AutoOptions, AutoStrategy, tier_specs
 
 
 @pytest.fixture
@@ -70,3 +74,16 @@ def test_serve_ladder_adds_the_ladder_to_the_served_models() -> None:
     assert ladder_specs([]) == [f"embedded:{name}" for name in models.LADDER]
     mine = ["embedded:qwen2.5-coder-0.5b?threads=1"]
     assert ladder_specs(mine) == [*mine, "embedded:smollm2-135m", "embedded:qwen2.5-coder-1.5b"]
+
+
+def test_a_router_trained_on_the_upper_tiers_runs_on_them_within_the_ladder() -> None:
+    question = "What is 6 x 7?"
+    tiny = ScriptedBackend({question: ["Answer: 1"] * 8}, model="tiny")
+    small = ScriptedBackend({question: ["Answer: 42"] * 8}, model="small")
+    big = ScriptedBackend({question: ["Answer: 42"] * 8}, model="big")
+    plan = PlanModel(parse_plan("cot@0"), [0.0] * len(FEATURES), 0.0, 1.0)
+    router = Router([plan], [0.0] * len(FEATURES), [1.0] * len(FEATURES))
+    router.tiers = [small.name, big.name]
+    auto = AutoStrategy(AutoOptions(), router=router, tiers=[small, big])
+    result = asyncio.run(auto.solve(question, tiny))
+    assert result.answer == "42" and not tiny.calls and len(small.calls) == 1

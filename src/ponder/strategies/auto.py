@@ -179,6 +179,9 @@ class AutoStrategy:
         asked = as_question(question)
         messages, text = list(asked.messages), asked.text
         tiers = self.backends(backend)
+        if self.forced is None and self.router is not None:
+            mapped = self.router.tier_map([t.name for t in tiers])
+            tiers = [tiers[j] for j in mapped] if mapped else tiers
         prompts = {
             False: with_instruction(messages, COT_INSTRUCTION),
             True: with_instruction(messages, PROGRAM_INSTRUCTION),
