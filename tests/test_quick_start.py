@@ -1,4 +1,4 @@
-"""The quick start: ``ponder ask QUESTION`` votes on the smallest local model and asks
+"""The quick start: ``ponder ask QUESTION`` votes on the 0.5B model and asks
 the next one only when the votes split, loading (and fetching) it only then, and says
 what each tier spent and why. Scripted stand-ins take the local models' place."""
 
@@ -78,9 +78,9 @@ def test_the_default_escalates_when_the_cheap_tier_splits(ladder) -> None:
     assert data["answer"] == "7" and data["model"] == LARGE and data["strategy"] == "auto"
     assert data["trace"][0]["plan"] == QUICK_PLAN
     assert [t["tier"] for t in data["trace"][1:]] == [0, 1]
-    assert data["usage"]["samples"] == 5 + 3  # greedy + 4 on the 135M, greedy + 2 above
+    assert data["usage"]["samples"] == 3 + 3  # greedy + 2 on the 0.5B, greedy + 2 above
     assert data["explanation"] == (
-        f"{SMALL}: 5 votes split 2/1/1/1, 7 leads (share 0.40 < 0.75) -> "
+        f"{SMALL}: 3 votes split 2/1, 7 leads (share 0.67 < 1.00) -> "
         f"escalated to {LARGE}: 3 of 3 agree on 7"
     )
     assert fake.loaded == [SMALL, LARGE] and fake.fetched == [SMALL, LARGE]
@@ -93,9 +93,9 @@ def test_the_default_stops_on_the_cheap_tier_when_it_agrees(ladder) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["answer"] == "7" and data["model"] == SMALL
-    assert data["usage"]["samples"] == 5
+    assert data["usage"]["samples"] == 3
     assert data["explanation"] == (
-        f"{SMALL}: 5 of 5 agree on 7 (share 1.00 >= 0.75): settled, {LARGE} not used"
+        f"{SMALL}: 3 of 3 agree on 7 (share 1.00 >= 1.00): settled, {LARGE} not used"
     )
     assert fake.loaded == [SMALL] and fake.fetched == [SMALL]  # nothing more
     assert LARGE not in result.stderr
@@ -107,7 +107,7 @@ def test_the_human_output_says_what_each_tier_spent_and_why(ladder) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "7"
-    assert f"{SMALL}: 5 votes split 2/1/1/1" in result.stdout
+    assert f"{SMALL}: 3 votes split 2/1" in result.stdout
     assert f"escalated to {LARGE}: 3 of 3 agree on 7" in result.stdout
     assert f"strategy auto on {LARGE}" in result.stdout
 
@@ -116,16 +116,17 @@ def test_threads_reach_every_default_tier(ladder) -> None:
     fake = ladder({SMALL: SPLIT, LARGE: AGREE})
     result = ask("--threads", "1", "--json")
     assert result.exit_code == 0, result.output
-    assert fake.loaded == [SMALL, LARGE]  # the 135M tier is the solving backend itself
+    assert fake.loaded == [SMALL, LARGE]  # the 0.5B tier is the solving backend itself
     assert quick_spec(1).count("?threads=1") == len(QUICK_TIERS)
 
 
 @pytest.mark.parametrize("extra", [["--n", "3"], ["--early-stop", "esc"]])
 def test_vote_options_mean_sc_on_the_default_model(ladder, extra: list[str]) -> None:
-    fake = ladder({SMALL: AGREE})
+    fake = ladder({models.DEFAULT_MODEL: AGREE})
     result = ask(*extra, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["strategy"] == "sc" and fake.loaded == [SMALL]
+    data = json.loads(result.stdout)
+    assert data["strategy"] == "sc" and fake.loaded == [models.DEFAULT_MODEL]
 
 
 def test_a_model_of_ones_own_gets_sc(tmp_path: Path) -> None:

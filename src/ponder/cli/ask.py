@@ -1,7 +1,7 @@
 """``ponder ask``: answer one question and show what it cost and how it decided.
 
 Without ``--strategy`` (and with the default model) it runs ``auto``'s quick plan
-(``ponder.strategies.auto.QUICK_PLAN``): votes on the smallest local model, the next
+(``ponder.strategies.auto.QUICK_PLAN``): votes on the 0.5B local model, the 1.5B
 one fetched and asked only when they split. With a ``--model`` of one's own, or
 ``--n``/``--early-stop``, it votes on that model (``sc``).
 """
@@ -97,6 +97,8 @@ def ask(
         named = click.get_current_context().get_parameter_source("model")
         quick = named is ParameterSource.DEFAULT and n is None and early_stop is None
         strategy = quick_spec(threads) if quick else "sc"
+        if quick:  # the quick plan's first tier answers first
+            model = f"embedded:{QUICK_TIERS[0]}"
     solver = make_strategy(strategy, **overrides)
     prompt: QuestionLike = question.strip()
     if system is not None:
