@@ -116,7 +116,7 @@ def main() -> None:
     )
     parser.add_argument("--plot-dir", default=None, help="write one PNG per data set here")
     args = parser.parse_args()
-    sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
+    sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl.gz"))
     pools = labelled(load_pools([r for s in sources for r in read_records(s)]))
     suites = sorted({item.suite for item in pools.items.values()})
     tiers = " < ".join(t.short for t in pools.tiers)
