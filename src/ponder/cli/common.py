@@ -17,8 +17,8 @@ from ponder import models
 from ponder.backends import load_backend, parse_spec
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
-from ponder.strategies import AutoStrategy, Strategy, parse_strategy_spec
-from ponder.strategies.tiers import tier_specs, uncached_model
+from ponder.strategies import Strategy, parse_strategy_spec
+from ponder.strategies.tiers import LoadsTiers, tier_specs, uncached_model
 
 stderr = Console(stderr=True)
 
@@ -79,10 +79,10 @@ def ensure_model(spec: str) -> None:
 
 
 def fetching_tiers(strategy: Strategy, spinner: Status | None = None) -> Strategy:
-    """``strategy``, with ``auto``'s tiers each fetched (a registry model not downloaded
-    yet, with a progress bar) and loaded when a plan first draws on it; ``spinner`` is
-    stopped while a download shows its progress."""
-    if not isinstance(strategy, AutoStrategy):
+    """``strategy``, with ``auto``'s tiers (or a judge tier, ``judge=``) each fetched (a
+    registry model not downloaded yet, with a progress bar) and loaded when first used;
+    ``spinner`` is stopped while a download shows its progress."""
+    if not isinstance(strategy, LoadsTiers):
         return strategy
 
     def load(spec: str) -> Backend:
@@ -100,12 +100,14 @@ def fetching_tiers(strategy: Strategy, spinner: Status | None = None) -> Strateg
 
 
 def ensure_tiers(strategy_specs: Iterable[str]) -> None:
-    """Pull, with progress, the local tiers an ``auto`` spec names (``tiers=ladder``)
-    before a run over many questions starts (``eval run``); ``uncached=skip`` leaves
-    missing ones out instead. One question loads them as it needs them
-    (``fetching_tiers``)."""
+    """Pull, with progress, the local tiers an ``auto`` spec names (``tiers=ladder``),
+    and any strategy's judge (``judge=``), before a run over many questions starts
+    (``eval run``); ``uncached=skip`` leaves missing tiers out instead. One question
+    loads them as it needs them (``fetching_tiers``)."""
     for spec in strategy_specs:
         name, options = parse_strategy_spec(spec)
+        if options.get("judge"):
+            ensure_model(options["judge"])
         if name != "auto" or options.get("uncached") == "skip":
             continue
         for tier in tier_specs(options.get("tiers")):

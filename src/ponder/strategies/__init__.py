@@ -6,6 +6,8 @@
     sc:n=8,program=true        self-consistency over programs' results (also bon)
     sc:n=8,stop=esc            self-consistency with early stopping (esc, beta, margin, fixed)
     bon:n=8,scorer=logprob     best-of-N with a scorer (logprob, judge, calc, reward, a callable)
+    bon:scorer=judge,judge=embedded:qwen2.5-coder-1.5b   a larger tier judges (operator only)
+    bon:n=8,scorer=crosscheck  a path that the model's own program agrees with wins
     tot:k=3,b=2,evaluate=value tree of thoughts, breadth-first over reasoning steps
     beam:n=4,width=2           step-level beam search guided by a process scorer (calc, ...)
     auto                       the adaptive router (ponder.routing), over model tiers

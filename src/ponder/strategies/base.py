@@ -18,6 +18,7 @@ from ponder.backends.base import Backend, Continues
 from ponder.budgets import CEILING, ceiling_for, max_tokens_for
 from ponder.errors import ConfigError
 from ponder.strategies.resume import resume_cut
+from ponder.strategies.scored import Spent
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 
 COT_INSTRUCTION = (
@@ -227,10 +228,17 @@ def finish(
     extra_usage: Usage | None = None,
     extra_cost: Cost | None = None,
     tied: list[str] | None = None,
+    spent_by: Sequence[Spent] = (),
 ) -> Result:
-    """The Result; ``extra_usage``/``extra_cost`` are calls made elsewhere (a judge)."""
+    """The Result; ``extra_usage``/``extra_cost`` are calls made elsewhere (a judge).
+    With ``spent_by`` (those calls by role and model) the trace ends with a ``spend``
+    step: what the proposer and each checking model spent."""
     usage = Usage.from_samples(samples, wall_s=wall_s)
     spent = cost.estimate(usage, backend.model, backend.active_params)
+    if spent_by:
+        proposer = Spent("proposer", backend.model, usage, spent)
+        entries = [e.to_dict() for e in (proposer, *spent_by)]
+        trace = [*trace, {"step": "spend", "models": entries}]
     if extra_usage is not None:
         usage = usage + extra_usage
         usage.wall_s = wall_s

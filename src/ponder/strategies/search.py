@@ -11,17 +11,20 @@ A path is complete when its last step gives a final answer ("Answer: ...").
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import Options, annotate, draw, finish
-from ponder.strategies.best_of_n import as_scorer
-from ponder.strategies.verifiers import PARTIAL, ScoreFn, Scorer, ScorerName, make_scorer
+from ponder.strategies.best_of_n import JUDGE_HELP, scorer_for, with_loader
+from ponder.strategies.scored import Spent, merged
+from ponder.strategies.tiers import Loader, Tier, as_tier
+from ponder.strategies.verifiers import PARTIAL, ScoreFn, Scorer, ScorerName
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 from ponder.voting import tally, top_choice
 
@@ -68,9 +71,16 @@ class StepOptions(Options):
     reward_url: str | None = Field(
         None, description="the reward endpoint for scorer=reward (operator only)"
     )
+    judge: str | None = Field(
+        None, description=JUDGE_HELP.replace("the programs of scorer=crosscheck", "tot's value")
+    )
 
-    def make_scorer(self) -> Scorer:
-        return make_scorer(self.scorer, reward_url=self.reward_url)
+    @field_validator("scorer", mode="before")
+    @classmethod
+    def _whole_answers_only(cls, value: object) -> object:
+        if value == "crosscheck":
+            raise ValueError("crosscheck checks whole answers against programs: use it with bon")
+        return value
 
     def sampling(self) -> SamplingParams:
         return SamplingParams(
@@ -117,6 +127,7 @@ class Ledger:
     usage: Usage = field(default_factory=Usage)
     cost: Cost = field(default_factory=Cost)
     nodes: list[Node] = field(default_factory=list)
+    by_model: list[Spent] = field(default_factory=list)  # the scoring calls, by role and model
 
     @property
     def spent(self) -> int:
@@ -126,6 +137,12 @@ class Ledger:
         node.id = len(self.nodes)
         self.nodes.append(node)
         return node
+
+    def charge(self, usage: Usage, spent_cost: Cost, by: list[Spent]) -> None:
+        """Calls made to score or evaluate, not to draw steps (a judge's, an endpoint's)."""
+        self.usage = self.usage + usage
+        self.cost = self.cost + spent_cost
+        self.by_model = merged(self.by_model, by)
 
 
 def step_messages(question: Question, steps: tuple[str, ...]) -> list[Message]:
@@ -178,8 +195,7 @@ async def score_nodes(
     paths = [as_sample(node) for node in nodes]
     annotate([p for p, n in zip(paths, nodes, strict=True) if n.complete], question)
     scored = await scorer.score(question.text, paths, backend)
-    ledger.usage = ledger.usage + scored.usage
-    ledger.cost = ledger.cost + scored.cost
+    ledger.charge(scored.usage, scored.cost, scored.spent)
     return scored.scores
 
 
@@ -258,23 +274,48 @@ def settle(
         trace=trace,
         extra_usage=ledger.usage,
         extra_cost=ledger.cost,
+        spent_by=ledger.by_model,
     )
 
 
 OptionsT = TypeVar("OptionsT", bound=StepOptions)
+SearchT = TypeVar("SearchT", bound="StepSearch[Any]")
 
 
 class StepSearch(Generic[OptionsT]):
     """What ``beam`` and ``tot`` share: typed options, a scorer (a name, a Scorer or a
-    callable), the budget check, and how a search that found no final answer ends."""
+    callable), the judge tier (``judge``, or the ``judge`` option's spec, loaded on first
+    use: the scorer's judge, or what evaluates states when the search does so itself),
+    the budget check, and how a search that found no final answer ends."""
 
     options_class: type[OptionsT]
 
     def __init__(
-        self, options: OptionsT | None = None, scorer: Scorer | ScoreFn | None = None
+        self,
+        options: OptionsT | None = None,
+        scorer: Scorer | ScoreFn | None = None,
+        judge: Tier | Backend | None = None,
     ) -> None:
         self.options: OptionsT = options or self.options_class()
-        self.scorer = as_scorer(scorer) if scorer else self.options.make_scorer()
+        o = self.options
+        tier = as_tier(judge if judge is not None else o.judge)
+        itself = self.evaluates_itself
+        self.judge = tier if itself else None
+        self.scorer = scorer_for(
+            o.scorer, o.reward_url, None if itself else tier, None, None, scorer
+        )
+
+    @property
+    def evaluates_itself(self) -> bool:
+        """True when states are evaluated by prompts of the search's own, not the scorer."""
+        return False
+
+    def with_loader(self: SearchT, load: Loader) -> SearchT:
+        """The same search loading its judge tier, if any, with ``load``."""
+        clone = copy.copy(self)
+        clone.judge = self.judge.with_loader(load) if self.judge is not None else None
+        clone.scorer = with_loader(self.scorer, load)
+        return clone
 
     def evaluation_tokens(self, steps: int) -> int:
         """The most completion tokens evaluating ``steps`` new steps may spend."""

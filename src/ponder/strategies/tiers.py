@@ -11,6 +11,10 @@ server's model table, is awaited) the first time a plan draws on it, and keeps w
 built, as ``load_backend`` keeps it for the same spec. What a tier may be is fixed when
 the strategy is built, from the operator's settings (``tiers=``, ``--tiers``): request
 data never names a backend.
+
+A judge (``judge=`` of ``bon``, ``tot`` and ``beam``: a larger tier checking a smaller
+one) is a ``Tier`` too, loaded the same way on its first use; ``LoadsTiers`` is what a
+strategy or scorer holding such tiers offers (``with_loader``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from ponder import models
 from ponder.backends import identity_spec, load_backend, loaded_backend, parse_spec
@@ -25,6 +30,7 @@ from ponder.backends.base import Backend
 
 Loader = Callable[[str], Backend | Awaitable[Backend]]
 log = logging.getLogger("ponder")
+_T = TypeVar("_T")
 
 
 class Tier:
@@ -86,6 +92,22 @@ class Tier:
             return True
         mine = self._backend
         return mine is backend or self.name == backend.name
+
+
+def as_tier(tier: Tier | Backend | str | None) -> Tier | None:
+    """A tier from a spec (loaded on first use), a backend, or a tier; None stays None."""
+    if tier is None or isinstance(tier, Tier):
+        return tier
+    return Tier(tier) if isinstance(tier, str) else Tier.of(tier)
+
+
+@runtime_checkable
+class LoadsTiers(Protocol):
+    """A strategy or scorer holding tiers it loads on first use (``auto``'s tiers, a
+    judge): ``with_loader`` gives the same one loading them with ``load`` (the CLI's
+    fetches a registry model with a progress bar first)."""
+
+    def with_loader(self: _T, load: Loader) -> _T: ...
 
 
 def spec_name(spec: str) -> str:

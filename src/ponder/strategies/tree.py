@@ -8,6 +8,10 @@ propose ``k`` next steps; evaluate every new state; keep the best ``b``; repeat 
   ``value_n`` times; a state scores its share of the votes;
 * ``scorer``: a scorer (``calc``, ``judge``, ``logprob``, ``reward``) rates the path.
 
+``judge=`` (operator configuration) sends the value and vote prompts, or the scorer's
+judge, to another tier: a larger model evaluating a smaller one's steps, its calls
+charged to it in usage, cost and the trace's ``spend`` step.
+
 Identical evaluation prompts are asked once per question (a cache), and identical
 proposals from one state are merged. Every node's step, score and tokens are in the
 trace.
@@ -23,6 +27,7 @@ from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.strategies.base import Work
+from ponder.strategies.scored import Spent
 from ponder.strategies.search import (
     Ledger,
     Node,
@@ -62,6 +67,10 @@ class ToTOptions(StepOptions):
 class TreeOfThoughts(StepSearch[ToTOptions]):
     name = "tot"
     options_class = ToTOptions
+
+    @property
+    def evaluates_itself(self) -> bool:
+        return self.options.evaluate != "scorer"
 
     def work(self) -> Work:
         o = self.options
@@ -125,10 +134,17 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
         return [await self._value(node, asked, backend, ledger, cache) for node in nodes]
 
     async def _ask(self, prompt: str, backend: Backend, ledger: Ledger) -> list[str]:
+        """The evaluation's replies, from the judge tier when there is one (its calls
+        charged to it), else from the proposing backend (its calls among the samples)."""
         n = self.options.value_n
         params = SamplingParams(temperature=0.0 if n == 1 else 0.7, max_tokens=EVAL_TOKENS)
-        drawn = await backend.generate([Message("user", prompt)], params, n)
-        ledger.samples += drawn
+        judge = await self.judge.backend() if self.judge is not None else backend
+        drawn = await judge.generate([Message("user", prompt)], params, n)
+        if self.judge is None:
+            ledger.samples += drawn
+        else:
+            spent = Spent.of("judge", judge, drawn)
+            ledger.charge(spent.usage, spent.cost, [spent])
         return [s.text for s in drawn]
 
     async def _value(

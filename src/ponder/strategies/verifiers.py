@@ -1,7 +1,10 @@
 """Scorers for best-of-N: each maps (question, sample) to a number, higher is better.
 
 * ``LogprobScorer``: the sample's mean token log-probability (no extra calls);
-* ``JudgeScorer``: an LLM judge, on the same backend or another, rates the answer 0-10;
+* ``JudgeScorer``: an LLM judge, on the same backend or another tier, rates the answer
+  0-10 (``ponder.strategies.checks``);
+* ``CrossCheckScorer``: a step-by-step answer that the model's own program (or another
+  tier's) agrees with scores higher (``ponder.strategies.checks``);
 * ``CalcScorer``: recomputes every equation the sample states (``ponder.strategies.calc``);
   a step with a false one scores 0, a sample its worst step;
 * ``CallableScorer``: any user verifier or reward function ``f(question, sample)``,
@@ -19,30 +22,23 @@ from fractions import Fraction
 from math import inf
 from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
-from ponder import cost
 from ponder.answers import parse_number
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies.base import Work
 from ponder.strategies.calc import Equation, equations, number_counts
+from ponder.strategies.checks import (
+    JUDGE_PROMPT,
+    STEP_JUDGE_PROMPT,
+    CrossCheckScorer,
+    JudgeScorer,
+)
 from ponder.strategies.reward import RewardScorer
-from ponder.strategies.scored import Scored
-from ponder.types import Message, Sample, SamplingParams, Usage
+from ponder.strategies.scored import PARTIAL, Scored
+from ponder.strategies.tiers import Tier
+from ponder.types import Sample
 
 ScoreFn = Callable[[str, Sample], "float | bool | Awaitable[float | bool]"]
-
-JUDGE_PROMPT = (
-    "Question:\n{question}\n\nProposed answer:\n{answer}\n\n"
-    "Is the proposed answer correct? Rate it from 0 (wrong) to 10 (certainly right). "
-    "Reply with the number only."
-)
-STEP_JUDGE_PROMPT = (
-    "Question:\n{question}\n\nA partial solution:\n{answer}\n\n"
-    "Are these steps correct so far? Rate them from 0 (a step is wrong) to 10 (every step "
-    "is certainly right). Reply with the number only."
-)
-PARTIAL = "partial"  # the finish_reason of a search's unfinished path
-_SCORE = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 @runtime_checkable
@@ -208,43 +204,6 @@ def reuses(found: list[Equation], counts: Counter[Fraction]) -> bool:
     return False
 
 
-class JudgeScorer:
-    """Asks a judge model (by default the sampling backend) to rate each candidate, or the
-    steps so far of a search's unfinished path; the judge's tokens are counted and priced
-    at the judge's own model."""
-
-    name = "judge"
-
-    max_tokens = 8
-
-    def __init__(
-        self,
-        judge: Backend | None = None,
-        prompt: str = JUDGE_PROMPT,
-        step_prompt: str = STEP_JUDGE_PROMPT,
-    ) -> None:
-        self.judge = judge
-        self.prompt = prompt
-        self.step_prompt = step_prompt
-
-    def work(self, candidates: int) -> Work:
-        return Work(candidates, candidates * self.max_tokens)
-
-    async def score(self, question: str, samples: list[Sample], backend: Backend) -> Scored:
-        judge = self.judge or backend
-        params = SamplingParams(temperature=0.0, max_tokens=self.max_tokens)
-        scores, judged = [], []
-        for sample in samples:
-            prompt = self.step_prompt if sample.finish_reason == PARTIAL else self.prompt
-            text = prompt.format(question=question, answer=sample.text)
-            reply = (await judge.generate([Message("user", text)], params, 1))[0]
-            judged.append(reply)
-            match = _SCORE.search(reply.text)
-            scores.append(min(max(float(match.group()), 0.0), 10.0) / 10 if match else 0.0)
-        usage = Usage.from_samples(judged)
-        return Scored(scores, usage, cost.estimate(usage, judge.model, judge.active_params))
-
-
 class CallableScorer(_Free):
     """Wraps a user verifier or reward model."""
 
@@ -271,11 +230,31 @@ class CallableScorer(_Free):
 
 
 ScorerName = Literal["logprob", "judge", "calc", "reward"]
-SCORERS: tuple[str, ...] = get_args(ScorerName)
+"""The scorers of whole answers and of a search's partial paths alike."""
+AnswerScorerName = Literal["logprob", "judge", "calc", "reward", "crosscheck"]
+"""The scorers of whole answers (best-of-N): ``crosscheck`` needs a final answer."""
+SCORERS: tuple[str, ...] = get_args(AnswerScorerName)
+CHECKING = frozenset({"judge", "crosscheck"})
+"""The scorers that ask a model, and so may ask another tier (``judge=``)."""
 
 
-def make_scorer(name: str, reward_url: str | None = None) -> Scorer:
-    """A scorer by name; ``reward`` needs the operator's ``reward_url``."""
+def make_scorer(
+    name: str,
+    reward_url: str | None = None,
+    judge: Tier | None = None,
+    checks: int | None = None,
+    max_tokens: int | None = None,
+) -> Scorer:
+    """A scorer by name; ``reward`` needs the operator's ``reward_url``; ``judge`` (a
+    tier, loaded on first use) is the model a ``judge`` or ``crosscheck`` asks instead of
+    the solving one; ``checks`` and ``max_tokens`` are ``crosscheck``'s programs."""
+    if judge is not None and name not in CHECKING:
+        raise ConfigError(
+            f"nothing here uses judge=: scorer={name} asks no model (use scorer=judge or "
+            "scorer=crosscheck, or drop judge=)"
+        )
+    if checks is not None and name != "crosscheck":
+        raise ConfigError(f"checks= is for scorer=crosscheck, not scorer={name}: drop it")
     if name == "reward":
         if not reward_url:
             raise ConfigError("scorer=reward needs reward_url=http://host/path (operator set)")
@@ -283,9 +262,35 @@ def make_scorer(name: str, reward_url: str | None = None) -> Scorer:
     if name == "logprob":
         return LogprobScorer()
     if name == "judge":
-        return JudgeScorer()
+        return JudgeScorer(judge)
+    if name == "crosscheck":
+        return CrossCheckScorer(judge, checks or 1, max_tokens)
     if name == "calc":
         return CalcScorer()
     raise ConfigError(
         f"unknown scorer {name!r}: use {', '.join(SCORERS)}, or pass a callable in Python"
     )
+
+
+__all__ = [  # the judge's names live in ponder.strategies.checks; kept importable here
+    "CHECKING",
+    "INLINE_CHARS",
+    "JUDGE_PROMPT",
+    "PARTIAL",
+    "SCORERS",
+    "STEP_JUDGE_PROMPT",
+    "AnswerScorerName",
+    "CalcScorer",
+    "CallableScorer",
+    "CrossCheckScorer",
+    "JudgeScorer",
+    "LogprobScorer",
+    "ScoreFn",
+    "Scorer",
+    "ScorerName",
+    "calc_of",
+    "given",
+    "grounded",
+    "make_scorer",
+    "reuses",
+]
