@@ -33,7 +33,7 @@ from ponder.answers import sample_answer
 from ponder.budgets import ceiling_for, max_tokens_for
 from ponder.eval.extend import stored_budget
 from ponder.eval.runner import is_program
-from ponder.eval.store import read_records
+from ponder.eval.store import Record, read_records
 
 BUDGETS = (128, 192, 256, 320, 384, 512, 640, 768)
 UNLISTED = "a-model-the-table-does-not-name"
@@ -90,19 +90,18 @@ def collect(sources: Iterable[str]) -> dict[tuple[str, str, str], list[Drawn]]:
     """Stored samples per (model, suite, draw), sampling-mode records only."""
     drawn: dict[tuple[str, str, str], list[Drawn]] = defaultdict(list)
     for source in sources:
-        for record in read_records(source):
-            spec = str(record.get("strategy", ""))
-            if record.get("error") or not spec.startswith("sample"):
+        for record in map(Record.from_dict, read_records(source)):
+            spec = record.strategy
+            if record.error or not spec.startswith("sample"):
                 continue
-            model = str(record.get("model_name") or record["model"])
-            suite = str(record["item"].get("suite") or "data")
+            suite = str(record.item.get("suite") or "data")
             budget = stored_budget(record)
-            for s in record.get("samples") or []:
-                kind = "greedy" if s.get("temperature", 0.0) == 0.0 else "sampled"
+            for s in record.to_samples():
+                kind = "greedy" if s.temperature == 0.0 else "sampled"
                 kind += "+program" if is_program(spec) else ""
-                finished = s.get("finish_reason") != "length"
-                sample = Drawn(int(s["completion_tokens"]), finished, str(s["text"]), budget)
-                drawn[(model, suite, kind)].append(sample)
+                finished = s.finish_reason != "length"
+                sample = Drawn(s.completion_tokens, finished, s.text, budget)
+                drawn[(record.model_label, suite, kind)].append(sample)
     return drawn
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from ponder.answers import answers_match
 from ponder.distill.data import normalized_text
 from ponder.distill.generate import held_out_keys
-from ponder.eval.store import read_records
+from ponder.eval.store import Record, read_records
 from ponder.types import Sample
 from ponder.voting import tally, winner
 
@@ -39,11 +39,11 @@ Pool = tuple[dict[str, Any], Sample, list[Sample]]  # item, greedy, samples
 def pools(path: str) -> dict[str, Pool]:
     """Sampling-mode records by item id (the record with the most samples wins)."""
     out: dict[str, Pool] = {}
-    for record in read_records(path):
-        if record.get("error") or not str(record.get("strategy", "")).startswith("sample"):
+    for record in map(Record.from_dict, read_records(path)):
+        if record.error or not record.strategy.startswith("sample"):
             continue
-        samples = [Sample.from_dict(s) for s in record["samples"]]
-        item = record["item"]
+        samples = record.to_samples()
+        item = record.item
         if item["id"] not in out or len(samples) - 1 > len(out[item["id"]][2]):
             out[item["id"]] = (item, samples[0], samples[1:])
     if not out:

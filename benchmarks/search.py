@@ -56,7 +56,7 @@ from ponder.eval.replay import (
     replay,
     strategy_evaluator,
 )
-from ponder.eval.store import read_records
+from ponder.eval.store import Record, read_records
 from ponder.routing.cascade import Plan, Stage
 from ponder.strategies import make_strategy
 
@@ -99,11 +99,10 @@ def stored(reps: int, n: int, files: list[str]) -> None:
 def searched(sources: list[str], reps: int) -> None:
     records = [r for s in sources for r in read_records(s)]
     pools = load_pools(records)
-    searched_ids = {
-        r["item"]["id"] for r in records if not str(r.get("strategy", "")).startswith("sample")
-    }
+    typed = [Record.from_dict(r) for r in records]
+    searched_ids = {r.item_id for r in typed if not r.strategy.startswith("sample")}
     ids = [i for i in pools.items if i in searched_ids] or list(pools.items)
-    live = live_points([r for r in records if r["item"]["id"] in ids])
+    live = live_points([d for d, r in zip(records, typed, strict=True) if r.item_id in ids])
     for t, tier in enumerate(pools.tiers):
         mine = [p for p in live if p.name.endswith(f"@{tier.short}")]
         suites = sorted({pools.items[i].suite for i in ids})

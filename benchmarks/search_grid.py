@@ -27,7 +27,7 @@ import numpy as np
 from ponder.eval.live import bootstrap_interval
 from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Evaluator, pass_evaluator, plan_evaluator, strategy_evaluator
-from ponder.eval.store import read_records
+from ponder.eval.store import Record, read_records
 from ponder.routing.cascade import Plan, Stage
 from ponder.strategies import make_strategy, parse_strategy_spec
 
@@ -105,9 +105,10 @@ def run_live(args: Any, grid: Grid) -> None:
     ensure_model(args.model)
     backend = load_backend(args.model)
 
-    def progress(done: int, total: int, record: dict[str, Any]) -> None:
-        mark = "error " + str(record["error"]) if record.get("error") else record.get("correct")
-        print(f"  {done}/{total} {record['strategy']} {record['item']['id']}: {mark}", flush=True)
+    def progress(done: int, total: int, line: dict[str, Any]) -> None:
+        record = Record.from_dict(line)
+        mark = f"error {record.error}" if record.error else record.correct
+        print(f"  {done}/{total} {record.strategy} {record.item_id}: {mark}", flush=True)
 
     async def go() -> None:
         await run_eval(
@@ -174,26 +175,24 @@ def replayed_rows(
     return rows
 
 
-def live_row(spec: str, records: list[dict[str, Any]], item_ids: set[str]) -> Row | None:
-    latest = {
-        r["item"]["id"]: r for r in records if r["strategy"] == spec and r["item"]["id"] in item_ids
-    }
-    done = {i: r for i, r in latest.items() if not r.get("error")}
+def live_row(spec: str, records: list[Record], item_ids: set[str]) -> Row | None:
+    latest = {r.item_id: r for r in records if r.strategy == spec and r.item_id in item_ids}
+    done = {i: r for i, r in latest.items() if not r.error}
     if not done:
         return None
-    usage = [r.get("usage") or {} for r in done.values()]
+    usage = [r.usage for r in done.values()]
     completion = float(np.mean([u.get("completion_tokens", 0) for u in usage]))
     total = completion + float(np.mean([u.get("prompt_tokens", 0) for u in usage]))
-    correct = {i: float(bool(r.get("correct"))) for i, r in done.items()}
+    correct = {i: float(bool(r.correct)) for i, r in done.items()}
     return Row(spec + " [live]", correct, completion, total)
 
 
-def live_budgets(records: list[dict[str, Any]], d: float) -> dict[str, int]:
+def live_budgets(records: list[Record], d: float) -> dict[str, int]:
     """Each live spec of a grid run with its budget as a multiple of ``d`` (``budget=``
     of a search over d, rounded; ``n`` of a live best-of-N)."""
     out = {}
     for r in records:
-        spec = str(r.get("strategy", ""))
+        spec = r.strategy
         if spec.startswith("sample") or spec in out:
             continue
         _, options = parse_strategy_spec(spec)
@@ -217,10 +216,11 @@ def versus(row: Row, sc: Row, reps: int) -> str:
 
 
 def table(run: str, grid: Grid, reps: int) -> None:
-    records = list(read_records(run))
-    pools = load_pools(records)
+    lines = read_records(run)
+    pools = load_pools(lines)
+    records = [Record.from_dict(r) for r in lines]
     tier = pools.tiers[0]
-    searched = {r["item"]["id"] for r in records if not r["strategy"].startswith("sample")}
+    searched = {r.item_id for r in records if not r.strategy.startswith("sample")}
     ids = sorted(i for i in pools.items if i in searched) or sorted(pools.items)
     d_of = {i: float(np.mean([s.completion_tokens for s in pools.pool(0, i).sampled])) for i in ids}
     d = sampled_tokens(pools)  # over the whole pool, as when the budgets were set

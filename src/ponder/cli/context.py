@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ponder.cli.common import ensure_model, stderr
 from ponder.errors import ConfigError
+from ponder.eval.store import Record
 from ponder.models import DEFAULT_MODEL
 
 MODEL_HELP = "backend spec (embedded specs get a context that fits unless ctx= is given)"
@@ -47,9 +48,10 @@ def _progress_bar(name: str) -> Iterator[Callable[[int, int, dict[str, Any]], No
         task = bar.add_task(name, total=None, score="-")
         scores: list[float] = []
 
-        def progress(done: int, total: int, record: dict[str, Any]) -> None:
-            if not record.get("error"):
-                scores.append(float(record["score"]))
+        def progress(done: int, total: int, line: dict[str, Any]) -> None:
+            record = Record.from_dict(line)
+            if not record.error:
+                scores.append(float(record.score or 0.0))
             shown = f"{100 * sum(scores) / len(scores):.0f}%" if scores else "-"
             bar.update(task, completed=done, total=total, score=shown)
 

@@ -142,8 +142,8 @@ def report_cmd(
 @click.option("--full", is_flag=True, help="keep every token logprob (default: their mean)")
 def export_cmd(run_dir: str, out: str, full: bool) -> None:
     """Copy RUN_DIR's finished records to OUT (.jsonl, or .jsonl.gz compressed) for sharing."""
-    from ponder.eval.store import compact, read_records, write_records
+    from ponder.eval.store import Record, compact, read_records, write_records
 
-    records = [r for r in read_records(run_dir) if not r.get("error")]
+    records = [r for r in read_records(run_dir) if not Record.from_dict(r).error]
     path = write_records(records if full else [compact(r) for r in records], out)
     click.echo(f"{len(records)} records -> {path} ({path.stat().st_size / 1024:.0f} KiB)")

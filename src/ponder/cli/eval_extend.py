@@ -50,10 +50,10 @@ def extend(
     --max-tokens, as if drawn with that budget; the records go to OUT."""
     from ponder.backends import load_backend
     from ponder.eval.extend import extend_records
-    from ponder.eval.store import SampleStore, read_records
+    from ponder.eval.store import Record, SampleStore, read_records
 
-    records = [r for r in read_records(source) if not r.get("error")]
-    drawn = sorted({str(r["model"]) for r in records})
+    records = [r for r in read_records(source) if not Record.from_dict(r).error]
+    drawn = sorted({Record.from_dict(r).model for r in records})
     if len(drawn) != 1:
         found = ", ".join(drawn) or "none"
         raise ConfigError(f"{source} must hold the records of one model; it holds {found}")
@@ -61,10 +61,11 @@ def extend(
     ensure_model(spec)
     backend = load_backend(spec)
 
-    def progress(done: int, total: int, record: dict[str, Any]) -> None:
-        extended = record.get("extended") or {}
+    def progress(done: int, total: int, line: dict[str, Any]) -> None:
+        record = Record.from_dict(line)
+        extended = record.extended or {}
         click.echo(
-            f"[{done}/{total}] {record['item']['id']}: "
+            f"[{done}/{total}] {record.item_id}: "
             f"{extended.get('continued', 0)} continued in {extended.get('wall_s', 0)} s",
             err=True,
         )

@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 from ponder.cli.common import stderr
+from ponder.eval.store import Record
 
 if TYPE_CHECKING:
     from ponder.distill.train import StepHook
@@ -81,8 +82,8 @@ def eval_progress(tally: Tally) -> Iterator[Hooks]:
     yield started, progress
 
 
-def _count(tally: Tally, record: dict[str, Any]) -> None:
-    if record.get("error"):
+def _count(tally: Tally, line: dict[str, Any]) -> None:
+    if Record.from_dict(line).error:
         tally.failed += 1
     else:
         tally.ok += 1

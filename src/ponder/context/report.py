@@ -11,6 +11,7 @@ from typing import Any
 from ponder.context import results
 from ponder.context.plots import Series, heatmap, positions
 from ponder.errors import DataError
+from ponder.eval.store import Record
 
 
 @dataclass
@@ -40,24 +41,24 @@ def _short(model: str) -> str:
     return name.rsplit("#", 1)[-1] if "#" in name else name.split(":", 1)[-1]
 
 
-def _niah(records: Sequence[dict[str, Any]], task: str, out: Path, name: str) -> Report:
+def _niah(records: Sequence[dict[str, Any]], model: str, task: str, out: Path, name: str) -> Report:
     cells = results.grid(records, task)
     if not cells:
         return Report()
     lengths = sorted({x for x, _ in cells})
     depths = sorted({d for _, d in cells})
     rows = [[f"{100 * d:.0f}%", *(_pct(cells.get((x, d))) for x in lengths)] for d in depths]
-    title = f"{_short(records[0]['model'])}, {task}"
+    title = f"{_short(model)}, {task}"
     table = Table(f"{title}: accuracy % by depth x length", ["depth", *map(str, lengths)], rows)
     return Report([table], [heatmap(cells, out / name, title=title)])
 
 
-def _positional(records: Sequence[dict[str, Any]]) -> tuple[list[Table], list[Series]]:
+def _positional(records: Sequence[dict[str, Any]], spec: str) -> tuple[list[Table], list[Series]]:
     """Tables and plot lines of one model's KV and docs records."""
     names = [t for t in results.tasks(records) if t == "kv" or t.startswith("docs:order=")]
     if not names:
         return [], []
-    model = _short(records[0]["model"])
+    model = _short(spec)
     closed = results.overall(records, "docs:closed-book")
     oracle = results.overall(records, "docs:oracle")
     series, rows = [], []
@@ -123,18 +124,18 @@ def write_report(records: Sequence[dict[str, Any]], out: str | Path) -> Report:
     directory.mkdir(parents=True, exist_ok=True)
     by_model: dict[str, list[dict[str, Any]]] = {}
     for record in records:
-        by_model.setdefault(str(record["model"]), []).append(record)
+        by_model.setdefault(Record.from_dict(record).model, []).append(record)
     niah = [
         (m, t) for m, rs in by_model.items() for t in results.tasks(rs) if t.startswith("niah:")
     ]
     report, series = Report(), []
     for model, task in niah:
         name = "heatmap.png" if len(niah) == 1 else f"heatmap-{_slug(_short(model) + task)}.png"
-        part = _niah([r for r in by_model[model] if r["strategy"] == task], task, directory, name)
+        part = _niah(by_model[model], model, task, directory, name)
         report.tables += part.tables
         report.plots += part.plots
-    for rows in by_model.values():
-        tables, lines = _positional(rows)
+    for model, rows in by_model.items():
+        tables, lines = _positional(rows, model)
         report.tables += tables
         series += lines
     if series:

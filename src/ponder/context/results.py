@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ponder.eval.store import Record
+
 # Liu et al. 2023, "Lost in the Middle" (arXiv:2307.03172), multi-document QA with
 # 20 documents, GPT-3.5-Turbo: accuracy by position of the answer document, and
 # closed-book. The figures quoted in ponder's issue 12.
@@ -34,11 +36,11 @@ class Cell:
     n: int
 
 
-def _finished(records: Iterable[dict[str, Any]], task: str | None) -> list[dict[str, Any]]:
+def _finished(records: Iterable[dict[str, Any]], task: str | None) -> list[Record]:
     return [
         r
-        for r in records
-        if not r.get("error") and "score" in r and (task is None or r["strategy"] == task)
+        for r in map(Record.from_dict, records)
+        if not r.error and r.score is not None and (task is None or r.strategy == task)
     ]
 
 
@@ -48,7 +50,7 @@ def _mean(groups: dict[Any, list[float]]) -> dict[Any, Cell]:
 
 def tasks(records: Iterable[dict[str, Any]]) -> list[str]:
     """The tasks present in records, in first-seen order."""
-    return list(dict.fromkeys(str(r["strategy"]) for r in records))
+    return list(dict.fromkeys(r.strategy for r in map(Record.from_dict, records)))
 
 
 def grid(
@@ -57,9 +59,9 @@ def grid(
     """NIAH: mean score per (length, depth)."""
     groups: dict[tuple[int, float], list[float]] = defaultdict(list)
     for r in _finished(records, task):
-        item = r["item"]
+        item = r.item
         if item.get("depth") is not None:
-            groups[(int(item["length"]), float(item["depth"]))].append(float(r["score"]))
+            groups[(int(item["length"]), float(item["depth"]))].append(float(r.score or 0.0))
     return _mean(groups)
 
 
@@ -69,20 +71,20 @@ def curve(
     """KV and docs: mean score per position (or per ``rank``) of the relevant item."""
     groups: dict[int, list[float]] = defaultdict(list)
     for r in _finished(records, task):
-        value = r["item"].get(by)
+        value = r.item.get(by)
         if value is not None:
-            groups[int(value)].append(float(r["score"]))
+            groups[int(value)].append(float(r.score or 0.0))
     return _mean(groups)
 
 
 def overall(records: Iterable[dict[str, Any]], task: str) -> Cell | None:
-    scores = [float(r["score"]) for r in _finished(records, task)]
+    scores = [float(r.score or 0.0) for r in _finished(records, task)]
     return Cell(sum(scores) / len(scores), len(scores)) if scores else None
 
 
 def items_of(records: Iterable[dict[str, Any]], task: str) -> int | None:
     """The number of documents (or pairs) of a task's records, if they agree."""
-    counts = {r["item"].get("items") for r in _finished(records, task)}
+    counts = {r.item.get("items") for r in _finished(records, task)}
     return counts.pop() if len(counts) == 1 else None
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from ponder.backends.base import Backend
 from ponder.context.cases import Case, score
 from ponder.errors import ConfigError
-from ponder.eval.store import SampleStore
+from ponder.eval.store import Record, SampleStore
 from ponder.types import Message, SamplingParams
 
 Progress = Callable[[int, int, dict[str, Any]], None]
@@ -39,32 +39,29 @@ class SweepSummary:
         return self.prompt_tokens / self.prefill_s if self.prefill_s > 0 else 0.0
 
 
-async def _run_case(case: Case, backend: Backend, model: str) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "item": {"id": case.id, **case.meta()},
-        "model": model,
-        "strategy": case.task,
-        "error": None,
-    }
+async def _run_case(case: Case, backend: Backend, model: str) -> Record:
+    record = Record.model_construct(
+        item={"id": case.id, **case.meta()}, model=model, strategy=case.task, error=None
+    )
     params = SamplingParams(temperature=0.0, max_tokens=case.max_tokens)
     start = time.perf_counter()
     try:
         sample = (await backend.generate([Message("user", case.prompt)], params, 1))[0]
     except Exception as exc:  # a failed case is recorded, never fatal
-        record["error"] = f"{type(exc).__name__}: {exc}"
+        outcome: dict[str, Any] = {"error": f"{type(exc).__name__}: {exc}"}
     else:
         value = score(case, sample.text)
-        record.update(
-            output=sample.text,
-            score=value,
-            correct=value == 1.0,
-            prompt_tokens=sample.prompt_tokens,
-            completion_tokens=sample.completion_tokens,
-            latency_s=round(sample.latency_s, 4),
-        )
-    record["wall_s"] = round(time.perf_counter() - start, 4)
-    record["finished_at"] = round(time.time(), 3)
-    return record
+        outcome = {
+            "output": sample.text,
+            "score": value,
+            "correct": value == 1.0,
+            "prompt_tokens": sample.prompt_tokens,
+            "completion_tokens": sample.completion_tokens,
+            "latency_s": round(sample.latency_s, 4),
+        }
+    outcome["wall_s"] = round(time.perf_counter() - start, 4)
+    outcome["finished_at"] = round(time.time(), 3)
+    return record.model_copy(update=outcome)
 
 
 async def run_cases(
@@ -90,13 +87,14 @@ async def run_cases(
     async def one(case: Case) -> None:
         async with gate:
             record = await _run_case(case, backend, model)
-            store.append(record)
+            line = record.to_dict()
+            store.append(line)
         tally["done"] += 1
-        tally["failed"] += bool(record["error"])
-        tally["tokens"] += int(record.get("prompt_tokens") or 0)
-        latency[0] += float(record.get("latency_s") or 0.0)
+        tally["failed"] += bool(record.error)
+        tally["tokens"] += int(record.prompt_tokens or 0)
+        latency[0] += float(record.latency_s or 0.0)
         if progress is not None:
-            progress(tally["done"], len(todo), record)
+            progress(tally["done"], len(todo), line)
 
     await asyncio.gather(*(one(c) for c in todo))
     return SweepSummary(

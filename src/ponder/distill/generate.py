@@ -18,9 +18,8 @@ from ponder.distill.data import RowCounts, RowOptions, keep_paths, make_row, nor
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.runner import SAMPLE_MODE, messages_for
-from ponder.eval.store import read_records
+from ponder.eval.store import Record, read_records
 from ponder.strategies.verifiers import Scorer
-from ponder.types import Sample
 
 
 def held_out_keys(paths: Iterable[str | Path]) -> tuple[set[str], set[str]]:
@@ -59,8 +58,8 @@ async def build_rows(
     kept_texts: dict[str, list[str]] = {}
     items: set[str] = set()
     held_ids, held_texts = held_out
-    for record in records:
-        item = Item.from_dict(record["item"], "stored record")
+    for record in map(Record.from_dict, records):
+        item = Item.from_dict(record.item, "stored record")
         held = item.id in held_ids or normalized_text(item.question) in held_texts
         if item.id not in items:
             items.add(item.id)
@@ -68,10 +67,10 @@ async def build_rows(
             seen.excluded += held
         if held:
             continue
-        if record.get("error"):
+        if record.error:
             seen.failed += 1
             continue
-        samples = [Sample.from_dict(s) for s in record.get("samples") or []]
+        samples = record.to_samples()
         if not samples:
             continue
         scores = None
@@ -79,16 +78,16 @@ async def build_rows(
             if backend is None:
                 raise ConfigError("a scorer needs the teacher's backend")
             scores = (await scorer.score(item.question, samples, backend)).scores
-        spec = str(record.get("strategy") or "")
+        spec = record.strategy
         sampling = spec.split(":", 1)[0] == SAMPLE_MODE
-        label = None if sampling else record.get("prediction")
+        label = None if sampling else record.prediction
         texts = kept_texts.setdefault(item.id, [])
         had = len(texts)
         prompt = [{"role": m.role, "content": m.content} for m in messages_for(item)]
         for index, sample, fields in keep_paths(
             item, samples, options, scores, seen, texts, label=label
         ):
-            row = make_row(item, prompt, index, sample, fields, str(record.get("model")), spec)
+            row = make_row(item, prompt, index, sample, fields, record.model, spec)
             rows.append(row)
         if had == 0 and texts:
             seen.questions += 1

@@ -21,6 +21,7 @@ from typing import Any
 from ponder.answers import answers_match
 from ponder.eval.datasets import Item
 from ponder.eval.runner import annotate_pool, is_program
+from ponder.eval.store import Record
 from ponder.strategies.calc import check_text
 from ponder.types import Sample
 
@@ -87,15 +88,15 @@ def calc_confusion(
     samples and items without a gold answer are left out; of several records of one model
     for one item, the one with the most samples is used (as replay does)."""
     pools: dict[tuple[str, str], tuple[Item, list[Sample]]] = {}
-    for record in records:
-        spec = str(record.get("strategy", ""))
-        if record.get("error") or not spec.startswith("sample") or is_program(spec):
+    for record in map(Record.from_dict, records):
+        spec = record.strategy
+        if record.error or not spec.startswith("sample") or is_program(spec):
             continue
-        item = Item.from_dict(record["item"], str(record["item"].get("id", "item")), False)
+        item = Item.from_dict(record.item, record.item_id or "item", False)
         if not item.answer:
             continue
-        samples = [Sample.from_dict(s) for s in record.get("samples") or []]
-        key = (str(record["model"]), item.id)
+        samples = record.to_samples()
+        key = (record.model, item.id)
         if key not in pools or len(samples) > len(pools[key][1]):
             pools[key] = (item, samples)
     out: dict[tuple[str, str], CalcConfusion] = {}

@@ -44,7 +44,7 @@ from ponder.eval.runner import (
     is_program,
     messages_for,
 )
-from ponder.eval.store import SampleStore
+from ponder.eval.store import Record, SampleStore
 from ponder.strategies import parse_strategy_spec
 from ponder.strategies.resume import merge, resume
 from ponder.types import Sample, SamplingParams, Usage
@@ -72,38 +72,34 @@ def with_max_tokens(spec: str, max_tokens: int) -> str:
     return f"{name}:" + ",".join(f"{k}={v}" for k, v in options.items())
 
 
-def stored_budget(record: dict[str, Any]) -> int:
+def stored_budget(record: Record) -> int:
     """The budget a sampling record was drawn with: its spec's ``max_tokens``, else the
     length of its cut-off samples (each stopped exactly there), else the model's default
     (the ceiling its samples were resumed up to, for a model ``ponder.budgets`` does not
     name)."""
-    name, options = parse_strategy_spec(str(record["strategy"]))
+    name, options = parse_strategy_spec(record.strategy)
     asked = SampleOptions.parse(options, name).max_tokens
     if asked is not None:
         return asked
-    cut = [int(s.get("completion_tokens") or 0) for s in record["samples"] if _is_cut(s)]
-    model = str(record.get("model_name") or record["model"])
+    cut = [s.completion_tokens for s in record.to_samples() if s.finish_reason == "length"]
+    model = record.model_label
     return max(cut) if cut else ceiling_for(model) or max_tokens_for(model)
 
 
-def _is_cut(sample: dict[str, Any]) -> bool:
-    return sample.get("finish_reason") == "length"
-
-
-def check_records(records: Sequence[dict[str, Any]], model: str, max_tokens: int) -> None:
+def check_records(records: Sequence[Record], model: str, max_tokens: int) -> None:
     """Refuse records this extension cannot carry: not sampling mode, drawn by another
     model, or drawn with a larger budget than ``max_tokens``."""
     for record in records:
-        where = f"record {record.get('item', {}).get('id', '?')}"
-        spec = str(record.get("strategy", ""))
+        where = f"record {record.item.get('id', '?')}"
+        spec = record.strategy
         if parse_strategy_spec(spec)[0] != SAMPLE_MODE:
             raise ConfigError(
                 f"{where} holds strategy {spec!r}: only sampling-mode records "
                 "(sample:...) can be extended"
             )
-        if identity_spec(str(record["model"])) != identity_spec(model):
+        if identity_spec(record.model) != identity_spec(model):
             raise ConfigError(
-                f"{where} was drawn by {record['model']}, not {model}: continue a run "
+                f"{where} was drawn by {record.model}, not {model}: continue a run "
                 "with the model that drew it"
             )
         if stored_budget(record) > max_tokens:
@@ -114,16 +110,16 @@ def check_records(records: Sequence[dict[str, Any]], model: str, max_tokens: int
 
 
 async def _extend_one(
-    record: dict[str, Any],
+    record: Record,
     backend: Continues,
     max_tokens: int,
     gate: asyncio.Semaphore,
     counts: dict[str, int],
-) -> dict[str, Any]:
-    item = Item.from_dict(record["item"], str(record["item"].get("id", "item")))
-    program = is_program(str(record.get("strategy", "")))
+) -> Record:
+    item = Item.from_dict(record.item, record.item_id or "item")
+    program = is_program(record.strategy)
     messages = messages_for(item, program)
-    samples = [Sample.from_dict(s) for s in record["samples"]]
+    samples = record.to_samples()
     start = time.perf_counter()
     resplit: list[int] = []
 
@@ -147,37 +143,38 @@ async def _extend_one(
 
     cut = [s for s in samples if s.truncated and s.completion_tokens < max_tokens]
     await asyncio.gather(*(go_on(s) for s in cut))
-    extended = _rebuilt(record, item, samples, max_tokens, len(cut), time.perf_counter() - start)
-    extended["extended"]["resplit"] = len(resplit)
-    return extended
+    wall_s = time.perf_counter() - start
+    return _rebuilt(record, item, samples, max_tokens, (len(cut), len(resplit)), wall_s)
 
 
 def _rebuilt(
-    record: dict[str, Any],
+    record: Record,
     item: Item,
     samples: list[Sample],
     max_tokens: int,
-    continued: int,
+    continued: tuple[int, int],
     wall_s: float,
-) -> dict[str, Any]:
-    spec = str(record["strategy"])
-    usage = Usage.from_samples(samples, wall_s=float(record.get("wall_s") or 0.0) + wall_s)
+) -> Record:
+    """The record at the new budget; ``continued``: (samples continued, of them resplit)."""
+    spec = record.strategy
+    usage = Usage.from_samples(samples, wall_s=float(record.wall_s or 0.0) + wall_s)
     prediction = samples[0].answer if samples else None
-    origin = (record.get("extended") or {}).get("from", spec)
-    return {
-        **record,
-        "strategy": with_max_tokens(spec, max_tokens),
-        "prediction": prediction,
-        "correct": answers_match(prediction, item.answer, item.kind),
-        "samples": [s.to_dict() for s in samples],
-        "usage": usage.to_dict(),
-        "cost": cost.estimate(
-            usage, str(record.get("model_name") or ""), record.get("active_params")
-        ).to_dict(),
-        "wall_s": round(usage.wall_s, 3),
-        "extended": {"from": origin, "continued": continued, "wall_s": round(wall_s, 3)},
-        "finished_at": round(time.time(), 3),
-    }
+    origin = (record.extended or {}).get("from", spec)
+    done, resplit = continued
+    extended = {"from": origin, "continued": done, "wall_s": round(wall_s, 3), "resplit": resplit}
+    return record.model_copy(
+        update={
+            "strategy": with_max_tokens(spec, max_tokens),
+            "prediction": prediction,
+            "correct": answers_match(prediction, item.answer, item.kind),
+            "samples": [s.to_dict() for s in samples],
+            "usage": usage.to_dict(),
+            "cost": cost.estimate(usage, record.model_name or "", record.active_params).to_dict(),
+            "wall_s": round(usage.wall_s, 3),
+            "extended": extended,
+            "finished_at": round(time.time(), 3),
+        }
+    )
 
 
 async def extend_records(
@@ -201,24 +198,23 @@ async def extend_records(
     if concurrency < 1 or slots < 1:
         raise ConfigError("concurrency and slots must be at least 1")
     model = identity_spec(model or backend.name)
-    records = [r for r in records if not r.get("error")]
-    check_records(records, model, max_tokens)
+    typed = [r for r in map(Record.from_dict, records) if not r.error]
+    check_records(typed, model, max_tokens)
     with run_lock(store.directory):
-        specs = sorted({with_max_tokens(str(r["strategy"]), max_tokens) for r in records})
+        specs = sorted({with_max_tokens(r.strategy, max_tokens) for r in typed})
         store.claim({"model": model, "strategies": specs, "max_tokens": max_tokens})
         done = store.finished()
         todo = [
             r
-            for r in records
-            if (str(r["item"]["id"]), model, with_max_tokens(str(r["strategy"]), max_tokens))
-            not in done
+            for r in typed
+            if (r.item_id, model, with_max_tokens(r.strategy, max_tokens)) not in done
         ]
         counts = {"continued": 0, "still_truncated": 0, "tokens": 0, "stored": 0, "resplit": 0}
         start = time.perf_counter()
         await _extend_all(todo, backend, max_tokens, store, concurrency, slots, counts, progress)
     return ExtendSummary(
-        records=len(records),
-        skipped=len(records) - len(todo),
+        records=len(typed),
+        skipped=len(typed) - len(todo),
         extended=counts["stored"],
         continued=counts["continued"],
         still_truncated=counts["still_truncated"],
@@ -229,7 +225,7 @@ async def extend_records(
 
 
 async def _extend_all(
-    todo: list[dict[str, Any]],
+    todo: list[Record],
     backend: Continues,
     max_tokens: int,
     store: SampleStore,
@@ -240,12 +236,13 @@ async def _extend_all(
 ) -> None:
     records_gate, samples_gate = asyncio.Semaphore(concurrency), asyncio.Semaphore(slots)
 
-    async def one(record: dict[str, Any]) -> None:
+    async def one(record: Record) -> None:
         async with records_gate:
             extended = await _extend_one(record, backend, max_tokens, samples_gate, counts)
-            store.append(extended)
+            line = extended.to_dict()
+            store.append(line)
             counts["stored"] += 1
             if progress is not None:
-                progress(counts["stored"], len(todo), extended)
+                progress(counts["stored"], len(todo), line)
 
     await asyncio.gather(*(one(r) for r in todo))

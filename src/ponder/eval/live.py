@@ -10,6 +10,7 @@ import numpy as np
 
 from ponder.eval.pools import record_params, tier_price
 from ponder.eval.replay import Point
+from ponder.eval.store import Record
 
 
 def bootstrap_interval(
@@ -24,38 +25,37 @@ def bootstrap_interval(
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def record_group(record: dict[str, Any]) -> str:
-    item = record.get("item") or {}
-    return f"{item.get('suite') or 'data'}:{item.get('difficulty') or '-'}"
+def record_group(record: Record) -> str:
+    return f"{record.item.get('suite') or 'data'}:{record.item.get('difficulty') or '-'}"
 
 
 def live_points(records: Sequence[dict[str, Any]], reps: int = 1000) -> list[Point]:
     """Accuracy and mean cost of strategies that were run live (not sampling mode)."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in records:
-        if not r.get("error") and not str(r.get("strategy", "")).startswith("sample"):
-            name = f"{r['strategy']} [live]@{r.get('model_name') or r['model']}"
+    groups: dict[str, list[Record]] = {}
+    for r in map(Record.from_dict, records):
+        if not r.error and not r.strategy.startswith("sample"):
+            name = f"{r.strategy} [live]@{r.model_label}"
             groups.setdefault(name, []).append(r)
     return [_point(name, rows, reps) for name, rows in groups.items()]
 
 
-def _flops(record: dict[str, Any], params: float | None, tokens: int) -> float:
+def _flops(record: Record, params: float | None, tokens: int) -> float:
     """The FLOPs the run counted (several tiers', for a cascade), else 2 x the model's
     active parameters x its tokens (a record stored without them)."""
-    counted = float((record.get("cost") or {}).get("flops") or 0.0)
+    counted = float(record.cost.get("flops") or 0.0)
     return counted or 2.0 * (params or 0.0) * tokens
 
 
-def _point(name: str, rows: list[dict[str, Any]], reps: int) -> Point:
+def _point(name: str, rows: list[Record], reps: int) -> Point:
     params = record_params(rows[0])
-    price = tier_price(str(rows[0].get("model_name")), params)
-    usage = [r.get("usage") or {} for r in rows]
+    price = tier_price(str(rows[0].model_name), params)
+    usage = [r.usage for r in rows]
     prompt = [u.get("prompt_tokens", 0) for u in usage]
     completion = [u.get("completion_tokens", 0) for u in usage]
     dollars = [
         (p * price.input + c * price.output) / 1e6 for p, c in zip(prompt, completion, strict=True)
     ]
-    correct = [float(bool(r.get("correct"))) for r in rows]
+    correct = [float(bool(r.correct)) for r in rows]
     low, high = bootstrap_interval(correct, reps)
     by_group: dict[str, list[float]] = {}
     for r, ok in zip(rows, correct, strict=True):

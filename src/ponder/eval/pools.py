@@ -17,6 +17,7 @@ from ponder.cost import Price, active_params_for, price_for
 from ponder.errors import DataError
 from ponder.eval.datasets import Item
 from ponder.eval.runner import annotate_pool, is_program
+from ponder.eval.store import Record
 from ponder.types import Sample
 
 
@@ -74,14 +75,13 @@ def tier_price(model_name: str, active_params: float | None) -> Price:
     return price_for(model_name, active_params=active_params)
 
 
-def record_params(record: dict[str, Any]) -> float | None:
+def record_params(record: Record) -> float | None:
     """A record's active parameters: as stored, else from the model itself (a GGUF
     file's header, or the planner's catalog by the served model's name), for runs that
     stored none (a ``.gguf`` path, an ``openai:`` model)."""
-    stored = record.get("active_params")
-    if stored:
-        return float(stored)
-    return active_params_for(str(record.get("model_name") or record.get("model") or ""))
+    if record.active_params:
+        return float(record.active_params)
+    return active_params_for(record.model_label)
 
 
 def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:
@@ -144,14 +144,14 @@ class Pools:
         )
 
 
-def _pool_from(record: dict[str, Any], program: bool = False) -> Pool:
-    item = Item.from_dict(record["item"], str(record["item"].get("id", "item")))
-    samples = [Sample.from_dict(s) for s in record.get("samples") or []]
+def _pool_from(record: Record, program: bool = False) -> Pool:
+    item = Item.from_dict(record.item, record.item_id or "item")
+    samples = record.to_samples()
     # stored before truncation was told apart: the cut ones are read again
     annotate_pool([s for s in samples if s.truncated], item, program)
     greedy = next((s for s in samples if s.temperature == 0.0), None)
     sampled = [s for s in samples if s.temperature != 0.0]
-    return Pool(item, str(record["model"]), greedy, sampled)
+    return Pool(item, record.model, greedy, sampled)
 
 
 def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample") -> Pools:
@@ -163,11 +163,10 @@ def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample
     by_tier: dict[str, dict[str, Pool]] = {}
     programs: dict[str, dict[str, Pool]] = {}
     tiers: dict[str, Tier] = {}
-    for record in records:
-        spec = str(record.get("strategy", ""))
-        if record.get("error") or not spec.startswith(strategy_prefix):
+    for record in map(Record.from_dict, records):
+        if record.error or not record.strategy.startswith(strategy_prefix):
             continue
-        program = is_program(spec)
+        program = is_program(record.strategy)
         pool = _pool_from(record, program)
         model = pool.model
         known = (programs if program else by_tier).setdefault(model, {})
@@ -176,7 +175,7 @@ def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample
             known[pool.item.id] = pool  # of several sampling runs, the largest pool wins
         if model not in tiers:
             params = record_params(record)
-            name = str(record.get("model_name") or model)
+            name = record.model_label
             tiers[model] = Tier(model, name, params, tier_price(name, params))
     if not by_tier:
         only = " (only program samples: replay needs step-by-step ones too)" if programs else ""

@@ -28,7 +28,7 @@ from ponder.eval.compare import (
 from ponder.eval.live import live_points
 from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto
-from ponder.eval.store import read_records
+from ponder.eval.store import Record, read_records
 
 
 @dataclass
@@ -49,8 +49,9 @@ class Report:
 
 def _about(report: Report, records: Sequence[dict[str, Any]]) -> Report:
     """Fill in what the report is about: models, finished and failed items, the date."""
-    report.models = sorted({str(r.get("model_name") or r.get("model")) for r in records})
-    report.failed = sum(1 for r in records if r.get("error"))
+    typed = [Record.from_dict(r) for r in records]
+    report.models = sorted({r.model_label for r in typed})
+    report.failed = sum(1 for r in typed if r.error)
     report.done = len(records) - report.failed
     report.created = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return report

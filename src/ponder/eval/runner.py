@@ -40,7 +40,7 @@ from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
-from ponder.eval.store import SampleStore, record_key
+from ponder.eval.store import Record, SampleStore
 from ponder.strategies import make_strategy, parse_strategy_spec
 from ponder.strategies.base import (
     COT_INSTRUCTION,
@@ -99,15 +99,15 @@ def plan_work(
     items: Sequence[Item], strategies: Sequence[str], store: SampleStore, model: str
 ) -> tuple[list[tuple[Item, str]], list[str]]:
     """(item, strategy) pairs to run and ids of items that changed under the same id."""
-    latest = {record_key(r): r for r in store.records()}
+    latest = {r.key: r for r in map(Record.from_dict, store.records())}
     todo, changed = [], []
     for spec in strategies:
         for item in items:
             record = latest.get((item.id, model, spec))
-            stored = record and (record.get("item_hash") or item_hash(record["item"]))
+            stored = record and (record.item_hash or item_hash(record.item))
             if record and stored != item_hash(item.to_dict()):
                 changed.append(item.id)
-            elif record and not record.get("error"):
+            elif record and not record.error:
                 continue
             todo.append((item, spec))
     return todo, list(dict.fromkeys(changed))
@@ -152,17 +152,17 @@ async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> lis
     return samples
 
 
-def _base_record(item: Item, spec: str, model: str, backend: Backend) -> dict[str, Any]:
+def _base_record(item: Item, spec: str, model: str, backend: Backend) -> Record:
     data = item.to_dict()
-    return {
-        "item": data,
-        "item_hash": item_hash(data),
-        "model": model,
-        "model_name": backend.model,
-        "active_params": backend.active_params,
-        "strategy": spec,
-        "error": None,
-    }
+    return Record.model_construct(
+        item=data,
+        item_hash=item_hash(data),
+        model=model,
+        model_name=backend.model,
+        active_params=backend.active_params,
+        strategy=spec,
+        error=None,
+    )
 
 
 async def _solve(item: Item, spec: str, backend: Backend) -> dict[str, Any]:
@@ -206,14 +206,13 @@ def check_specs(strategies: Sequence[str]) -> None:
             make_strategy(spec)
 
 
-async def _run_one(item: Item, spec: str, backend: Backend, model: str) -> dict[str, Any]:
+async def _run_one(item: Item, spec: str, backend: Backend, model: str) -> Record:
     record = _base_record(item, spec, model, backend)
     try:
-        record.update(await _solve(item, spec, backend))
+        record = record.model_copy(update=await _solve(item, spec, backend))
     except Exception as exc:  # a failed item is recorded, never fatal
-        record["error"] = f"{type(exc).__name__}: {exc}"
-    record["finished_at"] = round(time.time(), 3)
-    return record
+        record = record.model_copy(update={"error": f"{type(exc).__name__}: {exc}"})
+    return record.model_copy(update={"finished_at": round(time.time(), 3)})
 
 
 async def run_eval(
@@ -273,14 +272,14 @@ async def _work(
             if max_failures is not None and counts["failed"] > max_failures:
                 return
             record = await _run_one(item, spec, backend, model)
-            store.append(record)
+            data = record.to_dict()
+            store.append(data)
             counts["done"] += 1
-            counts["failed"] += bool(record["error"])
-            usage = record.get("usage") or {}
-            counts["samples"] += int(usage.get("samples", 0))
-            counts["truncated"] += int(usage.get("truncated", 0))
+            counts["failed"] += bool(record.error)
+            counts["samples"] += int(record.usage.get("samples", 0))
+            counts["truncated"] += int(record.usage.get("truncated", 0))
             if progress is not None:
-                progress(counts["done"], len(todo), record)
+                progress(counts["done"], len(todo), data)
 
     await asyncio.gather(*(one(item, spec) for item, spec in todo))
     return counts

@@ -11,6 +11,9 @@ Records are keyed by (item id, model, strategy spec); the model is its spec with
 runtime options (``identity_spec``: ``?threads=2`` is the same model), also for
 stores written before that rule. ``run.json`` holds the run's settings; ``claim``
 refuses a run that would mix another model or another sampling spec into it.
+
+The store reads and writes lines as JSON objects; ``Record`` is what one of them means,
+and every reader of stored records reads them through it (``Record.from_dict``).
 """
 
 from __future__ import annotations
@@ -22,11 +25,83 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from ponder.backends import identity_spec
 from ponder.errors import ConfigError, DataError
+from ponder.types import Sample
 
 RECORDS = "records.jsonl"
 META = "run.json"
+
+
+Number = int | float  # as stored: an int stays an int, so a record written again is the same
+
+
+class Record(BaseModel):
+    """One stored outcome: an item (or a context case) run by a strategy on a model.
+
+    ``ponder eval run`` stores the answer (``prediction``, ``correct``, ``confidence``),
+    the ``samples``, ``usage``, ``cost`` and ``trace``; a context sweep stores the
+    ``output``, its ``score`` and the tokens; a failed one its ``error`` only. Values are
+    kept as stored, never coerced. ``to_dict`` writes exactly the fields the line held or
+    a writer set (a null stays a null, an absent field stays absent), in this order, then
+    any field this type does not name (``model_extra``): a record read and written again
+    is the same line. Writers add fields with ``model_copy(update=...)``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, protected_namespaces=())
+
+    item: dict[str, Any] = {}  # the item as the dataset gave it (a context case: its meta)
+    item_hash: str | None = None
+    model: str
+    model_name: str | None = None  # the served model's name (``backend.model``)
+    active_params: Number | None = None
+    strategy: str
+    error: str | None = None
+    prediction: str | None = None
+    output: str | None = None
+    score: Number | None = None
+    correct: bool | None = None
+    confidence: Number | None = None
+    samples: list[dict[str, Any]] = []
+    usage: dict[str, Any] = {}
+    cost: dict[str, Any] = {}
+    trace: list[Any] | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: Number | None = None
+    wall_s: Number | None = None
+    finished_at: Number | None = None
+    extended: dict[str, Any] | None = None  # set by ``ponder eval extend``
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        """A stored line's record; DataError when it is not one."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            what = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise DataError(f"not a stored record ({what})") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+    @property
+    def item_id(self) -> str:
+        return str(self.item.get("id", ""))
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(item id, model spec, strategy spec): what makes an item of a run unique."""
+        return (self.item_id, self.model, self.strategy)
+
+    @property
+    def model_label(self) -> str:
+        """The served model's name, else the model spec."""
+        return self.model_name or self.model
+
+    def to_samples(self) -> list[Sample]:
+        return [Sample.from_dict(s) for s in self.samples]
 
 
 def record_key(record: dict[str, Any]) -> tuple[str, str, str]:
@@ -90,7 +165,7 @@ class SampleStore:
 
     def finished(self) -> set[tuple[str, str, str]]:
         """Keys of items that finished without error (a rerun skips them)."""
-        return {record_key(r) for r in self.records() if not r.get("error")}
+        return {r.key for r in map(Record.from_dict, self.records()) if not r.error}
 
     def claim(self, meta: dict[str, Any]) -> dict[str, Any]:
         """Record a run's settings in ``run.json``, refusing one that would mix results:
@@ -98,7 +173,7 @@ class SampleStore:
         Live strategies add up (their records are keyed apart); the merged meta."""
         old = self.read_meta()
         model = identity_spec(str(meta["model"]))
-        held = {identity_spec(str(r["model"])) for r in self.records()}
+        held = {identity_spec(r.model) for r in map(Record.from_dict, self.records())}
         if old.get("model"):
             held.add(identity_spec(str(old["model"])))
         if held and held != {model}:
