@@ -28,11 +28,12 @@ from typing import Any
 
 from ponder.backends import load_backend
 from ponder.backends.embedded import EmbeddedBackend
-from ponder.context import NiahSpec, niah_cases, run_cases, tokenizer_for
-from ponder.context.cases import Case
-from ponder.context.plots import heatmap
-from ponder.context.results import grid
+from ponder.context import tokenizer_for
 from ponder.context.tokens import Tokenizer, tokens_before
+from ponder.eval.context_sweeps import NiahSpec, niah_cases, run_cases
+from ponder.eval.context_sweeps.cases import Case
+from ponder.eval.context_sweeps.plots import heatmap
+from ponder.eval.context_sweeps.results import grid
 from ponder.eval.store import SampleStore
 
 

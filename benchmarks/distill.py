@@ -186,9 +186,9 @@ def main() -> None:
 
 
 def plot(results: dict, suites: dict[str, list[str]], args: argparse.Namespace) -> None:
-    from ponder.context.plots import _pyplot
+    from ponder.eval.plots import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     colours = {"base": "#7f7f7f", "student": "#2ca02c", "teacher": "#1f77b4"}
     fig, ax = plt.subplots(figsize=(7, 4.5))
     total = sum(len(v) for v in suites.values())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ponder.context import EstimateTokenizer, NiahSpec, build_haystack, niah_case, niah_cases
-from ponder.context.haystack import filler_sentences, insert_needles
+from ponder.context import EstimateTokenizer
 from ponder.context.tokens import count
 from ponder.errors import ConfigError
+from ponder.eval.context_sweeps import NiahSpec, build_haystack, niah_case, niah_cases
+from ponder.eval.context_sweeps.haystack import filler_sentences, insert_needles
 
 TOK = EstimateTokenizer()
 

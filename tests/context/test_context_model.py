@@ -6,9 +6,15 @@ import asyncio
 
 import pytest
 
-from ponder.context import NiahSpec, build_haystack, insert_needles, niah_cases, run_cases
-from ponder.context.results import grid
 from ponder.context.tokens import count, tokenizer_for
+from ponder.eval.context_sweeps import (
+    NiahSpec,
+    build_haystack,
+    insert_needles,
+    niah_cases,
+    run_cases,
+)
+from ponder.eval.context_sweeps.results import grid
 from ponder.eval.store import SampleStore
 
 pytestmark = pytest.mark.model

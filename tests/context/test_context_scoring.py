@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ponder.context import Case, score
+from ponder.eval.context_sweeps import Case, score
 
 
 def case(*answers: str, distractors: tuple[str, ...] = ()) -> Case:

@@ -8,10 +8,11 @@ import re
 import pytest
 
 from ponder.backends.scripted import ScriptedBackend
-from ponder.context import EstimateTokenizer, NiahSpec, docs_case, niah_cases, run_cases
-from ponder.context.report import write_report
-from ponder.context.results import curve, grid, recovery
-from ponder.context.sweep import sized_spec
+from ponder.context import EstimateTokenizer
+from ponder.eval.context_sweeps import NiahSpec, docs_case, niah_cases, run_cases
+from ponder.eval.context_sweeps.report import write_report
+from ponder.eval.context_sweeps.results import curve, grid, recovery
+from ponder.eval.context_sweeps.sweep import sized_spec
 from ponder.eval.store import SampleStore
 from ponder.types import SamplingParams
 

@@ -68,8 +68,8 @@ def _run(
 ) -> None:
     """Load the backend, build the cases with its tokenizer, run them into OUT."""
     from ponder.backends import load_backend
-    from ponder.context.sweep import run_cases, sized_spec
     from ponder.context.tokens import tokenizer_for
+    from ponder.eval.context_sweeps.sweep import run_cases, sized_spec
     from ponder.eval.store import SampleStore
 
     spec = sized_spec(spec, tokens)
@@ -169,7 +169,7 @@ def niah(
     filler: str,
 ) -> None:
     """Needle in a haystack over a grid of lengths x depths; writes OUT/heatmap.png."""
-    from ponder.context.niah import NiahSpec, niah_cases
+    from ponder.eval.context_sweeps.niah import NiahSpec, niah_cases
 
     spec = NiahSpec(
         _ints(lengths, "--lengths"),
@@ -213,7 +213,7 @@ def kv(
     positions: str | None,
 ) -> None:
     """Liu et al.'s key-value retrieval: ask for the key at each position; OUT/positions.png."""
-    from ponder.context.kv import kv_case
+    from ponder.eval.context_sweeps.kv import kv_case
 
     if not 2 <= pairs <= 2000:
         raise ConfigError(f"--pairs must be between 2 and 2000, got {pairs}")
@@ -249,7 +249,7 @@ def docs(
     orders: str,
 ) -> None:
     """Multi-document QA with the answer moved first to last; closed-book and oracle too."""
-    from ponder.context.kv import docs_case, reference_case
+    from ponder.eval.context_sweeps.kv import docs_case, reference_case
 
     if not 2 <= items <= 200:
         raise ConfigError(f"--docs must be between 2 and 200, got {items}")
@@ -296,7 +296,7 @@ def report(run_dirs: tuple[str, ...], out: str | None) -> None:
 
 
 def _report(run_dirs: list[str], out: str | None = None) -> None:
-    from ponder.context.report import write_report
+    from ponder.eval.context_sweeps.report import write_report
     from ponder.eval.store import read_records
 
     records = [r for d in run_dirs for r in read_records(d)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ponder.context.plots import _pyplot
+from ponder.eval.plots import pyplot
 
 
 def loss_plot(folder: Path, window: int = 10) -> Path | None:
@@ -16,7 +16,7 @@ def loss_plot(folder: Path, window: int = 10) -> Path | None:
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
     if not entries:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     steps = [e["step"] for e in entries]
     losses = [e["loss"] for e in entries]
     smooth = [

@@ -24,6 +24,18 @@ AXES = (
 FLOPS_AXIS = ("flops", "mean FLOPs per question (log; 2 x active parameters x tokens)")
 
 
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing to files (Agg); ConfigError when it is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ConfigError("plots need matplotlib: pip install 'ponder[eval]'") from exc
+    return plt
+
+
 def _tier(name: str) -> str:
     return name.rsplit("@", 1)[-1] if "@" in name else name
 
@@ -141,13 +153,7 @@ def plot_accuracy_vs_cost(
     """Two panels (tokens, dollars), or the ``axes`` given (e.g. ``[FLOPS_AXIS]``): every
     fixed strategy, its frontier, the router (one point, or several: a sequence), and
     the strategies run live (squares; not part of the frontier)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ConfigError("plots need matplotlib: pip install 'ponder[eval]'") from exc
+    plt = pyplot()
     if axes is None:
         axes = AXES if dollars_add_information([*fixed, *live]) else AXES[:1]
     # an axis on which nothing costs anything (no price, no parameter count) would draw

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ponder.backends.base import Backend
-from ponder.context.cases import Case, score
 from ponder.errors import ConfigError
+from ponder.eval.context_sweeps.cases import Case, score
 from ponder.eval.store import Record, SampleStore
 from ponder.types import Message, SamplingParams
 

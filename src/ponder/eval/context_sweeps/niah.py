@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ponder.context.cases import Case, random_key, random_number, rng_for
-from ponder.context.haystack import FILLERS, build_haystack, insert_needles
 from ponder.context.tokens import Tokenizer, count
 from ponder.errors import ConfigError
+from ponder.eval.context_sweeps.cases import Case, random_key, random_number, rng_for
+from ponder.eval.context_sweeps.haystack import FILLERS, build_haystack, insert_needles
 
 MODES = ("single", "multi", "multikey")
 INSTRUCTION = (

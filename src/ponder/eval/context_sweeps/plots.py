@@ -5,28 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ponder.context.results import Cell
 from ponder.errors import ConfigError
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ConfigError("plots need matplotlib: pip install 'ponder[eval]'") from exc
-    return plt
+from ponder.eval.context_sweeps.results import Cell
+from ponder.eval.plots import pyplot
 
 
 def heatmap(cells: Mapping[tuple[int, float], Cell], path: str | Path, title: str = "") -> Path:
     """Accuracy per (needle depth, context length), gkamradt's picture, values printed."""
     if not cells:
         raise ConfigError("no finished cells to plot")
-    plt = _pyplot()
+    plt = pyplot()
     lengths = sorted({length for length, _ in cells})
     depths = sorted({depth for _, depth in cells})
     values = [
@@ -72,7 +61,7 @@ def positions(
     curve and Liu's 20-document curve share the axis."""
     if not series:
         raise ConfigError("no series to plot")
-    plt = _pyplot()
+    plt = pyplot()
     relative = len({s.items for s in series}) > 1
     fig, ax = plt.subplots(figsize=(8, 5.6))
     for i, s in enumerate(series):

@@ -21,10 +21,10 @@ import random
 import uuid
 from dataclasses import dataclass
 
-from ponder.context.cases import Case, rng_for
 from ponder.context.reorder import ORDERS, reorder
 from ponder.context.tokens import Tokenizer, count
 from ponder.errors import ConfigError
+from ponder.eval.context_sweeps.cases import Case, rng_for
 
 KV_INSTRUCTION = "Extract the value corresponding to the specified key in the JSON object below."
 DOCS_INSTRUCTION = (

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ponder.context import results
-from ponder.context.plots import Series, heatmap, positions
 from ponder.errors import DataError
+from ponder.eval.context_sweeps import results
+from ponder.eval.context_sweeps.plots import Series, heatmap, positions
 from ponder.eval.store import Record
 
 
