@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ponder import expressions
-from ponder.answers.normalize import _norm_choice, _norm_text, detect_kind, normalize
+from ponder.answers.normalize import detect_kind, norm_choice, norm_text, normalize
 from ponder.answers.numbers import (
-    _LEAD_LETTER_RE,
-    _clean_latex,
-    _format,
-    _numbers,
-    _parse_value,
-    _require_kind,
-    _require_str,
+    LEAD_LETTER_RE,
+    clean_latex,
+    format_value,
+    numbers_in,
+    parse_value,
+    require_kind,
+    require_str,
 )
 from ponder.errors import ConfigError
 
@@ -67,13 +67,13 @@ def _make_spec(kind: str, choices: Sequence[str] | None) -> _Spec:
     if not choices:
         return _Spec(kind, {c: c for c in _DEFAULT_LETTERS}, (), False)
     if all(detect_kind(c) == "choice" for c in choices):
-        return _Spec(kind, {_norm_choice(c): _norm_choice(c) for c in choices}, (), True)
+        return _Spec(kind, {norm_choice(c): norm_choice(c) for c in choices}, (), True)
     if len(choices) > 26:
         raise ConfigError(f"at most 26 option texts can be lettered; got {len(choices)}")
     letters = {chr(ord("A") + i): normalize(c) for i, c in enumerate(choices)}
     options = []
     for choice in choices:
-        words = _norm_text(choice).split()
+        words = norm_text(choice).split()
         if words:
             body = r"[\W_]+".join(re.escape(w) for w in words)
             options.append((normalize(choice), re.compile(rf"(?i)(?<!\w){body}(?!\w)")))
@@ -109,7 +109,7 @@ def _line_marker(text: str, pattern: re.Pattern[str], stops: str) -> tuple[list[
 def _marker_contents(text: str) -> list[str]:
     """Marker contents in priority order, latest first; a cut-off repeat yields to its original."""
     groups = [_boxed(text)]
-    cleaned = _clean_latex(text)
+    cleaned = clean_latex(text)
     groups += [_line_marker(cleaned, pattern, stops) for pattern, stops in _LINE_MARKERS]
     ordered: list[str] = []
     for contents, at_end in groups:
@@ -138,9 +138,9 @@ def _first_sentence(text: str) -> str:
 def _number_from_content(content: str) -> str | None:
     """First number of the first sentence, or the result after its last '=' (``12 + 3 = 15``)."""
     sentence = _first_sentence(content)
-    after = _numbers(sentence.rsplit("=", 1)[1]) if "=" in sentence else []
-    found = after or _numbers(sentence)
-    return _format(found[0]) if found else None
+    after = numbers_in(sentence.rsplit("=", 1)[1]) if "=" in sentence else []
+    found = after or numbers_in(sentence)
+    return format_value(found[0]) if found else None
 
 
 def _hits(text: str, pattern: re.Pattern[str], spec: _Spec) -> list[tuple[int, int, str]]:
@@ -154,7 +154,7 @@ def _hits(text: str, pattern: re.Pattern[str], spec: _Spec) -> list[tuple[int, i
 
 def _choice_from(text: str, spec: _Spec, first: bool) -> str | None:
     """The first choice reference in a marker's content, or the last one in the whole text."""
-    lead = _LEAD_LETTER_RE.match(text)
+    lead = LEAD_LETTER_RE.match(text)
     if first and lead and lead[1].upper() in spec.letters:
         return spec.letters[lead[1].upper()]
     hits = _hits(text, _STRONG_RE, spec)
@@ -169,18 +169,18 @@ def _choice_from(text: str, spec: _Spec, first: bool) -> str | None:
 
 
 def _from_content(content: str, spec: _Spec) -> str | None:
-    content = _clean_latex(content).lstrip(" \t*:：$")
+    content = clean_latex(content).lstrip(" \t*:：$")
     if spec.kind == "number":
         return _number_from_content(content)
     if spec.kind == "choice" or (spec.kind == "auto" and spec.has_choices):
         return _choice_from(content, spec, first=True)
     sentence = _first_sentence(content)
     if spec.kind == "text":
-        return _norm_text(sentence) or None
-    value = _parse_value(sentence)
+        return norm_text(sentence) or None
+    value = parse_value(sentence)
     if value is not None:
-        return _format(value)
-    lead = _LEAD_LETTER_RE.match(sentence)
+        return format_value(value)
+    lead = LEAD_LETTER_RE.match(sentence)
     if lead and lead[1].upper() in spec.letters:
         return lead[1].upper()
     return _number_from_content(content) or normalize(sentence) or None
@@ -197,9 +197,9 @@ def _last_line(text: str, kind: str) -> str | None:
 def _fallback(text: str, spec: _Spec) -> str | None:
     if spec.kind == "choice" or (spec.kind == "auto" and spec.has_choices):
         return _choice_from(text, spec, first=False)
-    numbers = _numbers(text) if spec.kind in ("number", "auto") else []
+    numbers = numbers_in(text) if spec.kind in ("number", "auto") else []
     if numbers or spec.kind == "number":
-        return _format(numbers[-1]) if numbers else None
+        return format_value(numbers[-1]) if numbers else None
     if spec.kind == "auto":
         choice = _choice_from(text, spec, first=False)
         if choice is not None:
@@ -217,8 +217,8 @@ def extract_answer(
     (``["A", "B", "C", "D"]``) or as option texts; with option texts the answer is the
     normalised text of the chosen option.
     """
-    _require_str(text, "text")
-    spec = _make_spec(_require_kind(kind), choices)
+    require_str(text, "text")
+    spec = _make_spec(require_kind(kind), choices)
     if not text.strip():
         return None
     text = _drop_follow_up(text)
@@ -228,7 +228,7 @@ def extract_answer(
         answer = _from_content(content, spec)
         if answer is not None and not _is_verdict(answer, kind):
             return answer
-    answer = _fallback(_clean_latex(text), spec)
+    answer = _fallback(clean_latex(text), spec)
     return None if answer is not None and _is_verdict(answer, kind) else answer
 
 
@@ -246,8 +246,8 @@ def sample_answer(
     (the last number of unfinished reasoning is no answer, so the sample abstains)."""
     if not truncated:
         return extract_answer(text, kind, choices)
-    _require_str(text, "text")
-    spec = _make_spec(_require_kind(kind), choices)
+    require_str(text, "text")
+    spec = _make_spec(require_kind(kind), choices)
     finished = text[: text.rfind("\n") + 1]  # the last line may be cut mid-answer
     for content in _marker_contents(_drop_follow_up(finished)):
         answer = _from_content(content, spec)

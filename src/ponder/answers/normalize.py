@@ -7,13 +7,13 @@ import re
 
 from ponder import expressions
 from ponder.answers.numbers import (
-    _LEAD_LETTER_RE,
-    _LONE_CHOICE_RE,
-    _REL_TOL,
-    _format,
-    _parse_value,
-    _require_kind,
-    _require_str,
+    LEAD_LETTER_RE,
+    LONE_CHOICE_RE,
+    REL_TOL,
+    format_value,
+    parse_value,
+    require_kind,
+    require_str,
 )
 
 _PUNCT_RE = re.compile(r"(?<=[0-9])[.,/:](?=[0-9])|([^\w\s]|_)")
@@ -21,24 +21,26 @@ _PUNCT_RE = re.compile(r"(?<=[0-9])[.,/:](?=[0-9])|([^\w\s]|_)")
 _ARTICLES_RE = re.compile(r"\b(?:a|an|the)\b")
 
 
-def _norm_text(text: str) -> str:
+def norm_text(text: str) -> str:
+    """Lower case, without punctuation (but inside numbers) and articles, spaces collapsed."""
     text = _PUNCT_RE.sub(lambda m: "" if m.group(1) else m.group(0), text.lower())
     return " ".join(_ARTICLES_RE.sub(" ", text).split())
 
 
-def _norm_choice(text: str) -> str:
-    m = _LEAD_LETTER_RE.match(text)
+def norm_choice(text: str) -> str:
+    """A choice letter, upper case, when ``text`` leads with one; else ``norm_text``."""
+    m = LEAD_LETTER_RE.match(text)
     if m:
         return m[1].upper()
-    norm = _norm_text(text)
+    norm = norm_text(text)
     return norm.upper() if len(norm) == 1 and norm.isascii() and norm.isalpha() else norm
 
 
 def detect_kind(gold: str) -> str:
     """'number' if ``gold`` parses as one number, 'choice' for a lone letter, else 'text'."""
-    if _parse_value(_require_str(gold, "gold")) is not None:
+    if parse_value(require_str(gold, "gold")) is not None:
         return "number"
-    return "choice" if _LONE_CHOICE_RE.fullmatch(gold) else "text"
+    return "choice" if LONE_CHOICE_RE.fullmatch(gold) else "text"
 
 
 def normalize(answer: str, kind: str = "auto") -> str:
@@ -48,21 +50,21 @@ def normalize(answer: str, kind: str = "auto") -> str:
     upper case ('(b)' -> 'B'), text lower case without punctuation, articles or extra spaces.
     A value that is not of the requested kind falls back to text normalisation.
     """
-    kind = _require_kind(kind)
-    _require_str(answer, "answer")
+    kind = require_kind(kind)
+    require_str(answer, "answer")
     if kind == "expr":  # an arithmetic expression (countdown): canonical, spaces dropped
-        return expressions.canonical(answer) or _norm_text(answer)
+        return expressions.canonical(answer) or norm_text(answer)
     if kind == "text":
-        return _norm_text(answer)
+        return norm_text(answer)
     if kind == "choice":
-        return _norm_choice(answer)
-    for candidate in (answer, _norm_text(answer)):  # "(18)" is a number once cleaned
-        value = _parse_value(candidate)
+        return norm_choice(answer)
+    for candidate in (answer, norm_text(answer)):  # "(18)" is a number once cleaned
+        value = parse_value(candidate)
         if value is not None:
-            return _format(value)
-        if kind == "auto" and _LONE_CHOICE_RE.fullmatch(candidate):
-            return _norm_choice(candidate)
-    return _norm_text(answer)
+            return format_value(value)
+        if kind == "auto" and LONE_CHOICE_RE.fullmatch(candidate):
+            return norm_choice(candidate)
+    return norm_text(answer)
 
 
 def answers_match(predicted: str | None, gold: str, kind: str = "auto") -> bool:
@@ -73,19 +75,19 @@ def answers_match(predicted: str | None, gold: str, kind: str = "auto") -> bool:
     Kind "expr" with a countdown gold (``"4 7 8 8 -> 24"``) is graded by the puzzle's
     exact checker (``ponder.expressions.solves``).
     """
-    _require_str(gold, "gold")
-    kind = _require_kind(kind)
+    require_str(gold, "gold")
+    kind = require_kind(kind)
     if predicted is None:
         return False
-    _require_str(predicted, "predicted")
+    require_str(predicted, "predicted")
     if kind == "expr" and expressions.puzzle(gold) is not None:
         return expressions.solves(predicted, gold)
     if kind in ("auto", "number"):
-        a, b = _parse_value(predicted), _parse_value(gold)
+        a, b = parse_value(predicted), parse_value(gold)
         if a is not None and b is not None:
             if a.denominator == b.denominator == 1:  # counts: 1000001 is not 1000000
                 return a == b
-            close = abs(a - b) <= _REL_TOL * max(abs(a), abs(b))
-            return close or _format(a) == _format(b)
+            close = abs(a - b) <= REL_TOL * max(abs(a), abs(b))
+            return close or format_value(a) == format_value(b)
     mine = normalize(predicted, kind)
     return bool(mine) and mine == normalize(gold, kind)

@@ -12,19 +12,21 @@ from ponder.errors import ConfigError
 KINDS = ("auto", "number", "choice", "text", "expr")
 
 
-def _require_str(value: object, name: str) -> str:
+def require_str(value: object, name: str) -> str:
+    """``value`` when it is a str; ConfigError naming ``name`` otherwise."""
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be a str, got {type(value).__name__}")
     return value
 
 
-def _require_kind(kind: object) -> str:
+def require_kind(kind: object) -> str:
+    """``kind`` when it is one of ``KINDS``; ConfigError otherwise."""
     if kind not in KINDS:
         raise ConfigError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     return str(kind)
 
 
-_REL_TOL = Fraction(1, 10**6)
+REL_TOL = Fraction(1, 10**6)  # numbers this close (relatively) are the same answer
 
 _DECIMALS = 6
 
@@ -56,7 +58,8 @@ _LATEX_SUBS = (
 )
 
 
-def _clean_latex(text: str) -> str:
+def clean_latex(text: str) -> str:
+    """LaTeX number markup (``\\frac``, ``\\$``, ``\\%``...) rewritten as plain text."""
     for pattern, replacement in _LATEX_SUBS:
         text = pattern.sub(replacement, text)
     return text
@@ -73,12 +76,13 @@ def _match_value(m: re.Match[str]) -> Fraction | None:
     return -value if minus % 2 else value
 
 
-def _parse_value(text: str) -> Fraction | None:
-    m = _FULL_RE.fullmatch(_clean_latex(text).strip())
+def parse_value(text: str) -> Fraction | None:
+    """``parse_number`` as an exact Fraction."""
+    m = _FULL_RE.fullmatch(clean_latex(text).strip())
     return _match_value(m) if m else None
 
 
-def _format(value: Fraction) -> str:
+def format_value(value: Fraction) -> str:
     """Canonical decimal: integers exact, others to 6 decimals (6 significant digits below 1)."""
     if value.denominator == 1:
         return str(value.numerator)
@@ -101,14 +105,16 @@ def parse_number(text: str) -> float | None:
     ``"50%"`` -> 50.0 (percent is kept as a unit, as GSM8K gold answers write it).  Anything
     else, a list such as ``"1, 2, 3"`` included, gives None.
     """
-    value = _parse_value(_require_str(text, "text"))
+    value = parse_value(require_str(text, "text"))
     return float(value) if value is not None else None
 
 
-def _numbers(text: str) -> list[Fraction]:
+def numbers_in(text: str) -> list[Fraction]:
+    """Every number in ``text``, in order."""
     found = (_match_value(m) for m in _SCAN_RE.finditer(text))
     return [value for value in found if value is not None]
 
 
-_LONE_CHOICE_RE = re.compile(r"\s*[(\[]?([A-Za-z])[)\].:]?\s*")
-_LEAD_LETTER_RE = re.compile(r"[\s(\[*$:]*([A-Za-z])(?:\s*[)\].:*]|\s*$)")
+# a choice letter alone ("(B)", "b."), and one that leads an answer ("B) 12", "**C**")
+LONE_CHOICE_RE = re.compile(r"\s*[(\[]?([A-Za-z])[)\].:]?\s*")
+LEAD_LETTER_RE = re.compile(r"[\s(\[*$:]*([A-Za-z])(?:\s*[)\].:*]|\s*$)")

@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
-from ponder.answers.numbers import _format
+from ponder.answers.numbers import format_value
 
 __all__ = ["PROGRAM_INSTRUCTION", "PROGRAM_STOP", "program_answer", "run_program"]
 
@@ -294,7 +294,7 @@ def run_program(text: str) -> str | None:
     result = machine.printed
     if result is None:
         result = machine.names.get("answer", machine.last)
-    return None if result is None else _format(result)
+    return None if result is None else format_value(result)
 
 
 NUMERIC_KINDS = frozenset({"number", "auto"})

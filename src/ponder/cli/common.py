@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -17,8 +17,11 @@ from ponder import models
 from ponder.backends import load_backend, parse_spec
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
-from ponder.strategies import Strategy, parse_strategy_spec
+from ponder.strategies import Strategy
 from ponder.strategies.tiers import LoadsTiers, tier_specs, uncached_model
+
+if TYPE_CHECKING:
+    from ponder.eval.runner import RunSpec
 
 stderr = Console(stderr=True)
 
@@ -99,13 +102,13 @@ def fetching_tiers(strategy: Strategy, spinner: Status | None = None) -> Strateg
     return strategy.with_loader(load)
 
 
-def ensure_tiers(strategy_specs: Iterable[str]) -> None:
+def ensure_tiers(specs: Iterable[RunSpec]) -> None:
     """Pull, with progress, the local tiers an ``auto`` spec names (``tiers=ladder``),
     and any strategy's judge (``judge=``), before a run over many questions starts
     (``eval run``); ``uncached=skip`` leaves missing tiers out instead. One question
     loads them as it needs them (``fetching_tiers``)."""
-    for spec in strategy_specs:
-        name, options = parse_strategy_spec(spec)
+    for spec in specs:
+        name, options = spec.name, spec.options
         if options.get("judge"):
             ensure_model(options["judge"])
         if name != "auto" or options.get("uncached") == "skip":

@@ -15,7 +15,6 @@ from rich.table import Table
 
 from ponder.cli.common import ensure_model, stderr
 from ponder.errors import ConfigError
-from ponder.eval.store import Record
 from ponder.models import DEFAULT_MODEL
 
 MODEL_HELP = "backend spec (embedded specs get a context that fits unless ctx= is given)"
@@ -37,6 +36,8 @@ def _floats(value: str, name: str) -> tuple[float, ...]:
 
 @contextmanager
 def _progress_bar(name: str) -> Iterator[Callable[[int, int, dict[str, Any]], None]]:
+    from ponder.eval.store import Record
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ponder.cli.common import ensure_model, ensure_tiers, with_threads
 from ponder.distill.data import FILTERS, RowOptions
 from ponder.distill.export import TYPES
 from ponder.errors import ConfigError
@@ -78,21 +79,25 @@ def generate(
     rows_only: bool,
 ) -> None:
     """A teacher answers questions; its kept reasoning paths become SFT rows (resumable)."""
-    from ponder.cli.eval_run import _finish, _items, execute
+    from ponder.cli.runs import finish_run, watch_run
     from ponder.distill.generate import held_out_keys
+    from ponder.eval.runner import check_specs
+    from ponder.eval.session import open_run, select_items
 
     options = RowOptions(filter_, min_agreement, per_question, dedup, min_score)  # type: ignore[arg-type]
     held = held_out_keys(exclude)
     summary = tally = None
     if not rows_only:
-        items = _items(suite, data, limit, per_level, levels, seed, require_answer=False)
+        items = select_items(suite, data, limit, per_level, levels, seed, require_answer=False)
+        specs = check_specs(strategies)
+        model = with_threads(teacher, threads)
+        ensure_tiers(specs)
         meta = {"suite": suite, "data": data, "seed": seed, "distill": True}
-        summary, tally = execute(
-            items, teacher, strategies, out, concurrency, max_failures, threads, meta
-        )
+        with open_run(out, items, model, specs, meta, fetch=ensure_model) as job:
+            summary, tally = watch_run(job, concurrency, max_failures)
     _write_rows(out, to, options, held, scorer, teacher)
     if tally is not None:
-        _finish(summary, tally, Path(out) / "records.jsonl", max_failures or 0)
+        finish_run(summary, tally, Path(out) / "records.jsonl", max_failures or 0)
 
 
 def _write_rows(

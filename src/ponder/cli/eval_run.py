@@ -4,56 +4,14 @@ exits non-zero when more items failed than ``--max-failures``."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from ponder.budgets import TRUNCATION_WARN
 from ponder.cli.common import THREADS_HELP, ensure_model, ensure_tiers, with_threads
-from ponder.cli.interrupt import EXIT_INTERRUPTED, run_interruptible
-from ponder.cli.progress import Tally, eval_progress
-from ponder.errors import ConfigError
+from ponder.cli.runs import finish_run, watch_run
 from ponder.models import DEFAULT_MODEL
-
-if TYPE_CHECKING:
-    from ponder.eval.runner import RunSummary
-
-
-def _levels(value: str | None) -> list[int] | None:
-    if not value:
-        return None
-    try:
-        return [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise ConfigError(f"--levels must be comma-separated integers, got {value!r}") from None
-
-
-def _items(
-    suite: str | None,
-    data: str | None,
-    limit: int | None,
-    per_level: int,
-    levels: str | None,
-    seed: int,
-    require_answer: bool = True,
-) -> list[Any]:
-    """Suite or dataset items (``require_answer`` False: dataset items may lack a gold
-    answer, as distillation labels them by agreement)."""
-    from ponder.eval.datasets import load_jsonl
-    from ponder.eval.suites import suite_items
-
-    if (suite is None) == (data is None):
-        raise ConfigError("give exactly one of --suite NAME or --data FILE.jsonl")
-    if limit is not None and limit < 1:
-        raise ConfigError(f"--limit must be at least 1, got {limit}")
-    if suite is not None:
-        return suite_items(suite, limit or per_level, seed, _levels(levels))
-    if levels:
-        raise ConfigError("--levels applies to --suite, not --data")
-    items = load_jsonl(str(data), require_answer)
-    return items[:limit] if limit else items
 
 
 @click.command("run")
@@ -110,89 +68,14 @@ def run(
     threads: int | None,
 ) -> None:
     """Run strategies over a suite or dataset; resumable, every sample stored in OUT."""
-    items = _items(suite, data, limit, per_level, levels, seed)
-    meta: dict[str, Any] = {"suite": suite, "data": data, "seed": seed}
-    summary, tally = execute(
-        items, model, strategies, out, concurrency, max_failures, threads, meta
-    )
-    _finish(summary, tally, Path(out) / "records.jsonl", max_failures or 0)
+    from ponder.eval.runner import check_specs
+    from ponder.eval.session import open_run, select_items
 
-
-def execute(
-    items: list[Any],
-    model: str,
-    strategies: tuple[str, ...],
-    out: str,
-    concurrency: int,
-    max_failures: int | None,
-    threads: int | None,
-    meta: dict[str, Any],
-) -> tuple[RunSummary | None, Tally]:
-    """Run ``strategies`` over ``items`` into the store ``out`` (locked, resumable, with
-    progress); the summary is None when Ctrl-C stopped it."""
-    from ponder.backends import load_backend
-    from ponder.eval.lock import run_lock
-    from ponder.eval.runner import check_specs, run_eval
-    from ponder.eval.store import SampleStore
-
-    ensure_tiers(strategies)
-    check_specs(strategies)
+    items = select_items(suite, data, limit, per_level, levels, seed)
+    specs = check_specs(strategies)
     model = with_threads(model, threads)
-    meta = {"model": model, "strategies": list(strategies), **meta, "items": len(items)}
-    store = SampleStore(out)
-    with run_lock(out):
-        store.claim(meta)
-        ensure_model(model)
-        backend = load_backend(model)
-        tally = Tally(backend.name)
-        with eval_progress(tally) as (started, progress):
-            job = run_eval(
-                items,
-                backend,
-                list(strategies),
-                store,
-                model=model,
-                concurrency=concurrency,
-                progress=progress,
-                started=started,
-                max_failures=max_failures,
-            )
-            summary = run_interruptible(job)
-    return summary, tally
-
-
-def _finish(summary: RunSummary | None, tally: Tally, where: Path, max_failures: int) -> None:
-    """Print what the run did; exit 130 when interrupted, 1 past --max-failures."""
-    if summary is None:
-        click.echo(
-            f"interrupted: {tally.ok} done, {tally.failed} failed this run; "
-            f"finished items are kept in {where}; run the same command to resume",
-            err=True,
-        )
-        sys.exit(EXIT_INTERRUPTED)
-    if summary.changed:
-        shown = ", ".join(summary.changed[:5]) + (", ..." if len(summary.changed) > 5 else "")
-        click.echo(
-            f"{len(summary.changed)} item(s) changed since they were stored and were "
-            f"run again: {shown}",
-            err=True,
-        )
-    not_run = f", {summary.not_run} not run" if summary.not_run else ""
-    click.echo(
-        f"{summary.finished} done, {summary.failed} failed, {summary.skipped} skipped "
-        f"(already done){not_run} in {summary.wall_s:.1f} s -> {where}"
-    )
-    if summary.samples and summary.truncated > TRUNCATION_WARN * summary.samples:
-        click.echo(
-            f"warning: {summary.truncated} of {summary.samples} samples "
-            f"({100 * summary.truncated / summary.samples:.0f}%) stopped at max_tokens; those "
-            "without a final-answer marker abstain: raise max_tokens",
-            err=True,
-        )
-    if summary.failed > max_failures:
-        click.echo(
-            f"{summary.failed} item(s) failed (over --max-failures {max_failures}): "
-            f'their errors are in {where} ("error" field); the same command retries them',
-            err=True,
-        )
-        sys.exit(1)
+    ensure_tiers(specs)
+    meta: dict[str, Any] = {"suite": suite, "data": data, "seed": seed}
+    with open_run(out, items, model, specs, meta, fetch=ensure_model) as job:
+        summary, tally = watch_run(job, concurrency, max_failures)
+    finish_run(summary, tally, Path(out) / "records.jsonl", max_failures or 0)

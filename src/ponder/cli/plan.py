@@ -10,15 +10,15 @@ import click
 from ponder.cli.plan_advice import rag_cmd, size_cmd
 from ponder.cli.plan_catalog import gpus_cmd, models_cmd
 from ponder.cli.plan_common import (
-    _CONTEXT,
-    _JSON,
-    _KV_DTYPE,
-    _PLOT,
-    _context,
-    _deploy_options,
-    _emit,
-    _friendly,
-    _plot,
+    CONTEXT_OPTION,
+    JSON_OPTION,
+    KV_DTYPE_OPTION,
+    PLOT_OPTION,
+    context_tokens,
+    deploy_options,
+    emit,
+    friendly_errors,
+    write_plot,
 )
 from ponder.plan import (
     Layout,
@@ -45,29 +45,29 @@ plan.add_command(size_cmd)
 
 @plan.command("params")
 @click.argument("model")
-@_JSON
-@_friendly
+@JSON_OPTION
+@friendly_errors
 def params_cmd(model: str, as_json: bool) -> None:
     """Total and active parameters of MODEL (catalog name, config.json or its folder)."""
     from ponder.plan.render import render_params
 
     summary = params_summary(load_architecture(model))
-    _emit(summary, lambda: render_params(summary), as_json)
+    emit(summary, lambda: render_params(summary), as_json)
 
 
 @plan.command("kv")
 @click.argument("model")
-@_CONTEXT
-@_KV_DTYPE
+@CONTEXT_OPTION
+@KV_DTYPE_OPTION
 @click.option(
     "--kv-heads",
     type=int,
     default=None,
     help="Override the KV heads (e.g. the attention heads, to see full MHA).",
 )
-@_JSON
-@_PLOT
-@_friendly
+@JSON_OPTION
+@PLOT_OPTION
+@friendly_errors
 def kv_cmd(
     model: str,
     context: str | None,
@@ -83,7 +83,7 @@ def kv_cmd(
     arch = load_architecture(model)
     if kv_heads is not None:
         arch = arch.with_kv_heads(kv_heads)
-    tokens = _context(arch, context)
+    tokens = context_tokens(arch, context)
     if arch.max_context and tokens > arch.max_context:
         click.echo(
             f"warning: context {tokens:,} exceeds {arch.name}'s max_position_embeddings "
@@ -91,8 +91,8 @@ def kv_cmd(
             err=True,
         )
     summary = kv_summary(arch, tokens, kv_dtype)
-    _emit(summary, lambda: render_kv(summary), as_json)
-    _plot(plot_path, lambda p: plot_kv(arch, tokens, kv_dtype, p), as_json)
+    emit(summary, lambda: render_kv(summary), as_json)
+    write_plot(plot_path, lambda p: plot_kv(arch, tokens, kv_dtype, p), as_json)
 
 
 @plan.command("memory")
@@ -102,8 +102,8 @@ def kv_cmd(
 @click.option("--pp", default=1, show_default=True, help="Pipeline parallel size.")
 @click.option("--dp", default=1, show_default=True, help="Data parallel size.")
 @click.option("--ep", is_flag=True, help="Enable expert parallelism (MoE only).")
-@_deploy_options
-@_friendly
+@deploy_options
+@friendly_errors
 def memory_cmd(
     model: str,
     gpu: str,
@@ -127,13 +127,13 @@ def memory_cmd(
         arch,
         find_gpu(gpu),
         Layout(tp, pp, dp, ep),
-        _context(arch, context),
+        context_tokens(arch, context),
         dtype,
         kv_dtype,
         MemoryAssumptions(gpu_memory_utilization=util),
     )
-    _emit(result.to_dict(), lambda: render_memory(result), as_json)
-    _plot(plot_path, lambda p: plot_memory(result, p), as_json)
+    emit(result.to_dict(), lambda: render_memory(result), as_json)
+    write_plot(plot_path, lambda p: plot_memory(result, p), as_json)
 
 
 @plan.command("serve")
@@ -146,8 +146,8 @@ def memory_cmd(
     show_default=True,
     help="Full-context requests you want to serve at once.",
 )
-@_deploy_options
-@_friendly
+@deploy_options
+@friendly_errors
 def serve_cmd(
     model: str,
     gpu: str,
@@ -169,11 +169,11 @@ def serve_cmd(
         arch,
         find_gpu(gpu),
         count,
-        _context(arch, context),
+        context_tokens(arch, context),
         dtype,
         kv_dtype,
         concurrency,
         MemoryAssumptions(gpu_memory_utilization=util),
     )
-    _emit(result.to_dict(), lambda: render_serve(result), as_json)
-    _plot(plot_path, lambda p: plot_memory(result.memory, p), as_json)
+    emit(result.to_dict(), lambda: render_serve(result), as_json)
+    write_plot(plot_path, lambda p: plot_memory(result.memory, p), as_json)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import click
 
-from ponder.cli.plan_common import _JSON, _KV_DTYPE, _PLOT, _emit, _friendly, _plot
+from ponder.cli.plan_common import (
+    JSON_OPTION,
+    KV_DTYPE_OPTION,
+    PLOT_OPTION,
+    emit,
+    friendly_errors,
+    write_plot,
+)
 from ponder.plan import advise_rag, advise_size, find_gpu, load_architecture, parse_tokens
 
 
@@ -22,10 +29,10 @@ from ponder.plan import advise_rag, advise_size, find_gpu, load_architecture, pa
 @click.option("--chunk-tokens", default=512, show_default=True, help="Tokens per chunk.")
 @click.option("--top-k", default=8, show_default=True, help="Chunks retrieved per query.")
 @click.option("--summary-ratio", default=0.1, show_default=True, help="Summary/document size.")
-@_KV_DTYPE
+@KV_DTYPE_OPTION
 @click.option("--price-per-mtok", type=float, default=None, help="Input price, $ per 1M tokens.")
-@_JSON
-@_friendly
+@JSON_OPTION
+@friendly_errors
 def rag_cmd(
     doc_tokens: str,
     precise: bool,
@@ -52,7 +59,7 @@ def rag_cmd(
         kv_dtype=kv_dtype,
         price_per_mtok=price_per_mtok,
     )
-    _emit(advice.to_dict(), lambda: render_rag(advice), as_json)
+    emit(advice.to_dict(), lambda: render_rag(advice), as_json)
 
 
 @click.command("size")
@@ -82,9 +89,9 @@ def rag_cmd(
     type=click.FloatRange(0.05, 1.0),
     help="Usable fraction of GPU memory.",
 )
-@_JSON
-@_PLOT
-@_friendly
+@JSON_OPTION
+@PLOT_OPTION
+@friendly_errors
 def size_cmd(
     deployment: str,
     complex_tasks: bool,
@@ -120,5 +127,5 @@ def size_cmd(
         context=parse_tokens(context),
         hardware=label,
     )
-    _emit(advice.to_dict(), lambda: render_size(advice), as_json)
-    _plot(plot_path, lambda p: plot_size(advice, p), as_json)
+    emit(advice.to_dict(), lambda: render_size(advice), as_json)
+    write_plot(plot_path, lambda p: plot_size(advice, p), as_json)

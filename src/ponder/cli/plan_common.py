@@ -17,7 +17,7 @@ from ponder.plan import Architecture, parse_tokens
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _friendly(func: F) -> F:
+def friendly_errors(func: F) -> F:
     """Turn the planner's errors into one line on stderr and exit status 1."""
 
     @functools.wraps(func)
@@ -30,51 +30,51 @@ def _friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _emit(data: dict[str, Any], renderable: Callable[[], RenderableType], as_json: bool) -> None:
+def emit(data: dict[str, Any], renderable: Callable[[], RenderableType], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
         Console().print(renderable())
 
 
-def _plot(path: str | None, draw: Callable[[str], object], as_json: bool) -> None:
+def write_plot(path: str | None, draw: Callable[[str], object], as_json: bool) -> None:
     if path:
         draw(path)
         if not as_json:
             click.echo(f"plot written to {path}", err=True)
 
 
-def _context(arch: Architecture, text: str | None) -> int:
+def context_tokens(arch: Architecture, text: str | None) -> int:
     """The requested context, or 8192 capped by the model's limit."""
     if text is not None:
         return parse_tokens(text)
     return min(8192, arch.max_context or 8192)
 
 
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-_PLOT = click.option(
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+PLOT_OPTION = click.option(
     "--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG plot to this file."
 )
-_CONTEXT = click.option(
+CONTEXT_OPTION = click.option(
     "--context",
     default=None,
     help="Tokens per request: 32768, 32k (=32,000) or 32K (=32,768); "
     "default 8192, or the model's limit if smaller.",
 )
-_KV_DTYPE = click.option(
+KV_DTYPE_OPTION = click.option(
     "--kv-dtype",
     default="auto",
     show_default=True,
     help="KV-cache dtype: auto (model dtype), fp16, bf16, fp8.",
 )
 _DEPLOY = (
-    _CONTEXT,
+    CONTEXT_OPTION,
     click.option(
         "--dtype",
         default=None,
         help="Weight dtype or quantisation (bf16, fp8, awq, q4_k_m...); default: the checkpoint's.",
     ),
-    _KV_DTYPE,
+    KV_DTYPE_OPTION,
     click.option(
         "--gpu-memory-utilization",
         "util",
@@ -83,12 +83,12 @@ _DEPLOY = (
         type=click.FloatRange(0.05, 1.0),
         help="vLLM's memory fraction.",
     ),
-    _JSON,
-    _PLOT,
+    JSON_OPTION,
+    PLOT_OPTION,
 )
 
 
-def _deploy_options(func: F) -> F:
+def deploy_options(func: F) -> F:
     """Context, weight and KV dtypes, memory utilisation, --json and --plot."""
     for option in reversed(_DEPLOY):
         func = option(func)

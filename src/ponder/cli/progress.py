@@ -19,7 +19,6 @@ from rich.progress import (
 )
 
 from ponder.cli.common import stderr
-from ponder.eval.store import Record
 
 if TYPE_CHECKING:
     from ponder.distill.train import StepHook
@@ -83,6 +82,8 @@ def eval_progress(tally: Tally) -> Iterator[Hooks]:
 
 
 def _count(tally: Tally, line: dict[str, Any]) -> None:
+    from ponder.eval.store import Record
+
     if Record.from_dict(line).error:
         tally.failed += 1
     else:

@@ -41,7 +41,7 @@ from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
 from ponder.eval.store import Record, SampleStore
-from ponder.strategies import make_strategy, parse_strategy_spec
+from ponder.strategies import Strategy, make_strategy, parse_strategy_spec
 from ponder.strategies.base import (
     COT_INSTRUCTION,
     Options,
@@ -87,6 +87,19 @@ class RunSummary:
     not_run: int = 0  # items left undone because failures passed max_failures
     samples: int = 0  # samples drawn by this run
     truncated: int = 0  # of them, those that stopped at max_tokens
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A strategy spec of a run, parsed and checked once (``check_specs``): ``text`` as
+    given keys the stored records; ``mode`` is the sampling mode's options, or the
+    strategy the spec names, built once and used for every item (a strategy keeps no
+    state between calls)."""
+
+    text: str
+    name: str
+    options: dict[str, Any]
+    mode: SampleOptions | Strategy
 
 
 def item_hash(item: dict[str, Any]) -> str:
@@ -165,11 +178,10 @@ def _base_record(item: Item, spec: str, model: str, backend: Backend) -> Record:
     )
 
 
-async def _solve(item: Item, spec: str, backend: Backend) -> dict[str, Any]:
-    name, options = parse_strategy_spec(spec)
+async def _solve(item: Item, spec: RunSpec, backend: Backend) -> dict[str, Any]:
     start = time.perf_counter()
-    if name == SAMPLE_MODE:
-        samples = await draw_pool(item, backend, SampleOptions.parse(options, SAMPLE_MODE))
+    if isinstance(spec.mode, SampleOptions):
+        samples = await draw_pool(item, backend, spec.mode)
         usage = Usage.from_samples(samples, wall_s=time.perf_counter() - start)
         result = Result(
             answer=samples[0].answer,
@@ -183,7 +195,7 @@ async def _solve(item: Item, spec: str, backend: Backend) -> dict[str, Any]:
         )
     else:
         question = as_question(item.question, item.kind, item.choices)
-        result = await make_strategy(spec).solve(question, backend)
+        result = await spec.mode.solve(question, backend)
     return {
         "prediction": result.answer,
         "correct": answers_match(result.answer, item.answer, item.kind),
@@ -196,18 +208,23 @@ async def _solve(item: Item, spec: str, backend: Backend) -> dict[str, Any]:
     }
 
 
-def check_specs(strategies: Sequence[str]) -> None:
-    """Fail fast on a bad spec, before any model call."""
+def check_specs(strategies: Sequence[str]) -> list[RunSpec]:
+    """Each spec parsed and checked once, before any model call (ConfigError on a bad
+    one): the sampling mode's options, or the strategy built."""
+    checked = []
     for spec in strategies:
         name, options = parse_strategy_spec(spec)
+        mode: SampleOptions | Strategy
         if name == SAMPLE_MODE:
-            SampleOptions.parse(options, SAMPLE_MODE)
+            mode = SampleOptions.parse(options, SAMPLE_MODE)
         else:
-            make_strategy(spec)
+            mode = make_strategy(name, **options)
+        checked.append(RunSpec(spec, name, options, mode))
+    return checked
 
 
-async def _run_one(item: Item, spec: str, backend: Backend, model: str) -> Record:
-    record = _base_record(item, spec, model, backend)
+async def _run_one(item: Item, spec: RunSpec, backend: Backend, model: str) -> Record:
+    record = _base_record(item, spec.text, model, backend)
     try:
         record = record.model_copy(update=await _solve(item, spec, backend))
     except Exception as exc:  # a failed item is recorded, never fatal
@@ -231,17 +248,44 @@ async def run_eval(
 
     Past ``max_failures`` failed items no new item starts (None: never stop early).
     The store's directory is locked for the run (RunInUseError when another holds it)."""
+    return await run_specs(
+        items,
+        backend,
+        check_specs(strategies),
+        store,
+        model=model,
+        concurrency=concurrency,
+        progress=progress,
+        max_failures=max_failures,
+        started=started,
+    )
+
+
+async def run_specs(
+    items: Sequence[Item],
+    backend: Backend,
+    specs: Sequence[RunSpec],
+    store: SampleStore,
+    *,
+    model: str | None = None,
+    concurrency: int = 2,
+    progress: Progress | None = None,
+    max_failures: int | None = None,
+    started: Started | None = None,
+) -> RunSummary:
+    """``run_eval`` for specs checked already (``check_specs``)."""
     if concurrency < 1:
         raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
-    check_specs(strategies)
     model = identity_spec(model or backend.name)
+    by_text = {spec.text: spec for spec in specs}
     with run_lock(store.directory):
-        todo, changed = plan_work(items, strategies, store, model)
+        planned, changed = plan_work(items, [spec.text for spec in specs], store, model)
+        todo = [(item, by_text[text]) for item, text in planned]
         if started is not None:
             started(len(todo))
         start = time.perf_counter()
         counts = await _work(todo, backend, store, model, concurrency, progress, max_failures)
-    everything = len(items) * len(strategies)
+    everything = len(items) * len(specs)
     return RunSummary(
         total=everything,
         skipped=everything - len(todo),
@@ -256,7 +300,7 @@ async def run_eval(
 
 
 async def _work(
-    todo: list[tuple[Item, str]],
+    todo: list[tuple[Item, RunSpec]],
     backend: Backend,
     store: SampleStore,
     model: str,
@@ -267,7 +311,7 @@ async def _work(
     gate = asyncio.Semaphore(concurrency)
     counts = {"done": 0, "failed": 0, "samples": 0, "truncated": 0}
 
-    async def one(item: Item, spec: str) -> None:
+    async def one(item: Item, spec: RunSpec) -> None:
         async with gate:
             if max_failures is not None and counts["failed"] > max_failures:
                 return
