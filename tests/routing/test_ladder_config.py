@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import ponder.strategies.auto as auto_module
 from ponder import models
 from ponder.backends.scripted import ScriptedBackend
 from ponder.cli.main import cli
@@ -87,3 +88,22 @@ def test_a_router_trained_on_the_upper_tiers_runs_on_them_within_the_ladder() ->
     auto = AutoStrategy(AutoOptions(), router=router, tiers=[small, big])
     result = asyncio.run(auto.solve(question, tiny))
     assert result.answer == "42" and not tiny.calls and len(small.calls) == 1
+
+
+def test_the_shipped_ladder_router_takes_over_where_its_tiers_are_live(monkeypatch) -> None:
+    question = "What is 6 x 7?"
+    tiny = ScriptedBackend({question: ["Answer: 1"] * 8}, model="tiny")
+    small = ScriptedBackend({question: ["Answer: 42"] * 8}, model="small")
+    big = ScriptedBackend({question: ["Answer: 42"] * 8}, model="big")
+    plan = PlanModel(parse_plan("cot@1"), [0.0] * len(FEATURES), 0.0, 1.0)
+    ladder = Router([plan], [0.0] * len(FEATURES), [1.0] * len(FEATURES))
+    ladder.tiers = [small.name, big.name]
+    monkeypatch.setattr(auto_module, "ladder_router", lambda: ladder)
+    auto = AutoStrategy(AutoOptions(), tiers=[small, big])
+    result = asyncio.run(auto.solve(question, tiny))
+    assert result.answer == "42" and result.model == "big"
+    assert not tiny.calls and not small.calls and len(big.calls) == 1
+    assert auto.router_for(auto.backends(tiny)) is ladder
+    assert auto.router_for(auto.backends(small)[:1]) is auto.router  # not its tiers
+    explicit = AutoStrategy(AutoOptions(), router=auto.router, tiers=[small, big])
+    assert explicit.ladder is None  # an operator's router is never replaced

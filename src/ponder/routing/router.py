@@ -122,6 +122,13 @@ class Router:
             picked.append(start - 1)
         return picked if picked and picked != list(range(len(picked))) else None
 
+    def finds(self, live: Sequence[str]) -> bool:
+        """True when every tier the router was trained on is among the ``live`` ones, in
+        order (where ``tier_map`` puts them, or first)."""
+        wanted = [_model_of(name) for name in self.tiers]
+        have = [_model_of(name) for name in live]
+        return bool(wanted) and (self.tier_map(live) is not None or have[: len(wanted)] == wanted)
+
     @property
     def feature_names(self) -> tuple[str, ...]:
         return (*FEATURES, *PROBE_FEATURES) if self.probe else FEATURES

@@ -17,6 +17,7 @@ from ponder.routing.router import FORMAT, VERSION, PlanModel, Router
 from ponder.routing.support import Support
 
 DEFAULT_FILE = "default_router.json"
+LADDER_FILE = "ladder_router.json"
 
 
 def _number_list(data: dict[str, Any], key: str, size: int, where: str) -> list[float]:
@@ -161,8 +162,19 @@ def load_router(path: str | Path) -> Router:
 
 def default_router() -> Router | None:
     """The router shipped with ponder (trained on the built-in suites), if present."""
+    return _shipped(DEFAULT_FILE)
+
+
+def ladder_router() -> Router | None:
+    """The router shipped for the local ladder's upper tiers (trained on real word
+    problems with qwen2.5-coder-0.5b and 1.5b), if present: ``auto`` uses it where its
+    tiers are among the live ones."""
+    return _shipped(LADDER_FILE)
+
+
+def _shipped(name: str) -> Router | None:
     try:
-        text = resources.files("ponder.routing").joinpath(DEFAULT_FILE).read_text("utf-8")
+        text = resources.files("ponder.routing").joinpath(name).read_text("utf-8")
     except (FileNotFoundError, OSError):
         return None
-    return router_from_dict(json.loads(text), f"ponder/routing/{DEFAULT_FILE}")
+    return router_from_dict(json.loads(text), f"ponder/routing/{name}")

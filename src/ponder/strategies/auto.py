@@ -41,7 +41,7 @@ from ponder.budgets import CEILING
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.routing.features import PROBE_FEATURES, probe_features
 from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan
-from ponder.routing.router_file import default_router, load_router
+from ponder.routing.router_file import default_router, ladder_router, load_router
 from ponder.strategies.base import (
     COT_INSTRUCTION,
     Options,
@@ -117,8 +117,11 @@ class AutoStrategy:
         o = self.options
         self.forced: Plan | None = parse_plan(o.plan) if o.plan else None
         self.router = router or (load_router(o.router) if o.router else default_router())
-        if self.router is not None and o.budget is not None:
-            self.router = self.router.with_budget(o.budget)
+        shipped = router is None and not o.router
+        self.ladder = ladder_router() if shipped else None  # where its tiers are live
+        if o.budget is not None:
+            self.router = self.router.with_budget(o.budget) if self.router else None
+            self.ladder = self.ladder.with_budget(o.budget) if self.ladder else None
 
     def with_router(self, router: Router) -> AutoStrategy:
         """The same strategy on another router (the operator's), with this budget."""
@@ -149,7 +152,8 @@ class AutoStrategy:
         if self.forced is not None:
             plans = [self.forced]
         else:
-            plans = [p.plan for p in self.router.plans] if self.router is not None else []
+            routers = [r for r in (self.router, self.ladder) if r is not None]
+            plans = [p.plan for r in routers for p in r.plans]
             plans += [parse_plan(rule) for rule in (*PLAN_RULES, *SAFE_PLANS)]
         samples = max(plan.max_samples for plan in plans) + int(self.probes)
         return Work(samples, samples * (self.options.max_tokens or CEILING))
@@ -157,17 +161,31 @@ class AutoStrategy:
     @property
     def probes(self) -> bool:
         """True when the plan is chosen after a greedy probe on tier 0 (a probe router)."""
-        return self.forced is None and self.router is not None and self.router.probe
+        return self.forced is None and any(
+            r is not None and r.probe for r in (self.router, self.ladder)
+        )
+
+    def router_for(self, tiers: Sequence[Tier]) -> Router | None:
+        """The shipped ladder router where its tiers are live (``tiers=ladder``), else
+        the strategy's router."""
+        if self.ladder is not None and self.ladder.finds([t.name for t in tiers]):
+            return self.ladder
+        return self.router
 
     def choose(
-        self, question: str, tiers: int, probe: Sample | None = None
+        self,
+        question: str,
+        tiers: int,
+        probe: Sample | None = None,
+        router: Router | None = None,
     ) -> tuple[Plan, dict[str, Any]]:
         """The plan, and what the trace should say about the choice."""
         if self.forced is not None:
             return self.forced, {"by": "forced"}
-        if self.router is None:
+        router = router or self.router
+        if router is None:
             return rule_plan(question, tiers), {"by": "rules"}
-        plan, why = self.router.route(question, tiers, probe=probe)
+        plan, why = router.route(question, tiers, probe=probe)
         if why.get("outside"):
             return plan, {"by": "safe default: question outside the router's training data", **why}
         if probe is not None:
@@ -180,8 +198,9 @@ class AutoStrategy:
         asked = as_question(question)
         messages, text = list(asked.messages), asked.text
         tiers = self.backends(backend)
-        if self.forced is None and self.router is not None:
-            mapped = self.router.tier_map([t.name for t in tiers])
+        router = None if self.forced is not None else self.router_for(tiers)
+        if router is not None:
+            mapped = router.tier_map([t.name for t in tiers])
             tiers = [tiers[j] for j in mapped] if mapped else tiers
         prompts = {
             False: with_instruction(messages, COT_INSTRUCTION),
@@ -189,10 +208,10 @@ class AutoStrategy:
         }
         spent_by_tier: list[list[Sample]] = [[] for _ in tiers]
         probe = None
-        if self.probes:  # paid for whatever follows; a plan that opens with it reuses it
+        if router is not None and router.probe:  # paid for whatever follows; reused by a plan
             probe = (await self._serve(Draw(0, True, 1), tiers, prompts, asked))[0]
             spent_by_tier[0].append(probe)
-        plan, why = self.choose(text, len(tiers), probe)
+        plan, why = self.choose(text, len(tiers), probe, router)
         if plan.max_tier >= len(tiers):
             plan, why = rule_plan(text, len(tiers)), {"by": "rules: the plan needs more tiers"}
         steps = run_plan(plan, calc_of(text))
