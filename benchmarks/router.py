@@ -12,6 +12,8 @@ frontier.
     python benchmarks/router.py                          # benchmarks/data/*.jsonl.gz
     python benchmarks/router.py RUN_DIR --reps 200 --report out/
     python benchmarks/router.py --write-default          # retrain the shipped router
+    python benchmarks/router.py benchmarks/data/ladder/*.jsonl.gz --unit flops --write-only \
+        --write-to src/ponder/routing/ladder_router.json  # the ladder's router
     python benchmarks/router.py runs/word-* --suites word  # one suite's items only
     python benchmarks/router.py runs/word-* --models qwen2.5-coder-0.5b  # one tier only
     python benchmarks/router.py --write-support          # store the shipped router's
@@ -257,6 +259,13 @@ def main() -> None:
     parser.add_argument("--report", default=None, help="also write a report to this folder")
     parser.add_argument("--write-default", action="store_true", help="write the shipped router")
     parser.add_argument(
+        "--write-to",
+        type=Path,
+        default=DEFAULT_ROUTER,
+        help="where --write-default/--write-only write (default: the shipped router; "
+        "src/ponder/routing/ladder_router.json for the ladder's)",
+    )
+    parser.add_argument(
         "--write-only",
         action="store_true",
         help="write the shipped router without cross-validating it (fixed strategies only)",
@@ -376,8 +385,8 @@ def write_default(
         unit=args.unit,
     )
     shipped.meta["trained_on"] = [Path(s).name for s in sources]
-    shipped.save(DEFAULT_ROUTER)
-    print(f"wrote {DEFAULT_ROUTER} (lam={shipped.lam:g}, budget {budget:.2f}x direct)")
+    shipped.save(args.write_to)
+    print(f"wrote {args.write_to} (lam={shipped.lam:g}, budget {budget:.2f}x direct)")
 
 
 if __name__ == "__main__":
