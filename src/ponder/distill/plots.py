@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ponder.eval.plots import pyplot
+from ponder.eval.plots import pyplot, save_figure
 
 
 def loss_plot(folder: Path, window: int = 10) -> Path | None:
@@ -37,8 +37,4 @@ def loss_plot(folder: Path, window: int = 10) -> Path | None:
     ax.set_title(f"ponder distill train: {folder.name}")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    target = folder / "loss.png"
-    fig.savefig(target, dpi=110)
-    plt.close(fig)
-    return target
+    return save_figure(fig, folder / "loss.png")

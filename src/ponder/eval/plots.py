@@ -36,6 +36,15 @@ def pyplot() -> Any:
     return plt
 
 
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """``fig`` laid out tight, written to ``path`` as a PNG (110 dpi) and closed."""
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    pyplot().close(fig)
+    return out
+
+
 def _tier(name: str) -> str:
     return name.rsplit("@", 1)[-1] if "@" in name else name
 
@@ -166,8 +175,4 @@ def plot_accuracy_vs_cost(
     for ax, (cost, label) in zip(panels[0], axes, strict=True):
         _panel(ax, fixed, routers, cost, label, colors, live)
     fig.suptitle(title or "accuracy vs cost")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ponder.errors import ConfigError
 from ponder.eval.context_sweeps.results import Cell
-from ponder.eval.plots import pyplot
+from ponder.eval.plots import pyplot, save_figure
 
 
 def heatmap(cells: Mapping[tuple[int, float], Cell], path: str | Path, title: str = "") -> Path:
@@ -33,11 +33,7 @@ def heatmap(cells: Mapping[tuple[int, float], Cell], path: str | Path, title: st
     ax.set_ylabel("needle depth (0% = start)")
     fig.colorbar(image, ax=ax, label="accuracy")
     ax.set_title(title or "needle in a haystack")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path)
 
 
 @dataclass(frozen=True)
@@ -80,8 +76,4 @@ def positions(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     ax.set_title(title or "accuracy by position")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path)
