@@ -235,7 +235,7 @@ async def _run_one(item: Item, spec: RunSpec, backend: Backend, model: str) -> R
 async def run_eval(
     items: Sequence[Item],
     backend: Backend,
-    strategies: Sequence[str],
+    strategies: Sequence[str | RunSpec],
     store: SampleStore,
     *,
     model: str | None = None,
@@ -246,34 +246,10 @@ async def run_eval(
 ) -> RunSummary:
     """Solve every (item, strategy) not finished yet; store each outcome as it lands.
 
-    Past ``max_failures`` failed items no new item starts (None: never stop early).
+    A strategy given as text is checked first (``check_specs``), a ``RunSpec`` is used as
+    it is. Past ``max_failures`` failed items no new item starts (None: never stop early).
     The store's directory is locked for the run (RunInUseError when another holds it)."""
-    return await run_specs(
-        items,
-        backend,
-        check_specs(strategies),
-        store,
-        model=model,
-        concurrency=concurrency,
-        progress=progress,
-        max_failures=max_failures,
-        started=started,
-    )
-
-
-async def run_specs(
-    items: Sequence[Item],
-    backend: Backend,
-    specs: Sequence[RunSpec],
-    store: SampleStore,
-    *,
-    model: str | None = None,
-    concurrency: int = 2,
-    progress: Progress | None = None,
-    max_failures: int | None = None,
-    started: Started | None = None,
-) -> RunSummary:
-    """``run_eval`` for specs checked already (``check_specs``)."""
+    specs = [s if isinstance(s, RunSpec) else check_specs([s])[0] for s in strategies]
     if concurrency < 1:
         raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
     model = identity_spec(model or backend.name)

@@ -23,7 +23,7 @@ from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item, load_jsonl
 from ponder.eval.lock import run_lock
-from ponder.eval.runner import Progress, RunSpec, RunSummary, Started, run_specs
+from ponder.eval.runner import Progress, RunSpec, RunSummary, Started, run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.suites import suite_items
 
@@ -81,7 +81,7 @@ class EvalRun:
         progress: Progress | None = None,
         started: Started | None = None,
     ) -> RunSummary:
-        return await run_specs(
+        return await run_eval(
             self.items,
             self.backend,
             self.specs,
