@@ -1,5 +1,6 @@
-"""Servers on loopback for the proxy's tests: a uvicorn thread per app, and a
-recording fake OpenAI upstream that answers canned responses and streams."""
+"""Servers on loopback for the proxy's tests: a uvicorn thread per app, a
+recording fake OpenAI upstream that answers canned responses and streams, and a
+backend that counts the samples it is asked for."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -17,11 +18,32 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from ponder.backends.base import BaseBackend
+from ponder.types import Message, Sample, SamplingParams
+
 TOOL_CALL = {
     "id": "call_1",
     "type": "function",
     "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
 }
+
+
+class Counting(BaseBackend):
+    """Answers at once and counts the samples it was asked for."""
+
+    name = model = "counting"
+
+    def __init__(self) -> None:
+        self.samples = 0
+
+    async def generate(
+        self, messages: Sequence[Message], params: SamplingParams, n: int = 1
+    ) -> list[Sample]:
+        self.samples += n
+        return [
+            Sample(text="Answer: 42", request_id="r", prompt_tokens=3, completion_tokens=3)
+            for _ in range(n)
+        ]
 
 
 @contextlib.contextmanager

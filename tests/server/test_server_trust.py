@@ -15,18 +15,16 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import serving
-from ponder.backends.base import BaseBackend
+from conftest import Counting, serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
-from ponder.types import Message, Sample, SamplingParams
 
 pytestmark = pytest.mark.server
 QUESTION = "What is 6 times 7?"
@@ -45,25 +43,6 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
 
 
 sys.addaudithook(_audit)
-
-
-class Counting(BaseBackend):
-    """Answers at once and counts the samples it was asked for."""
-
-    name = "counting"
-    model = "counting"
-
-    def __init__(self) -> None:
-        self.samples = 0
-
-    async def generate(
-        self, messages: Sequence[Message], params: SamplingParams, n: int = 1
-    ) -> list[Sample]:
-        self.samples += n
-        return [
-            Sample(text="Answer: 42", request_id="r", prompt_tokens=3, completion_tokens=3)
-            for _ in range(n)
-        ]
 
 
 class Listener:
