@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--cv-repeats", type=int, default=1)
     parser.add_argument(
-        "--shares", default="0.2,0.4", help="auto's budgets, shares of the best's FLOPs"
+        "--shares", default="0.2,0.4,0.6,1.0", help="auto's budgets, shares of the best's FLOPs"
     )
     parser.add_argument("--plot-dir", default=None, help="write one PNG per data set here")
     args = parser.parse_args()
@@ -132,7 +132,7 @@ def main() -> None:
     for label, ladder in ladders.items():
         first = next(p for p in fixed if p.name == f"cot@{ladder.tiers[0].short}")
         for share in (float(s) for s in args.shares.split(",")):
-            budget = max(share * best.flops / first.flops, 1.0)
+            budget = share * best.flops / first.flops  # programs cost less than direct
             point = router_point(
                 ladder, budget, args.folds, args.reps, name=f"{label}@{share:.0%}",
                 repeats=args.cv_repeats, unit="flops",
