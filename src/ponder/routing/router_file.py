@@ -4,6 +4,7 @@ routes on garbage. ``default_router`` reads the one shipped with ponder."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from importlib import resources
@@ -173,8 +174,17 @@ def ladder_router() -> Router | None:
 
 
 def _shipped(name: str) -> Router | None:
+    data = _shipped_data(name)
+    return None if data is None else router_from_dict(data, f"ponder/routing/{name}")
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped_data(name: str) -> dict[str, Any] | None:
+    """A shipped router file's JSON, read once per process (the proxy builds ``auto`` per
+    request); each caller still gets a router of its own."""
     try:
         text = resources.files("ponder.routing").joinpath(name).read_text("utf-8")
     except (FileNotFoundError, OSError):
         return None
-    return router_from_dict(json.loads(text), f"ponder/routing/{name}")
+    data: dict[str, Any] = json.loads(text)
+    return data
