@@ -45,7 +45,7 @@ from search_grid import SEARCHES, grid_main
 
 from ponder.eval.calc_audit import calc_confusion
 from ponder.eval.live import live_points
-from ponder.eval.pools import load_pools
+from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import (
     Evaluator,
     Point,
@@ -67,33 +67,73 @@ def cell(p: Point) -> str:
     return f"{100 * p.accuracy:5.1f} [{100 * p.low:4.1f},{100 * p.high:5.1f}]"
 
 
+VERIFIERS = (("logprob", "bon:n={k}"), ("calc", "bon:n={k},scorer=calc"))
+
+
+def suite_of(pools: Pools, item_id: str) -> str:
+    """An item's suite, or for dataset items its data set (``gsm8k-train-12`` ->
+    ``gsm8k-train``)."""
+    return pools.items[item_id].suite or item_id.rsplit("-", 1)[0]
+
+
 def stored(reps: int, n: int, files: list[str]) -> None:
     paths = files or [str(f) for f in sorted(DATA.glob("*.jsonl*"))]
     pools = load_pools([r for f in paths for r in read_records(f)])
-    print(f"Part 1: stored samples, {n} of 16 per item, {reps} shuffles; accuracy % [95% CI]")
     print(
-        f"{'model':20s} {'suite':8s} {'items':>5s} {'maj@8':>19s} {'pass@8':>19s} "
-        f"{'bon@8 logprob':>19s} {'bon@8 calc':>19s} {'gap closed':>10s}"
+        f"Part 1: stored samples, k = at most {n} of each item's samples, {reps} shuffles; "
+        "accuracy % [95% CI], TFLOPs per item (the checker's tokens counted at its size); "
+        "crosscheck: programs of the named tier (checks=1: its greedy program)"
     )
     for t, tier in enumerate(pools.tiers):
-        for suite in ("arith", "compare", "count"):
-            ids = [i for i in pools.by_tier[tier.model] if pools.items[i].suite == suite]
-            evaluators: dict[str, Evaluator] = {
-                "maj": plan_evaluator(Plan((Stage(t, False, n),))),
-                "pass": pass_evaluator(t, n),
-                "logprob": strategy_evaluator(make_strategy(f"bon:n={n}"), t),
-                "calc": strategy_evaluator(make_strategy(f"bon:n={n},scorer=calc"), t),
-            }
-            maj, oracle, logprob, calc = replay(pools, evaluators, reps=reps, item_ids=ids)
-            gap = oracle.accuracy - maj.accuracy
-            closed = (calc.accuracy - maj.accuracy) / gap if gap > 0 else float("nan")
-            verdict = ""
-            if suite == "arith":
-                verdict = "  target met" if closed >= 0.5 else "  target missed"
-            print(
-                f"{tier.short:20s} {suite:8s} {len(ids):5d} {cell(maj)} {cell(oracle)} "
-                f"{cell(logprob)} {cell(calc)} {100 * closed:9.0f}%{verdict}"
-            )
+        size = min(len(p.sampled) for p in pools.by_tier[tier.model].values())
+        k = min(n, size)
+        if k < 2:
+            print(f"{tier.short}: fewer than 2 samples per item, no vote to verify")
+            continue
+        for suite in sorted({suite_of(pools, i) for i in pools.by_tier[tier.model]}):
+            _stored_rows(pools, t, suite, k, reps)
+
+
+def verifiers(pools: Pools, t: int, k: int) -> dict[str, Evaluator]:
+    """Best-of-k on tier ``t`` under each verifier: logprob, calc, and a cross-check
+    against programs of this tier and of every larger tier that has them stored."""
+    out = {v: strategy_evaluator(make_strategy(spec.format(k=k)), t) for v, spec in VERIFIERS}
+    for j in range(t, len(pools.tiers)):
+        if not pools.has_programs(j):
+            continue
+        judge = "" if j == t else f",judge={pools.tiers[j].model}"
+        checker = None if j == t else j
+        for checks in (1, 4):
+            spec = f"bon:n={k},scorer=crosscheck,checks={checks}{judge}"
+            name = f"crosscheck@{checks} by {pools.tiers[j].short}"
+            out[name] = strategy_evaluator(make_strategy(spec), t, checker)
+    return out
+
+
+def _stored_rows(pools: Pools, t: int, suite: str, k: int, reps: int) -> None:
+    """maj@k, pass@k and best-of-k under each verifier on one tier and suite, and the
+    share of the maj@k -> pass@k gap each closes (target: half, by the best one)."""
+    tier = pools.tiers[t]
+    ids = [i for i in pools.by_tier[tier.model] if suite_of(pools, i) == suite]
+    evaluators: dict[str, Evaluator] = {
+        f"maj@{k}": plan_evaluator(Plan((Stage(t, False, k),))),
+        f"pass@{k} (oracle)": pass_evaluator(t, k),
+    }
+    checked = verifiers(pools, t, k)
+    evaluators.update({f"bon@{k} {v}": e for v, e in checked.items()})
+    points = replay(pools, evaluators, reps=reps, item_ids=ids)
+    maj, oracle, *bons = points
+    gap = oracle.accuracy - maj.accuracy
+    print(f"\n{tier.short} on {suite}, {len(ids)} items, k = {k}")
+    for p in points:
+        closed = (p.accuracy - maj.accuracy) / gap if gap > 0 and p in bons else None
+        share = f"{100 * closed:5.0f}% of the gap" if closed is not None else ""
+        print(f"  {p.name:44s} {cell(p)} {p.flops / 1e12:7.2f} TFLOPs  {share}")
+    best = max(bons, key=lambda p: p.accuracy)
+    if gap > 0:
+        closed = (best.accuracy - maj.accuracy) / gap
+        verdict = "met" if closed >= 0.5 else "missed"
+        print(f"  best verifier: {best.name}, {100 * closed:.0f}% of the gap: target {verdict}")
 
 
 def searched(sources: list[str], reps: int) -> None:

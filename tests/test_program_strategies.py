@@ -21,7 +21,7 @@ from ponder.errors import ConfigError, DataError
 from ponder.eval.datasets import Item
 from ponder.eval.plans import candidate_plans, fits, pool_plans
 from ponder.eval.pools import load_pools
-from ponder.eval.replay import plan_evaluator, standard_evaluators
+from ponder.eval.replay import plan_evaluator, standard_evaluators, strategy_evaluator
 from ponder.eval.runner import is_program, run_eval
 from ponder.eval.store import SampleStore
 from ponder.routing.cascade import Draw, Plan, Stage, parse_plan, run_plan
@@ -177,6 +177,9 @@ def test_without_program_pools_no_program_plan_is_offered(tmp_path: Path) -> Non
     assert "pot@0" not in [p.name for p in candidate_plans(2, [16, 16])]
     assert not fits(parse_plan("pot@1"), [16, 16], [16, 0])
     assert fits(parse_plan("pot@1 > 8@1"), [16, 16], [0, 16])
+    assert not fits(parse_plan("g+7@0 check@1"), [16, 16], [16, 0])  # tier 1 writes none
+    assert fits(parse_plan("g+7@0 check@1"), [16, 16], [0, 1])
+    assert not any("check" in p.name for p in candidate_plans(2, [16, 16]))
     with pytest.raises(DataError, match="no program samples"):
         pools.pool(0, "w0", program=True)
     only = [r for r in _records(tmp_path / "again") if is_program(r["strategy"])]
@@ -210,3 +213,39 @@ def test_pot_on_the_embedded_model_reads_its_program_not_its_prose() -> None:
     sample = data["samples"][0]
     expected = None if sample["finish_reason"] == "length" else run_program(sample["text"])
     assert data["answer"] == expected
+
+
+def _two_tier_records(tmp_path: Path) -> list[dict[str, Any]]:
+    """A small tier whose prose votes 35, 35, 33 (the vote is wrong) and a large one
+    whose programs are right."""
+    items = [Item(f"w{i}", f"{QUESTION} ({i})", "33", kind="number") for i in range(3)]
+    store = SampleStore(tmp_path / "run")
+    votes = ["Answer: 35", "Answer: 35", "Answer: 33"]
+    small = ScriptedBackend(lambda q, p, k: votes[k % 3], model="small", active_params=1e8)
+    large = ScriptedBackend(program_or_prose, model="large", active_params=1e9)
+    for backend, specs in ((small, ["sample:n=3"]), (large, ["sample:n=3", PROGRAM_SPEC])):
+        for spec in specs:
+            asyncio.run(run_eval(items, backend, [spec], store, model=backend.model))
+    return list(store.records())
+
+
+PROGRAM_SPEC = "sample:n=3,program=true"
+
+
+def test_a_larger_tiers_program_checks_a_smaller_tiers_votes_in_replay(tmp_path: Path) -> None:
+    pools = load_pools(_two_tier_records(tmp_path))
+    assert [t.short for t in pools.tiers] == ["small", "large"]
+    rng = random.Random(0)
+    vote = plan_evaluator(parse_plan("g+2@0"))(pools, "w0", rng)
+    checked = plan_evaluator(parse_plan("g+2@0 check@1"))(pools, "w0", rng)
+    assert not vote.correct and checked.correct
+    assert checked.spend.flops > vote.spend.flops  # the larger tier's program is paid for
+    judge = pools.tiers[1].model
+    bon = make_strategy(f"bon:n=3,scorer=crosscheck,judge={judge}")
+    judged = strategy_evaluator(bon, 0, checker=1)(pools, "w1", rng)
+    own = strategy_evaluator(make_strategy("bon:n=3"), 0)(pools, "w1", rng)
+    assert judged.correct and judged.spend.flops > own.spend.flops
+    names = [p.name for p in pool_plans(pools)]
+    assert "g+7@0 check@1" not in names and "g+2@1 check@1" in names  # 3 stored, not 8
+    with pytest.raises(DataError, match="asks no other tier"):
+        strategy_evaluator(make_strategy("sc:n=3"), 0, checker=1)(pools, "w1", rng)

@@ -106,3 +106,50 @@ def test_calc_stages_name_round_trip_and_need_several_samples():
         Stage(0, False, 4, pick="judge")
     with pytest.raises(ConfigError, match="pick"):
         Plan.from_dict({"stages": [{"tier": 0, "greedy": False, "n": 2, "pick": 3}]})
+
+
+@pytest.mark.parametrize("text", ["g+7@0 check@1", "4+4@0 ~0.75 check@1 > g+3@1 check@1"])
+def test_check_stages_round_trip(text):
+    plan = parse_plan(text)
+    assert plan.name == text
+    assert Plan.from_dict(plan.to_dict()) == plan
+    assert plan.max_tier == 1
+
+
+def test_a_check_stage_picks_the_answer_the_larger_tiers_program_confirms():
+    # 8 votes on tier 0 split 5:3 for 17; tier 1's greedy program says 18
+    decision, requests = drive(
+        parse_plan("g+7@0 check@1"), [["17"], ["17"] * 4 + ["18"] * 3, ["18"]]
+    )
+    assert requests == [Draw(0, True, 1), Draw(0, False, 7), Draw(1, True, 1, True)]
+    assert decision.answer == "18"
+    assert decision.trace[0]["pick"] == "check"
+    assert len(decision.samples) == 9  # the program is paid for and kept
+
+
+def test_a_check_no_sample_confirms_falls_back_to_the_vote():
+    decision, _ = drive(parse_plan("g+3@0 check@1"), [["5"], ["5", "5", "6"], ["9"]])
+    assert decision.answer == "5"
+
+
+def test_a_check_reuses_the_greedy_program_drawn_before_it():
+    plan = parse_plan("g+1@1 pot > g+3@1 check@1")
+    decision, requests = drive(plan, [["4"], ["5"], ["5"], ["4", "5", "4"]])
+    assert requests == [
+        Draw(1, True, 1, True),
+        Draw(1, False, 1, True),
+        Draw(1, True, 1),
+        Draw(1, False, 3),
+    ]
+    assert decision.answer == "4"  # the greedy program said 4: no second program drawn
+
+
+def test_bad_check_stages_are_config_errors():
+    with pytest.raises(ConfigError, match="check"):
+        Stage(0, n=4, pick="check")
+    with pytest.raises(ConfigError, match="check"):
+        Stage(0, n=4, pick="check", check=1, prompt="program")
+    with pytest.raises(ConfigError, match="check"):
+        parse_plan("8@0 check@x")
+    with pytest.raises(ConfigError, match="tier number"):
+        Plan.from_dict({"stages": [{"n": 4, "pick": "check", "check": "1"}]})

@@ -2,7 +2,7 @@
 
 ``candidate_plans`` lists the catalogue for a number of tiers (``ONE_TIER``,
 ``TWO_TIERS``, escalation plans for a third tier and up, ``TOP_TIER`` cascades onto the
-largest tier, ``PROBE_EXTRA`` for a probe
+largest tier, ``CHECK_PLANS`` votes its programs check, ``PROBE_EXTRA`` for a probe
 router, ``PROGRAM_PLANS`` where program samples are stored); ``pool_plans`` keeps those
 the stored pools hold enough samples for (``fits``). Training (``ponder.eval.train_router``)
 labels and fits each of them.
@@ -84,6 +84,8 @@ PROGRAM_PLANS = (
     "g+2@{t} pot > 8@{t}",
     "g+4@{t} ~0.75 pot > 4+12@{t} ~0.75",
     "pot@{t} > cot@{t}",
+    "g+3@{t} check@{t}",
+    "g+7@{t} check@{t}",
 )
 """Program-of-thought plans on a tier that has program samples: the model writes a short
 arithmetic program and its result is the answer (``ponder.answers.program``); the last
@@ -126,6 +128,23 @@ when the programs disagree or cannot be read. A stage needs program samples on i
 (``fits``)."""
 
 
+CHECK_PLANS = (
+    "g+2@{t} check@{t}",
+    "g+3@{t} check@{t}",
+    "g+3@{b} check@{t}",
+    "g+7@{b} check@{t}",
+    "g+2@{b} > g+3@{t} check@{t}",
+    "g+1@{t} pot > g+3@{t} check@{t}",
+    "g+2@{b} pot > g+3@{t} check@{t}",
+    "4+4@{b} ~0.75 check@{t} > g+3@{t} check@{t}",
+)
+"""Cross-checked votes: step-by-step samples on a tier, picked by the largest tier's
+greedy program (the answer it confirms wins if a sample gives it, else the vote), alone
+or after a cheaper first stage that settles when it agrees. The program is short, so a
+larger tier checking a smaller one's votes costs a fraction of its own step-by-step
+answer. A check needs program samples on the checking tier (``fits``)."""
+
+
 def candidate_plans(
     tiers: int,
     sizes: Sequence[int] | None = None,
@@ -148,6 +167,7 @@ def candidate_plans(
                 names += [f"g+2@0 > g+2@{t} pot", f"cot@0 > 8@{t} pot"]
     if tiers >= 2:
         top = TOP_TIER + (TOP_TIER_PROGRAMS if programs and any(programs) else ())
+        top += CHECK_PLANS if programs and programs[tiers - 1] else ()
         names += [template.format(t=tiers - 1, b=tiers - 2) for template in top]
     plans = [parse_plan(n) for n in dict.fromkeys(names)]
     if sizes is None:
@@ -179,6 +199,8 @@ def fits(plan: Plan, sizes: Sequence[int], programs: Sequence[int] | None = None
         (coded if stage.program else drawn)[stage.tier] += stage.n + stage.extra
         if stage.program:
             needs.add(stage.tier)
+        if stage.check is not None:
+            needs.add(stage.check)
     return all(d <= size for d, size in zip(drawn, sizes, strict=True)) and all(
         stored[t] > 0 and coded[t] <= stored[t] for t in needs
     )

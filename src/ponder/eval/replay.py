@@ -21,9 +21,10 @@ from ponder.backends.base import BaseBackend
 from ponder.errors import DataError
 from ponder.eval.pools import Pools, Spend, spend
 from ponder.routing.cascade import Decision, Draw, Plan, Stage, run_plan
-from ponder.strategies.base import Strategy
+from ponder.strategies.base import Strategy, solve_on
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
+from ponder.strategies.tiers import Ladder, LoadsTiers
 from ponder.strategies.verifiers import calc_of
 from ponder.types import Message, Sample, SamplingParams, as_question, last_user_text
 
@@ -174,14 +175,22 @@ def plan_evaluator(plan: Plan, probed: bool = False) -> Evaluator:
     return evaluate
 
 
-def strategy_evaluator(strategy: Strategy, tier: int) -> Evaluator:
-    """A live strategy run on tier ``tier``'s stored samples: the same code as live."""
+def strategy_evaluator(strategy: Strategy, tier: int, checker: int | None = None) -> Evaluator:
+    """A live strategy run on tier ``tier``'s stored samples: the same code as live. With
+    ``checker``, the tier its scorer asks (``judge=``: a larger tier checking a smaller
+    one) is served tier ``checker``'s stored samples, priced at that tier."""
 
     def evaluate(pools: Pools, item_id: str, rng: random.Random) -> Outcome:
         backend = PoolBackend(pools, item_id, rng, tier)
+        solver = strategy
+        if checker is not None:
+            if not isinstance(strategy, LoadsTiers):
+                raise DataError(f"{strategy.name} asks no other tier: drop the checker tier")
+            other = backend.tier(checker)
+            solver = strategy.with_loader(lambda _spec: other)
         item = pools.items[item_id]
         question = as_question(item.question, item.kind, item.choices)
-        result = run_now(strategy.solve(question, backend))
+        result = run_now(solve_on(solver, question, Ladder.of(backend)))
         return grade(pools, item_id, result.answer, backend.spent)
 
     return evaluate

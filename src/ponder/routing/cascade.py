@@ -14,6 +14,9 @@ moves on to its next stage, usually on a stronger tier. The last stage's answer 
     4+4@0 ~0.75 > cot@1         4 votes, 4 more if the leader has < 75%, then escalate
     g+2@0 > 8@1 calc            on tier 1 the calc verifier picks among the 8 samples
                                 (ponder.strategies.verifiers.CalcScorer), not the vote
+    g+7@0 check@1               8 samples on tier 0 and tier 1's greedy program: the answer
+                                the program confirms wins if any sample gives it, else
+                                the vote (a larger tier checking a smaller one: issue 17)
     g+2@1 pot                   greedy + 2 samples on tier 1, each asked for a short
                                 arithmetic program whose result is its answer
                                 (program of thought: ponder.answers.program); pot@1 is
@@ -39,11 +42,12 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from ponder.answers import answers_match
 from ponder.errors import ConfigError
 from ponder.types import Sample
 from ponder.voting import tally, top_choice, winner
 
-Pick = Literal["vote", "calc"]
+Pick = Literal["vote", "calc", "check"]
 PICKS: tuple[str, ...] = get_args(Pick)
 Prompt = Literal["cot", "program"]
 PROMPTS: tuple[str, ...] = get_args(Prompt)
@@ -60,6 +64,7 @@ class Stage:
     agree: float = 1.0
     pick: Pick = "vote"
     prompt: Prompt = "cot"
+    check: int | None = None
 
     def __post_init__(self) -> None:
         if self.tier < 0 or self.n < 0 or self.extra < 0:
@@ -78,6 +83,13 @@ class Stage:
             raise ConfigError(f"a stage's prompt must be one of {prompts}, not {self.prompt!r}")
         if self.program and self.pick == "calc":
             raise ConfigError("a program stage votes on its programs' results; calc reads prose")
+        if (self.pick == "check") != (self.check is not None):
+            raise ConfigError("a check stage names the tier whose program checks it: 8@0 check@1")
+        if self.check is not None and (self.check < 0 or self.program):
+            raise ConfigError(
+                "check@J cross-checks step-by-step samples against tier J's program: "
+                "J must be a tier, and the stage's own samples not programs"
+            )
 
     @property
     def program(self) -> bool:
@@ -96,6 +108,7 @@ class Stage:
             )
         tail = f" ~{self.agree:g}" if (self.n and self.agree < 1.0) else ""
         tail += " calc" if self.pick == "calc" else ""
+        tail += f" check@{self.check}" if self.check is not None else ""
         tail += " pot" if self.program and self.n else ""
         return f"{head}@{self.tier}{tail}"
 
@@ -108,6 +121,7 @@ class Stage:
             "agree": self.agree,
             "pick": self.pick,
             "prompt": self.prompt,
+            **({"check": self.check} if self.check is not None else {}),
         }
 
 
@@ -125,12 +139,13 @@ class Plan:
 
     @property
     def max_tier(self) -> int:
-        return max(s.tier for s in self.stages)
+        return max(max(s.tier, s.check or 0) for s in self.stages)
 
     @property
     def max_samples(self) -> int:
-        """The most samples the plan may draw: every stage, with its extra draw."""
-        return sum(int(s.greedy) + s.n + s.extra for s in self.stages)
+        """The most samples the plan may draw: every stage, with its extra draw and the
+        program that checks it."""
+        return sum(int(s.greedy) + s.n + s.extra + (s.check is not None) for s in self.stages)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "stages": [s.to_dict() for s in self.stages]}
@@ -149,12 +164,17 @@ class Plan:
             except (TypeError, ValueError):
                 raise ConfigError(f"a plan stage has a non-numeric field: {raw!r:.80}") from None
             pick, prompt = raw.get("pick", "vote"), raw.get("prompt", "cot")  # Stage checks them
-            stages.append(Stage(tier, bool(raw.get("greedy", True)), n, extra, agree, pick, prompt))
+            check = raw.get("check")
+            if check is not None and (isinstance(check, bool) or not isinstance(check, int)):
+                raise ConfigError(f"a plan stage's check must be a tier number: {raw!r:.80}")
+            greedy = bool(raw.get("greedy", True))
+            stages.append(Stage(tier, greedy, n, extra, agree, pick, prompt, check))
         return cls(tuple(stages))
 
 
 _STAGE = re.compile(
-    r"^(?:(cot|pot)|(g\+)?(\d+)(?:\+(\d+))?)@(\d+)(?:\s*~\s*([0-9.]+))?(?:\s+(calc|pot))?$"
+    r"^(?:(cot|pot)|(g\+)?(\d+)(?:\+(\d+))?)@(\d+)(?:\s*~\s*([0-9.]+))?"
+    r"(?:\s+(calc|pot|check@(\d+)))?$"
 )
 
 
@@ -165,9 +185,11 @@ def parse_plan(text: str) -> Plan:
         m = _STAGE.match(part)
         if not m:
             raise ConfigError(
-                f"cannot read plan stage {part!r}: use e.g. cot@0, g+2@0 ~0.75, 8@1 calc or 8@1 pot"
+                f"cannot read plan stage {part!r}: use e.g. cot@0, g+2@0 ~0.75, 8@1 calc, "
+                "8@1 pot or 8@0 check@1"
             )
-        head, g, n, extra, tier, agree, tail = m.groups()
+        head, g, n, extra, tier, agree, tail, check = m.groups()
+        pick: Pick = "calc" if tail == "calc" else "check" if check else "vote"
         stages.append(
             Stage(
                 int(tier),
@@ -175,8 +197,9 @@ def parse_plan(text: str) -> Plan:
                 int(n or 0),
                 int(extra or 0),
                 float(agree) if agree else 1.0,
-                "calc" if tail == "calc" else "vote",
+                pick,
                 "program" if "pot" in (head, tail) else "cot",
+                int(check) if check else None,
             )
         )
     return Plan(tuple(stages))
@@ -214,13 +237,24 @@ def _pick(
     stage: Stage, samples: Sequence[Sample], score: SampleScore | None
 ) -> tuple[str | None, float, dict[str, float], dict[str, Any]]:
     answer, share, votes = _vote(samples)
-    if stage.pick != "calc" or score is None or not samples:
+    if stage.pick == "vote" or score is None or not samples:
         return answer, share, votes, {}
     scores = [score(s) for s in samples]
     best = top_choice(samples, scores)
     answer = samples[best].answer
     share = votes.get(answer, 0.0) / len(samples) if answer is not None else 0.0
-    return answer, share, votes, {"pick": "calc", "calc_score": round(scores[best], 3)}
+    return answer, share, votes, {"pick": stage.pick, f"{stage.pick}_score": round(scores[best], 3)}
+
+
+def confirmed_by(program: Sample | None) -> SampleScore:
+    """A check stage's score: 1 for a sample whose answer is the program's (the same
+    text or the same number), else 0 (no program answer: all tie, the vote decides)."""
+    target = program.answer if program is not None else None
+
+    def score(sample: Sample) -> float:
+        return float(target is not None and answers_match(sample.answer, target, "number"))
+
+    return score
 
 
 def run_plan(
@@ -237,6 +271,7 @@ def run_plan(
     share, tier = 0.0, plan.stages[0].tier
     votes: dict[str, float] = {}
     drawn: list[Sample] = []
+    programs: dict[int, Sample | None] = {}  # each tier's greedy program, drawn once
     for index, stage in enumerate(plan.stages):
         # a stage on the same tier as the one before adds to its votes (cot@0 > 8@0 votes
         # over all nine); a stage on another tier starts a fresh vote
@@ -247,10 +282,19 @@ def run_plan(
             drawn += yield Draw(tier, True, 1, stage.program)
         if stage.n:
             drawn += yield Draw(tier, False, stage.n, stage.program)
-        answer, share, votes, picked = _pick(stage, drawn, calc)
+        if stage.program and stage.greedy and drawn[fresh:]:
+            programs.setdefault(tier, drawn[fresh])  # a check on this tier reuses it
+        score = calc
+        if stage.check is not None:
+            if stage.check not in programs:
+                checks = yield Draw(stage.check, True, 1, True)
+                every += checks
+                programs[stage.check] = checks[0] if checks else None
+            score = confirmed_by(programs[stage.check])
+        answer, share, votes, picked = _pick(stage, drawn, score)
         if share < stage.agree and stage.extra:
             drawn += yield Draw(tier, False, stage.extra, stage.program)
-            answer, share, votes, picked = _pick(stage, drawn, calc)
+            answer, share, votes, picked = _pick(stage, drawn, score)
         every += drawn[fresh:]
         settled = answer is not None and share >= stage.agree
         trace.append(
