@@ -57,13 +57,28 @@ def only(pools: Pools, suite: str) -> Pools:
 
 def keep(name: str) -> bool:
     """The fixed strategies the table shows: greedy, program, majority of k, best-of-k
-    with calc (the stopping rules and logprob best-of-N are in benchmarks/router.py)."""
+    with calc and checked by a program of its own tier or a larger one (the stopping
+    rules and logprob best-of-N are in benchmarks/router.py)."""
     spec = name.rsplit("@", 1)[0]
     return (
         spec in ("cot", "pot")
         or (spec.startswith("sc:n=") and "stop=" not in spec)
         or spec.endswith("scorer=calc")
+        or "scorer=crosscheck" in spec
     )
+
+
+def ridge(text: str) -> float | None:
+    """``--l2``: a positive number, or cv (None: chosen inside each training fold)."""
+    if text == "cv":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise SystemExit(f"--l2 takes a positive number or cv, not {text!r}") from None
+    if value <= 0:
+        raise SystemExit(f"--l2 must be positive, got {value}")
+    return value
 
 
 def as_suite(point: Point, suite: str) -> Point:
@@ -114,6 +129,11 @@ def main() -> None:
     parser.add_argument(
         "--shares", default="0.2,0.4,0.6,1.0", help="auto's budgets, shares of the best's FLOPs"
     )
+    parser.add_argument(
+        "--l2",
+        default="cv",
+        help="the plan models' ridge: a number, or cv (chosen by nested cross-validation)",
+    )
     parser.add_argument("--plot-dir", default=None, help="write one PNG per data set here")
     args = parser.parse_args()
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl.gz"))
@@ -135,7 +155,7 @@ def main() -> None:
             budget = share * best.flops / first.flops  # programs cost less than direct
             point = router_point(
                 ladder, budget, args.folds, args.reps, name=f"{label}@{share:.0%}",
-                repeats=args.cv_repeats, unit="flops",
+                repeats=args.cv_repeats, unit="flops", l2=ridge(args.l2),
             )  # fmt: skip
             autos.append(point)
     largest = pools.tiers[-1].short

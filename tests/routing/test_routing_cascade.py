@@ -142,6 +142,7 @@ def test_a_check_reuses_the_greedy_program_drawn_before_it():
         Draw(1, False, 3),
     ]
     assert decision.answer == "4"  # the greedy program said 4: no second program drawn
+    assert decision.trace[-1]["check_score"] == 1.0  # a step-by-step sample confirmed it
 
 
 def test_bad_check_stages_are_config_errors():
@@ -153,3 +154,9 @@ def test_bad_check_stages_are_config_errors():
         parse_plan("8@0 check@x")
     with pytest.raises(ConfigError, match="tier number"):
         Plan.from_dict({"stages": [{"n": 4, "pick": "check", "check": "1"}]})
+
+
+def test_a_program_pooled_from_an_earlier_stage_does_not_confirm_itself():
+    plan = parse_plan("g+1@1 pot > g+3@1 check@1")
+    decision, _ = drive(plan, [["4"], ["5"], ["6"], ["7", "7", "7"]])
+    assert decision.answer == "7"  # no step-by-step sample says 4: the pooled vote decides

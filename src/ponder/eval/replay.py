@@ -231,6 +231,27 @@ def standard_evaluators(pools: Pools, oracle: bool = False) -> dict[str, Evaluat
                 out[f"pass@{size}@{tier.short}"] = pass_evaluator(t, size)
         if pools.has_programs(t):
             out.update(program_evaluators(pools, t))
+        if size >= 2:
+            out.update(crosscheck_evaluators(pools, t, size))
+    return out
+
+
+def crosscheck_evaluators(pools: Pools, t: int, n: int) -> dict[str, Evaluator]:
+    """Best-of-``n`` on tier ``t`` picked by a greedy program (``scorer=crosscheck``): of
+    this tier, and of each larger tier as its judge (``judge=``), where programs are
+    stored there."""
+    tier = pools.tiers[t]
+    out: dict[str, Evaluator] = {}
+    for j in range(t, len(pools.tiers)):
+        if not pools.has_programs(j):
+            continue
+        judge = f",judge={pools.tiers[j].short}" if j > t else ""
+        bon = BestOfN(
+            BoNOptions(n=n, scorer="crosscheck", judge=pools.tiers[j].model if j > t else None)
+        )
+        out[f"bon:n={n},scorer=crosscheck{judge}@{tier.short}"] = strategy_evaluator(
+            bon, t, j if j > t else None
+        )
     return out
 
 

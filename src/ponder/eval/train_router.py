@@ -95,7 +95,7 @@ def fit_logistic(
     return [float(v) for v in w[:-1]], float(w[-1])
 
 
-L2_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+L2_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
 """The ridge strengths ``choose_l2`` tries."""
 
 

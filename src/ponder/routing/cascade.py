@@ -246,13 +246,18 @@ def _pick(
     return answer, share, votes, {"pick": stage.pick, f"{stage.pick}_score": round(scores[best], 3)}
 
 
-def confirmed_by(program: Sample | None) -> SampleScore:
-    """A check stage's score: 1 for a sample whose answer is the program's (the same
-    text or the same number), else 0 (no program answer: all tie, the vote decides)."""
+def confirmed_by(program: Sample | None, programs: Sequence[Sample] = ()) -> SampleScore:
+    """A check stage's score: 1 for a step-by-step sample whose answer is the program's
+    (the same text or the same number), else 0 (no program answer: all tie, the vote
+    decides). ``programs`` (the tier's own programs pooled from an earlier stage) never
+    score: a program does not confirm itself."""
     target = program.answer if program is not None else None
+    coded = {id(s) for s in programs}
 
     def score(sample: Sample) -> float:
-        return float(target is not None and answers_match(sample.answer, target, "number"))
+        if target is None or id(sample) in coded:
+            return 0.0
+        return float(answers_match(sample.answer, target, "number"))
 
     return score
 
@@ -272,6 +277,7 @@ def run_plan(
     votes: dict[str, float] = {}
     drawn: list[Sample] = []
     programs: dict[int, Sample | None] = {}  # each tier's greedy program, drawn once
+    coded: list[Sample] = []  # every program sample drawn so far
     for index, stage in enumerate(plan.stages):
         # a stage on the same tier as the one before adds to its votes (cot@0 > 8@0 votes
         # over all nine); a stage on another tier starts a fresh vote
@@ -282,15 +288,17 @@ def run_plan(
             drawn += yield Draw(tier, True, 1, stage.program)
         if stage.n:
             drawn += yield Draw(tier, False, stage.n, stage.program)
-        if stage.program and stage.greedy and drawn[fresh:]:
-            programs.setdefault(tier, drawn[fresh])  # a check on this tier reuses it
+        if stage.program:
+            coded += drawn[fresh:]
+            if stage.greedy and drawn[fresh:]:
+                programs.setdefault(tier, drawn[fresh])  # a check on this tier reuses it
         score = calc
         if stage.check is not None:
             if stage.check not in programs:
                 checks = yield Draw(stage.check, True, 1, True)
                 every += checks
                 programs[stage.check] = checks[0] if checks else None
-            score = confirmed_by(programs[stage.check])
+            score = confirmed_by(programs[stage.check], coded)
         answer, share, votes, picked = _pick(stage, drawn, score)
         if share < stage.agree and stage.extra:
             drawn += yield Draw(tier, False, stage.extra, stage.program)
