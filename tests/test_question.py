@@ -14,7 +14,8 @@ from ponder.eval.datasets import Item
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.strategies import Options, StrategyEntry, make_strategy, register_strategy
-from ponder.strategies.base import annotate
+from ponder.strategies.base import BaseStrategy, annotate
+from ponder.strategies.tiers import Ladder
 from ponder.types import Question, Result, SamplingParams, as_question
 
 CAPITAL = "Which city is the capital of France?"
@@ -54,7 +55,7 @@ class PlainOptions(Options):
     loud: bool = False
 
 
-class Plain:
+class Plain(BaseStrategy):
     """A third-party strategy that knows nothing of answer kinds."""
 
     name = "plain"
@@ -62,7 +63,8 @@ class Plain:
     def __init__(self, options: PlainOptions) -> None:
         self.options = options
 
-    async def solve(self, question: Question, backend: ScriptedBackend) -> Result:
+    async def answer(self, question: Question, ladder: Ladder) -> Result:
+        backend = await ladder.bottom()
         samples = await backend.generate(list(question.messages), SamplingParams(), 1)
         annotate(samples, question)
         answer = samples[0].answer

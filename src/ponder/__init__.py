@@ -23,7 +23,7 @@ from ponder.errors import (
     UnknownStrategyError,
     UpstreamError,
 )
-from ponder.strategies import make_strategy, register_strategy
+from ponder.strategies import BaseStrategy, Ladder, make_strategy, register_strategy
 from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
 
 __version__ = "0.1.0"
@@ -34,9 +34,11 @@ __all__ = [
     "BackendTimeoutError",
     "BackendUnavailableError",
     "BaseBackend",
+    "BaseStrategy",
     "ConfigError",
     "Cost",
     "DataError",
+    "Ladder",
     "Message",
     "ModelFetchError",
     "PonderError",

@@ -17,6 +17,8 @@ from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.models import DEFAULT_MODEL
 from ponder.strategies import make_strategy
+from ponder.strategies.base import solve_on
+from ponder.strategies.tiers import Ladder
 from ponder.types import QuestionLike, Result, as_question
 
 
@@ -36,7 +38,7 @@ async def ask_async(
     ``f(question, sample) -> number | bool``, sync or async."""
     asked = as_question(question, kind, choices)
     solver = make_strategy(strategy, **options)
-    return await solver.solve(asked, _backend(model))
+    return await solve_on(solver, asked, Ladder.of(_backend(model)))
 
 
 def _backend(model: str | Backend | None) -> Backend:

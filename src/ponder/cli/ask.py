@@ -31,6 +31,8 @@ from ponder.models import DEFAULT_MODEL
 from ponder.routing.explain import explain
 from ponder.strategies import make_strategy
 from ponder.strategies.auto import QUICK_PLAN, QUICK_TIERS, quick_spec
+from ponder.strategies.base import solve_on
+from ponder.strategies.tiers import Ladder
 from ponder.types import Message, QuestionLike, Result, as_question
 
 
@@ -108,11 +110,12 @@ def ask(
     ensure_model(model)
     backend = load_backend(model)
     if as_json:
-        result = asyncio.run(fetching_tiers(solver).solve(asked, backend))
+        result = asyncio.run(solve_on(fetching_tiers(solver), asked, Ladder.of(backend)))
         echo_json(result_json(result))
         return
     with stderr.status(f"thinking ({solver.name} on {backend.name})...") as spinner:
-        result = asyncio.run(fetching_tiers(solver, spinner).solve(asked, backend))
+        solving = solve_on(fetching_tiers(solver, spinner), asked, Ladder.of(backend))
+        result = asyncio.run(solving)
     render(result)
 
 

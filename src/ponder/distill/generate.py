@@ -83,7 +83,7 @@ async def build_rows(
         label = None if sampling else record.prediction
         texts = kept_texts.setdefault(item.id, [])
         had = len(texts)
-        prompt = [{"role": m.role, "content": m.content} for m in messages_for(item)]
+        prompt = [{"role": m.role, "content": m.content or ""} for m in messages_for(item)]
         for index, sample, fields in keep_paths(
             item, samples, options, scores, seen, texts, label=label
         ):

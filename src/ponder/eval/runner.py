@@ -1,17 +1,12 @@
 """Run strategies over a dataset and store every sample, resumably.
 
-Two kinds of strategy spec are accepted:
-
-* any strategy spec (``direct``, ``sc:n=8,stop=esc``, ``auto``): each item is solved live
-  and its Result (answer, samples, usage, cost) is stored;
-* ``sample:n=16,temperature=0.7,max_tokens=384``, the sampling mode: per item one greedy
-  sample plus ``n`` samples at ``temperature``, all with the step-by-step instruction;
-  without ``max_tokens`` the model's step-by-step budget (``ponder.budgets``). With
-  ``program=true`` every sample is asked for an arithmetic program instead and answers
-  with its result (``ponder.answers.program``), at the plain prompt's budget; replay
-  keeps these pools apart from the step-by-step ones (``Pools.programs``).
-  Replay (``ponder.eval.replay``) then evaluates any strategy, stopping rule or router
-  from these samples without calling a model again.
+Any strategy spec (``direct``, ``sc:n=8,stop=esc``, ``auto``) is accepted: each item is
+solved live, on the backend as a ladder of one, and its Result (answer, samples, usage,
+cost) is stored. ``sample:n=16,temperature=0.7,max_tokens=384`` is the sampling mode
+(``ponder.strategies.pool``): per item one greedy sample plus ``n`` at ``temperature``;
+with ``program=true`` arithmetic programs instead, which replay keeps apart from the
+step-by-step pools (``Pools.programs``). Replay (``ponder.eval.replay``) then evaluates
+any strategy, stopping rule or router from these samples without calling a model again.
 
 A finished item is one line of the store; a rerun skips it unless the item's content
 changed under the same id (its question, gold answer, kind or choices: a hash of them
@@ -27,14 +22,10 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
-
-from ponder import cost
 from ponder.answers import answers_match
-from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends import identity_spec
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
@@ -42,38 +33,19 @@ from ponder.eval.datasets import Item
 from ponder.eval.lock import run_lock
 from ponder.eval.store import Record, SampleStore
 from ponder.strategies import Strategy, make_strategy, parse_strategy_spec
-from ponder.strategies.base import (
-    COT_INSTRUCTION,
-    Options,
-    annotate,
-    draw,
-    sampling_for,
-    with_instruction,
-)
-from ponder.types import Result, Sample, Usage, as_messages, as_question
+from ponder.strategies.base import solve_on
+from ponder.strategies.pool import SAMPLE, SampleOptions, pool_messages, reannotate
+from ponder.strategies.tiers import Ladder
+from ponder.types import Message, Question, Sample, as_question
 
-SAMPLE_MODE = "sample"
+SAMPLE_MODE = SAMPLE
+"""The sampling mode's name (``ponder.strategies.pool``)."""
 
 Progress = Callable[[int, int, dict[str, Any]], None]
 """progress(done, total, record) after each item (finished or failed)."""
 
 Started = Callable[[int], None]
 """started(total) once, before the first model call, with the number of items to do."""
-
-
-class SampleOptions(Options):
-    n: int = Field(16, ge=0, le=256, description="samples at temperature, besides the greedy one")
-    temperature: float = Field(0.7, gt=0.0, le=5.0, description="sampling temperature")
-    max_tokens: int | None = Field(
-        None,
-        ge=1,
-        le=32768,
-        description="completion budget per sample (default: the model's, ponder.budgets)",
-    )
-    wave: int = Field(8, ge=1, le=256, description="samples per request (the backend's slots)")
-    program: bool = Field(
-        False, description="ask for arithmetic programs (program of thought), not steps"
-    )
 
 
 @dataclass(frozen=True)
@@ -92,14 +64,13 @@ class RunSummary:
 @dataclass(frozen=True)
 class RunSpec:
     """A strategy spec of a run, parsed and checked once (``check_specs``): ``text`` as
-    given keys the stored records; ``mode`` is the sampling mode's options, or the
-    strategy the spec names, built once and used for every item (a strategy keeps no
-    state between calls)."""
+    given keys the stored records; ``mode`` is the strategy the spec names, built once
+    and used for every item (a strategy keeps no state between calls)."""
 
     text: str
     name: str
     options: dict[str, Any]
-    mode: SampleOptions | Strategy
+    mode: Strategy
 
 
 def item_hash(item: dict[str, Any]) -> str:
@@ -138,31 +109,19 @@ def is_program(spec: str) -> bool:
         return False
 
 
+def question_of(item: Item) -> Question:
+    """The question an item asks, with its kind and choices."""
+    return as_question(item.question, item.kind, item.choices)
+
+
 def annotate_pool(samples: Sequence[Sample], item: Item, program: bool) -> None:
     """Each sample's answer read afresh, as a live strategy reads it (``annotate``)."""
-    for sample in samples:
-        sample.answer = None
-    annotate(samples, as_question(item.question, item.kind, item.choices), program)
+    reannotate(samples, question_of(item), program)
 
 
-def messages_for(item: Item, program: bool = False) -> list[Any]:
+def messages_for(item: Item, program: bool = False) -> list[Message]:
     """The prompt every sampling-mode sample (and the router's live plans) use."""
-    instruction = PROGRAM_INSTRUCTION if program else COT_INSTRUCTION
-    return with_instruction(as_messages(item.question), instruction)
-
-
-async def draw_pool(item: Item, backend: Backend, options: SampleOptions) -> list[Sample]:
-    """One greedy sample, then ``n`` sampled ones in waves; answers extracted. Drawn as
-    a live strategy draws (``draw``: a sample cut at a default budget is resumed)."""
-    messages = messages_for(item, options.program)
-    greedy = sampling_for(backend.model, options.max_tokens, 0.0, options.program)
-    samples = await draw(backend, messages, greedy, 1)
-    hot = replace(greedy, temperature=options.temperature)
-    while len(samples) - 1 < options.n:
-        n = min(options.wave, options.n - (len(samples) - 1))
-        samples += await draw(backend, messages, hot, n)
-    annotate_pool(samples, item, options.program)
-    return samples
+    return pool_messages(question_of(item), program)
 
 
 def _base_record(item: Item, spec: str, model: str, backend: Backend) -> Record:
@@ -180,22 +139,7 @@ def _base_record(item: Item, spec: str, model: str, backend: Backend) -> Record:
 
 async def _solve(item: Item, spec: RunSpec, backend: Backend) -> dict[str, Any]:
     start = time.perf_counter()
-    if isinstance(spec.mode, SampleOptions):
-        samples = await draw_pool(item, backend, spec.mode)
-        usage = Usage.from_samples(samples, wall_s=time.perf_counter() - start)
-        result = Result(
-            answer=samples[0].answer,
-            text=samples[0].text,
-            confidence=1.0,
-            strategy=SAMPLE_MODE,
-            samples=samples,
-            usage=usage,
-            cost=cost.estimate(usage, backend.model, backend.active_params),
-            model=backend.model,
-        )
-    else:
-        question = as_question(item.question, item.kind, item.choices)
-        result = await spec.mode.solve(question, backend)
+    result = await solve_on(spec.mode, question_of(item), Ladder.of(backend))
     return {
         "prediction": result.answer,
         "correct": answers_match(result.answer, item.answer, item.kind),
@@ -210,16 +154,11 @@ async def _solve(item: Item, spec: RunSpec, backend: Backend) -> dict[str, Any]:
 
 def check_specs(strategies: Sequence[str]) -> list[RunSpec]:
     """Each spec parsed and checked once, before any model call (ConfigError on a bad
-    one): the sampling mode's options, or the strategy built."""
+    one): the strategy built."""
     checked = []
     for spec in strategies:
         name, options = parse_strategy_spec(spec)
-        mode: SampleOptions | Strategy
-        if name == SAMPLE_MODE:
-            mode = SampleOptions.parse(options, SAMPLE_MODE)
-        else:
-            mode = make_strategy(name, **options)
-        checked.append(RunSpec(spec, name, options, mode))
+        checked.append(RunSpec(spec, name, options, make_strategy(name, **options)))
     return checked
 
 

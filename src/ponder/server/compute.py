@@ -8,14 +8,12 @@ from collections import OrderedDict
 from typing import Any
 
 from ponder.backends import wire
-from ponder.backends.base import Backend
-from ponder.routing.router import Router
 from ponder.server.errors import ApiError
 from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_of
 from ponder.server.sampling import cut
-from ponder.strategies import make_strategy, parse_strategy_spec
-from ponder.strategies.auto import AutoStrategy
-from ponder.strategies.base import Strategy
+from ponder.strategies import make_strategy, parse_strategy_spec, strategy_options
+from ponder.strategies.base import Strategy, solve_on
+from ponder.strategies.tiers import Ladder
 from ponder.types import Cost, Message, Question, Result, Usage
 
 REJECTED = (
@@ -36,10 +34,11 @@ def strategy_name(spec: str) -> str:
 
 class StrategyBuilder:
     """Strategies from specs plus the request's checked options, cached (strategies hold
-    no state). ``auto`` runs on the operator's router when one is configured."""
+    no state). ``operator`` holds the operator's settings (the router), given to every
+    strategy whose options declare them, when it is built."""
 
-    def __init__(self, router: Router | None = None, size: int = 256) -> None:
-        self.router = router
+    def __init__(self, operator: dict[str, Any] | None = None, size: int = 256) -> None:
+        self.operator = {k: v for k, v in (operator or {}).items() if v is not None}
         self.size = size
         self._cache: OrderedDict[tuple[Any, ...], Strategy] = OrderedDict()
 
@@ -52,9 +51,10 @@ class StrategyBuilder:
         if (found := self._cache.get(key)) is not None:
             self._cache.move_to_end(key)
             return found
-        strategy = make_strategy(spec, **overrides)
-        if self.router is not None and isinstance(strategy, AutoStrategy):
-            strategy = strategy.with_router(self.router)
+        declared = strategy_options(strategy_name(spec))
+        fields = declared.model_fields if declared is not None else {}
+        given = {k: v for k, v in self.operator.items() if k in fields}
+        strategy = make_strategy(spec, **{**given, **overrides})
         self._cache[key] = strategy
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
@@ -83,10 +83,11 @@ def chat_messages(request: ChatCompletionRequest) -> list[Message]:
     return [Message(m.role, text_of(m.content)) for m in request.messages]
 
 
-async def solve(messages: list[Message], runs: list[tuple[Strategy, Backend]]) -> list[Result]:
-    """One answer (an OpenAI choice) per run of a strategy on its backend."""
+async def solve(messages: list[Message], strategy: Strategy, ladders: list[Ladder]) -> list[Result]:
+    """One answer (an OpenAI choice) per ladder the strategy solves on."""
     question = Question(tuple(messages))
-    return list(await asyncio.gather(*(strategy.solve(question, b) for strategy, b in runs)))
+    answers = (solve_on(strategy, question, ladder) for ladder in ladders)
+    return list(await asyncio.gather(*answers))
 
 
 def total_usage(results: list[Result]) -> Usage:

@@ -16,13 +16,13 @@ vote reads their final answers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from ponder.backends.base import Backend, Continues
-from ponder.strategies.auto import AutoStrategy
-from ponder.strategies.base import Strategy
+from ponder.strategies.tiers import Ladder
 from ponder.types import Message, Result, Sample, SamplingParams
 
 CALL_STRIDE = 1_000  # above the 256 seeds one generate() call may spread over requests
@@ -88,26 +88,15 @@ def seeded(backend: Backend, seed: int) -> SeededBackend:
     return SeededBackend(backend, seed)
 
 
-def runs(
-    strategy: Strategy,
-    backend: Backend,
-    tiers: list[Backend],
-    n: int,
-    seed: int | None,
-) -> list[tuple[Strategy, Backend]]:
-    """The strategy and backend of each of the ``n`` answers: with ``seed``, each
-    answer's backends (the model's, and ``auto``'s stronger tiers) seeded apart."""
-    if isinstance(strategy, AutoStrategy) and seed is None:
-        strategy = strategy.with_tiers(tiers)
+def ladders(ladder: Ladder, n: int, seed: int | None) -> list[Ladder]:
+    """The ladder of each of the ``n`` answers: with ``seed``, each answer's backends
+    (every tier's) seeded apart."""
     if seed is None:
-        return [(strategy, backend)] * n
-    out: list[tuple[Strategy, Backend]] = []
+        return [ladder] * n
+    out = []
     for i in range(n):
         start = (seed + i * ANSWER_STRIDE) % SEED_SPACE
-        answer = strategy
-        if isinstance(strategy, AutoStrategy):
-            answer = strategy.with_tiers([seeded(t, start) for t in tiers])
-        out.append((answer, seeded(backend, start)))
+        out.append(ladder.mapped(functools.partial(seeded, seed=start)))
     return out
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ponder.backends import wire
-from ponder.backends.base import Backend, CompletesRaw, PassThrough
+from ponder.backends.base import CompletesRaw, PassThrough
 from ponder.context.apply import ContextOptions
 from ponder.context.apply import apply as apply_context
 from ponder.errors import ConfigError
@@ -38,8 +38,8 @@ from ponder.server.protocol import (
 from ponder.server.streaming import Stream, from_list
 from ponder.server.table import ModelTable
 from ponder.strategies import strategy_names
-from ponder.strategies.auto import AutoStrategy
 from ponder.strategies.base import Strategy
+from ponder.strategies.tiers import Ladder
 from ponder.types import Result
 
 log = logging.getLogger("ponder.server")
@@ -80,7 +80,7 @@ class Serving:
         self.metrics = metrics
         self.caps = config.caps
         router = load_router(config.router) if config.router else None
-        self.builder = compute.StrategyBuilder(router)
+        self.builder = compute.StrategyBuilder({"router": router})
 
     async def chat(self, raw: Any, ctx: Context) -> Reply:
         request = parse_request(ChatCompletionRequest, raw)
@@ -243,11 +243,10 @@ class Serving:
         self, request: ChatCompletionRequest, route: Route, plan: Plan, ctx: Context
     ) -> dict[str, Any]:
         backend = await self.table.get(route.model)
-        tiers: list[Backend] = []
-        if isinstance(plan.strategy, AutoStrategy):
-            tiers = [await self.table.get(t) for t in self.config.tiers_after(route.model)]
-        runs = sampling.runs(plan.strategy, backend, tiers, request.n, request.seed)
-        results = await compute.solve(compute.chat_messages(request), runs)
+        above = [self.table.tier(t) for t in self.config.tiers_after(route.model)]
+        ladder = Ladder([backend, *above])  # each tier above loaded when first drawn on
+        ladders = sampling.ladders(ladder, request.n, request.seed)
+        results = await compute.solve(compute.chat_messages(request), plan.strategy, ladders)
         self._record(route.model, plan.name, results)
         stop = sampling.stops(request.stop)
         response = compute.chat_response(

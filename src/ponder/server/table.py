@@ -17,6 +17,7 @@ from ponder.backends import load_backend
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.server.errors import ApiError
+from ponder.strategies.tiers import Tier
 
 log = logging.getLogger("ponder.server")
 
@@ -57,6 +58,13 @@ class ModelTable:
                 future = loop.create_future()
                 future.set_result(entry)
             self._tasks[name] = future
+
+    def tier(self, name: str) -> Tier:
+        """The served model ``name`` as a tier, loaded from this table on first use."""
+        entry = self._entries[name]
+        if isinstance(entry, str):
+            return Tier(entry, lambda _spec: self.get(name))
+        return Tier.of(entry)
 
     async def get(self, name: str) -> Backend:
         if name not in self._tasks:

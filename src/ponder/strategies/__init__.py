@@ -11,11 +11,14 @@
     tot:k=3,b=2,evaluate=value tree of thoughts, breadth-first over reasoning steps
     beam:n=4,width=2           step-level beam search guided by a process scorer (calc, ...)
     auto                       the adaptive router (ponder.routing), over model tiers
+    sample:n=16                one greedy sample and 16 more: the pool replay reads
 
 Built-ins register through the ``ponder.strategies`` entry points (see
 ``ponder.strategies.builtin``), the same door an installed package uses; code can also
-call ``register_strategy``. A strategy is a class with ``name`` and ``async solve(question,
-backend) -> Result``; a ``work()`` bound lets the proxy serve it.
+call ``register_strategy``. A strategy subclasses ``BaseStrategy``: a ``name`` and
+``async answer(question: Question, ladder: Ladder) -> Result``, where the ladder is the
+tiers to solve on, cheapest first (one backend is a ladder of one: ``solve`` takes
+either); a ``work()`` bound lets the proxy serve it.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from typing import Any
 from ponder.errors import ConfigError, UnknownStrategyError
 from ponder.plugins import Registry
 from ponder.strategies.auto import AutoOptions, AutoStrategy
-from ponder.strategies.base import Options, Strategy, StrategyEntry
+from ponder.strategies.base import BaseStrategy, Options, Strategy, StrategyEntry, solve_on
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions, ProgramOfThought
+from ponder.strategies.pool import SampleOptions, SamplePool
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
+from ponder.strategies.tiers import Ladder, Tier
 
 Factory = Callable[[dict[str, Any]], Strategy]
 
@@ -93,19 +98,25 @@ def strategy_names() -> list[str]:
 __all__ = [
     "AutoOptions",
     "AutoStrategy",
+    "BaseStrategy",
     "BestOfN",
     "BoNOptions",
     "ChainOfThought",
     "Direct",
     "DirectOptions",
+    "Ladder",
     "ProgramOfThought",
     "SCOptions",
+    "SampleOptions",
+    "SamplePool",
     "SelfConsistency",
     "Strategy",
     "StrategyEntry",
+    "Tier",
     "make_strategy",
     "parse_strategy_spec",
     "register_strategy",
+    "solve_on",
     "strategy_names",
     "strategy_options",
 ]

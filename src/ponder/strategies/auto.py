@@ -7,15 +7,16 @@
     auto:router=router.json,plan=g+2@0 > cot@1
     auto:plan=g+2@0 pot > 8@0                programs first (program of thought), then votes
 
-``solve(question, backend)`` uses ``backend`` as tier 0 and the strategy's tiers,
-cheapest first, after it; a first tier that is ``backend`` itself stands for it. The
-strategy receives its tiers as backends (``AutoStrategy(tiers=[...])``; the proxy
-passes the operator's ``--tiers``) or as the specs of a ``tiers=`` option, fixed when
-the strategy is built (``make_strategy``) and each loaded the first time a plan draws
-on it (``ponder.strategies.tiers``): a question settled on tier 0 loads and downloads
-nothing more. Plans that need a tier the strategy does not have are never chosen.
-``tiers``, ``router`` and ``plan`` are operator settings: the proxy refuses them in a
-request.
+``solve(question, ladder)`` climbs the ladder it is given, as every strategy solves on
+one (the proxy's ladder is the model then the operator's ``--tiers`` above it). Given
+one backend (a ladder of one), it climbs to the strategy's own tiers above it, cheapest
+first (a first tier that is that backend stands for it): backends
+(``AutoStrategy(tiers=[...])``) or the specs of a ``tiers=`` option, fixed when the
+strategy is built (``make_strategy``) and each loaded the first time a plan draws on it
+(``ponder.strategies.tiers``): a question settled on tier 0 loads and downloads nothing
+more. Plans that need a tier the ladder does not have are never chosen. The router is
+given when the strategy is built (``router=``, an object or a file). ``tiers``,
+``router`` and ``plan`` are operator settings: the proxy refuses them in a request.
 
 ``QUICK_PLAN`` over ``QUICK_TIERS`` is ``ponder ask``'s default (``quick_spec``): three
 votes on the 0.5B model, and the 1.5B only when they split.
@@ -29,40 +30,37 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field
 
-from ponder import cost, models
+from ponder import models
 from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING
+from ponder.errors import ConfigError
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.routing.features import PROBE_FEATURES, probe_features
 from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan
 from ponder.routing.router_file import default_router, ladder_router, load_router
 from ponder.strategies.base import (
     COT_INSTRUCTION,
+    BaseStrategy,
     Options,
     Work,
     annotate,
     draw,
+    finish,
+    objects,
     sampling_for,
     with_instruction,
 )
-from ponder.strategies.tiers import Loader, Tier, tier_specs
+from ponder.strategies.scored import Spent
+from ponder.strategies.tiers import Ladder, Loader, Tier, tier_specs
 from ponder.strategies.verifiers import calc_of
-from ponder.types import (
-    Cost,
-    Message,
-    Question,
-    QuestionLike,
-    Result,
-    Sample,
-    Usage,
-    as_question,
-)
+from ponder.types import Message, Question, Result, Sample
 
 QUICK_TIERS = models.LADDER[1:]
 """``ponder ask``'s default tiers: Qwen2.5-Coder-0.5B, then Qwen2.5-Coder-1.5B. The 135M
@@ -103,7 +101,7 @@ class AutoOptions(Options):
     )
 
 
-class AutoStrategy:
+class AutoStrategy(BaseStrategy):
     name = "auto"
 
     def __init__(
@@ -124,11 +122,14 @@ class AutoStrategy:
             self.ladder = self.ladder.with_budget(o.budget) if self.ladder else None
 
     def with_router(self, router: Router) -> AutoStrategy:
-        """The same strategy on another router (the operator's), with this budget."""
+        """Deprecated: give the router when the strategy is built
+        (``AutoStrategy(options, router=...)`` or ``make_strategy("auto", router=...)``)."""
+        _deprecated("with_router(router)", "AutoStrategy(options, router=router)")
         return AutoStrategy(self.options, router=router, tiers=self.tiers)
 
     def with_tiers(self, tiers: Sequence[Backend | Tier]) -> AutoStrategy:
-        """The same strategy over other stronger tiers (after the solving backend)."""
+        """Deprecated: solve on a ladder (``solve(question, Ladder([backend, *tiers]))``)."""
+        _deprecated("with_tiers(tiers)", "solve(question, Ladder([backend, *tiers]))")
         clone = copy.copy(self)
         clone.tiers = [_tier(t) for t in tiers]
         return clone
@@ -138,14 +139,20 @@ class AutoStrategy:
         fetches a registry model with a progress bar first)."""
         if self.tiers is None:
             return self
-        return self.with_tiers([t.with_loader(load) for t in self.tiers])
+        clone = copy.copy(self)
+        clone.tiers = [t.with_loader(load) for t in self.tiers]
+        return clone
+
+    def climb(self, ladder: Ladder) -> Ladder:
+        """The tiers a question climbs: ``ladder``, or, when it is one backend, that
+        backend then the strategy's own tiers (loaded when first used)."""
+        if len(ladder) > 1:
+            return ladder
+        return ladder.above(self.tiers or ())
 
     def backends(self, backend: Backend) -> list[Tier]:
         """``backend`` as tier 0, then the strategy's tiers (loaded when first used)."""
-        tiers = list(self.tiers or ())
-        if tiers and tiers[0].stands_for(backend):
-            tiers = tiers[1:]
-        return [Tier.of(backend), *tiers]
+        return list(self.climb(Ladder.of(backend)))
 
     def work(self) -> Work:
         """The largest plan this strategy may run, whatever the question."""
@@ -193,11 +200,11 @@ class AutoStrategy:
             return plan, {"by": "router, after a greedy probe on tier 0", "probe": seen, **why}
         return plan, {"by": "router", **why}
 
-    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
+    async def answer(self, question: Question, ladder: Ladder) -> Result:
         start = time.perf_counter()
-        asked = as_question(question)
+        asked = question
         messages, text = list(asked.messages), asked.text
-        tiers = self.backends(backend)
+        tiers = list(self.climb(ladder))
         router = None if self.forced is not None else self.router_for(tiers)
         if router is not None:
             mapped = router.tier_map([t.name for t in tiers])
@@ -255,40 +262,42 @@ class AutoStrategy:
         spent_by_tier: Sequence[list[Sample]],
         wall_s: float,
     ) -> Result:
-        usage, spent = Usage(wall_s=wall_s), Cost()
-        for tier, mine in zip(tiers, spent_by_tier, strict=True):
-            backend = tier.current  # loaded: it spent something
-            if mine and backend is not None:
-                part = Usage.from_samples(mine)
-                usage, spent = (
-                    usage + part,
-                    spent + cost.estimate(part, backend.model, backend.active_params),
-                )
-        usage.wall_s = wall_s
+        drawn = [
+            Spent.of(f"tier {i}", tier.current, mine)
+            for i, (tier, mine) in enumerate(zip(tiers, spent_by_tier, strict=True))
+            if mine and tier.current is not None  # loaded: it spent something
+        ]
         chosen = next(
             (s for s in reversed(decision.samples) if s.answer == decision.answer),
             decision.samples[-1] if decision.samples else None,
         )
-        return Result(
-            answer=decision.answer,
-            text=chosen.text if chosen else "",
-            confidence=decision.confidence,
+        route = {
+            "step": "route",
+            "plan": plan.name,
+            "tiers": [t.name for t in tiers],
+            "models": [t.label for t in tiers],
+        }
+        return finish(
             strategy=self.name,
             samples=decision.samples,
+            chosen=chosen,
+            answer=decision.answer,
+            confidence=decision.confidence,
             votes=decision.votes,
-            usage=usage,
-            cost=spent,
-            trace=[
-                {
-                    "step": "route",
-                    "plan": plan.name,
-                    "tiers": [t.name for t in tiers],
-                    "models": [t.label for t in tiers],
-                },
-                *decision.trace,
-            ],
+            wall_s=wall_s,
+            trace=[route, *decision.trace],
+            backend=tiers[0].current,  # nothing drawn: nothing spent
+            drawn=drawn,
             model=tiers[decision.tier].label,
         )
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"AutoStrategy.{old} is deprecated and goes in the next release: {new}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 def _tier(tier: Backend | Tier) -> Tier:
@@ -297,7 +306,13 @@ def _tier(tier: Backend | Tier) -> Tier:
 
 def make_auto(options: dict[str, Any]) -> AutoStrategy:
     """``auto`` from its spec options; each of the ``tiers`` specs is loaded when a plan
-    first draws on it."""
-    o = AutoOptions.parse(options, "auto")
+    first draws on it. ``router`` is a file, or a ``Router`` already loaded (the proxy's,
+    ``make_strategy("auto", router=router)``)."""
+    rest, found = objects(options, "router")
+    router = found.get("router")
+    if router is not None and not isinstance(router, Router):
+        raise ConfigError(f"auto's router must be a file or a Router, not {router!r:.60}")
+    o = AutoOptions.parse(rest, "auto")
     specs = tier_specs(o.tiers, o.uncached)
-    return AutoStrategy(o, tiers=[Tier(spec) for spec in specs] if specs else None)
+    tiers = [Tier(spec) for spec in specs] if specs else None
+    return AutoStrategy(o, router=router, tiers=tiers)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import types
+import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, Union, get_args, get_origin, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ponder import cost
 from ponder.answers import sample_answer
 from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP, program_answer
 from ponder.backends.base import Backend, Continues
@@ -19,7 +20,18 @@ from ponder.budgets import CEILING, ceiling_for, max_tokens_for
 from ponder.errors import ConfigError
 from ponder.strategies.resume import resume_cut
 from ponder.strategies.scored import Spent
-from ponder.types import Cost, Message, Question, Result, Sample, SamplingParams, Usage
+from ponder.strategies.tiers import Ladder, TierLike
+from ponder.types import (
+    Cost,
+    Message,
+    Question,
+    QuestionLike,
+    Result,
+    Sample,
+    SamplingParams,
+    Usage,
+    as_question,
+)
 
 COT_INSTRUCTION = (
     "Solve the problem step by step. Then write the final answer on its own last line "
@@ -30,15 +42,47 @@ COT_INSTRUCTION = (
 class Strategy(Protocol):
     """A way to spend inference-time compute on one question.
 
-    ``solve`` gets a ``Question`` (messages, answer kind, choices: the built-ins also
-    take a plain string or messages) and a resolved backend, and returns a ``Result``
-    with usage and a trace. A strategy keeps no state between calls; its options are
-    fixed when it is built.
+    ``solve`` gets a ``Question`` (messages, answer kind, choices) and the ``Ladder`` of
+    tiers to solve it on, cheapest first (one backend is a ladder of one), and returns a
+    ``Result`` with usage and a trace. A strategy keeps no state between calls; its
+    options, and anything it routes with, are fixed when it is built.
     """
 
     name: str
 
-    async def solve(self, question: Question, backend: Backend) -> Result: ...
+    async def solve(self, question: Question, tiers: Ladder) -> Result: ...
+
+
+class BaseStrategy(ABC):
+    """What the built-ins (and plugins) subclass: ``answer`` is the strategy on a
+    ``Question`` and a ``Ladder``; ``solve`` also takes a question's text or messages
+    and a single backend, and turns them into those here, once."""
+
+    name: str
+
+    async def solve(self, question: QuestionLike, tiers: TierLike) -> Result:
+        return await self.answer(as_question(question), Ladder.of(tiers))
+
+    @abstractmethod
+    async def answer(self, question: Question, ladder: Ladder) -> Result: ...
+
+
+async def solve_on(strategy: Strategy, question: Question, ladder: Ladder) -> Result:
+    """``strategy`` on ``question`` and ``ladder``, as the API, the runner and the proxy
+    call every strategy. A strategy written before ladders (not a ``BaseStrategy``) is
+    given the bottom tier's backend, with a DeprecationWarning."""
+    if isinstance(strategy, BaseStrategy):
+        return await strategy.solve(question, ladder)
+    warnings.warn(
+        f"strategy {strategy.name!r} takes one backend: subclass "
+        "ponder.strategies.BaseStrategy and solve on a Ladder (one backend is a ladder "
+        "of one); the old form stops working in the next release",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    legacy: Any = strategy
+    result: Result = await legacy.solve(question, await ladder.bottom())
+    return result
 
 
 @dataclass(frozen=True)
@@ -145,6 +189,14 @@ class ManyOptions(Options):
         return Work(self.n, self.n * (self.max_tokens or CEILING))
 
 
+def objects(options: dict[str, Any], *names: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``make_strategy("bon", scorer=fn, judge=backend)``: the options that are objects
+    (a scorer, a backend, a router) go around the typed options, which hold only names."""
+    found = {k: options[k] for k in names if options.get(k) is not None}
+    found = {k: v for k, v in found.items() if not isinstance(v, str)}
+    return {k: v for k, v in options.items() if k not in found}, found
+
+
 def sampling_for(
     model: str,
     max_tokens: int | None,
@@ -217,7 +269,6 @@ def annotate(samples: Sequence[Sample], question: Question, program: bool = Fals
 def finish(
     *,
     strategy: str,
-    backend: Backend,
     samples: list[Sample],
     chosen: Sample | None,
     answer: str | None,
@@ -225,19 +276,27 @@ def finish(
     votes: dict[str, float],
     wall_s: float,
     trace: list[dict[str, Any]],
+    backend: Backend | None = None,
+    drawn: Sequence[Spent] = (),
+    model: str | None = None,
     extra_usage: Usage | None = None,
     extra_cost: Cost | None = None,
     tied: list[str] | None = None,
     spent_by: Sequence[Spent] = (),
 ) -> Result:
-    """The Result; ``extra_usage``/``extra_cost`` are calls made elsewhere (a judge).
-    With ``spent_by`` (those calls by role and model) the trace ends with a ``spend``
-    step: what the proposer and each checking model spent."""
-    usage = Usage.from_samples(samples, wall_s=wall_s)
-    spent = cost.estimate(usage, backend.model, backend.active_params)
+    """Every Result is built here. What was drawn is ``drawn`` (by model: ``auto``'s
+    tiers), or ``samples`` from ``backend``; ``extra_usage``/``extra_cost`` are calls
+    made elsewhere (a judge). With ``spent_by`` (those calls by role and model) the trace
+    ends with a ``spend`` step: what the proposer and each checking model spent.
+    ``model`` names the answering model (default: the first that drew)."""
+    if not drawn:
+        if backend is None:
+            raise ConfigError("finish needs the backend that drew the samples, or drawn=")
+        drawn = [Spent.of("proposer", backend, samples)]
+    usage, spent = _summed(drawn)
+    usage.wall_s = wall_s
     if spent_by:
-        proposer = Spent("proposer", backend.model, usage, spent)
-        entries = [e.to_dict() for e in (proposer, *spent_by)]
+        entries = [e.to_dict() for e in (*drawn, *spent_by)]
         trace = [*trace, {"step": "spend", "models": entries}]
     if extra_usage is not None:
         usage = usage + extra_usage
@@ -254,6 +313,13 @@ def finish(
         usage=usage,
         cost=spent,
         trace=trace,
-        model=backend.model,
+        model=model or drawn[0].model,
         tied=tied or [],
     )
+
+
+def _summed(drawn: Sequence[Spent]) -> tuple[Usage, Cost]:
+    usage, spent = Usage(), Cost()
+    for entry in drawn:
+        usage, spent = usage + entry.usage, spent + entry.cost
+    return usage, spent

@@ -25,7 +25,8 @@ from ponder.strategies.search import (
     score_nodes,
     settle,
 )
-from ponder.types import Question, QuestionLike, Result, as_question
+from ponder.strategies.tiers import Ladder
+from ponder.types import Question, Result
 
 
 class BeamOptions(StepOptions):
@@ -46,10 +47,10 @@ class BeamSearch(StepSearch[BeamOptions]):
         scoring = self.scorer.work(o.n * o.depth)
         return Work(samples + scoring.samples, samples * o.step_tokens + scoring.tokens)
 
-    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
+    async def answer(self, question: Question, ladder: Ladder) -> Result:
         start = time.perf_counter()
         o = self.options
-        asked = as_question(question)
+        backend = await ladder.bottom()
         ledger = Ledger()
         alive = [ledger.add(Node(()))]
         done: list[Node] = []  # paths that gave a final answer
@@ -59,8 +60,8 @@ class BeamSearch(StepSearch[BeamOptions]):
             params = self.level_sampling(ledger, per * len(alive), trace)
             if params is None:
                 break
-            children = await grow(backend, asked, alive, per, params, ledger, o.min_steps)
-            await self._score(children, asked, backend, ledger)
+            children = await grow(backend, question, alive, per, params, ledger, o.min_steps)
+            await self._score(children, question, backend, ledger)
             trace += [child.trace() for child in children]
             done += [c for c in children if c.complete]
             live = sorted((c for c in children if not c.complete), key=lambda c: -c.score)
@@ -69,9 +70,9 @@ class BeamSearch(StepSearch[BeamOptions]):
             alive = live[: max(1, o.n // o.width)]
             if _settled(done, alive, o.n):
                 break
-        await self.conclude_best(backend, asked, done, alive, ledger, trace)
+        await self.conclude_best(backend, question, done, alive, ledger, trace)
         head = {"scorer": self.scorer.name, "n": o.n, "width": o.width}
-        return settle(self.name, asked, backend, ledger, done, [head, *trace], start)
+        return settle(self.name, question, backend, ledger, done, [head, *trace], start)
 
     async def _score(
         self, children: list[Node], asked: Question, backend: Backend, ledger: Ledger

@@ -11,8 +11,16 @@ from pydantic import Field
 
 from ponder.backends.base import Backend
 from ponder.errors import ConfigError
-from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
-from ponder.strategies.tiers import Loader, LoadsTiers, Tier, as_tier
+from ponder.strategies.base import (
+    BaseStrategy,
+    ManyOptions,
+    Work,
+    annotate,
+    draw,
+    finish,
+    objects,
+)
+from ponder.strategies.tiers import Ladder, Loader, LoadsTiers, Tier, as_tier
 from ponder.strategies.verifiers import (
     AnswerScorerName,
     CallableScorer,
@@ -20,7 +28,7 @@ from ponder.strategies.verifiers import (
     Scorer,
     make_scorer,
 )
-from ponder.types import QuestionLike, Result, as_question
+from ponder.types import Question, Result
 from ponder.voting import tally, top_choice
 
 JUDGE_HELP = (
@@ -44,7 +52,7 @@ class BoNOptions(ManyOptions):
     threshold: float | None = Field(None, description="accept the first candidate scoring >= this")
 
 
-class BestOfN:
+class BestOfN(BaseStrategy):
     name = "bon"
 
     def __init__(
@@ -75,13 +83,13 @@ class BestOfN:
         judged = self.scorer.work(self.options.n)
         return Work(drawn.samples + judged.samples, drawn.tokens + judged.tokens)
 
-    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
+    async def answer(self, question: Question, ladder: Ladder) -> Result:
         start = time.perf_counter()
         o = self.options
-        asked = as_question(question)
-        samples = await draw(backend, o.prompt(asked), o.sampling(backend.model), o.n)
-        annotate(samples, asked, o.program)
-        scored = await self.scorer.score(asked.text, samples, backend)
+        backend = await ladder.bottom()
+        samples = await draw(backend, o.prompt(question), o.sampling(backend.model), o.n)
+        annotate(samples, question, o.program)
+        scored = await self.scorer.score(question.text, samples, backend)
         scores = scored.scores
         best = top_choice(samples, scores)
         if o.threshold is not None:
@@ -146,14 +154,6 @@ def scorer_for(
 def with_loader(scorer: Scorer, load: Loader) -> Scorer:
     """``scorer`` loading the tier it asks, if any, with ``load``."""
     return scorer.with_loader(load) if isinstance(scorer, LoadsTiers) else scorer
-
-
-def objects(options: dict[str, Any], *names: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``make_strategy("bon", scorer=fn, judge=backend)``: the options that are objects
-    (a scorer, a backend) go around the typed options, which hold only names."""
-    found = {k: options[k] for k in names if options.get(k) is not None}
-    found = {k: v for k, v in found.items() if not isinstance(v, str)}
-    return {k: v for k, v in options.items() if k not in found}, found
 
 
 def bon_factory(options: dict[str, Any]) -> BestOfN:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ponder.strategies.auto import AutoOptions, make_auto
-from ponder.strategies.base import Options, Strategy, StrategyEntry
+from ponder.strategies.base import Options, Strategy, StrategyEntry, objects
 from ponder.strategies.beam import BeamOptions, BeamSearch
-from ponder.strategies.best_of_n import BoNOptions, as_scorer, bon_factory, objects
+from ponder.strategies.best_of_n import BoNOptions, as_scorer, bon_factory
 from ponder.strategies.direct import ChainOfThought, Direct, DirectOptions, ProgramOfThought
+from ponder.strategies.pool import SampleOptions, SamplePool
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency
 from ponder.strategies.tree import ToTOptions, TreeOfThoughts
 
@@ -28,6 +29,7 @@ POT = _entry(ProgramOfThought, DirectOptions, "pot")
 SC = _entry(SelfConsistency, SCOptions, "sc")
 BON = StrategyEntry(bon_factory, BoNOptions)
 AUTO = StrategyEntry(make_auto, AutoOptions)
+SAMPLE = _entry(SamplePool, SampleOptions, "sample")
 
 
 def _search(cls: Any, options: type[Options], name: str) -> StrategyEntry:

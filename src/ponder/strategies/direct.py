@@ -9,10 +9,10 @@ import time
 from pydantic import Field
 
 from ponder.answers.program import PROGRAM_INSTRUCTION
-from ponder.backends.base import Backend
 from ponder.budgets import CEILING
 from ponder.strategies.base import (
     COT_INSTRUCTION,
+    BaseStrategy,
     Options,
     Work,
     annotate,
@@ -21,7 +21,8 @@ from ponder.strategies.base import (
     sampling_for,
     with_instruction,
 )
-from ponder.types import QuestionLike, Result, as_question
+from ponder.strategies.tiers import Ladder
+from ponder.types import Question, Result
 
 
 class DirectOptions(Options):
@@ -32,7 +33,7 @@ class DirectOptions(Options):
     seed: int | None = Field(None, description="sampling seed")
 
 
-class Direct:
+class Direct(BaseStrategy):
     """A single sample, greedy by default: the 1x baseline every strategy is measured against."""
 
     name = "direct"
@@ -45,10 +46,10 @@ class Direct:
     def work(self) -> Work:
         return Work(1, self.options.max_tokens or CEILING)
 
-    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
+    async def answer(self, question: Question, ladder: Ladder) -> Result:
         start = time.perf_counter()
-        asked = as_question(question)
-        messages = list(asked.messages)
+        backend = await ladder.bottom()
+        messages = list(question.messages)
         if self.instruction:
             messages = with_instruction(messages, self.instruction)
         o = self.options
@@ -57,7 +58,7 @@ class Direct:
             backend.model, o.max_tokens, o.temperature, self.program, step_by_step, o.seed
         )
         samples = await draw(backend, messages, params, 1)
-        annotate(samples, asked, self.program)
+        annotate(samples, question, self.program)
         sample = samples[0]
         mean = sample.mean_logprob
         confidence = math.exp(mean) if mean is not None else 1.0
@@ -76,14 +77,14 @@ class Direct:
 
 
 class ChainOfThought(Direct):
-    """One sample that is asked to reason step by step and end with 'Answer: X'."""
+    """One sample that is question to reason step by step and end with 'Answer: X'."""
 
     name = "cot"
     instruction = COT_INSTRUCTION
 
 
 class ProgramOfThought(Direct):
-    """One sample that is asked for a short arithmetic program; its result, evaluated by
+    """One sample that is question for a short arithmetic program; its result, evaluated by
     ``ponder.answers.program`` (never run by Python), is the answer."""
 
     name = "pot"

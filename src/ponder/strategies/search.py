@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import Field, field_validator
 
 from ponder.backends.base import Backend
-from ponder.strategies.base import Options, annotate, draw, finish
+from ponder.strategies.base import BaseStrategy, Options, annotate, draw, finish
 from ponder.strategies.best_of_n import JUDGE_HELP, scorer_for, with_loader
 from ponder.strategies.scored import Spent, merged
 from ponder.strategies.tiers import Loader, Tier, as_tier
@@ -282,7 +282,7 @@ OptionsT = TypeVar("OptionsT", bound=StepOptions)
 SearchT = TypeVar("SearchT", bound="StepSearch[Any]")
 
 
-class StepSearch(Generic[OptionsT]):
+class StepSearch(BaseStrategy, Generic[OptionsT]):
     """What ``beam`` and ``tot`` share: typed options, a scorer (a name, a Scorer or a
     callable), the judge tier (``judge``, or the ``judge`` option's spec, loaded on first
     use: the scorer's judge, or what evaluates states when the search does so itself),

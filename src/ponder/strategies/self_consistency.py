@@ -14,10 +14,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from ponder.backends.base import Backend
-from ponder.strategies.base import ManyOptions, Work, annotate, draw, finish
+from ponder.strategies.base import BaseStrategy, ManyOptions, Work, annotate, draw, finish
 from ponder.strategies.stopping import RULES, make_rule
-from ponder.types import QuestionLike, Result, Sample, as_question
+from ponder.strategies.tiers import Ladder
+from ponder.types import Question, Result, Sample
 from ponder.voting import leaders, tally, winner
 
 __all__ = ["SCOptions", "SelfConsistency", "leaders", "tally", "winner"]
@@ -32,7 +32,7 @@ class SCOptions(ManyOptions):
     weighted: bool = Field(False, description="weight votes by sample probability")
 
 
-class SelfConsistency:
+class SelfConsistency(BaseStrategy):
     name = "sc"
 
     def __init__(self, options: SCOptions | None = None) -> None:
@@ -42,17 +42,17 @@ class SelfConsistency:
     def work(self) -> Work:
         return self.options.work()
 
-    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
+    async def answer(self, question: Question, ladder: Ladder) -> Result:
         start = time.perf_counter()
         o = self.options
-        asked = as_question(question)
-        messages, params = o.prompt(asked), o.sampling(backend.model)
+        backend = await ladder.bottom()
+        messages, params = o.prompt(question), o.sampling(backend.model)
         wave = self.rule.wave or o.n
         samples: list[Sample] = []
         trace = []
         while len(samples) < o.n:
             batch = await draw(backend, messages, params, min(wave, o.n - len(samples)))
-            annotate(batch, asked, o.program)
+            annotate(batch, question, o.program)
             samples += batch
             answers = [s.answer for s in samples]
             stop = self.rule.should_stop(answers)

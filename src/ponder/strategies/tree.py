@@ -37,7 +37,8 @@ from ponder.strategies.search import (
     score_nodes,
     settle,
 )
-from ponder.types import Message, Question, QuestionLike, Result, SamplingParams, as_question
+from ponder.strategies.tiers import Ladder
+from ponder.types import Message, Question, Result, SamplingParams
 
 VALUE_PROMPT = (
     "{question}\n\nA partial solution:\n{steps}\n\n"
@@ -84,10 +85,10 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
             judged = Work(o.depth * o.b * o.value_n, o.depth * o.b * o.value_n * EVAL_TOKENS)
         return Work(steps.samples + judged.samples, steps.tokens + judged.tokens)
 
-    async def solve(self, question: QuestionLike, backend: Backend) -> Result:
+    async def answer(self, question: Question, ladder: Ladder) -> Result:
         start = time.perf_counter()
         o = self.options
-        asked = as_question(question)
+        backend = await ladder.bottom()
         ledger = Ledger()
         cache: dict[str, float] = {}
         frontier = [ledger.add(Node(()))]
@@ -97,9 +98,9 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
             params = self.level_sampling(ledger, o.k * len(frontier), trace)
             if params is None:
                 break
-            grown = await grow(backend, asked, frontier, o.k, params, ledger, o.min_steps)
+            grown = await grow(backend, question, frontier, o.k, params, ledger, o.min_steps)
             children = _merge(grown)
-            scores = await self._evaluate(children, asked, backend, ledger, cache)
+            scores = await self._evaluate(children, question, backend, ledger, cache)
             for child, score in zip(children, scores, strict=True):
                 child.score = score
                 trace.append(child.trace())
@@ -108,9 +109,9 @@ class TreeOfThoughts(StepSearch[ToTOptions]):
             if not live:  # the last frontier stays, to conclude from if nothing finished
                 break
             frontier = live[: o.b]
-        await self.conclude_best(backend, asked, done, frontier, ledger, trace)
+        await self.conclude_best(backend, question, done, frontier, ledger, trace)
         trace.append({"step": "cache", "entries": len(cache)})
-        return settle(self.name, asked, backend, ledger, done, trace, start)
+        return settle(self.name, question, backend, ledger, done, trace, start)
 
     def evaluation_tokens(self, steps: int) -> int:
         o = self.options
