@@ -37,6 +37,29 @@ async def test_n_samples_share_one_request_and_every_token_is_counted(
     assert sum(s.completion_tokens for s in samples) > 8
 
 
+async def test_a_pass_through_with_n_counts_every_choice_in_its_usage(
+    embedded: Backend,
+) -> None:
+    from ponder.backends.embedded import EmbeddedBackend
+
+    assert isinstance(embedded, EmbeddedBackend)
+    body = {
+        "messages": [{"role": "user", "content": "Count from 1 to 50."}],
+        "n": 3,
+        "max_tokens": 8,
+        "temperature": 1.0,
+    }
+    three = await embedded.chat_raw({**body, "logprobs": True})
+    drawn = sum(len(c["logprobs"]["content"]) for c in three["choices"])
+    # llama.cpp's own usage counts one choice (at most 8 here); a proxy's upstream must
+    # report what all three drew
+    assert three["usage"]["completion_tokens"] == drawn > 8
+    assert three["usage"]["total_tokens"] == three["usage"]["prompt_tokens"] + drawn
+    plain = await embedded.chat_raw(body)
+    assert plain["usage"]["completion_tokens"] > 8
+    assert all(c["logprobs"] is None for c in plain["choices"])  # not asked for
+
+
 async def test_self_consistency_returns_a_vote_distribution(embedded: Backend) -> None:
     result = await make_strategy("sc:n=4,max_tokens=48").solve("What is 2 + 3?", embedded)
     assert result.usage.samples == 4 and result.usage.requests == 1

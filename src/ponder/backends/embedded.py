@@ -265,8 +265,9 @@ class EmbeddedBackend(BaseBackend):
         if body.get("tools"):
             data = await asyncio.to_thread(self._call, dict(body, stream=False))
         else:
-            data = await self._cancellable(dict(body))
+            data = await self._cancellable(dict(body, logprobs=True))
             data["created"] = int(time.time())
+            _count_every_choice(data)
             if not body.get("logprobs"):
                 for choice in data["choices"]:
                     choice["logprobs"] = None
@@ -304,6 +305,19 @@ class EmbeddedBackend(BaseBackend):
         finally:
             stop.set()  # the consumer left early (closed, cancelled): free the slot
             await asyncio.shield(task)
+
+
+def _count_every_choice(data: dict[str, Any]) -> None:
+    """Usage over every choice: llama.cpp's counts one choice's tokens when n > 1, so a
+    pass-through ``n=3`` reported a third of what it generated. Each choice's tokens are
+    its token logprobs, which ``chat_raw`` always asks for."""
+    choices = data.get("choices") or []
+    if len(choices) < 2:
+        return
+    usage = data.setdefault("usage", {})
+    completion = sum(len((c.get("logprobs") or {}).get("content") or []) for c in choices)
+    usage["completion_tokens"] = completion
+    usage["total_tokens"] = int(usage.get("prompt_tokens") or 0) + completion
 
 
 def _drop_end_token(data: dict[str, Any]) -> None:
