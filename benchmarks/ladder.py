@@ -26,11 +26,11 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from ponder.eval.compare import best_point, fixed_points, router_point
 from ponder.eval.plots import FLOPS_AXIS, plot_accuracy_vs_cost
 from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, pareto
 from ponder.eval.store import read_records
+from ponder.routing.compare import best_point, fixed_points, router_point
 
 DATA = Path(__file__).parent / "data" / "ladder"
 

@@ -49,7 +49,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ponder.eval.compare import (
+from ponder.eval.pools import Pools, load_pools
+from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto, replay
+from ponder.eval.report import Report, write_report
+from ponder.eval.store import read_records
+from ponder.routing.catalogue import pool_plans
+from ponder.routing.compare import (
     best_point,
     direct_point,
     fixed_points,
@@ -59,16 +64,11 @@ from ponder.eval.compare import (
     router_point,
     strata,
 )
-from ponder.eval.plans import pool_plans
-from ponder.eval.pools import Pools, load_pools
-from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto, replay
-from ponder.eval.report import Report, write_report
-from ponder.eval.store import read_records
-from ponder.eval.train_router import label_items, train_router
 from ponder.routing.features import features
 from ponder.routing.router import Router
 from ponder.routing.router_file import default_router, load_router
 from ponder.routing.support import support_of
+from ponder.routing.training import label_items, train_router
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_ROUTER = Path(__file__).parent.parent / "src" / "ponder" / "routing" / "default_router.json"

@@ -19,12 +19,12 @@ from ponder.backends.scripted import ScriptedBackend
 from ponder.cli.main import cli
 from ponder.errors import ConfigError, DataError
 from ponder.eval.datasets import Item
-from ponder.eval.plans import candidate_plans, fits, pool_plans
 from ponder.eval.pools import load_pools
 from ponder.eval.replay import plan_evaluator, standard_evaluators, strategy_evaluator
 from ponder.eval.runner import is_program, run_eval
 from ponder.eval.store import SampleStore
 from ponder.routing.cascade import Draw, Plan, Stage, parse_plan, run_plan
+from ponder.routing.catalogue import candidate_plans, fits, pool_plans
 from ponder.strategies import make_strategy
 from ponder.strategies.base import annotate
 from ponder.types import Sample, SamplingParams, as_question

@@ -10,16 +10,16 @@ import pytest
 
 from ponder.backends.scripted import ScriptedBackend
 from ponder.errors import ConfigError
-from ponder.eval.compare import folds_of, router_point
 from ponder.eval.datasets import Item
 from ponder.eval.pools import load_pools
 from ponder.eval.replay import plan_evaluator, replay
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
-from ponder.eval.train_router import train_router
 from ponder.routing.cascade import parse_plan
+from ponder.routing.compare import folds_of, router_point
 from ponder.routing.features import PROBE_FEATURES, probe_features
 from ponder.routing.router_file import router_from_dict
+from ponder.routing.training import train_router
 from ponder.strategies.auto import AutoOptions, AutoStrategy
 from ponder.types import Sample
 

@@ -7,16 +7,17 @@ import pytest
 
 from ponder.backends import load_backend
 from ponder.errors import ConfigError, DataError
-from ponder.eval.plans import candidate_plans
 from ponder.eval.pools import load_pools
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
-from ponder.eval.train_router import choose_l2, fit_logistic, train_router
 from ponder.routing import FEATURES, default_router, features, load_router, rule_plan
 from ponder.routing.calibrate import lam_for_budget
+from ponder.routing.catalogue import candidate_plans
+from ponder.routing.fitting import choose_l2, fit_logistic
 from ponder.routing.router import Router
 from ponder.routing.router_file import router_from_dict
+from ponder.routing.training import train_router
 from ponder.strategies import make_strategy
 from ponder.strategies.auto import AutoOptions, AutoStrategy
 from ponder.types import Message, Question
@@ -326,7 +327,7 @@ def test_a_plan_costs_more_on_a_question_whose_answers_run_longer(pools, trained
     costs more on a level-4 question than on a level-1 one (prompts cost the same); the
     router forecasts that per question instead of charging every question the plan's
     mean."""
-    from ponder.eval.train_router import label_items
+    from ponder.routing.training import label_items
 
     plans = [p.plan for p in trained.plans]
     labels = label_items(pools, plans, list(pools.items), reps=2)
@@ -389,7 +390,7 @@ def test_the_budget_counts_the_safe_plan_new_unfamiliar_questions_get(tmp_path):
 
 
 def test_labels_computed_once_train_the_same_router(pools):
-    from ponder.eval.train_router import Labels, label_items
+    from ponder.routing.training import Labels, label_items
 
     ids = sorted(pools.items)
     plans = candidate_plans(2, [8, 8])
@@ -404,9 +405,9 @@ def test_labels_computed_once_train_the_same_router(pools):
 
 
 def test_cross_validated_routers_can_budget_tokens_instead_of_dollars(pools):
-    from ponder.eval.compare import crossval_routers, router_point
     from ponder.eval.replay import plan_evaluator, replay
     from ponder.routing.cascade import parse_plan
+    from ponder.routing.compare import crossval_routers, router_point
 
     _, routers = crossval_routers(pools, 3.0, folds=3, reps=2, unit="tokens")
     assert {r.meta["cost_unit"] for r in routers} == {"cot@0 tokens"}

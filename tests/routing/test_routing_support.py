@@ -10,17 +10,17 @@ from click.testing import CliRunner
 
 from ponder.cli.main import cli
 from ponder.errors import DataError
-from ponder.eval.plans import candidate_plans, fits
 from ponder.eval.pools import load_pools
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.suites import suite_items
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
-from ponder.eval.train_router import train_router
 from ponder.routing import load_router
 from ponder.routing.cascade import Draw, parse_plan, run_plan
+from ponder.routing.catalogue import candidate_plans, fits
 from ponder.routing.router import SAFE_PLANS
 from ponder.routing.router_file import router_from_dict
+from ponder.routing.training import train_router
 from ponder.strategies.auto import AutoOptions, AutoStrategy
 from ponder.types import Sample
 

@@ -58,10 +58,10 @@ def replay_cmd(
     run_dirs: tuple[str, ...], reps: int, tiers: str | None, oracle: bool, as_json: bool
 ) -> None:
     """Replay every strategy from stored samples (run dirs or .jsonl[.gz]); no model calls."""
-    from ponder.eval.compare import fixed_points
     from ponder.eval.pools import load_pools
     from ponder.eval.report import shortfall_notes
     from ponder.eval.store import read_records
+    from ponder.routing.compare import fixed_points
 
     pools = load_pools([r for d in run_dirs for r in read_records(d)])
     if tiers:

@@ -58,7 +58,7 @@ def train(
     l2 = _ridge(l2_text)
     from ponder.eval.pools import load_pools
     from ponder.eval.store import read_records
-    from ponder.eval.train_router import train_router
+    from ponder.routing.training import train_router
 
     records = [r for d in run_dirs for r in read_records(d)]
     pools = load_pools(records)

@@ -17,7 +17,11 @@ from typing import Any
 
 from ponder.budgets import TRUNCATION_WARN
 from ponder.errors import DataError
-from ponder.eval.compare import (
+from ponder.eval.live import live_points
+from ponder.eval.pools import Pools, load_pools
+from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto
+from ponder.eval.store import Record, read_records
+from ponder.routing.compare import (
     Headline,
     best_point,
     direct_point,
@@ -25,10 +29,6 @@ from ponder.eval.compare import (
     headline,
     router_point,
 )
-from ponder.eval.live import live_points
-from ponder.eval.pools import Pools, load_pools
-from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto
-from ponder.eval.store import Record, read_records
 
 
 @dataclass

@@ -1,7 +1,10 @@
-"""Adaptive routing as a library: question features, the per-plan router, the
-confidence cascade and budget calibration. The ``auto`` strategy that runs it lives in
-``ponder.strategies.auto``; training a router from stored samples lives in
-``ponder.eval.train_router``.
+"""Adaptive routing in one package: question features, plans (``cascade``) and their
+catalogue (``catalogue``), the per-plan router and its file (``router``,
+``router_file``), training from stored samples (``training``, ``fitting``), budget
+calibration (``calibrate``), and the router against fixed strategies (``compare``). The
+``auto`` strategy runs it live (``ponder.strategies.auto``); training reads stored pools
+through ``ponder.eval``'s public names, and is imported as ``ponder.routing.training``
+(not here: importing the router loads no stored runs).
 
     question -> features -> Router.choose -> Plan (stages over model tiers)
              -> run_plan cascade (vote, draw more, escalate) -> Decision

@@ -42,8 +42,8 @@ from ponder.backends.base import Backend
 from ponder.budgets import CEILING
 from ponder.errors import ConfigError
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
-from ponder.routing.features import PROBE_FEATURES, probe_features
-from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan
+from ponder.routing.choice import choose_plan, live_router, possible_plans
+from ponder.routing.router import Router, rule_plan
 from ponder.routing.router_file import default_router, ladder_router, load_router
 from ponder.strategies.base import (
     COT_INSTRUCTION,
@@ -156,12 +156,8 @@ class AutoStrategy(BaseStrategy):
 
     def work(self) -> Work:
         """The largest plan this strategy may run, whatever the question."""
-        if self.forced is not None:
-            plans = [self.forced]
-        else:
-            routers = [r for r in (self.router, self.ladder) if r is not None]
-            plans = [p.plan for r in routers for p in r.plans]
-            plans += [parse_plan(rule) for rule in (*PLAN_RULES, *SAFE_PLANS)]
+        routers = [r for r in (self.router, self.ladder) if r is not None]
+        plans = possible_plans(self.forced, routers)
         samples = max(plan.max_samples for plan in plans) + int(self.probes)
         return Work(samples, samples * (self.options.max_tokens or CEILING))
 
@@ -175,9 +171,7 @@ class AutoStrategy(BaseStrategy):
     def router_for(self, tiers: Sequence[Tier]) -> Router | None:
         """The shipped ladder router where its tiers are live (``tiers=ladder``), else
         the strategy's router."""
-        if self.ladder is not None and self.ladder.finds([t.name for t in tiers]):
-            return self.ladder
-        return self.router
+        return live_router(self.router, self.ladder, [t.name for t in tiers])
 
     def choose(
         self,
@@ -187,18 +181,7 @@ class AutoStrategy(BaseStrategy):
         router: Router | None = None,
     ) -> tuple[Plan, dict[str, Any]]:
         """The plan, and what the trace should say about the choice."""
-        if self.forced is not None:
-            return self.forced, {"by": "forced"}
-        router = router or self.router
-        if router is None:
-            return rule_plan(question, tiers), {"by": "rules"}
-        plan, why = router.route(question, tiers, probe=probe)
-        if why.get("outside"):
-            return plan, {"by": "safe default: question outside the router's training data", **why}
-        if probe is not None:
-            seen = dict(zip(PROBE_FEATURES, probe_features(probe), strict=True))
-            return plan, {"by": "router, after a greedy probe on tier 0", "probe": seen, **why}
-        return plan, {"by": "router", **why}
+        return choose_plan(question, tiers, self.forced, router or self.router, probe)
 
     async def answer(self, question: Question, ladder: Ladder) -> Result:
         start = time.perf_counter()

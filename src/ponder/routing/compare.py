@@ -14,19 +14,21 @@ import random
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ponder.eval.pools import Pools
-from ponder.eval.replay import (
+from ponder.eval import (
     Evaluator,
     Outcome,
     Point,
     PoolBackend,
+    Pools,
     grade,
     probe_draw,
     replay,
     run_on_pools,
     standard_evaluators,
 )
+from ponder.routing.catalogue import pool_plans
 from ponder.routing.router import Router
+from ponder.routing.training import label_items, train_router
 
 ROUTER = "auto"
 
@@ -91,9 +93,6 @@ def crossval_routers(
     terms: str = "linear",
     unit: str = "dollars",
 ) -> tuple[dict[str, int], list[Router]]:
-    from ponder.eval.plans import pool_plans
-    from ponder.eval.train_router import label_items, train_router
-
     fold = folds_of(list(pools.items), folds, seed, strata(pools))
     plans = pool_plans(pools, probe)
     ids = list(pools.items)

@@ -4,7 +4,7 @@
 ``TWO_TIERS``, escalation plans for a third tier and up, ``TOP_TIER`` cascades onto the
 largest tier, ``CHECK_PLANS`` votes its programs check, ``PROBE_EXTRA`` for a probe
 router, ``PROGRAM_PLANS`` where program samples are stored); ``pool_plans`` keeps those
-the stored pools hold enough samples for (``fits``). Training (``ponder.eval.train_router``)
+the stored pools hold enough samples for (``fits``). Training (``ponder.routing.training``)
 labels and fits each of them.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ponder.eval.pools import Pools
+from ponder.eval import Pools
 from ponder.routing.cascade import Plan, parse_plan
 
 ONE_TIER = (

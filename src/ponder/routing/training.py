@@ -1,9 +1,10 @@
 """Train a router from stored samples: per candidate plan, P(correct | features).
 
-For every item and candidate plan, replay (``ponder.eval.replay``) gives the share of
-shuffles in which the plan answers right (a soft label) and its mean cost. Each plan
-gets a logistic regression on the standardised features, fitted with the soft labels
-in place of hard ones (``fit_logistic``: Newton's method in numpy, the objective of
+For every item and candidate plan, replay (``ponder.eval``: ``plan_evaluator`` over
+stored ``Pools``) gives the share of shuffles in which the plan answers right (a soft
+label) and its mean cost. Each plan gets a logistic regression on the standardised
+features, fitted with the soft labels in place of hard ones
+(``ponder.routing.fitting.fit_logistic``: Newton's method in numpy, the objective of
 scikit-learn's LogisticRegression). The router then keeps only plain numbers.
 """
 
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ponder.errors import ConfigError, DataError
-from ponder.eval.plans import pool_plans
-from ponder.eval.pools import Pools
-from ponder.eval.replay import plan_evaluator
+from ponder.eval import Pools, plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.cascade import Plan
-from ponder.routing.features import FEATURES, TERMS, expand, features, probe_features
+from ponder.routing.catalogue import pool_plans
+from ponder.routing.features import FEATURES, TERMS, features, probe_features
+from ponder.routing.fitting import choose_l2, deal_folds, fit_log_cost, fit_logistic, standardise
 from ponder.routing.router import PlanModel, Router
 from ponder.routing.support import support_of
 from ponder.types import Sample
@@ -70,84 +71,6 @@ def label_items(
     return Labels(list(item_ids), correct, cost)
 
 
-def fit_logistic(
-    x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50
-) -> tuple[list[float], float]:
-    """L2-regularised logistic regression on soft labels ``y`` in [0, 1] (Newton's method).
-
-    Minimises sum(cross-entropy(y, sigmoid(x w + b))) + l2/2 |w|^2, the intercept free;
-    the same objective as scikit-learn's LogisticRegression(C=1/l2) with the labels as
-    sample weights, in a few lines of numpy (and without its import time).
-    """
-    rows, cols = x.shape
-    design = np.hstack([x, np.ones((rows, 1))])
-    w = np.zeros(cols + 1)
-    ridge = np.full(cols + 1, l2)
-    ridge[-1] = 1e-6
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -30, 30)))
-        grad = design.T @ (p - y) + ridge * w
-        hess = (design * (p * (1 - p))[:, None]).T @ design + np.diag(ridge)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if float(np.abs(step).max()) < 1e-8:
-            break
-    return [float(v) for v in w[:-1]], float(w[-1])
-
-
-L2_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
-"""The ridge strengths ``choose_l2`` tries."""
-
-
-def cross_entropy(y: np.ndarray, p: np.ndarray) -> float:
-    """Mean cross-entropy of predictions ``p`` against soft labels ``y``."""
-    p = np.clip(p, 1e-9, 1 - 1e-9)
-    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
-
-
-def deal_folds(rows: int, folds: int, seed: int = 0) -> np.ndarray:
-    """Each of ``rows`` rows' fold: the rows shuffled (seeded) and dealt round in turn."""
-    order = list(range(rows))
-    random.Random(seed).shuffle(order)
-    fold_of = np.empty(rows, dtype=int)
-    for rank, i in enumerate(order):
-        fold_of[i] = rank % folds
-    return fold_of
-
-
-def choose_l2(
-    x: np.ndarray,
-    soft: np.ndarray,
-    grid: Sequence[float] = L2_GRID,
-    folds: int = 4,
-    seed: int = 0,
-) -> tuple[float, dict[float, float]]:
-    """The ridge strength whose plan models predict held-out items best: ``folds``-fold
-    cross-validation over the rows of ``x`` (the training items only, so a router
-    evaluated by cross-validation chooses it by nested cross-validation), scored by the
-    cross-entropy against the soft labels summed over plans (columns of ``soft``).
-    Returns the choice and every strength's held-out loss; ties go to the stronger
-    ridge."""
-    rows = x.shape[0]
-    if rows < 2 * folds:
-        raise DataError(f"need at least {2 * folds} items to choose the ridge, got {rows}")
-    fold_of = deal_folds(rows, folds, seed)
-    losses: dict[float, float] = {}
-    for l2 in grid:
-        total = 0.0
-        for k in range(folds):
-            train, held = fold_of != k, fold_of == k
-            for j in range(soft.shape[1]):
-                coef, intercept = fit_logistic(x[train], soft[train, j], l2)
-                z = x[held] @ np.array(coef) + intercept
-                p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-                total += cross_entropy(soft[held, j], p) * int(held.sum())
-        losses[l2] = total / rows
-    best = min(losses.values())
-    chosen = max(l2 for l2, loss in losses.items() if loss <= best + 1e-12)
-    return chosen, losses
-
-
 def probes_of(pools: Pools, ids: Sequence[str]) -> list[Sample | None]:
     """Each item's greedy sample on tier 0: what a probe router reads."""
     return [pools.pool(0, i).greedy for i in ids]
@@ -165,45 +88,6 @@ def _design(pools: Pools, ids: Sequence[str], probe: bool) -> np.ndarray:
     return np.array(rows)
 
 
-COST_L2 = 1.0
-"""Ridge strength of the plans' log-cost models."""
-
-
-def fit_log_cost(
-    z: np.ndarray, cost: np.ndarray, l2: float = COST_L2
-) -> tuple[list[float], float, tuple[float, float]]:
-    """Ridge regression of log(cost) on standardised features ``z``: (coef, intercept,
-    bounds). The intercept carries the smearing correction (the mean of exp(residual)),
-    so exp of the prediction estimates the mean cost, not the median; ``bounds`` are
-    the log-costs seen, which predictions are kept within."""
-    y = np.log(np.maximum(cost, 1e-9))
-    design = np.hstack([z, np.ones((z.shape[0], 1))])
-    ridge = np.full(design.shape[1], l2)
-    ridge[-1] = 1e-9
-    w = np.linalg.solve(design.T @ design + np.diag(ridge), design.T @ y)
-    smear = float(np.log(np.exp(y - design @ w).mean()))
-    return [float(v) for v in w[:-1]], float(w[-1]) + smear, (float(y.min()), float(y.max()))
-
-
-def _standardise(
-    raw: np.ndarray, terms: str
-) -> tuple[np.ndarray, np.ndarray, dict[str, list[float]]]:
-    """The standardised features ``z``, the plan models' inputs ``x`` (``z``, or ``z`` with
-    its products standardised again) and the scaling a router stores for them."""
-    mean, scale = raw.mean(axis=0), raw.std(axis=0)
-    scale[scale == 0] = 1.0
-    z = (raw - mean) / scale
-    scaling = {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale]}
-    if terms == "linear":
-        return z, z, scaling
-    x = np.array([expand(row, terms) for row in z])
-    term_mean, term_scale = x.mean(axis=0), x.std(axis=0)
-    term_scale[term_scale == 0] = 1.0
-    scaling["term_mean"] = [float(v) for v in term_mean]
-    scaling["term_scale"] = [float(v) for v in term_scale]
-    return z, (x - term_mean) / term_scale, scaling
-
-
 def _fit_plans(
     raw: np.ndarray,
     plans: Sequence[Plan],
@@ -216,7 +100,7 @@ def _fit_plans(
     model (costs in units of ``scale_unit``). Returns the models and the scaling
     (``mean``/``scale`` of the features; for quadratic terms also ``term_mean`` and
     ``term_scale`` of the expanded inputs)."""
-    z, x, scaling = _standardise(raw, terms)
+    z, x, scaling = standardise(raw, terms)
     softs = 0.02 + 0.96 * labels.correct  # never certain: keeps weights finite
     relative = labels.cost / scale_unit
     models = []
@@ -355,7 +239,7 @@ def train_router(
     direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
     scale_unit = direct or float(labels.cost.mean()) or 1.0
     if l2 is None:
-        l2, _ = choose_l2(_standardise(raw, terms)[1], 0.02 + 0.96 * labels.correct, seed=seed)
+        l2, _ = choose_l2(standardise(raw, terms)[1], 0.02 + 0.96 * labels.correct, seed=seed)
     models, scaling = _fit_plans(raw, plans, labels, l2, terms, scale_unit)
     router = _router(models, scaling, terms, probe)
     router.tiers = [t.model for t in pools.tiers]

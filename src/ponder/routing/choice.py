@@ -1,0 +1,53 @@
+"""How ``auto`` picks a plan for one question: a forced plan, the router (after a
+greedy probe on tier 0 for a probe router), or the rules when there is no router, and
+what the trace should say about the choice. The live strategy (``ponder.strategies.auto``)
+and anything else that routes ask here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ponder.routing.cascade import Plan, parse_plan
+from ponder.routing.features import PROBE_FEATURES, probe_features
+from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan
+from ponder.types import Sample
+
+
+def choose_plan(
+    question: str,
+    tiers: int,
+    forced: Plan | None,
+    router: Router | None,
+    probe: Sample | None = None,
+) -> tuple[Plan, dict[str, Any]]:
+    """The plan for ``question`` over ``tiers`` tiers, and why."""
+    if forced is not None:
+        return forced, {"by": "forced"}
+    if router is None:
+        return rule_plan(question, tiers), {"by": "rules"}
+    plan, why = router.route(question, tiers, probe=probe)
+    if why.get("outside"):
+        return plan, {"by": "safe default: question outside the router's training data", **why}
+    if probe is not None:
+        seen = dict(zip(PROBE_FEATURES, probe_features(probe), strict=True))
+        return plan, {"by": "router, after a greedy probe on tier 0", "probe": seen, **why}
+    return plan, {"by": "router", **why}
+
+
+def live_router(
+    router: Router | None, ladder: Router | None, names: Sequence[str]
+) -> Router | None:
+    """The shipped ladder router where its tiers are live (``tiers=ladder``: the tiers'
+    ``names`` hold its own), else ``router``."""
+    if ladder is not None and ladder.finds(list(names)):
+        return ladder
+    return router
+
+
+def possible_plans(forced: Plan | None, routers: Sequence[Router]) -> list[Plan]:
+    """Every plan routing may choose: the forced one, or the routers' and the rules'."""
+    if forced is not None:
+        return [forced]
+    plans = [p.plan for r in routers for p in r.plans]
+    return plans + [parse_plan(rule) for rule in (*PLAN_RULES, *SAFE_PLANS)]
