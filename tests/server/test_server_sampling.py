@@ -145,7 +145,7 @@ def test_seed_reaches_the_upstream_and_is_reported(
 
 async def test_a_seeded_backend_keeps_the_resume_capability(script: ScriptedBackend) -> None:
     from ponder.backends.base import Continues
-    from ponder.server.sampling import seeded
+    from ponder.server.chat.sampling import seeded
     from ponder.types import Message, SamplingParams
 
     resumable = seeded(script, 5)

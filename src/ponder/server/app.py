@@ -1,4 +1,5 @@
-"""Thin routes: read the body, hand it to ``Serving``, turn the reply into a response.
+"""Thin routes: read the body, hand it to its endpoint (``chat``, ``completions``, over
+the shared ``Serving``), turn the reply into a response.
 
 GET  /v1/models             served ids, and STRATEGY/ID for each strategy
 GET  /v1/models/{id}        one of them (also STRATEGY:OPTIONS/ID), else 404 model_not_found
@@ -30,6 +31,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from ponder.server import body
+from ponder.server.chat.protocol import ChatCompletionRequest
+from ponder.server.chat.serving import ChatServing
+from ponder.server.completions.protocol import CompletionRequest
+from ponder.server.completions.serving import CompletionServing
 from ponder.server.config import ServerConfig
 from ponder.server.errors import (
     CLIENT_CLOSED,
@@ -41,12 +46,7 @@ from ponder.server.errors import (
 from ponder.server.limits import Limiter
 from ponder.server.metrics import Metrics
 from ponder.server.middleware import ServerMiddleware
-from ponder.server.protocol import (
-    ChatCompletionRequest,
-    CompletionRequest,
-    ErrorResponse,
-    ReadyResponse,
-)
+from ponder.server.protocol import ErrorResponse, ReadyResponse
 from ponder.server.serving import Context, Reply, Serving
 from ponder.server.streaming import SSEResponse, Stream, sse
 from ponder.server.table import ModelTable
@@ -85,14 +85,17 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     table = ModelTable(config.models)
     metrics = Metrics(table.names)
-    holder: dict[str, Serving] = {}
+    chats: dict[str, ChatServing] = {}  # set when the app starts (lifespan)
+    legacies: dict[str, CompletionServing] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limiter = Limiter(config.max_concurrency, config.max_queue)
         metrics.in_flight.set_function(lambda: limiter.in_flight)
         metrics.queued.set_function(lambda: limiter.queued)
-        holder["serving"] = app.state.serving = Serving(config, table, limiter, metrics)
+        core = app.state.serving = Serving(config, table, limiter, metrics)
+        chats["chat"] = chat = ChatServing(core)
+        legacies["completions"] = CompletionServing(core, chat)
         table.start()
         try:
             yield
@@ -119,7 +122,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         responses={**COMPLETION, **POST_ERRORS},
     )
     async def chat_completions(request: Request) -> Response:
-        return await serve(request, lambda raw, ctx: holder["serving"].chat(raw, ctx))
+        return await serve(request, lambda raw, ctx: chats["chat"].chat(raw, ctx))
 
     @app.post(
         "/v1/completions",
@@ -127,7 +130,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         responses={**COMPLETION, **POST_ERRORS},
     )
     async def completions(request: Request) -> Response:
-        return await serve(request, lambda raw, ctx: holder["serving"].completion(raw, ctx))
+        return await serve(request, lambda raw, ctx: legacies["completions"].completion(raw, ctx))
 
     @app.get("/v1/models", responses=_errors(401))
     async def list_models() -> dict[str, Any]:
@@ -138,7 +141,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     @app.get("/v1/models/{model_id:path}", responses=_errors(401, 404))
     async def retrieve_model(model_id: str) -> Response:
         try:
-            holder["serving"].resolve(model_id)
+            chats["chat"].core.resolve(model_id)
         except ApiError as error:
             return _error_response(error, {})
         return JSONResponse(_model_card(model_id, int(time.time())))

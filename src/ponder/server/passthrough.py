@@ -17,8 +17,9 @@ from typing import Any
 
 from ponder.backends.base import Backend
 from ponder.backends.wire import response_from_samples, unhonoured
+from ponder.server.chat.protocol import ChatCompletionRequest
 from ponder.server.errors import ApiError
-from ponder.server.protocol import ChatCompletionRequest, SamplingFields, text_of
+from ponder.server.protocol import SamplingFields, text_of
 from ponder.server.streaming import Stream, from_list
 from ponder.types import Message, SamplingParams
 

@@ -50,7 +50,7 @@ def request_options(
     known = frozenset(options_cls.model_fields) if options_cls is not None else frozenset()
     _check(name, from_spec, allowed, known, "ponder.strategy")
     # A client's temperature and seed are not the strategy's: it samples at its own
-    # temperature, and the proxy seeds each draw (ponder.server.sampling).
+    # temperature, and the proxy seeds each draw (ponder.server.chat.sampling).
     budget = request.completion_budget
     wanted: dict[str, Any] = {"max_tokens": budget}
     overrides = {k: v for k, v in wanted.items() if v is not None and k in allowed}

@@ -1,4 +1,6 @@
-"""Wire types of the OpenAI API as the proxy accepts them.
+"""Wire types every endpoint shares (the base model, sampling fields, the ``ponder``
+extension, errors, readiness); each endpoint's request is in its folder
+(``chat.protocol``, ``completions.protocol``).
 
 Models validate without coercion (``"n": "2"`` is an error, not 2; ``2.0`` is the
 integer 2, as JSON Schema has it) and allow
@@ -31,14 +33,6 @@ class OpenAIBaseModel(BaseModel):
 
 
 RequestT = TypeVar("RequestT", bound=OpenAIBaseModel)
-
-
-class ChatMessage(OpenAIBaseModel):
-    role: Role
-    content: str | list[dict[str, Any]] | None = None
-    name: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
-    tool_call_id: str | None = None
 
 
 class StreamOptions(OpenAIBaseModel):
@@ -90,42 +84,12 @@ class SamplingFields(OpenAIBaseModel):
         return self.max_tokens
 
 
-class ChatCompletionRequest(SamplingFields):
-    messages: list[ChatMessage] = Field(min_length=1)
-    max_completion_tokens: JsonInt | None = Field(None, ge=1, le=1_000_000)
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
-    logprobs: bool | None = None
-    top_logprobs: JsonInt | None = Field(None, ge=0, le=20)
-    response_format: dict[str, Any] | None = None
-
-    @property
-    def completion_budget(self) -> int | None:
-        """The larger of the two limits: upstreams differ in which one they honour."""
-        limits = [t for t in (self.max_completion_tokens, self.max_tokens) if t is not None]
-        return max(limits, default=None)
-
-
-Prompt = str | list[str] | list[JsonInt] | list[list[JsonInt]]
 # What a field with several accepted forms takes, for the 400 that none of them matched.
 FORMS = {
     "prompt": "a string, a list of strings, a list of token ids or a list of token-id lists",
     "content": "a string, a list of content parts, or null",
     "stop": "a string or a list of strings",
 }
-
-
-class CompletionRequest(SamplingFields):
-    prompt: Prompt = Field(
-        min_length=1, description="text, or token ids (pass-through models only)"
-    )
-    max_tokens: JsonInt | None = Field(
-        None, ge=0, le=1_000_000, description="0 with echo scores the prompt only"
-    )
-    echo: bool = False
-    suffix: str | None = None
-    logprobs: JsonInt | None = Field(None, ge=0, le=5)
-    best_of: JsonInt | None = Field(None, ge=1, le=20)
 
 
 class ErrorDetail(BaseModel):

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ponder.server.completions.protocol import CompletionRequest
 from ponder.server.errors import ApiError
-from ponder.server.protocol import CompletionRequest
 
 LEGACY_ONLY = ("prompt", "echo", "suffix", "logprobs", "best_of")
 DEFAULT_MAX_TOKENS = 16  # the legacy API's default
