@@ -141,13 +141,28 @@ def ask(
         "defeat": None if error else reading.defeat,
         "note": reading.note,
         "correct": not error and is_right(reading.answer, str(item["answer"])),
-        "text": (text or "")[:4000],
+        "text": text or "",
         "error": error,
         "prompt_tokens": spend.prompt_tokens,
         "completion_tokens": spend.completion_tokens,
         "flops": spend.flops(params),
         "requests": spend.requests,
         "wall_s": round(wall, 3),
+    }
+
+
+def rescored(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored reply read again by the current rule (its text is stored whole)."""
+    if row.get("error"):
+        return row
+    reading = read_answer(row.get("text"))
+    return {
+        **row,
+        "answer": reading.answer,
+        "how": reading.how,
+        "defeat": reading.defeat,
+        "note": reading.note,
+        "correct": is_right(reading.answer, row["gold"]),
     }
 
 
@@ -243,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         run(args, arms, items)
     rows = read_rows(args.out / "results.jsonl", retry_errors=False)
     wanted = {i["id"] for i in items}
-    report([r for r in rows if r["item"] in wanted], arms, args.out, args.reps, EXTRACTION_RULE)
+    rows = [rescored(r) for r in rows if r["item"] in wanted]
+    report(rows, arms, args.out, args.reps, EXTRACTION_RULE)
     return 0
 
 

@@ -50,10 +50,12 @@ EXTRACTION_RULE = (
     "a fenced code block that ponder's program reader can evaluate (arithmetic only, never "
     "run by Python), the program's result; otherwise "
     "ponder.answers.extract_answer(text, kind='number') (\\boxed{}, '####', 'Answer:', "
-    "'the answer is', else the last number). Right when answers_match(answer, gold, "
-    "'number') (numeric, with tolerance)."
+    "'the answer is', else the last number) on the text outside any code block (a program "
+    "it cannot evaluate and no number in the prose around it is unreadable). Right when "
+    "answers_match(answer, gold, 'number') (numeric, with tolerance)."
 )
 _FENCE = re.compile(r"```")
+_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _TAGS = re.compile(r"</?(output|thinking|reflection)>", re.IGNORECASE)
 _ERROR_TEXTS = ("No consistent answer found", "Error: Response was truncated")
 
@@ -153,7 +155,11 @@ def read_answer(text: str | None) -> Reading:
         result = run_program(text)
         if result is not None:
             return Reading(result, "program", None, note)
-        note = "code block not evaluable; read as text"
+        # the code's numbers are no answer: read only the prose around it
+        text = _BLOCK.sub(" ", text)
+        note = "code block not evaluable; prose read"
+        if extract_answer(text, kind="number") is None:
+            return Reading(None, "none", "a program the reader cannot evaluate", note)
     answer = extract_answer(text, kind="number")
     if answer is None:
         return Reading(None, "none", "no number in the reply", note)

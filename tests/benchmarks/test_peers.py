@@ -61,6 +61,9 @@ def test_a_program_the_reader_cannot_evaluate_is_read_as_text_and_noted() -> Non
     reading = read_answer(text)
     assert (reading.answer, reading.how) == ("7", "extract")
     assert reading.note is not None and "not evaluable" in reading.note
+    code = "```python\ndef weeks(total, weekly):\n    return total // weekly\n"
+    code += "print(weeks(178, 2))\n```"
+    assert read_answer(code).defeat == "a program the reader cannot evaluate"  # not "2"
 
 
 def test_gold_numbers_match_numerically() -> None:
@@ -183,6 +186,13 @@ def test_a_worked_gsm8k_solution_gives_its_final_number_as_gold(tmp_path: Path) 
     row = {"id": "gsm8k-train-0", "question": "q", "answer": "48/2 = <<48/2=24>>24\n#### 72"}
     (tmp_path / "gsm8k-train.jsonl").write_text(json.dumps(row) + "\n")
     assert peers.load_items(tmp_path, ["gsm8k-train"], 1, 0)[0]["answer"] == "72"
+
+
+def test_stored_replies_are_read_again_by_the_current_rule() -> None:
+    row = {"text": "So 3 + 4 = 7.\nAnswer: 7", "gold": "7", "correct": False, "answer": "4"}
+    assert peers.rescored(row)["correct"] and peers.rescored(row)["answer"] == "7"
+    failed = {"text": "", "gold": "7", "correct": False, "error": "HTTP 500"}
+    assert peers.rescored(failed) == failed
 
 
 def test_stored_errors_are_kept_unless_asked_to_retry(tmp_path: Path) -> None:
