@@ -130,6 +130,7 @@ async def test_a_backend_that_cannot_resume_is_asked_for_the_ceiling_at_once():
     assert backend.asked == [CEILING, 50, 50]
 
 
+@pytest.mark.slow
 def test_the_budget_benchmark_replays_the_rule_on_stored_samples(tmp_path):
     """A run drawn past the ceiling holds samples of every fate: one the rule completes
     by resuming it, one it cuts at the ceiling before its answer (lost), one cut at the

@@ -1,3 +1,5 @@
+import pytest
+
 import ponder
 
 
@@ -38,6 +40,7 @@ def test_errors_share_one_base() -> None:
             assert issubclass(obj, ponder.PonderError)
 
 
+@pytest.mark.slow
 def test_python_dash_m_ponder_runs_the_cli() -> None:
     import subprocess
     import sys

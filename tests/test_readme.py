@@ -225,6 +225,7 @@ def test_readme_commands(block: Block, scratch: Scratch) -> None:
         handle(args, block, scratch, runs=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", README_PYTHON, ids=lambda b: b.source)
 def test_readme_python(block: Block, scratch: Scratch) -> None:
     compile(block.text, block.source, "exec")

@@ -6,10 +6,10 @@ import struct
 
 import pytest
 
-from gguf_writer import write_gguf
 from ponder import cost, models
 from ponder.errors import ArchitectureError
 from ponder.plan.gguf import gguf_params, read_header
+from tests.gguf_writer import write_gguf
 
 VOCAB, HIDDEN, FF = 1000, 64, 128
 LAYER = {

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 CODE = """
 import json, sys
 import ponder.context
@@ -11,6 +13,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("ponder.eval", "
 """
 
 
+@pytest.mark.slow
 def test_importing_ponder_context_loads_no_sweep_and_not_the_eval_store():
     done = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True)
     loaded = json.loads(done.stdout)

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.context import tokens
 from ponder.context.apply import Scan, find_blocks
 from ponder.server import ServerConfig, create_app
 from ponder.server import errors as server_errors
+from tests.server.fakes import serving
 
 
 def _sre(new: str, old: str) -> Any:
@@ -140,6 +140,7 @@ FRAGMENTS = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(FRAGMENTS, max_size=24).map("".join))
 def test_the_scan_finds_what_the_old_pattern_found(text: str) -> None:

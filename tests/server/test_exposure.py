@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Upstream, fake_upstream, serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
 from ponder.server.logs import HumanFormatter, JsonFormatter
+from tests.server.fakes import Upstream, fake_upstream, serving
 
 pytestmark = pytest.mark.server
 QUESTION = "What is 6 times 7?"
@@ -150,6 +150,7 @@ def test_generation_dying_mid_request_is_not_retried_by_default() -> None:
     asyncio.run(run())
 
 
+@pytest.mark.slow
 def test_serve_fails_at_start_on_a_model_that_cannot_load() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ponder.cli.main", "serve", "--model", "scripted:/nope.json"],

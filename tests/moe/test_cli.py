@@ -52,6 +52,7 @@ def test_bad_options_are_one_line(args: list[str], message: str) -> None:
     assert result.output.startswith(message)
 
 
+@pytest.mark.slow
 def test_public_names_exist_and_the_core_does_not_import_torch() -> None:
     import subprocess
     import sys

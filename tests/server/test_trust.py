@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Counting, serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
+from tests.server.fakes import Counting, serving
 
 pytestmark = pytest.mark.server
 QUESTION = "What is 6 times 7?"
@@ -325,6 +325,7 @@ def test_auto_escalates_over_the_operators_tiers(tmp_path: Path) -> None:
         ServerConfig(models={"small": small}, tiers=("small", "nope"))
 
 
+@pytest.mark.slow
 def test_sigterm_drains_and_exits(tmp_path: Path) -> None:
     import signal
     import subprocess

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from conftest import serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.errors import UpstreamError
 from ponder.server import ServerConfig, create_app
@@ -18,6 +17,7 @@ from ponder.strategies import make_strategy
 from ponder.strategies.beam import BeamOptions, BeamSearch
 from ponder.strategies.reward import RewardScorer
 from ponder.types import SamplingParams
+from tests.server.fakes import serving
 
 pytestmark = pytest.mark.server
 Q = "Ana has 17 coins. A friend gives them 25 coins. How many coins does Ana have now?"

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import serving
 from ponder.backends import register_backend
 from ponder.backends.base import Backend
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
 from ponder.types import SamplingParams
+from tests.server.fakes import serving
 
 pytestmark = pytest.mark.server
 Q = "Tom has 12 apples and buys 5 more. How many apples does he have?"

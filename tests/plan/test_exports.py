@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import ponder.plan
 
 
@@ -17,6 +19,7 @@ def test_cost_module_contract() -> None:
     assert ponder.plan.kv_bytes_per_token(arch) == ponder.plan.kv_bytes_per_token(arch, "fp16")
 
 
+@pytest.mark.slow
 def test_importing_the_planner_does_not_import_matplotlib() -> None:
     import subprocess
     import sys

@@ -197,6 +197,7 @@ def _ask(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.model
 def test_pot_on_the_embedded_model_reads_its_program_not_its_prose() -> None:
     proc = _ask(

@@ -12,11 +12,11 @@ import openai
 import pytest
 from pydantic import BaseModel
 
-from conftest import Upstream, serving
 from ponder.backends.base import BaseBackend
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
 from ponder.types import Message, Sample, SamplingParams
+from tests.server.fakes import Upstream, serving
 
 pytestmark = pytest.mark.server
 KEY = "sk-dropin"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from gguf_writer import write_gguf
 from ponder.cli.main import cli
 from ponder.eval.replay import Point, pareto
 from ponder.plan.gguf import gguf_params
+from tests.gguf_writer import write_gguf
 
 # greedy (the first output) is right on a third of the items, a vote of samples on two
 SCRIPT = ["Answer: 5", "One and one make 2. Answer: 2", "Answer: 2"]

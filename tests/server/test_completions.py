@@ -12,9 +12,9 @@ from typing import Any
 import openai
 import pytest
 
-from conftest import Upstream, serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
+from tests.server.fakes import Upstream, serving
 
 pytestmark = pytest.mark.server
 QUESTION = "What is 6 times 7?"

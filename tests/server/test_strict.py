@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Counting, serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
+from tests.server.fakes import Counting, serving
 
 pytestmark = pytest.mark.server
 QUESTION = "What is 6 times 7?"

@@ -108,6 +108,7 @@ def check(response: httpx.Response) -> None:
         assert response.json()["choices"]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=bodies, path=st.sampled_from(["/v1/chat/completions", "/v1/completions"]))
 def test_no_500_on_any_json_body(app_client: Any, body: Any, path: str) -> None:

@@ -48,6 +48,7 @@ def test_ask_json_on_a_scripted_backend(tmp_path: Path) -> None:
     assert {"confidence", "wall_s", "cost"} <= data.keys()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -68,6 +69,7 @@ def test_bad_input_gives_one_clear_line(args: list[str], message: str) -> None:
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.model
 def test_ask_on_the_embedded_default_model() -> None:
     proc = run(
@@ -80,6 +82,7 @@ def test_ask_on_the_embedded_default_model() -> None:
     assert data["usage"]["completion_tokens"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.model
 def test_ask_human_output_shows_votes_and_cost() -> None:
     proc = run("ask", "What is 3 + 4?", "--n", "4", "--max-tokens", "48")
@@ -154,6 +157,7 @@ def test_model_download_prints_plain_progress_outside_a_terminal(capsys) -> None
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.model
 def test_ask_draws_more_samples_than_the_model_has_slots() -> None:
     """The embedded model runs at most ``slots`` samples per request (8 by default); a
@@ -193,6 +197,7 @@ class CappedUpstream(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_ask_on_a_server_that_caps_n_draws_within_max_n() -> None:
     """A server that takes at most 4 choices a request (llama.cpp's takes its slots):
     without ``max_n`` a vote of 10 fails with the server's message; with it, the vote
@@ -216,6 +221,7 @@ def test_ask_on_a_server_that_caps_n_draws_within_max_n() -> None:
         server.server_close()
 
 
+@pytest.mark.slow
 def test_eval_run_draws_waves_larger_than_the_model_has_slots(tmp_path: Path) -> None:
     """The sampling mode calls ``generate`` with its wave directly: a wave of 10 on the
     embedded model's 8 slots failed with llama.cpp's 400; the backend now splits it."""

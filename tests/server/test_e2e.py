@@ -11,10 +11,10 @@ import httpx
 import openai
 import pytest
 
-from conftest import serving
 from ponder.backends.base import Backend
 from ponder.backends.embedded import EmbeddedBackend
 from ponder.server import ServerConfig, create_app
+from tests.server.fakes import serving
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
 SPEC = "embedded:smollm2-135m?threads=2&slots=8&ctx=1024"  # as tests/conftest.py: one load

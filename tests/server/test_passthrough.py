@@ -12,8 +12,8 @@ import httpx
 import openai
 import pytest
 
-from conftest import TOOL_CALL, Upstream, serving
 from ponder.server import ServerConfig, create_app
+from tests.server.fakes import TOOL_CALL, Upstream, serving
 
 pytestmark = pytest.mark.server
 KEY = "sk-test"

@@ -108,6 +108,7 @@ def test_a_full_disk_leaves_no_half_line_behind(tmp_path, tiny_disk):
     assert len(SampleStore(out).records()) == 8
 
 
+@pytest.mark.slow
 def test_a_second_run_on_the_same_directory_is_refused(tmp_path):
     out = tmp_path / "run"
     holder = subprocess.Popen(
@@ -171,6 +172,7 @@ def _start(tmp_path: Path, model: str) -> tuple[subprocess.Popen[str], Path]:
     return proc, out
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_at_once_prints_a_summary_and_exits_130(tmp_path):
     proc, out = _start(tmp_path, "slow:1.5")
     deadline = time.time() + 60
@@ -187,6 +189,7 @@ def test_ctrl_c_stops_at_once_prints_a_summary_and_exits_130(tmp_path):
     assert "Aborted" not in err
 
 
+@pytest.mark.slow
 def test_a_second_ctrl_c_exits_even_when_work_cannot_be_cancelled(tmp_path):
     proc, _ = _start(tmp_path, "stuck:")
     time.sleep(3)

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Upstream, fake_upstream, serving
 from ponder.backends.scripted import ScriptedBackend
 from ponder.server import ServerConfig, create_app
+from tests.server.fakes import Upstream, fake_upstream, serving
 
 pytestmark = pytest.mark.server
 QUESTION = "Which town hosts the fair?"

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Upstream, serving
 from ponder.server import ServerConfig, create_app
+from tests.server.fakes import Upstream, serving
 
 pytestmark = pytest.mark.server
 

@@ -98,6 +98,7 @@ def test_a_cut_off_or_non_numeric_question_has_no_program_answer() -> None:
     assert program_answer(fenced("answer = 4"), "auto") == "4"
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_arbitrary_text_never_raises(text: str) -> None:
@@ -105,6 +106,7 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     assert got is None or isinstance(got, str)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
