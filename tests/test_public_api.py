@@ -29,6 +29,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "annotations",
         "expressions",
         "budgets",
+        "deprecation",
     }
     assert public - modules == set(ponder.__all__) - {"__version__"}
 

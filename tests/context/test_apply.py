@@ -37,7 +37,7 @@ def test_reorder_puts_the_most_relevant_documents_at_both_ends() -> None:
 
 
 def test_a_budget_keeps_the_most_relevant_and_reports_what_was_dropped() -> None:
-    out, report = apply(request(5, words=10), {"budget": 25, "min_tokens": 3})
+    out, report = apply(request(5, words=10), {"token_budget": 25, "min_tokens": 3})
     assert indices(out[1]["content"]) == [1, 2, 3]
     assert report.kept == [0, 1, 2] and report.dropped == [3, 4] and report.truncated == 2
     assert report.tokens_after <= 25 < report.tokens_before
@@ -47,7 +47,7 @@ def test_a_budget_keeps_the_most_relevant_and_reports_what_was_dropped() -> None
 
 def test_budget_then_reorder_with_a_callers_tokenizer() -> None:
     out, report = apply(
-        request(6), {"budget": 40, "reorder": "recency", "truncate": False}, lambda t: 10
+        request(6), {"token_budget": 40, "reorder": "recency", "truncate": False}, lambda t: 10
     )
     assert indices(out[1]["content"]) == [4, 3, 2, 1]
     assert report.truncated is None and not report.tokens_estimated
@@ -65,15 +65,15 @@ def test_budget_then_reorder_with_a_callers_tokenizer() -> None:
     ],
 )
 def test_requests_without_the_shape_pass_unchanged(messages: list[Any], note: str) -> None:
-    out, report = apply(messages, {"reorder": True, "budget": 1})
+    out, report = apply(messages, {"reorder": True, "token_budget": 1})
     assert out == messages and report.note.startswith(note)
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"budget": -1}, "budget"),
-        ({"budget": 10**9}, "budget"),
+        ({"token_budget": -1}, "budget"),
+        ({"token_budget": 10**9}, "budget"),
         ({"reorder": "middle"}, "reorder"),
         ({"api_base": "http://evil"}, "api_base"),
     ],

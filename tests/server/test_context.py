@@ -65,7 +65,7 @@ def test_pass_through_sends_the_documents_reordered(proxy: tuple[str, Upstream])
 
 def test_a_budget_drops_the_least_relevant(proxy: tuple[str, Upstream]) -> None:
     url, upstream = proxy
-    body = chat("up", {"budget": 150})
+    body = chat("up", {"token_budget": 150})
     assert httpx.post(f"{url}/v1/chat/completions", json=body).status_code == 200
     kept = order(upstream.bodies[-1]["messages"][0]["content"])
     assert kept and kept == sorted(kept) and len(kept) < 7 and kept[0] == 1
@@ -81,7 +81,7 @@ def test_strategies_see_the_reordered_documents(proxy: tuple[str, Upstream]) -> 
     assert response.json()["ponder"]["answer"] == "7"
 
 
-@pytest.mark.parametrize("context", [{"reorder": "sideways"}, {"budget": -1}, {"x": 1}])
+@pytest.mark.parametrize("context", [{"reorder": "sideways"}, {"token_budget": -1}, {"x": 1}])
 def test_bad_context_options_are_400(proxy: tuple[str, Upstream], context: Any) -> None:
     url, upstream = proxy
     before = len(upstream.bodies)

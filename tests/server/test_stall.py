@@ -85,7 +85,7 @@ def test_health_answers_while_unclosed_document_tags_are_read(proxy: str) -> Non
 def test_a_large_context_request_is_answered(proxy: str) -> None:
     blocks = "\n".join(f"<document index={i}>{'word ' * 200}</document>" for i in range(900))
     body = context_request(f"Read.\n{blocks}\n{QUESTION}")
-    body["ponder"]["context"]["budget"] = 5000
+    body["ponder"]["context"]["token_budget"] = 5000
     response = httpx.post(proxy + "/v1/chat/completions", json=body, timeout=120)
     assert response.status_code == 200, response.text
     report = response.json()["ponder"]["context"]

@@ -101,12 +101,12 @@ def test_integral_numbers_are_integers(proxy: str, counting: Counting) -> None:
     [
         {},
         {"reorder": False},
-        {"budget": 0},
-        {"budget": "100"},
-        {"budget": 100.5},
+        {"token_budget": 0},
+        {"token_budget": "100"},
+        {"token_budget": 100.5},
         {"reorder": 1},
         {"truncate": "yes"},
-        {"min_tokens": "8", "budget": 100},
+        {"min_tokens": "8", "token_budget": 100},
         {"reorder": True, "order": "ends"},
     ],
 )
@@ -117,7 +117,7 @@ def test_context_options_are_strict(proxy: str, context: dict[str, Any]) -> None
 
 
 def test_context_takes_integral_numbers(proxy: str) -> None:
-    response = post(proxy, chat(ponder={"context": {"budget": 100.0, "reorder": True}}))
+    response = post(proxy, chat(ponder={"context": {"token_budget": 100.0, "reorder": True}}))
     assert response.status_code == 200, response.text
 
 

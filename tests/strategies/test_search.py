@@ -55,7 +55,7 @@ async def test_beam_with_calc_finds_the_right_path_and_accounts_for_it() -> None
 
 async def test_beam_respects_a_token_budget() -> None:
     fake = backend()
-    result = await make_strategy("beam:n=4,width=2,budget=10").solve(Q, fake)
+    result = await make_strategy("beam:n=4,width=2,token_budget=10").solve(Q, fake)
     assert len(fake.calls) == 1  # too little for four steps: it only concludes
     assert any(t.get("step") == "budget" for t in result.trace)
 
@@ -68,7 +68,7 @@ async def test_a_budget_caps_the_steps_a_search_draws() -> None:
 
     for spec in ("beam:n=4,width=2,depth=6", "tot:k=3,b=2,depth=6,evaluate=scorer"):
         fake = ScriptedBackend(wordy)
-        result = await make_strategy(f"{spec},budget=100").solve(Q, fake)
+        result = await make_strategy(f"{spec},token_budget=100").solve(Q, fake)
         concluding = 2  # "Answer: 42", asked once no level fits
         assert 0 < result.usage.completion_tokens <= 100 + concluding
         assert result.answer == "42"
@@ -147,7 +147,7 @@ async def test_tot_stays_within_its_declared_work_and_budget() -> None:
         assert result.usage.samples <= bound.samples
         assert result.usage.completion_tokens <= bound.tokens
     fake = backend()
-    capped = await make_strategy("tot:k=4,b=2,budget=5").solve(Q, fake)
+    capped = await make_strategy("tot:k=4,b=2,token_budget=5").solve(Q, fake)
     assert any(t.get("step") == "budget" for t in capped.trace)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -19,6 +19,8 @@ from ponder.backends.base import Backend
 from ponder.errors import ConfigError
 from ponder.strategies import Strategy
 from ponder.strategies.tiers import LoadsTiers, tier_specs, uncached_model
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from ponder.eval.runner import RunSpec
@@ -154,3 +156,30 @@ def threaded_specs(specs: list[str], threads: int | None) -> list[str]:
             target = with_threads(target, threads)
         out.append(name + target)
     return out
+
+
+def cost_budget_options(help_text: str) -> Callable[[Command], Command]:
+    """``--cost-budget`` (average cost, in multiples of a direct answer's), and its old
+    spelling ``--budget``, hidden and accepted with a deprecation notice for one
+    release; the command reads both through ``cost_budget_of``."""
+
+    def decorate(command: Command) -> Command:
+        old = click.option(
+            "--budget",
+            "budget",
+            type=float,
+            default=None,
+            hidden=True,
+            deprecated="use --cost-budget (--budget goes in the next release)",
+        )
+        new = click.option("--cost-budget", "cost_budget", type=float, default=None, help=help_text)
+        return new(old(command))
+
+    return decorate
+
+
+def cost_budget_of(cost_budget: float | None, budget: float | None) -> float | None:
+    """The cost budget asked for, under its name or its old one (not both)."""
+    if cost_budget is not None and budget is not None:
+        raise ConfigError("give --cost-budget only (--budget is its old name)")
+    return cost_budget if cost_budget is not None else budget

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ponder.cli.common import stderr
+from ponder.cli.common import cost_budget_of, cost_budget_options, stderr
 from ponder.cli.eval_extend import extend
 from ponder.cli.eval_run import run
 from ponder.errors import ConfigError
@@ -105,18 +105,21 @@ def replay_cmd(
     default=None,
     help="where to write (default: RUN_DIR/report)",
 )
-@click.option(
-    "--budget",
-    type=float,
-    default=None,
-    help="router budget, x direct (default: 40% of the best fixed strategy's cost)",
+@cost_budget_options(
+    "the router's average cost, in multiples of a direct answer's (default: 40% of the "
+    "best fixed strategy's cost)"
 )
 @click.option("--reps", type=int, default=100, show_default=True, help="bootstrap repetitions")
 @click.option(
     "--folds", type=int, default=4, show_default=True, help="router cross-validation folds"
 )
 def report_cmd(
-    run_dirs: tuple[str, ...], out: str | None, budget: float | None, reps: int, folds: int
+    run_dirs: tuple[str, ...],
+    out: str | None,
+    cost_budget: float | None,
+    budget: float | None,
+    reps: int,
+    folds: int,
 ) -> None:
     """Write Markdown and HTML (plot, tables, headline) for RUN_DIRS (dirs or .jsonl[.gz]).
 
@@ -125,6 +128,7 @@ def report_cmd(
 
     if folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {folds}")
+    budget = cost_budget_of(cost_budget, budget)
     with stderr.status("replaying stored samples..."):
         report = build_report(list(run_dirs), budget=budget, reps=reps, folds=folds)
         first = Path(run_dirs[0])

@@ -6,10 +6,12 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
 from typing import Any
 
 import click
 
+from ponder.deprecation import PREFIX
 from ponder.errors import PonderError
 
 COMMANDS = {
@@ -85,6 +87,9 @@ class Notices(logging.Handler):
 
 
 def main() -> None:
+    # ponder's deprecation notices (an old option spelling) are for the user at the
+    # terminal: Python hides DeprecationWarnings outside __main__ unless told.
+    warnings.filterwarnings("default", message=PREFIX, category=DeprecationWarning)
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:

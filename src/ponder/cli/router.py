@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ponder.cli.common import stderr
+from ponder.cli.common import cost_budget_of, cost_budget_options, stderr
 from ponder.errors import ConfigError
 
 
@@ -18,7 +18,7 @@ def router() -> None:
 @router.command("train")
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="router JSON")
-@click.option("--budget", type=float, default=None, help="average cost target, x direct")
+@cost_budget_options("average cost target, in multiples of a direct answer's")
 @click.option("--tiers", default=None, help="model order, '|'-separated (default: by size)")
 @click.option("--reps", type=int, default=8, show_default=True, help="shuffles per soft label")
 @click.option(
@@ -46,6 +46,7 @@ def router() -> None:
 def train(
     run_dirs: tuple[str, ...],
     out: str,
+    cost_budget: float | None,
     budget: float | None,
     tiers: str | None,
     reps: int,
@@ -56,6 +57,7 @@ def train(
 ) -> None:
     """Train a router on the sampling-mode records of RUN_DIRS (run dirs or .jsonl[.gz])."""
     l2 = _ridge(l2_text)
+    budget = cost_budget_of(cost_budget, budget)
     from ponder.eval.pools import load_pools
     from ponder.eval.store import read_records
     from ponder.routing.training import train_router
@@ -107,9 +109,16 @@ def _calibration(rows: list[dict[str, float]], lam: float, how: str) -> None:
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @click.option("--question", "-q", multiple=True, help="route these questions and show the plans")
 @click.option("--tiers", type=int, default=2, show_default=True, help="tiers available")
-@click.option("--budget", type=float, default=None, help="average cost target, x direct")
-def show(path: str | None, question: tuple[str, ...], tiers: int, budget: float | None) -> None:
+@cost_budget_options("average cost target, in multiples of a direct answer's")
+def show(
+    path: str | None,
+    question: tuple[str, ...],
+    tiers: int,
+    cost_budget: float | None,
+    budget: float | None,
+) -> None:
     """Show a router (the shipped one without PATH) and, with -q, the plan per question."""
+    budget = cost_budget_of(cost_budget, budget)
     from ponder.routing.router import rule_plan
     from ponder.routing.router_file import default_router, load_router
 

@@ -11,7 +11,7 @@ is the layout Anthropic's long-context guide recommends and many RAG templates e
 
 Only whitespace may separate the blocks; text before the first and after the last
 stays where it is. The blocks are found by ``Scan``, one left-to-right pass (a
-backtracking pattern took quadratic time on unclosed tags). ``budget`` packs the
+backtracking pattern took quadratic time on unclosed tags). ``token_budget`` packs the
 blocks' inner text into that many tokens (``pack``: most relevant first, the first
 misfit truncated, the rest dropped), then ``reorder`` lays out what was kept. Token
 counts are estimated unless the caller passes a ``count`` function. A request
@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ponder.backends.wire import JsonInt
 from ponder.context.reorder import pack, reorder
 from ponder.context.tokens import EstimateTokenizer
+from ponder.deprecation import renamed
 from ponder.errors import ConfigError
 
 MAX_BUDGET = 2_000_000
@@ -50,14 +51,22 @@ _SPACES = re.compile(r"\s*")
 class ContextOptions(BaseModel):
     """``extra_body.ponder.context``: what to do with a request's documents. Strict, as
     the other request options are: no unknown fields, no coercion ("yes" is not true),
-    and options that ask for nothing (no reorder, no budget) are refused."""
+    and options that ask for nothing (no reorder, no token budget) are refused.
+    ``budget``, the old name of ``token_budget``, is accepted for one release."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return renamed(values, {"budget": "token_budget"}, "ponder.context")
+        return values
 
     reorder: bool | Literal["natural", "ends", "ends-reversed", "recency"] = Field(
         False, description="true (= 'ends'): most relevant documents at both ends"
     )
-    budget: JsonInt | None = Field(
+    token_budget: JsonInt | None = Field(
         None, ge=1, le=MAX_BUDGET, description="tokens the documents' text may use in all"
     )
     truncate: bool = Field(True, description="cut the first document that does not fit")
@@ -67,8 +76,8 @@ class ContextOptions(BaseModel):
 
     @model_validator(mode="after")
     def _asks_for_something(self) -> ContextOptions:
-        if self.budget is None and self.order == "natural":
-            raise ValueError("it asks for nothing: set reorder or budget, or leave it out")
+        if self.token_budget is None and self.order == "natural":
+            raise ValueError("it asks for nothing: set reorder or token_budget, or leave it out")
         return self
 
     @property
@@ -221,7 +230,7 @@ def apply(
         raise ConfigError(f"{len(blocks)} documents in one request: at most {MAX_DOCUMENTS}")
     counter = count or (lambda text: len(EstimateTokenizer().offsets(text)))
     inner = [content[b.inner_start : b.inner_end] for b in blocks]
-    budget = opts.budget if opts.budget is not None else MAX_BUDGET
+    budget = opts.token_budget if opts.token_budget is not None else MAX_BUDGET
     packed = pack(inner, budget, counter, truncate=opts.truncate, min_tokens=opts.min_tokens)
     texts = dict(zip(packed.kept, packed.texts, strict=True))
     layout = reorder(list(packed.kept), opts.order)

@@ -49,7 +49,7 @@ def _tier(name: str) -> str:
     return name.rsplit("@", 1)[-1] if "@" in name else name
 
 
-_SHOWN = ("n", "k", "b", "scorer", "evaluate", "budget")
+_SHOWN = ("n", "k", "b", "scorer", "evaluate", "budget", "token_budget")
 
 
 def short_label(name: str) -> str:

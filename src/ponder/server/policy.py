@@ -10,6 +10,7 @@ caps before the first model call.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from ponder.strategies import parse_strategy_spec, strategy_options
 from ponder.strategies.base import Bounded, Strategy, Work
 
 MiB = 1024 * 1024
+log = logging.getLogger("ponder.server")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ def request_options(
     options_cls = strategy_options(name)
     allowed = options_cls.request_fields() if options_cls is not None else frozenset()
     known = frozenset(options_cls.model_fields) if options_cls is not None else frozenset()
-    _check(name, from_spec, allowed, known, "ponder.strategy")
+    renamed = options_cls.renamed if options_cls is not None else {}
+    _check(name, _new_names(from_spec, renamed), allowed, known, "ponder.strategy")
     # A client's temperature and seed are not the strategy's: it samples at its own
     # temperature, and the proxy seeds each draw (ponder.server.chat.sampling).
     budget = request.completion_budget
@@ -60,9 +63,21 @@ def request_options(
         if ponder.early_stop is not None:
             stop = ponder.early_stop
             overrides["stop"] = ("esc" if stop else "fixed") if isinstance(stop, bool) else stop
-        _check(name, ponder.options, allowed, known, "ponder.options")
-        overrides.update(ponder.options)
+        options = _new_names(ponder.options, renamed)
+        _check(name, options, allowed, known, "ponder.options")
+        overrides.update(options)
     return overrides
+
+
+def _new_names(options: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+    """``options`` with old names given under their new ones, noted in the server log."""
+    old = [key for key in options if key in renamed]
+    if old:
+        log.warning(
+            "deprecated strategy options in a request",
+            extra={"options": {key: renamed[key] for key in old}},
+        )
+    return {renamed.get(key, key): value for key, value in options.items()}
 
 
 def _parse(spec: str) -> tuple[str, dict[str, Any]]:

@@ -57,7 +57,7 @@ class PonderOptions(BaseModel):
     context: ContextOptions | None = Field(
         None,
         description="reorder and pack the request's <document> blocks, e.g. "
-        "{'reorder': true, 'budget': 3000} (chat completions)",
+        "{'reorder': true, 'token_budget': 3000} (chat completions)",
     )
 
 

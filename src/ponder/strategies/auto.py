@@ -1,7 +1,7 @@
 """The ``auto`` strategy: route each question to a plan and run its cascade live.
 
     auto                                     shipped router, the given backend only
-    auto:tiers=embedded:smollm2-135m|embedded:qwen2.5-coder-0.5b,budget=3
+    auto:tiers=embedded:smollm2-135m|embedded:qwen2.5-coder-0.5b,cost_budget=3
     auto:tiers=ladder                        the three local models, smallest first
     auto:tiers=ladder,uncached=skip          only the ones already downloaded
     auto:router=router.json,plan=g+2@0 > cot@1
@@ -32,7 +32,7 @@ import copy
 import time
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -82,6 +82,7 @@ def quick_spec(threads: int | None = None) -> str:
 
 
 class AutoOptions(Options):
+    renamed: ClassVar[dict[str, str]] = {"budget": "cost_budget"}  # until the next release
     tiers: str | None = Field(
         None,
         description="backend specs, cheapest first, separated by '+' or '|'; 'ladder' is "
@@ -93,7 +94,9 @@ class AutoOptions(Options):
         "with a one-line notice",
     )
     router: str | None = Field(None, description="router JSON file (default: the shipped one)")
-    budget: float | None = Field(None, gt=0, description="average cost target, x direct")
+    cost_budget: float | None = Field(
+        None, gt=0, description="average cost target, in multiples of a direct answer's"
+    )
     plan: str | None = Field(None, description="force one plan, e.g. 'g+2@0 > cot@1'")
     temperature: float = Field(0.7, gt=0.0, le=5.0, description="temperature of votes")
     max_tokens: int | None = Field(
@@ -117,9 +120,9 @@ class AutoStrategy(BaseStrategy):
         self.router = router or (load_router(o.router) if o.router else default_router())
         shipped = router is None and not o.router
         self.ladder = ladder_router() if shipped else None  # where its tiers are live
-        if o.budget is not None:
-            self.router = self.router.with_budget(o.budget) if self.router else None
-            self.ladder = self.ladder.with_budget(o.budget) if self.ladder else None
+        if o.cost_budget is not None:
+            self.router = self.router.with_budget(o.cost_budget) if self.router else None
+            self.ladder = self.ladder.with_budget(o.cost_budget) if self.ladder else None
 
     def with_router(self, router: Router) -> AutoStrategy:
         """Deprecated: give the router when the strategy is built

@@ -9,14 +9,15 @@ import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol, Union, get_args, get_origin, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Union, get_args, get_origin, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ponder.answers import sample_answer
 from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP, program_answer
 from ponder.backends.base import Backend, Continues
 from ponder.budgets import CEILING, ceiling_for, max_tokens_for
+from ponder.deprecation import renamed
 from ponder.errors import ConfigError
 from ponder.strategies.resume import resume_cut
 from ponder.strategies.scored import Spent
@@ -117,9 +118,18 @@ class StrategyEntry:
 
 
 class Options(BaseModel):
-    """Base for typed strategy options: unknown keys are errors."""
+    """Base for typed strategy options: unknown keys are errors. ``renamed`` maps old
+    option names, still accepted for one release with a deprecation notice, to new ones."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    renamed: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, values: Any) -> Any:
+        if cls.renamed and isinstance(values, dict):
+            return renamed(values, cls.renamed, "strategy")
+        return values
 
     @classmethod
     def parse(cls, values: dict[str, Any], strategy: str) -> Any:

@@ -15,7 +15,7 @@ import copy
 import re
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import Field, field_validator
 
@@ -51,10 +51,12 @@ _FINAL = re.compile(r"(?i)\banswer\s*[:：]|\\boxed\s*\{|####")
 class StepOptions(Options):
     """Options both step searches share."""
 
+    renamed: ClassVar[dict[str, str]] = {"budget": "token_budget"}  # until the next release
+
     depth: int = Field(5, ge=1, le=32, description="most steps in a path")
     step_tokens: int = Field(96, ge=8, le=4096, description="completion budget per step")
     temperature: float = Field(0.8, ge=0.0, le=5.0, description="step sampling temperature")
-    budget: int | None = Field(
+    token_budget: int | None = Field(
         None,
         ge=1,
         description="completion tokens the search may spend (steps and their evaluation); "
@@ -328,9 +330,9 @@ class StepSearch(BaseStrategy, Generic[OptionsT]):
         fewer so that the level and its evaluation fit what is left of the budget. None
         when the budget is spent (a step would get fewer than MIN_STEP_TOKENS)."""
         params = self.options.sampling()
-        if self.options.budget is None:
+        if self.options.token_budget is None:
             return params
-        left = self.options.budget - ledger.spent - self.evaluation_tokens(steps)
+        left = self.options.token_budget - ledger.spent - self.evaluation_tokens(steps)
         per = min(params.max_tokens, left // max(steps, 1))
         if per < min(MIN_STEP_TOKENS, params.max_tokens):
             trace.append({"step": "budget", "spent": ledger.spent})
