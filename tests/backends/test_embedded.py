@@ -60,6 +60,29 @@ async def test_a_pass_through_with_n_counts_every_choice_in_its_usage(
     assert all(c["logprobs"] is None for c in plain["choices"])  # not asked for
 
 
+async def test_a_streamed_pass_through_with_n_counts_every_choice_in_its_usage(
+    embedded: Backend,
+) -> None:
+    from ponder.backends.embedded import EmbeddedBackend
+
+    assert isinstance(embedded, EmbeddedBackend)
+    body = {
+        "messages": [{"role": "user", "content": "Count from 1 to 50."}],
+        "n": 3,
+        "max_tokens": 8,
+        "temperature": 1.0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    chunks = [chunk async for chunk in embedded.stream_raw(body)]
+    usage = next(c["usage"] for c in chunks if c.get("usage"))
+    indices = {ch["index"] for c in chunks for ch in c.get("choices") or []}
+    assert indices == {0, 1, 2}
+    assert usage["completion_tokens"] > 8  # llama.cpp's own count: one choice, at most 8
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    assert all(ch.get("logprobs") is None for c in chunks for ch in c.get("choices") or [])
+
+
 async def test_self_consistency_returns_a_vote_distribution(embedded: Backend) -> None:
     result = await make_strategy("sc:n=4,max_tokens=48").solve("What is 2 + 3?", embedded)
     assert result.usage.samples == 4 and result.usage.requests == 1

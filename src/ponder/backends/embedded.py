@@ -4,7 +4,7 @@ One request with ``n`` samples runs on parallel slots that share the prompt
 prefill, so n samples cost far less than n requests. The model loads once per
 process and is shared by every backend object that asks for the same settings.
 llama.cpp's ``usage`` counts a single choice when n > 1, so each choice's tokens are
-counted from its token logprobs, which are always requested.
+counted from its token logprobs, which are always requested (streamed or not).
 
 Every request streams inside llama.cpp, so cancelling the coroutine that awaits
 ``generate()``, ``chat_raw()`` (without tools) or a ``stream_raw()`` stream (Ctrl-C, a
@@ -275,6 +275,14 @@ class EmbeddedBackend(BaseBackend):
         return data
 
     async def stream_raw(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """A streamed pass-through request. Its token logprobs are always asked for, so
+        the usage chunk counts every choice's tokens (``StreamCount``); they reach the
+        client only when it asked for them."""
+        count = StreamCount(bool(body.get("logprobs")))
+        async for chunk in self._stream(dict(body, logprobs=True)):
+            yield count.seen(chunk)
+
+    async def _stream(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         done = object()
@@ -305,6 +313,33 @@ class EmbeddedBackend(BaseBackend):
         finally:
             stop.set()  # the consumer left early (closed, cancelled): free the slot
             await asyncio.shield(task)
+
+
+class StreamCount:
+    """Counts each streamed choice's tokens by its token logprobs and puts the sum in
+    the usage chunk when n > 1 (llama.cpp's counts one choice); drops the logprobs
+    from the chunks unless the client asked (``keep``)."""
+
+    def __init__(self, keep: bool) -> None:
+        self.keep = keep
+        self.tokens: dict[int, int] = {}
+
+    def seen(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        choices = []
+        for choice in chunk.get("choices") or []:
+            content = (choice.get("logprobs") or {}).get("content") or []
+            index = int(choice.get("index") or 0)
+            self.tokens[index] = self.tokens.get(index, 0) + len(content)
+            choices.append(choice if self.keep else dict(choice, logprobs=None))
+        out = dict(chunk, choices=choices) if "choices" in chunk else dict(chunk)
+        usage = chunk.get("usage")
+        if usage and len(self.tokens) > 1:
+            completion = sum(self.tokens.values())
+            prompt = int(usage.get("prompt_tokens") or 0)
+            out["usage"] = dict(
+                usage, completion_tokens=completion, total_tokens=prompt + completion
+            )
+        return out
 
 
 def _count_every_choice(data: dict[str, Any]) -> None:
