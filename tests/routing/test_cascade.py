@@ -160,3 +160,21 @@ def test_a_program_pooled_from_an_earlier_stage_does_not_confirm_itself():
     plan = parse_plan("g+1@1 pot > g+3@1 check@1")
     decision, _ = drive(plan, [["4"], ["5"], ["6"], ["7", "7", "7"]])
     assert decision.answer == "7"  # no step-by-step sample says 4: the pooled vote decides
+
+
+async def test_auto_runs_a_check_plan_live_and_pays_for_the_larger_tiers_program():
+    from ponder import Ladder, ScriptedBackend, make_strategy
+    from ponder.answers.program import PROGRAM_INSTRUCTION
+
+    question = "Amara has 58 cookies. She sells 19, then 6 more. How many are left?"
+    votes = ["Answer: 35", "Answer: 35", "Answer: 33"]
+    small = ScriptedBackend(lambda q, p, k: votes[k % 3], model="small", active_params=1e8)
+
+    def coder(text, params, k):
+        return "```python\nanswer = 58 - 19 - 6\n```" if PROGRAM_INSTRUCTION in text else "x"
+
+    big = ScriptedBackend(coder, model="big", active_params=1e9)
+    auto = make_strategy("auto:plan=g+2@0 check@1")
+    result = await auto.solve(question, Ladder([small, big]))
+    assert result.answer == "33"  # the vote said 35; the larger tier's program confirmed 33
+    assert len(big.calls) == 1 and result.usage.samples == 4
