@@ -10,7 +10,7 @@ noise hits every contender alike), fp32 on CPU:
      same total parameters (width E*I), E=8,K=2. Targets: within 1.3x of the active one, at
      least 3x faster than the total one.
   3. expert parallelism over gloo on loopback at world size 1, 2, 4: bytes each rank sends
-     and time per layer, against the planner's estimate (ponder.plan.comm).
+     and time per layer, against the planner's estimate (ponder.deploy.comm).
 
     python benchmarks/moe.py [--threads 1] [--rounds 5] [--quick]
 """

@@ -1,5 +1,5 @@
 """A GGUF file written for tests: the header only, with the tensor shapes and metadata
-asked for (see ``ponder.plan.gguf`` for the layout)."""
+asked for (see ``ponder.deploy.gguf`` for the layout)."""
 
 from __future__ import annotations
 

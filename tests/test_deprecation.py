@@ -50,3 +50,17 @@ def test_the_cli_takes_budget_with_a_notice() -> None:
     assert "'budget' is deprecated" in old.stderr and "--cost-budget" in old.stderr
     both = runner.invoke(cli, ["router", "show", "--budget", "2", "--cost-budget", "2"])
     assert both.exit_code != 0
+
+
+def test_the_serving_planner_is_ponder_deploy_and_the_old_name_still_imports() -> None:
+    import importlib
+    import sys
+
+    import ponder.deploy.memory
+
+    for name in [n for n in sys.modules if n == "ponder.plan" or n.startswith("ponder.plan.")]:
+        del sys.modules[name]
+    with pytest.warns(DeprecationWarning, match="use ponder.deploy"):
+        old = importlib.import_module("ponder.plan")
+    assert old.load_architecture is ponder.deploy.load_architecture
+    assert importlib.import_module("ponder.plan.memory") is ponder.deploy.memory

@@ -17,6 +17,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "strategies",
         "types",
         "plan",
+        "deploy",
         "eval",
         "routing",
         "voting",

@@ -103,9 +103,9 @@ def active_params_for(model: str) -> float | None:
     planner's catalog by name (a served model's id, or an ``openai:`` spec's model after
     ``#``; ``Qwen/Qwen2.5-3B-Instruct``, ``qwen2.5:3b`` and ``qwen2.5-3b`` are one model)."""
     # the planner loads on first use only: ``import ponder`` does not need it
-    from ponder.plan.catalog import catalog
-    from ponder.plan.config import load_architecture
-    from ponder.plan.gguf import gguf_params
+    from ponder.deploy.catalog import catalog
+    from ponder.deploy.config import load_architecture
+    from ponder.deploy.gguf import gguf_params
 
     name = model.strip().removeprefix("embedded:").split("?", 1)[0]
     if name.lower().endswith(".gguf"):

@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ponder.cli.main import cli
+from ponder.deploy.gguf import gguf_params
 from ponder.eval.replay import Point, pareto
-from ponder.plan.gguf import gguf_params
 from tests.gguf_writer import write_gguf
 
 # greedy (the first output) is right on a third of the items, a vote of samples on two

@@ -61,6 +61,6 @@ def test_public_names_exist_and_the_core_does_not_import_torch() -> None:
 
     for name in ponder.moe.__all__:
         assert hasattr(ponder.moe, name), name
-    code = "import sys, ponder, ponder.plan, ponder.cli.main; print('torch' in sys.modules)"
+    code = "import sys, ponder, ponder.deploy, ponder.cli.main; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 torch = pytest.importorskip("torch", reason="needs the moe extra: pip install 'ponder[moe]'")
 
 from ponder.cli.main import cli  # noqa: E402
+from ponder.deploy import architecture_from_config  # noqa: E402
+from ponder.deploy.comm import ep_all_to_all  # noqa: E402
 from ponder.moe import ExpertParallelError, MoEConfig  # noqa: E402
 from ponder.moe.epcheck import compare, compare_grads  # noqa: E402
-from ponder.plan import architecture_from_config  # noqa: E402
-from ponder.plan.comm import ep_all_to_all  # noqa: E402
 
 MIXTRAL = {
     "model_type": "mixtral",

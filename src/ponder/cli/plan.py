@@ -1,6 +1,6 @@
 """``ponder plan``: parameters, memory, KV cache, serve layout, and the RAG and size advisors.
 
-Thin: parse options, call :mod:`ponder.plan`, print a rich table or JSON.
+Thin: parse options, call :mod:`ponder.deploy`, print a rich table or JSON.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ponder.cli.plan_common import (
     friendly_errors,
     write_plot,
 )
-from ponder.plan import (
+from ponder.deploy import (
     Layout,
     MemoryAssumptions,
     find_gpu,
@@ -49,7 +49,7 @@ plan.add_command(size_cmd)
 @friendly_errors
 def params_cmd(model: str, as_json: bool) -> None:
     """Total and active parameters of MODEL (catalog name, config.json or its folder)."""
-    from ponder.plan.render import render_params
+    from ponder.deploy.render import render_params
 
     summary = params_summary(load_architecture(model))
     emit(summary, lambda: render_params(summary), as_json)
@@ -77,8 +77,8 @@ def kv_cmd(
     plot_path: str | None,
 ) -> None:
     """KV-cache bytes per token and per request of MODEL."""
-    from ponder.plan.plot import plot_kv
-    from ponder.plan.render import render_kv
+    from ponder.deploy.plot import plot_kv
+    from ponder.deploy.render import render_kv
 
     arch = load_architecture(model)
     if kv_heads is not None:
@@ -119,8 +119,8 @@ def memory_cmd(
     plot_path: str | None,
 ) -> None:
     """Per-GPU memory of MODEL under a given layout, and the requests it holds."""
-    from ponder.plan.plot import plot_memory
-    from ponder.plan.render import render_memory
+    from ponder.deploy.plot import plot_memory
+    from ponder.deploy.render import render_memory
 
     arch = load_architecture(model)
     result = plan_memory(
@@ -161,8 +161,8 @@ def serve_cmd(
     plot_path: str | None,
 ) -> None:
     """Recommend a layout for MODEL on COUNT GPUs and print the vllm serve command."""
-    from ponder.plan.plot import plot_memory
-    from ponder.plan.render import render_serve
+    from ponder.deploy.plot import plot_memory
+    from ponder.deploy.render import render_serve
 
     arch = load_architecture(model)
     result = plan_serve(

@@ -13,7 +13,7 @@ from ponder.cli.plan_common import (
     friendly_errors,
     write_plot,
 )
-from ponder.plan import advise_rag, advise_size, find_gpu, load_architecture, parse_tokens
+from ponder.deploy import advise_rag, advise_size, find_gpu, load_architecture, parse_tokens
 
 
 @click.command("rag")
@@ -46,7 +46,7 @@ def rag_cmd(
     as_json: bool,
 ) -> None:
     """Long context or RAG for a document collection, with memory and tokens per query."""
-    from ponder.plan.render import render_rag
+    from ponder.deploy.render import render_rag
 
     advice = advise_rag(
         load_architecture(model),
@@ -105,8 +105,8 @@ def size_cmd(
     plot_path: str | None,
 ) -> None:
     """Which model size for a deployment, checked against the hardware's memory."""
-    from ponder.plan.plot import plot_size
-    from ponder.plan.render import render_size
+    from ponder.deploy.plot import plot_size
+    from ponder.deploy.render import render_size
 
     if gpu is None and memory_gib is None:
         raise click.ClickException(

@@ -15,8 +15,8 @@ from ponder.cli.common import echo_json
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def models_cmd(as_json: bool) -> None:
     """List the catalog's models (any Hugging Face config.json works too)."""
-    from ponder.plan.catalog import catalog
-    from ponder.plan.units import fmt_count
+    from ponder.deploy.catalog import catalog
+    from ponder.deploy.units import fmt_count
 
     rows: list[dict[str, Any]] = []
     for entry in catalog():
@@ -46,7 +46,7 @@ def models_cmd(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def gpus_cmd(as_json: bool) -> None:
     """List the GPUs (and CPU targets) the planner knows, with memory and bandwidth."""
-    from ponder.plan.gpus import GPUS
+    from ponder.deploy.gpus import GPUS
 
     rows: list[dict[str, Any]] = [
         {

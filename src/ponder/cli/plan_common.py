@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console, RenderableType
 
+from ponder.deploy import Architecture, parse_tokens
 from ponder.errors import PonderError
-from ponder.plan import Architecture, parse_tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 

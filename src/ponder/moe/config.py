@@ -114,8 +114,8 @@ class MoEConfig:
 
 def hf_fields(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """MoEConfig fields read from a config.json, sizes parsed by the planner's parser."""
+    from ponder.deploy.config_moe import parse_moe
     from ponder.errors import PlanError
-    from ponder.plan.config_moe import parse_moe
 
     try:
         moe = parse_moe(cfg, 1)

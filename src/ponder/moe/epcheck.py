@@ -100,7 +100,7 @@ def compare(
 
 def summary(result: Comparison, cfg: MoEConfig) -> dict[str, Any]:
     """The comparison with the planner's estimate of each rank's all-to-all bytes."""
-    from ponder.plan.comm import AllToAll
+    from ponder.deploy.comm import AllToAll
 
     tokens = result.ranks[0].output.shape[0]
     row_bytes = result.ranks[0].output.itemsize

@@ -4,7 +4,7 @@ Every rank routes its own tokens with a replicated router, sends each token copy
 that holds its expert (all-to-all, dispatch), applies its local experts and sends the outputs
 back (all-to-all, combine). Gloo runs it on CPU; the same code takes NCCL on GPUs (move the
 layer and the tokens to the rank's device). The bytes each rank sends are counted, to compare
-with the planner's estimate (:func:`ponder.plan.comm.ep_all_to_all`).
+with the planner's estimate (:func:`ponder.deploy.comm.ep_all_to_all`).
 """
 
 from __future__ import annotations
