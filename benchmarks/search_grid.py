@@ -4,7 +4,7 @@ One run per model and suite, on the same items: a sampling pool (``sample:n=N``,
 greedy answer and N at T=0.7), then the live searches, each capped at a budget of
 completion tokens per question. A budget is a multiple of ``d``, the mean completion
 tokens of one sampled answer on these items for this model: at ``k`` x, ``beam`` and
-``tot`` get ``budget=round(k * d)`` (their steps, and their evaluation, shrink to fit),
+``tot`` get ``token_budget=round(k * d)`` (their steps, and their evaluation, shrink to fit),
 and ``sc``, ``bon`` and pass@k (the oracle) get ``n=k`` samples; ``sc`` and ``bon`` with
 the free scorers (calc, logprob) are replayed from the pool, ``bon`` with the judge is
 run live. Each row: accuracy with a 95% bootstrap interval over items, completion and
@@ -31,13 +31,16 @@ from ponder.eval.store import Record, read_records
 from ponder.routing.cascade import Plan, Stage
 from ponder.strategies import make_strategy, parse_strategy_spec
 
+BEAM = "beam:n=4,width=2,depth=8,step_tokens={s}"
+TOT = "tot:k=3,b=2,depth=8,step_tokens={s}"
+CAP = "token_budget={b}{ms}"  # runs stored before the rename say budget= (live_budgets)
 SEARCHES = {
-    "beam-calc": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=calc,budget={b}{ms}",
-    "beam-logprob": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=logprob,budget={b}{ms}",
-    "beam-judge": "beam:n=4,width=2,depth=8,step_tokens={s},scorer=judge,budget={b}{ms}",
-    "tot-calc": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=scorer,scorer=calc,budget={b}{ms}",
-    "tot-judge": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=scorer,scorer=judge,budget={b}{ms}",
-    "tot-value": "tot:k=3,b=2,depth=8,step_tokens={s},evaluate=value,budget={b}{ms}",
+    "beam-calc": f"{BEAM},scorer=calc,{CAP}",
+    "beam-logprob": f"{BEAM},scorer=logprob,{CAP}",
+    "beam-judge": f"{BEAM},scorer=judge,{CAP}",
+    "tot-calc": f"{TOT},evaluate=scorer,scorer=calc,{CAP}",
+    "tot-judge": f"{TOT},evaluate=scorer,scorer=judge,{CAP}",
+    "tot-value": f"{TOT},evaluate=value,{CAP}",
     "bon-judge": "bon:n={k},max_tokens={m},scorer=judge",
 }
 REPLAYED = ("calc", "logprob")
@@ -188,16 +191,18 @@ def live_row(spec: str, records: list[Record], item_ids: set[str]) -> Row | None
 
 
 def live_budgets(records: list[Record], d: float) -> dict[str, int]:
-    """Each live spec of a grid run with its budget as a multiple of ``d`` (``budget=``
-    of a search over d, rounded; ``n`` of a live best-of-N)."""
+    """Each live spec of a grid run with its budget as a multiple of ``d`` (``token_budget=``
+    of a search over d, rounded, or ``budget=`` as runs stored before the rename spell it;
+    ``n`` of a live best-of-N)."""
     out = {}
     for r in records:
         spec = r.strategy
         if spec.startswith("sample") or spec in out:
             continue
         _, options = parse_strategy_spec(spec)
-        if "budget" in options:
-            out[spec] = round(int(options["budget"]) / d)
+        tokens = options.get("token_budget", options.get("budget"))
+        if tokens is not None:
+            out[spec] = round(int(tokens) / d)
         elif "n" in options:
             out[spec] = int(options["n"])
     return out
