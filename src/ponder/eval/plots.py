@@ -54,7 +54,7 @@ _SHOWN = ("n", "k", "b", "scorer", "evaluate", "budget", "token_budget")
 
 def short_label(name: str) -> str:
     """A point's label: its spec without the tier, and a live spec with only the options
-    that tell searches apart (``beam scorer=calc,budget=400 [live]``)."""
+    that tell searches apart (``beam scorer=calc,token_budget=400 [live]``)."""
     spec = name.rsplit("@", 1)[0]
     if not spec.endswith(" [live]") or ":" not in spec:
         return spec
