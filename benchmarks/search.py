@@ -49,6 +49,7 @@ from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import (
     Evaluator,
     Point,
+    crosscheck_evaluators,
     frontier_accuracy,
     pareto,
     pass_evaluator,
@@ -96,17 +97,10 @@ def stored(reps: int, n: int, files: list[str]) -> None:
 
 def verifiers(pools: Pools, t: int, k: int) -> dict[str, Evaluator]:
     """Best-of-k on tier ``t`` under each verifier: logprob, calc, and a cross-check
-    against programs of this tier and of every larger tier that has them stored."""
+    against 1 or 4 programs of this tier and of every larger tier that has them stored."""
     out = {v: strategy_evaluator(make_strategy(spec.format(k=k)), t) for v, spec in VERIFIERS}
-    for j in range(t, len(pools.tiers)):
-        if not pools.has_programs(j):
-            continue
-        judge = "" if j == t else f",judge={pools.tiers[j].model}"
-        checker = None if j == t else j
-        for checks in (1, 4):
-            spec = f"bon:n={k},scorer=crosscheck,checks={checks}{judge}"
-            name = f"crosscheck@{checks} by {pools.tiers[j].short}"
-            out[name] = strategy_evaluator(make_strategy(spec), t, checker)
+    checked = crosscheck_evaluators(pools, t, k, checks=(1, 4))
+    out.update({name.split(",", 1)[1].rsplit("@", 1)[0]: e for name, e in checked.items()})
     return out
 
 

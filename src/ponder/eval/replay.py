@@ -236,22 +236,28 @@ def standard_evaluators(pools: Pools, oracle: bool = False) -> dict[str, Evaluat
     return out
 
 
-def crosscheck_evaluators(pools: Pools, t: int, n: int) -> dict[str, Evaluator]:
-    """Best-of-``n`` on tier ``t`` picked by a greedy program (``scorer=crosscheck``): of
-    this tier, and of each larger tier as its judge (``judge=``), where programs are
-    stored there."""
+def crosscheck_evaluators(
+    pools: Pools, t: int, n: int, checks: Sequence[int] = (1,)
+) -> dict[str, Evaluator]:
+    """Best-of-``n`` on tier ``t`` picked by programs (``scorer=crosscheck``; ``checks``
+    of them, greedy when 1): of this tier, and of each larger tier as its judge
+    (``judge=``), where programs are stored there."""
     tier = pools.tiers[t]
     out: dict[str, Evaluator] = {}
     for j in range(t, len(pools.tiers)):
         if not pools.has_programs(j):
             continue
         judge = f",judge={pools.tiers[j].short}" if j > t else ""
-        bon = BestOfN(
-            BoNOptions(n=n, scorer="crosscheck", judge=pools.tiers[j].model if j > t else None)
-        )
-        out[f"bon:n={n},scorer=crosscheck{judge}@{tier.short}"] = strategy_evaluator(
-            bon, t, j if j > t else None
-        )
+        for c in checks:
+            options = BoNOptions(
+                n=n,
+                scorer="crosscheck",
+                checks=c,
+                judge=pools.tiers[j].model if j > t else None,
+            )
+            count = f",checks={c}" if c != 1 else ""
+            name = f"bon:n={n},scorer=crosscheck{count}{judge}@{tier.short}"
+            out[name] = strategy_evaluator(BestOfN(options), t, j if j > t else None)
     return out
 
 
