@@ -143,6 +143,9 @@ def _panel(
         ax.plot([], [], "s", color="gray", label="run live (as measured)")
     if all(getattr(p, cost) > 0 for p in [*fixed, *live]):
         ax.set_xscale("log")
+        from matplotlib.ticker import NullFormatter
+
+        ax.xaxis.set_minor_formatter(NullFormatter())  # labelled decades only: no overlap
     else:
         label = label.replace(" (log", " (")
     ax.set_xlabel(label)
