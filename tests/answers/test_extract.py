@@ -16,6 +16,7 @@ from ponder.answers import (
     extract_answer,
     normalize,
     parse_number,
+    sample_answer,
 )
 from ponder.errors import ConfigError
 
@@ -318,3 +319,36 @@ def test_answers_match_is_symmetric_on_numbers(a: str, b: str) -> None:
 def test_extraction_never_crashes_and_is_canonical(text: str, kind: str) -> None:
     got = extract_answer(text, kind)
     assert got is None or normalize(got, kind) == got
+
+
+CUT_EXPRESSION = (
+    "So, the final expression is:\nAnswer: (6 - 2) * 6\n\n"
+    "Let's verify this expression using Python code.\n```python\na = 2\nb ="
+)
+
+
+def test_a_cut_sample_that_stated_an_expression_answers_with_it() -> None:
+    # A countdown path that states its expression, then runs out of tokens checking
+    # it, answers with the expression, as the same text does when not cut.
+    assert extract_answer(CUT_EXPRESSION, "expr") == "(6-2)*6"
+    assert sample_answer(CUT_EXPRESSION, "expr", truncated=True) == "(6-2)*6"
+
+
+def test_a_cut_sample_with_no_stated_expression_abstains() -> None:
+    cut = "Let's try (6 - 2) * 6 first.\nThat gives 24, so we try\n(6 + 6"
+    assert sample_answer(cut, "expr", truncated=True) is None
+
+
+@pytest.mark.parametrize("kind", ["auto", "text", "expr", "number"])
+@pytest.mark.parametrize(
+    "output",
+    [
+        "Let's write the final expression on its own last line as 'Answer: <answer>'.",
+        "The result is 12 apples.\nFormat: Answer: <your answer>",
+    ],
+)
+def test_a_template_placeholder_is_no_answer(output: str, kind: str) -> None:
+    # The placeholder is never the answer (kinds with a last-line fallback may still
+    # answer with the whole last line, as for any text without a marker).
+    assert extract_answer(output, kind) not in {"answer", "your answer"}
+    assert sample_answer(output + "\n", kind, truncated=True) is None

@@ -46,6 +46,8 @@ _LINE_MARKERS = (
     (_ANSWER_RE, "\n"),
 )
 
+_PLACEHOLDER_RE = re.compile(r"\s*<[A-Za-z][\w \-]{0,38}>[\W_]*")  # 'Answer: <answer>'.
+
 _FOLLOW_UP_RE = re.compile(r"(?im)^[ \t#*]*(?:question|problem|q)[ \t]*\d*[ \t]*[:：.]")
 
 
@@ -119,7 +121,7 @@ def _marker_contents(text: str) -> list[str]:
             if previous.startswith(last) and len(previous) > len(last):
                 latest = latest[1:]
         ordered += latest
-    return ordered
+    return [c for c in ordered if not _PLACEHOLDER_RE.fullmatch(c)]
 
 
 def _drop_follow_up(text: str) -> str:
@@ -249,7 +251,10 @@ def sample_answer(
     require_str(text, "text")
     spec = _make_spec(require_kind(kind), choices)
     finished = text[: text.rfind("\n") + 1]  # the last line may be cut mid-answer
-    for content in _marker_contents(_drop_follow_up(finished)):
+    contents = _marker_contents(_drop_follow_up(finished))
+    if kind == "expr":
+        return next(filter(None, map(expressions.find_expression, contents)), None)
+    for content in contents:
         answer = _from_content(content, spec)
         if answer is not None and not _is_verdict(answer, kind):
             return answer
