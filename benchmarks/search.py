@@ -240,7 +240,15 @@ def main() -> None:
     grid.add_argument("--step-tokens", type=int, default=64, help="beam/tot tokens per step")
     grid.add_argument("--min-steps", type=int, default=1, help="beam/tot min_steps")
     grid.add_argument("--max-tokens", type=int, default=256, help="tokens per sampled answer")
+    grid.add_argument(
+        "--d",
+        type=float,
+        help="pin d (tokens per sampled answer) so searches on added items keep the budgets "
+        "of the run they extend; default: measured on the pool",
+    )
     args = parser.parse_args()
+    if args.d is not None and not args.d > 0:
+        parser.error(f"--d must be a positive number of tokens, got {args.d}")
     if args.calc_confusion:
         calc_table(args.calc_confusion)
         return

@@ -124,7 +124,7 @@ def run_live(args: Any, grid: Grid) -> None:
             progress=progress,
         )
         pools = load_pools(store.records())
-        d = sampled_tokens(pools)
+        d = args.d or sampled_tokens(pools)
         print(f"d = {d:.1f} completion tokens per sampled answer", flush=True)
         await run_eval(
             items,
