@@ -239,7 +239,14 @@ def main() -> None:
     grid.add_argument("--searches", default=",".join(SEARCHES), help="e.g. beam-calc,tot-value@8")
     grid.add_argument("--step-tokens", type=int, default=64, help="beam/tot tokens per step")
     grid.add_argument("--min-steps", type=int, default=1, help="beam/tot min_steps")
-    grid.add_argument("--max-tokens", type=int, default=256, help="tokens per sampled answer")
+    grid.add_argument(
+        "--max-tokens",
+        type=int,
+        default=256,
+        help="tokens per sampled answer (0: the model's default budget)",
+    )
+    grid.add_argument("--data", help="a JSONL dataset (as `eval run --data` reads) for --suite")
+    grid.add_argument("--limit", type=int, help="search the first N items of --data")
     grid.add_argument(
         "--d",
         type=float,
@@ -247,6 +254,8 @@ def main() -> None:
         "of the run they extend; default: measured on the pool",
     )
     args = parser.parse_args()
+    if args.limit is not None and not args.limit > 0:
+        parser.error(f"--limit must be a positive number of items, got {args.limit}")
     if args.d is not None and not args.d > 0:
         parser.error(f"--d must be a positive number of tokens, got {args.d}")
     if args.calc_confusion:

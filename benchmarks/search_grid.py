@@ -55,6 +55,10 @@ class Grid:
     min_steps: int = 1
 
     def pool_spec(self) -> str:
+        """The pool's spec; with ``max_tokens`` 0 the model's default budget, spelled as
+        ``ponder eval run -s sample:n=K`` stores it (so a stored pool can seed the run)."""
+        if not self.max_tokens:
+            return f"sample:n={max(self.budgets)}"
         return f"sample:n={max(self.budgets)},max_tokens={self.max_tokens}"
 
     def specs(self, d: float) -> dict[str, tuple[str, int]]:
@@ -98,12 +102,16 @@ def run_live(args: Any, grid: Grid) -> None:
     """The pool, then every search at every budget (resumable: finished items are kept)."""
     from ponder.backends import load_backend
     from ponder.cli.common import ensure_model
+    from ponder.eval.datasets import load_jsonl
     from ponder.eval.runner import run_eval
     from ponder.eval.store import SampleStore
     from ponder.eval.suites import suite_items
 
     levels = [int(x) for x in args.levels.split(",")] if args.levels else None
-    items = suite_items(args.suite, args.per_level, args.seed, levels)
+    if args.data:
+        items = load_jsonl(args.data)[: args.limit]
+    else:
+        items = suite_items(args.suite, args.per_level, args.seed, levels)
     store = SampleStore(args.grid[0])
     ensure_model(args.model)
     backend = load_backend(args.model)
