@@ -171,6 +171,8 @@ def _choice_from(text: str, spec: _Spec, first: bool) -> str | None:
 
 
 def _from_content(content: str, spec: _Spec) -> str | None:
+    if spec.kind == "expr":
+        return expressions.find_expression(content)
     content = clean_latex(content).lstrip(" \t*:：$")
     if spec.kind == "number":
         return _number_from_content(content)
@@ -251,10 +253,7 @@ def sample_answer(
     require_str(text, "text")
     spec = _make_spec(require_kind(kind), choices)
     finished = text[: text.rfind("\n") + 1]  # the last line may be cut mid-answer
-    contents = _marker_contents(_drop_follow_up(finished))
-    if kind == "expr":
-        return next(filter(None, map(expressions.find_expression, contents)), None)
-    for content in contents:
+    for content in _marker_contents(_drop_follow_up(finished)):
         answer = _from_content(content, spec)
         if answer is not None and not _is_verdict(answer, kind):
             return answer
