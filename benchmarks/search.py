@@ -254,6 +254,8 @@ def main() -> None:
         "of the run they extend; default: measured on the pool",
     )
     args = parser.parse_args()
+    if args.limit is not None and not args.data:
+        parser.error("--limit takes the first N items of --data: give --data")
     if args.limit is not None and not args.limit > 0:
         parser.error(f"--limit must be a positive number of items, got {args.limit}")
     if args.d is not None and not args.d > 0:

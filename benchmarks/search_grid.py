@@ -102,6 +102,7 @@ def run_live(args: Any, grid: Grid) -> None:
     """The pool, then every search at every budget (resumable: finished items are kept)."""
     from ponder.backends import load_backend
     from ponder.cli.common import ensure_model
+    from ponder.errors import DataError
     from ponder.eval.datasets import load_jsonl
     from ponder.eval.runner import run_eval
     from ponder.eval.store import SampleStore
@@ -109,7 +110,10 @@ def run_live(args: Any, grid: Grid) -> None:
 
     levels = [int(x) for x in args.levels.split(",")] if args.levels else None
     if args.data:
-        items = load_jsonl(args.data)[: args.limit]
+        try:
+            items = load_jsonl(args.data)[: args.limit]
+        except DataError as exc:
+            sys.exit(str(exc))
     else:
         items = suite_items(args.suite, args.per_level, args.seed, levels)
     store = SampleStore(args.grid[0])
