@@ -145,6 +145,28 @@ def test_a_check_reuses_the_greedy_program_drawn_before_it():
     assert decision.trace[-1]["check_score"] == 1.0  # a step-by-step sample confirmed it
 
 
+def test_a_check_stage_settles_only_on_an_answer_its_program_confirms():
+    # one greedy answer on tier 1, checked by tier 1's greedy program: when they agree the
+    # plan stops there; when they differ it draws the votes, and the program is reused
+    plan = parse_plan("cot@1 check@1 > 4@1 check@1")
+    agreed, requests = drive(plan, [["12"], ["12"]])
+    assert requests == [Draw(1, True, 1), Draw(1, True, 1, True)]
+    assert (agreed.answer, agreed.confidence) == ("12", 1.0)
+    assert [t["settled"] for t in agreed.trace] == [True]
+    differed, requests = drive(plan, [["12"], ["15"], ["15", "12", "15", "9"]])
+    assert requests == [Draw(1, True, 1), Draw(1, True, 1, True), Draw(1, False, 4)]
+    assert [t["plan_stage"] for t in differed.trace] == ["cot@1 check@1", "4@1 check@1"]
+    assert differed.answer == "15"  # the last stage's pick stands, settled or not
+    assert len(differed.samples) == 6
+
+
+def test_an_unconfirmed_check_stage_draws_its_extra_votes_even_when_they_agree():
+    plan = parse_plan("4+4@0 ~0.75 check@1 > cot@1")
+    decision, requests = drive(plan, [["5", "5", "5", "5"], ["6"], ["6", "5", "5", "5"], ["6"]])
+    assert requests[2] == Draw(0, False, 4)  # all four agreed on 5, but the program says 6
+    assert decision.tier == 1 and decision.answer == "6"
+
+
 def test_bad_check_stages_are_config_errors():
     with pytest.raises(ConfigError, match="check"):
         Stage(0, n=4, pick="check")
@@ -178,3 +200,23 @@ async def test_auto_runs_a_check_plan_live_and_pays_for_the_larger_tiers_program
     result = await auto.solve(question, Ladder([small, big]))
     assert result.answer == "33"  # the vote said 35; the larger tier's program confirmed 33
     assert len(big.calls) == 1 and result.usage.samples == 4
+
+
+async def test_auto_stops_after_the_greedy_answer_when_its_own_program_agrees():
+    from ponder import Ladder, ScriptedBackend, make_strategy
+    from ponder.answers.program import PROGRAM_INSTRUCTION
+
+    question = "Amara has 58 cookies. She sells 19, then 6 more. How many are left?"
+
+    def coder(text, params, k):
+        if PROGRAM_INSTRUCTION in text:
+            return "```python\nanswer = 58 - 19 - 6\n```"
+        return "58 - 19 - 6 = 33\nAnswer: 33"
+
+    small = ScriptedBackend(lambda q, p, k: "Answer: 30", model="small", active_params=1e8)
+    big = ScriptedBackend(coder, model="big", active_params=1e9)
+    auto = make_strategy("auto:plan=cot@1 check@1 > 4@1 check@1")
+    result = await auto.solve(question, Ladder([small, big]))
+    assert result.answer == "33"
+    assert result.usage.samples == 2  # the greedy answer and the program; no votes drawn
+    assert not small.calls

@@ -16,7 +16,12 @@ moves on to its next stage, usually on a stronger tier. The last stage's answer 
                                 (ponder.strategies.verifiers.CalcScorer), not the vote
     g+7@0 check@1               8 samples on tier 0 and tier 1's greedy program: the answer
                                 the program confirms wins if any sample gives it, else
-                                the vote (a larger tier checking a smaller one: issue 17)
+                                the vote (a larger tier checking a smaller one: issue 17);
+                                a check stage settles only on an answer the program
+                                confirms, so a later stage runs when they differ
+    cot@1 check@1 > 4@1 check@1 tier 1's greedy answer and its greedy program; when they
+                                agree, that is the answer; otherwise 4 votes join the
+                                greedy one and the same program picks among the five
     g+2@1 pot                   greedy + 2 samples on tier 1, each asked for a short
                                 arithmetic program whose result is its answer
                                 (program of thought: ponder.answers.program); pot@1 is
@@ -262,6 +267,15 @@ def confirmed_by(program: Sample | None, programs: Sequence[Sample] = ()) -> Sam
     return score
 
 
+def _settles(stage: Stage, answer: str | None, share: float, picked: dict[str, Any]) -> bool:
+    """A stage settles on an answer whose share reaches ``agree``; a check stage, only on
+    one its program confirms (a disagreement between the samples and the program is the
+    signal to go on, however much the samples agree among themselves)."""
+    if answer is None or share < stage.agree:
+        return False
+    return stage.check is None or picked.get("check_score", 0.0) > 0.0
+
+
 def run_plan(
     plan: Plan, calc: SampleScore | None = None
 ) -> Generator[Draw, list[Sample], Decision]:
@@ -300,11 +314,11 @@ def run_plan(
                 programs[stage.check] = checks[0] if checks else None
             score = confirmed_by(programs[stage.check], coded)
         answer, share, votes, picked = _pick(stage, drawn, score)
-        if share < stage.agree and stage.extra:
+        if not _settles(stage, answer, share, picked) and stage.extra:
             drawn += yield Draw(tier, False, stage.extra, stage.program)
             answer, share, votes, picked = _pick(stage, drawn, score)
         every += drawn[fresh:]
-        settled = answer is not None and share >= stage.agree
+        settled = _settles(stage, answer, share, picked)
         trace.append(
             {
                 "step": "stage",

@@ -137,12 +137,19 @@ CHECK_PLANS = (
     "g+1@{t} pot > g+3@{t} check@{t}",
     "g+2@{b} pot > g+3@{t} check@{t}",
     "4+4@{b} ~0.75 check@{t} > g+3@{t} check@{t}",
+    "cot@{t} check@{t} > 2@{t} check@{t}",
+    "cot@{t} check@{t} > 4@{t} check@{t}",
+    "cot@{b} check@{t} > cot@{t} check@{t} > 4@{t} check@{t}",
 )
 """Cross-checked votes: step-by-step samples on a tier, picked by the largest tier's
 greedy program (the answer it confirms wins if a sample gives it, else the vote), alone
-or after a cheaper first stage that settles when it agrees. The program is short, so a
-larger tier checking a smaller one's votes costs a fraction of its own step-by-step
-answer. A check needs program samples on the checking tier (``fits``)."""
+or after a cheaper first stage that settles when its program confirms it. The program is
+short, so a larger tier checking a smaller one's votes costs a fraction of its own
+step-by-step answer. The last rows start with one greedy answer and the program: when
+they agree (the usual case on a tier that can do the task) the votes are never drawn,
+and when they differ the votes join the greedy answer and the same program picks, so
+``cot@t check@t > 4@t check@t`` answers as ``g+4@t check@t`` does, for less. A check
+needs program samples on the checking tier (``fits``)."""
 
 
 def candidate_plans(
