@@ -23,13 +23,19 @@ threads), in one run:
   decode the same tokens; the line says both counts), rounds interleaved; the ratio of
   seconds per completion token. Target: at most 5%.
 
+With ``--pace-out FILE`` it also writes each tier's pace (prompt tokens/s; seconds of a
+decode step with one sequence and with eight), which ``benchmarks/ladder.py`` reads to
+put wall seconds per question beside FLOPs (``benchmarks/data/ladder/pace.json``).
+
     python benchmarks/engine_limit.py [--tiers 0.5b,1.5b] [--max-tokens 128] [--rounds 5]
+    python benchmarks/engine_limit.py --parts decode --pace-out benchmarks/data/ladder/pace.json
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import threading
 import time
@@ -146,7 +152,40 @@ def raw_decode(server: Any, n: int, max_tokens: int, ignore_eos: bool = True) ->
     return seconds, tokens
 
 
-def measure_tier(name: str, args: argparse.Namespace, bandwidth: float, flops: float) -> None:
+PREFILL = (
+    "Round {k}. A baker sells muffins at a market on each of the seven days of the week. "
+    "On Monday she sells 14 boxes of 6 muffins and 9 single muffins; on each later day she "
+    "sells 3 boxes more than the day before, while the single muffins stay the same. Every "
+    "box costs 7 dollars and a single muffin costs 1 dollar 50 cents. She pays 120 dollars a "
+    "week for her stall and 2 dollars for the flour and butter in every box she bakes. "
+)
+
+
+def prefill_rate(server: Any, rounds: int) -> float:
+    """Prompt tokens per second: requests of one long real-looking prompt (its first words
+    differ per round, so no slot's prefix cache serves it) that decode one token."""
+    tokens, seconds = 0, 0.0
+    for k in range(rounds):
+        body = {
+            "messages": [{"role": "user", "content": PREFILL.format(k=k) * 4}],
+            "max_tokens": 1,
+            "temperature": 0.0,
+        }
+        start = time.perf_counter()
+        data = server.handle_chat_completions(body)
+        seconds += time.perf_counter() - start
+        if not isinstance(data, dict) or "error" in data:
+            raise RuntimeError(f"the engine failed: {data!r:.200}")
+        tokens += int((data.get("usage") or {}).get("prompt_tokens") or 0)
+    return tokens / seconds
+
+
+def measure_tier(
+    name: str, args: argparse.Namespace, bandwidth: float, flops: float
+) -> dict[str, float]:
+    """Prints the tier's decode rates against its limits and ponder's overhead; returns
+    its pace (prompt tokens/s, seconds per decode step with 1 and 8 sequences) when the
+    decode part ran."""
     model = TIERS[name]
     path = models.resolve(model)
     weight_bytes = float(path.stat().st_size)
@@ -157,6 +196,7 @@ def measure_tier(name: str, args: argparse.Namespace, bandwidth: float, flops: f
     if "decode" in args.part_names:
         head = f"{'decode':<14}{'tok/s':>8}{'bandwidth limit':>17}{'compute limit':>15}"
         print(f"{head}{'of bound':>10}")
+    pace: dict[str, float] = {}
     for batch in (1, 8) if "decode" in args.part_names else ():
         runs = [raw_decode(server, batch, args.max_tokens) for _ in range(args.rounds)]
         rate = sum(t for _, t in runs) / sum(s for s, _ in runs)
@@ -165,8 +205,13 @@ def measure_tier(name: str, args: argparse.Namespace, bandwidth: float, flops: f
             f"{'batch of ' + str(batch):<14}{rate:>8.1f}{lim.bandwidth_tok_s:>17.1f}"
             f"{lim.compute_tok_s:>15.1f}{rate / lim.bound:>9.0%}"
         )
+        pace[f"step_s_{batch}"] = batch / rate
+    if pace:
+        pace["prefill_tok_s"] = prefill_rate(server, args.rounds)
+        print(f"prefill: {pace['prefill_tok_s']:.0f} prompt tokens/s")
     if "sc" in args.part_names:
         compare_sc(model, server, args)
+    return pace
 
 
 def compare_sc(model: str, raw: Any, args: argparse.Namespace) -> None:
@@ -208,6 +253,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parts", default="decode,sc", help="decode (limits), sc (overhead)")
+    parser.add_argument(
+        "--pace-out",
+        type=Path,
+        help="write each tier's pace (prefill tok/s, seconds per decode step with 1 and 8 "
+        "sequences) to this JSON file, for benchmarks/ladder.py's wall seconds",
+    )
     args = parser.parse_args()
     tiers = [t for t in args.tiers.split(",") if t]
     if unknown := [t for t in tiers if t not in TIERS]:
@@ -217,6 +268,8 @@ def main() -> None:
         parser.error("--parts takes decode, sc or both")
     if min(args.max_tokens, args.rounds, args.threads) < 1:
         parser.error("--max-tokens, --rounds and --threads must be at least 1")
+    if args.pace_out and "decode" not in args.part_names:
+        parser.error("--pace-out needs the decode part (--parts decode or decode,sc)")
     # numpy's BLAS threads may spin after a multiply: measure in a process that then ends
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
         bandwidth, flops = pool.submit(machine_rates, args.threads).result()
@@ -225,8 +278,20 @@ def main() -> None:
         f"{flops / 1e9:.0f} GFLOP/s float32 matmul; load average {os.getloadavg()[0]:.2f} "
         "(other work on the cores lowers every figure below)"
     )
-    for name in tiers:
-        measure_tier(name, args, bandwidth, flops)
+    paces = {TIERS[name]: measure_tier(name, args, bandwidth, flops) for name in tiers}
+    if args.pace_out:
+        meta = {
+            "threads": args.threads,
+            "max_tokens": args.max_tokens,
+            "rounds": args.rounds,
+            "load_average": round(os.getloadavg()[0], 2),
+            "measured": time.strftime("%Y-%m-%d"),
+            "by": "benchmarks/engine_limit.py --pace-out",
+        }
+        args.pace_out.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"meta": meta, "tiers": paces}, indent=1) + "\n"
+        args.pace_out.write_text(text, encoding="utf-8")
+        print(f"paces: {args.pace_out}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ the fixed strategies' Pareto frontier, and ``auto`` on the two largest tiers and
 every stored tier. ``auto`` is cross-validated over all items at once (trained and
 budget-calibrated on the other folds, folds stratified by data set), so it never sees
 which data set a question came from; its budget is a share of the best fixed strategy's
-FLOPs (``--shares``).
+FLOPs (``--shares``). Wall seconds per question on this machine come beside FLOPs: each
+replayed request timed at its tier's pace (``--pace``: prompt tokens/s and seconds per
+decode step with one and eight sequences, measured by ``engine_limit.py --pace-out``;
+a request of several samples decodes until its longest ends, its batch shrinking).
 
 Targets (issue 16): auto reaches at least 90% of the best fixed strategy's accuracy at
 no more than 20% of its FLOPs, and is within 1 point of it at no more than 40%; on
@@ -23,11 +26,13 @@ than 1.5x its FLOPs.
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import replace
 from pathlib import Path
 
+from ponder.errors import DataError
 from ponder.eval.plots import FLOPS_AXIS, plot_accuracy_vs_cost
-from ponder.eval.pools import Pools, load_pools
+from ponder.eval.pools import Pace, Pools, load_pools
 from ponder.eval.replay import Point, pareto
 from ponder.eval.store import read_records
 from ponder.routing.compare import best_point, fixed_points, router_point
@@ -91,14 +96,25 @@ def as_suite(point: Point, suite: str) -> Point:
         high=high,
         flops=point.extra["flops_by_group"][f"{suite}:-"],
         tokens=point.extra["tokens_by_group"][f"{suite}:-"],
+        seconds=point.extra["seconds_by_group"][f"{suite}:-"],
     )
+
+
+def read_paces(path: Path) -> dict[str, Pace]:
+    """``--pace``: the tiers' paces as ``engine_limit.py --pace-out`` wrote them."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {name: Pace.from_dict(pace) for name, pace in data["tiers"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, DataError) as exc:
+        raise SystemExit(f"--pace {path}: cannot read paces ({exc})") from None
 
 
 def row(p: Point, best: Point, front: list[Point]) -> str:
     mark = " *" if p in front else ""
+    wall = f"{p.seconds:7.0f}" if p.seconds else "      -"
     return (
         f"  {p.name:36s} {100 * p.accuracy:5.1f} [{100 * p.low:4.1f}, {100 * p.high:5.1f}] "
-        f"{p.flops / 1e12:8.2f} {p.tokens:7.0f} {100 * p.flops / best.flops:6.0f}%{mark}"
+        f"{p.flops / 1e12:8.2f} {p.tokens:7.0f} {wall} {100 * p.flops / best.flops:6.0f}%{mark}"
     )
 
 
@@ -108,6 +124,11 @@ def verdicts(auto: Point, best: Point, greedy: Point | None, suite: str) -> list
         f"  {auto.name}: {100 * auto.accuracy / best.accuracy:.0f}% of the best fixed "
         f"strategy's accuracy ({best.name}, {100 * best.accuracy:.1f}%) at {100 * share:.0f}% "
         f"of its FLOPs; {100 * (auto.accuracy - best.accuracy):+.1f} points"
+        + (
+            f"; {auto.seconds:.0f} s a question against its {best.seconds:.0f} s"
+            if auto.seconds and best.seconds
+            else ""
+        )
     ]
     if greedy is not None and suite.startswith("gsm8k"):
         ratio = auto.flops / greedy.flops
@@ -135,9 +156,21 @@ def main() -> None:
         help="the plan models' ridge: a number, or cv (chosen by nested cross-validation)",
     )
     parser.add_argument("--plot-dir", default=None, help="write one PNG per data set here")
+    parser.add_argument(
+        "--pace",
+        type=Path,
+        default=DATA / "pace.json",
+        help="the tiers' paces on this machine, for wall seconds per question "
+        "(benchmarks/engine_limit.py --pace-out); skipped when the default file is absent",
+    )
     args = parser.parse_args()
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl.gz"))
     pools = labelled(load_pools([r for s in sources for r in read_records(s)]))
+    if args.pace.is_file() or args.pace != DATA / "pace.json":
+        try:
+            pools = pools.paced(read_paces(args.pace))
+        except DataError as exc:
+            raise SystemExit(f"--pace {args.pace}: {exc}") from None
     suites = sorted({item.suite for item in pools.items.values()})
     tiers = " < ".join(t.short for t in pools.tiers)
     print(f"{len(pools.items)} items ({', '.join(suites)}); tiers: {tiers}")
@@ -166,8 +199,9 @@ def main() -> None:
         suite_best = best_point(points)
         front = pareto(points, "flops")
         print(
-            f"\n{suite}: {len(mine.items)} items; accuracy % [95% interval], TFLOPs and "
-            "tokens per question, FLOPs as a share of the best fixed strategy's (* frontier)"
+            f"\n{suite}: {len(mine.items)} items; accuracy % [95% interval], TFLOPs, tokens "
+            "and wall seconds per question (at the tiers' paces), FLOPs as a share of the "
+            "best fixed strategy's (* frontier)"
         )
         for p in sorted(points, key=lambda p: p.flops):
             print(row(p, suite_best, front))

@@ -237,3 +237,13 @@ def test_engine_limits_and_overhead_arithmetic() -> None:
         engine_limit.limits(0, 5e8, 40e9, 100e9, 1)
     with pytest.raises(ValueError):
         engine_limit.overhead(1.0, 0, 1.0, 10)
+
+
+def test_engine_limit_refuses_a_pace_file_without_the_decode_part(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(
+        sys, "argv", ["engine_limit.py", "--parts", "sc", "--pace-out", "pace.json"]
+    )
+    with pytest.raises(SystemExit) as stop:
+        engine_limit.main()
+    assert stop.value.code == 2
+    assert "--pace-out needs the decode part" in capsys.readouterr().err

@@ -9,8 +9,8 @@ parameters), so replayed and live results are in the same units.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ponder.cost import Price, active_params_for, price_for
@@ -30,13 +30,54 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class Pace:
+    """How fast one model runs on one machine, to turn a replayed request into wall
+    seconds: prompt tokens per second (prefill) and the seconds of one decode step with
+    one sequence and with eight in the batch. A step with ``b`` sequences is interpolated
+    linearly between the two (extended past eight); a request of several samples decodes
+    until its longest ends, its batch shrinking as shorter ones stop."""
+
+    prefill_tok_s: float
+    step_s_1: float
+    step_s_8: float
+
+    def __post_init__(self) -> None:
+        if min(self.prefill_tok_s, self.step_s_1, self.step_s_8) <= 0:
+            raise DataError(f"a pace needs positive rates and step times: {self}")
+
+    def step_s(self, batch: int) -> float:
+        return self.step_s_1 + (self.step_s_8 - self.step_s_1) * (batch - 1) / 7
+
+    def seconds(self, prompt: int, completions: Sequence[int]) -> float:
+        """Wall seconds of one request: ``prompt`` uncached prompt tokens, then one
+        sequence per entry of ``completions`` decoding that many tokens."""
+        total, done = prompt / self.prefill_tok_s, 0
+        lengths = sorted(completions)
+        for k, length in enumerate(lengths):
+            total += (length - done) * self.step_s(len(lengths) - k)
+            done = length
+        return total
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Pace:
+        try:
+            return cls(*(float(data[k]) for k in ("prefill_tok_s", "step_s_1", "step_s_8")))
+        except (KeyError, TypeError, ValueError):
+            raise DataError(
+                f"a pace needs numbers prefill_tok_s, step_s_1 and step_s_8, got {data!r:.120}"
+            ) from None
+
+
+@dataclass(frozen=True)
 class Tier:
-    """One model of the stored run, with what its tokens cost."""
+    """One model of the stored run, with what its tokens cost (and, with a ``pace``, how
+    long they take on the machine it was measured on)."""
 
     model: str
     model_name: str
     active_params: float | None
     price: Price
+    pace: Pace | None = None
 
     @property
     def short(self) -> str:
@@ -58,6 +99,7 @@ class Spend:
     cached: int = 0
     truncated: int = 0  # samples that stopped at the length limit
     missing: int = 0  # samples asked for beyond what the pool stored
+    seconds: float = 0.0  # wall seconds at the tiers' paces (0 where a tier has none)
 
     def __add__(self, other: Spend) -> Spend:
         return Spend(
@@ -68,6 +110,7 @@ class Spend:
             self.cached + other.cached,
             self.truncated + other.truncated,
             self.missing + other.missing,
+            self.seconds + other.seconds,
         )
 
 
@@ -94,7 +137,12 @@ def spend(tier: Tier, samples: Sequence[Sample]) -> Spend:
     flops = 2.0 * (tier.active_params or 0.0) * (prompt + completion)
     cached = min(samples[0].cached_tokens, prompt)
     cut = sum(s.truncated for s in samples)
-    return Spend(prompt + completion, dollars, flops, len(samples), cached, cut)
+    seconds = (
+        tier.pace.seconds(prompt - cached, [s.completion_tokens for s in samples])
+        if tier.pace is not None
+        else 0.0
+    )
+    return Spend(prompt + completion, dollars, flops, len(samples), cached, cut, 0, seconds)
 
 
 @dataclass
@@ -142,6 +190,24 @@ class Pools:
             {t.model: self.by_tier[t.model] for t in chosen},
             {t.model: self.programs[t.model] for t in chosen if t.model in self.programs},
         )
+
+    def paced(self, paces: Mapping[str, Pace]) -> Pools:
+        """The same pools with each tier named in ``paces`` (by model spec or short name)
+        timed at its pace, so replay reports wall seconds beside tokens and FLOPs."""
+        known = {name for t in self.tiers for name in (t.model, t.short, t.model_name)}
+        if unknown := [name for name in paces if name not in known]:
+            have = ", ".join(t.short for t in self.tiers)
+            raise DataError(f"a pace names model {unknown[0]!r}, which the run lacks ({have})")
+        tiers = [
+            replace(
+                t,
+                pace=next(
+                    (paces[n] for n in (t.model, t.short, t.model_name) if n in paces), t.pace
+                ),
+            )
+            for t in self.tiers
+        ]
+        return Pools(tiers, self.items, self.by_tier, self.programs)
 
 
 def _pool_from(record: Record, program: bool = False) -> Pool:

@@ -296,6 +296,7 @@ class Point:
     cached: float = 0.0
     truncated: float = 0.0  # share of drawn samples that stopped at the length limit
     missing: float = 0.0  # samples per item the strategy asked for but the pools lacked
+    seconds: float = 0.0  # wall seconds per item at the tiers' paces (0 without them)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -321,10 +322,11 @@ def replay(
     points = []
     for name, evaluate in evaluators.items():
         correct = np.zeros((reps, len(ids)))
-        costs = np.zeros((7,))
+        costs = np.zeros((8,))
         used = np.zeros((reps, len(ids)))
         spent_tokens = np.zeros((reps, len(ids)))
         spent_flops = np.zeros((reps, len(ids)))
+        spent_seconds = np.zeros((reps, len(ids)))
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
             for j, item_id in enumerate(ids):
@@ -339,10 +341,12 @@ def replay(
                     spent.cached,
                     spent.truncated,
                     spent.missing,
+                    spent.seconds,
                 )
                 used[r, j] = out.spend.samples
                 spent_tokens[r, j] = out.spend.tokens
                 spent_flops[r, j] = out.spend.flops
+                spent_seconds[r, j] = out.spend.seconds
         costs /= reps * len(ids)
         resampled = np.take_along_axis(correct, picks, axis=1).mean(axis=1)
         by_group = {g: float(correct[:, groups == g].mean()) for g in sorted(set(groups))}
@@ -351,6 +355,9 @@ def replay(
             g: float(spent_tokens[:, groups == g].mean()) for g in sorted(set(groups))
         }
         flops_by_group = {g: float(spent_flops[:, groups == g].mean()) for g in sorted(set(groups))}
+        seconds_by_group = {
+            g: float(spent_seconds[:, groups == g].mean()) for g in sorted(set(groups))
+        }
         interval_by_group = {
             g: _interval(correct[:, groups == g], boot) for g in sorted(set(groups))
         }
@@ -369,11 +376,13 @@ def replay(
                     "samples_by_group": samples_by_group,
                     "tokens_by_group": tokens_by_group,
                     "flops_by_group": flops_by_group,
+                    "seconds_by_group": seconds_by_group,
                     "interval_by_group": interval_by_group,
                 },
                 cached=float(costs[4]),
                 truncated=float(costs[5] / costs[3]) if costs[3] else 0.0,
                 missing=float(costs[6]),
+                seconds=float(costs[7]),
             )
         )
     return points
