@@ -16,8 +16,10 @@ import numpy as np
 
 from ponder.errors import ConfigError
 
-LAMS = (0.0, *(round(1e-4 * 10 ** (k / 8), 7) for k in range(41)), 1000.0)
-"""Trade-offs tried: 0, then 1e-4 to 10 in 40 geometric steps, then 'cheapest always'."""
+LAMS = (0.0, *(round(1e-4 * 10 ** (k / 24), 7) for k in range(121)), 1000.0)
+"""Trade-offs tried: 0, then 1e-4 to 10 in 120 geometric steps (each 10% above the last, so
+adjacent settings differ little in cost and a budget is spent, not undershot), then
+'cheapest always'."""
 
 
 def picks_at(

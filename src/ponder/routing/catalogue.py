@@ -137,6 +137,10 @@ CHECK_PLANS = (
     "g+1@{t} pot > g+3@{t} check@{t}",
     "g+2@{b} pot > g+3@{t} check@{t}",
     "4+4@{b} ~0.75 check@{t} > g+3@{t} check@{t}",
+    "g+1@{t} pot > 2@{t} check@{t}",
+    "g+2@{t} pot > 2@{t} check@{t}",
+    "g+3@{t} pot > 2@{t} check@{t}",
+    "g+1@{t} pot > 4@{t} check@{t}",
     "cot@{t} check@{t} > 2@{t} check@{t}",
     "cot@{t} check@{t} > 4@{t} check@{t}",
     "cot@{b} check@{t} > cot@{t} check@{t} > 4@{t} check@{t}",
@@ -145,11 +149,14 @@ CHECK_PLANS = (
 greedy program (the answer it confirms wins if a sample gives it, else the vote), alone
 or after a cheaper first stage that settles when its program confirms it. The program is
 short, so a larger tier checking a smaller one's votes costs a fraction of its own
-step-by-step answer. The last rows start with one greedy answer and the program: when
-they agree (the usual case on a tier that can do the task) the votes are never drawn,
-and when they differ the votes join the greedy answer and the same program picks, so
-``cot@t check@t > 4@t check@t`` answers as ``g+4@t check@t`` does, for less. A check
-needs program samples on the checking tier (``fits``)."""
+step-by-step answer. Two families settle cheaply first and check only when that fails:
+programs first (``g+2@t pot > 2@t check@t``: three short programs, settled when they
+agree; otherwise two step-by-step votes the greedy program picks among), and one greedy
+step-by-step answer with the program (``cot@t check@t > 4@t check@t``: when they agree,
+the usual case on a tier that can do the task, the votes are never drawn; when they
+differ, the votes join the greedy answer and the same program picks, so it answers as
+``g+4@t check@t`` does, for less). A check needs program samples on the checking tier
+(``fits``)."""
 
 
 def candidate_plans(
