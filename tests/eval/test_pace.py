@@ -9,26 +9,16 @@ from pathlib import Path
 import pytest
 
 from ponder.errors import DataError
-from ponder.eval.pools import Pace, load_pools, spend
+from ponder.eval.pools import Pace, spend
 from ponder.eval.replay import plan_evaluator, replay
-from ponder.eval.runner import run_eval
-from ponder.eval.store import SampleStore
-from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.routing.cascade import parse_plan
 
 ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture(scope="module")
-def pools(tmp_path_factory):
-    import asyncio
-
-    items = synthetic_items(per_level=2)
-    small, large = two_tier_backends(items)
-    store = SampleStore(tmp_path_factory.mktemp("run"))
-    for backend in (large, small):
-        asyncio.run(run_eval(items, backend, ["sample:n=4"], store, model=backend.name))
-    return load_pools(store.records())
+def pools(world):
+    return world[0]
 
 
 def test_a_request_decodes_until_its_longest_sample_ends_its_batch_shrinking():

@@ -17,22 +17,9 @@ from ponder.eval.replay import (
     strategy_evaluator,
 )
 from ponder.eval.report import shortfall_notes
-from ponder.eval.runner import run_eval
-from ponder.eval.store import SampleStore
-from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.routing.cascade import Draw, parse_plan
 from ponder.strategies import make_strategy
 from ponder.types import SamplingParams, Usage
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    items = synthetic_items(per_level=4)
-    small, large = two_tier_backends(items)
-    store = SampleStore(tmp_path_factory.mktemp("run"))
-    for backend in (large, small):
-        asyncio.run(run_eval(items, backend, ["sample:n=8"], store, model=backend.name))
-    return load_pools(store.records()), store, (small, large)
 
 
 def test_pools_order_tiers_by_size_and_share_items(world):
