@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
-from ponder.errors import DataError
+from ponder.errors import ConfigError, DataError
 from ponder.eval.plots import FLOPS_AXIS, plot_accuracy_vs_cost
 from ponder.eval.pools import Pace, Pools, load_pools
 from ponder.eval.replay import Point, pareto
@@ -71,6 +73,11 @@ def keep(name: str) -> bool:
         or spec.endswith("scorer=calc")
         or "scorer=crosscheck" in spec
     )
+
+
+def progress(what: str, start: float) -> None:
+    """A line on stderr while the replay runs (the whole run takes minutes)."""
+    print(f"[{time.perf_counter() - start:5.0f} s] {what}", file=sys.stderr, flush=True)
 
 
 def ridge(text: str) -> float | None:
@@ -164,16 +171,27 @@ def main() -> None:
         "(benchmarks/engine_limit.py --pace-out); skipped when the default file is absent",
     )
     args = parser.parse_args()
+    try:
+        shares = [float(x) for x in args.shares.split(",")]
+    except ValueError:
+        parser.error(f"--shares takes comma-separated numbers, not {args.shares!r}")
+    if not shares or min(shares) <= 0:
+        parser.error(f"--shares must be positive shares of the best's FLOPs: {args.shares!r}")
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl.gz"))
     pools = labelled(load_pools([r for s in sources for r in read_records(s)]))
-    if args.pace.is_file() or args.pace != DATA / "pace.json":
+    default_pace = args.pace == DATA / "pace.json"
+    if args.pace.is_file() or not default_pace:
         try:
             pools = pools.paced(read_paces(args.pace))
         except DataError as exc:
-            raise SystemExit(f"--pace {args.pace}: {exc}") from None
+            if not default_pace:
+                raise SystemExit(f"--pace {args.pace}: {exc}") from None
+            print(f"wall seconds left out: {args.pace}: {exc}", file=sys.stderr)
     suites = sorted({item.suite for item in pools.items.values()})
     tiers = " < ".join(t.short for t in pools.tiers)
     print(f"{len(pools.items)} items ({', '.join(suites)}); tiers: {tiers}")
+    start = time.perf_counter()
+    progress(f"replaying the fixed strategies ({args.reps} draws)", start)
     fixed = [p for p in fixed_points(pools, reps=args.reps) if keep(p.name)]
     best = best_point(fixed)
     ladders = {f"auto[{len(pools.tiers)} tiers]": pools}
@@ -184,14 +202,20 @@ def main() -> None:
     autos: list[Point] = []
     for label, ladder in ladders.items():
         first = next(p for p in fixed if p.name == f"cot@{ladder.tiers[0].short}")
-        for share in (float(s) for s in args.shares.split(",")):
+        for share in shares:
             budget = share * best.flops / first.flops  # programs cost less than direct
             point = router_point(
                 ladder, budget, args.folds, args.reps, name=f"{label}@{share:.0%}",
                 repeats=args.cv_repeats, unit="flops", l2=ridge(args.l2),
             )  # fmt: skip
             autos.append(point)
+            progress(
+                f"{point.name}: {100 * point.accuracy:.1f}% at "
+                f"{100 * point.flops / best.flops:.0f}% of the best's FLOPs",
+                start,
+            )
     largest = pools.tiers[-1].short
+    progress("tables per data set", start)
     for suite in suites:
         mine = only(pools, suite)
         points = [p for p in fixed_points(mine, reps=args.reps) if keep(p.name)]
@@ -225,4 +249,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (DataError, ConfigError) as exc:  # what the stored runs cannot support, in a line
+        sys.exit(f"ladder.py: {exc}")

@@ -39,7 +39,7 @@ def test_bad_paces_are_data_errors():
 
 
 def test_spend_times_a_request_at_its_tiers_pace_and_a_cached_prompt_is_free(pools):
-    paced = pools.paced({"small": Pace(50.0, 0.05, 0.2)})
+    paced = pools.paced({"small": Pace(50.0, 0.05, 0.2), "large": Pace(20.0, 0.1, 0.5)})
     tier = paced.tiers[0]
     wave = paced.pool(0, next(iter(paced.items))).sampled[:4]
     lengths = [s.completion_tokens for s in wave]
@@ -55,11 +55,12 @@ def test_replay_reports_seconds_per_item_only_for_paced_tiers(pools):
     plan = {"cot@1": plan_evaluator(parse_plan("cot@1"))}
     [bare] = replay(pools, plan, reps=2)
     assert bare.seconds == 0.0
-    [timed] = replay(pools.paced({"large": Pace(100.0, 0.1, 0.4)}), plan, reps=2)
+    pace = Pace(100.0, 0.1, 0.4)
+    [timed] = replay(pools.paced({"small": pace, "large": pace, "huge": pace}), plan, reps=2)
     assert timed.seconds > 0 and timed.flops == bare.flops
     assert set(timed.extra["seconds_by_group"]) == set(timed.by_group)
-    with pytest.raises(DataError, match="'huge'"):
-        pools.paced({"huge": Pace(100.0, 0.1, 0.4)})
+    with pytest.raises(DataError, match="no pace for tier 'small'"):
+        pools.paced({"large": pace})  # seconds on one tier only would undercount
 
 
 @pytest.mark.parametrize(
@@ -70,7 +71,7 @@ def test_replay_reports_seconds_per_item_only_for_paced_tiers(pools):
         (json.dumps({"tiers": {"qwen2.5-coder-1.5b": {"step_s_1": 0.1}}}), "prefill_tok_s"),
         (
             json.dumps({"tiers": {"gpt-9": {"prefill_tok_s": 1, "step_s_1": 1, "step_s_8": 2}}}),
-            "'gpt-9'",
+            "no pace for tier",
         ),
     ],
 )

@@ -192,21 +192,17 @@ class Pools:
         )
 
     def paced(self, paces: Mapping[str, Pace]) -> Pools:
-        """The same pools with each tier named in ``paces`` (by model spec or short name)
-        timed at its pace, so replay reports wall seconds beside tokens and FLOPs."""
-        known = {name for t in self.tiers for name in (t.model, t.short, t.model_name)}
-        if unknown := [name for name in paces if name not in known]:
-            have = ", ".join(t.short for t in self.tiers)
-            raise DataError(f"a pace names model {unknown[0]!r}, which the run lacks ({have})")
-        tiers = [
-            replace(
-                t,
-                pace=next(
-                    (paces[n] for n in (t.model, t.short, t.model_name) if n in paces), t.pace
-                ),
-            )
-            for t in self.tiers
-        ]
+        """The same pools with every tier timed at its pace in ``paces`` (by model spec or
+        short name; other names are ignored), so replay reports wall seconds beside tokens
+        and FLOPs. A tier without a pace is an error: seconds on some tiers only would
+        pass a part of the time off as all of it."""
+        tiers = []
+        for t in self.tiers:
+            pace = next((paces[n] for n in (t.model, t.short, t.model_name) if n in paces), None)
+            if pace is None:
+                named = ", ".join(paces) or "none"
+                raise DataError(f"no pace for tier {t.short!r} (the paces name {named})")
+            tiers.append(replace(t, pace=pace))
         return Pools(tiers, self.items, self.by_tier, self.programs)
 
 
