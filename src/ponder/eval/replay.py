@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -307,6 +307,10 @@ def group_of(pools: Pools, item_id: str) -> str:
     return f"{item.suite or 'data'}:{item.difficulty or '-'}"
 
 
+GROUPED = ("samples", "tokens", "flops", "seconds")
+"""The costs ``replay`` also reports per group of items (``Point.extra[f"{key}_by_group"]``)."""
+
+
 def replay(
     pools: Pools,
     evaluators: Mapping[str, Evaluator],
@@ -319,70 +323,45 @@ def replay(
     groups = np.array([group_of(pools, i) for i in ids])
     boot = np.random.default_rng(seed)
     picks = boot.integers(0, len(ids), size=(reps, len(ids)))
+    names = sorted(set(groups))
     points = []
     for name, evaluate in evaluators.items():
         correct = np.zeros((reps, len(ids)))
-        costs = np.zeros((8,))
-        used = np.zeros((reps, len(ids)))
-        spent_tokens = np.zeros((reps, len(ids)))
-        spent_flops = np.zeros((reps, len(ids)))
-        spent_seconds = np.zeros((reps, len(ids)))
+        spent = {f.name: np.zeros((reps, len(ids))) for f in fields(Spend)}  # per field
         for r in range(reps):
             rng = random.Random(seed * 100_003 + r)
             for j, item_id in enumerate(ids):
                 out = evaluate(pools, item_id, rng)
                 correct[r, j] = out.correct
-                spent = out.spend
-                costs += (
-                    spent.tokens,
-                    spent.dollars,
-                    spent.flops,
-                    spent.samples,
-                    spent.cached,
-                    spent.truncated,
-                    spent.missing,
-                    spent.seconds,
-                )
-                used[r, j] = out.spend.samples
-                spent_tokens[r, j] = out.spend.tokens
-                spent_flops[r, j] = out.spend.flops
-                spent_seconds[r, j] = out.spend.seconds
-        costs /= reps * len(ids)
+                for key, matrix in spent.items():
+                    matrix[r, j] = getattr(out.spend, key)
+        mean = {key: float(matrix.mean()) for key, matrix in spent.items()}
+
+        def by_group(matrix: np.ndarray) -> dict[str, float]:
+            return {g: float(matrix[:, groups == g].mean()) for g in names}
+
         resampled = np.take_along_axis(correct, picks, axis=1).mean(axis=1)
-        by_group = {g: float(correct[:, groups == g].mean()) for g in sorted(set(groups))}
-        samples_by_group = {g: float(used[:, groups == g].mean()) for g in sorted(set(groups))}
-        tokens_by_group = {
-            g: float(spent_tokens[:, groups == g].mean()) for g in sorted(set(groups))
-        }
-        flops_by_group = {g: float(spent_flops[:, groups == g].mean()) for g in sorted(set(groups))}
-        seconds_by_group = {
-            g: float(spent_seconds[:, groups == g].mean()) for g in sorted(set(groups))
-        }
-        interval_by_group = {
-            g: _interval(correct[:, groups == g], boot) for g in sorted(set(groups))
-        }
         points.append(
             Point(
                 name,
                 float(correct.mean()),
                 float(np.percentile(resampled, 2.5)),
                 float(np.percentile(resampled, 97.5)),
-                tokens=float(costs[0]),
-                dollars=float(costs[1]),
-                flops=float(costs[2]),
-                samples=float(costs[3]),
-                by_group=by_group,
+                tokens=mean["tokens"],
+                dollars=mean["dollars"],
+                flops=mean["flops"],
+                samples=mean["samples"],
+                by_group=by_group(correct),
                 extra={
-                    "samples_by_group": samples_by_group,
-                    "tokens_by_group": tokens_by_group,
-                    "flops_by_group": flops_by_group,
-                    "seconds_by_group": seconds_by_group,
-                    "interval_by_group": interval_by_group,
+                    **{f"{key}_by_group": by_group(spent[key]) for key in GROUPED},
+                    "interval_by_group": {
+                        g: _interval(correct[:, groups == g], boot) for g in names
+                    },
                 },
-                cached=float(costs[4]),
-                truncated=float(costs[5] / costs[3]) if costs[3] else 0.0,
-                missing=float(costs[6]),
-                seconds=float(costs[7]),
+                cached=mean["cached"],
+                truncated=mean["truncated"] / mean["samples"] if mean["samples"] else 0.0,
+                missing=mean["missing"],
+                seconds=mean["seconds"],
             )
         )
     return points
