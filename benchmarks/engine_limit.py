@@ -143,13 +143,19 @@ def raw_decode(server: Any, n: int, max_tokens: int, ignore_eos: bool = True) ->
         "logprobs": True,  # each answer's tokens (llama.cpp's usage counts one answer)
         "ignore_eos": ignore_eos,
     }
+    seconds, data = timed_chat(server, body)
+    tokens = sum(len((c.get("logprobs") or {}).get("content") or []) for c in data["choices"])
+    return seconds, tokens
+
+
+def timed_chat(server: Any, body: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """(seconds, response) of one chat request straight to the engine."""
     start = time.perf_counter()
     data = server.handle_chat_completions(body)
     seconds = time.perf_counter() - start
     if not isinstance(data, dict) or "error" in data:
         raise RuntimeError(f"the engine failed: {data!r:.200}")
-    tokens = sum(len((c.get("logprobs") or {}).get("content") or []) for c in data["choices"])
-    return seconds, tokens
+    return seconds, data
 
 
 PREFILL = (
@@ -171,11 +177,8 @@ def prefill_rate(server: Any, rounds: int) -> float:
             "max_tokens": 1,
             "temperature": 0.0,
         }
-        start = time.perf_counter()
-        data = server.handle_chat_completions(body)
-        seconds += time.perf_counter() - start
-        if not isinstance(data, dict) or "error" in data:
-            raise RuntimeError(f"the engine failed: {data!r:.200}")
+        took, data = timed_chat(server, body)
+        seconds += took
         tokens += int((data.get("usage") or {}).get("prompt_tokens") or 0)
     return tokens / seconds
 
