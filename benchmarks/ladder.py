@@ -21,6 +21,14 @@ than 1.5x its FLOPs.
 
     python benchmarks/ladder.py                          # benchmarks/data/ladder/*.jsonl.gz
     python benchmarks/ladder.py runs/ladder/* --plot-dir out/ --cv-repeats 3
+
+A held-out check of a trained router file: ``--router`` replays it as ``auto`` runs it
+live (at each budget of ``--shares``, read off its own calibration table), and
+``--exclude`` leaves out the items it was trained on, so the table shows the file on
+items it never saw, beside every fixed strategy on the same items:
+
+    python benchmarks/ladder.py runs/ladder/* --exclude benchmarks/data/ladder \
+      --router src/ponder/routing/ladder_router.json --no-cv
 """
 
 from __future__ import annotations
@@ -35,9 +43,11 @@ from pathlib import Path
 from ponder.errors import ConfigError, DataError
 from ponder.eval.plots import FLOPS_AXIS, plot_accuracy_vs_cost
 from ponder.eval.pools import Pace, Pools, load_pools
-from ponder.eval.replay import Point, pareto
-from ponder.eval.store import read_records
-from ponder.routing.compare import best_point, fixed_points, router_point
+from ponder.eval.replay import Point, pareto, replay
+from ponder.eval.store import Record, read_records
+from ponder.routing.compare import best_point, fixed_points, router_evaluator, router_point
+from ponder.routing.router import Router
+from ponder.routing.router_file import load_router
 
 DATA = Path(__file__).parent / "data" / "ladder"
 
@@ -91,6 +101,56 @@ def ridge(text: str) -> float | None:
     if value <= 0:
         raise SystemExit(f"--l2 must be positive, got {value}")
     return value
+
+
+def held_ids(source: str) -> set[str]:
+    """``--exclude``: the ids of the items a run dir, a record file, or a folder of
+    record files holds."""
+    path = Path(source)
+    files = [path]
+    if path.is_dir() and not (path / "records.jsonl").is_file():
+        files = sorted(path.glob("*.jsonl.gz")) + sorted(path.glob("*.jsonl"))
+    if not path.exists() or not files:
+        raise SystemExit(f"--exclude {source}: no stored runs there")
+    return {Record.from_dict(r).item_id for f in files for r in read_records(str(f))}
+
+
+def without(pools: Pools, ids: set[str]) -> Pools:
+    items = {i: item for i, item in pools.items.items() if i not in ids}
+    return Pools(pools.tiers, items, pools.by_tier, pools.programs)
+
+
+def router_file(path: Path, pools: Pools) -> Router:
+    """``--router``: a trained router file for these pools' tiers, its costs in FLOPs."""
+    try:
+        router = load_router(path)
+    except (OSError, DataError, ConfigError) as exc:
+        raise SystemExit(f"--router {path}: {exc}") from None
+    have = [t.model for t in pools.tiers]
+    if router.tiers != have:
+        raise SystemExit(
+            f"--router {path} was trained on tiers {', '.join(router.tiers) or '(none named)'}; "
+            f"these runs hold {', '.join(have)}"
+        )
+    unit = str(router.meta.get("cost_unit", ""))
+    if not unit.endswith("flops") or not router.meta.get("direct_cost"):
+        raise SystemExit(
+            f"--router {path}: its costs are in {unit or 'an unnamed unit'}, not FLOPs"
+        )
+    return router
+
+
+def file_point(router: Router, pools: Pools, flops: float, reps: int, name: str) -> Point:
+    """The router file replayed as ``auto`` runs it, at a budget of ``flops`` a question
+    (x its training items' direct cost, the unit its calibration table is in)."""
+    budgeted = router.with_budget(flops / float(router.meta["direct_cost"]))
+    chosen: dict[str, str] = {}
+    [point] = replay(pools, {name: router_evaluator(budgeted, len(pools.tiers), chosen)}, reps=reps)
+    counts: dict[str, int] = {}
+    for plan in chosen.values():
+        counts[plan] = counts.get(plan, 0) + 1
+    point.extra = {**point.extra, "plans": counts}
+    return point
 
 
 def as_suite(point: Point, suite: str) -> Point:
@@ -170,6 +230,23 @@ def main() -> None:
         help="the tiers' paces on this machine, for wall seconds per question "
         "(benchmarks/engine_limit.py --pace-out); skipped when the default file is absent",
     )
+    parser.add_argument(
+        "--router",
+        type=Path,
+        default=None,
+        help="also replay this trained router file as auto runs it live, at each budget "
+        "(with --exclude: a held-out check on items it was not trained on)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        help="leave out the items these stored runs hold (a run dir, a record file, or a "
+        "folder of record files); repeatable",
+    )
+    parser.add_argument(
+        "--no-cv", action="store_true", help="skip the cross-validated auto (keep --router's)"
+    )
     args = parser.parse_args()
     try:
         shares = [float(x) for x in args.shares.split(",")]
@@ -179,6 +256,11 @@ def main() -> None:
         parser.error(f"--shares must be positive shares of the best's FLOPs: {args.shares!r}")
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl.gz"))
     pools = labelled(load_pools([r for s in sources for r in read_records(s)]))
+    if args.exclude:
+        pools = without(pools, set().union(*(held_ids(s) for s in args.exclude)))
+        if not pools.items:
+            raise SystemExit(f"--exclude leaves no items: {', '.join(args.exclude)} hold them all")
+    router = router_file(args.router, pools) if args.router else None
     default_pace = args.pace == DATA / "pace.json"
     if args.pace.is_file() or not default_pace:
         try:
@@ -200,7 +282,11 @@ def main() -> None:
         ladders = {"auto[2 tiers]": pools.reorder(top_two), **ladders}
     direct = next(p for p in fixed if p.name == f"cot@{pools.tiers[0].short}")
     autos: list[Point] = []
-    for label, ladder in ladders.items():
+    for share in shares if router else ():
+        name = f"{args.router.stem}@{share:.0%}"
+        autos.append(file_point(router, pools, share * best.flops, args.reps, name))
+        progress(f"{name}: {100 * autos[-1].accuracy:.1f}% on {len(pools.items)} items", start)
+    for label, ladder in ladders.items() if not args.no_cv else ():
         first = next(p for p in fixed if p.name == f"cot@{ladder.tiers[0].short}")
         for share in shares:
             budget = share * best.flops / first.flops  # programs cost less than direct
@@ -246,6 +332,9 @@ def main() -> None:
     print(f"\nall items: best fixed {best.name} {100 * best.accuracy:.1f}%; direct {direct.name}")
     for a in autos:
         print("\n".join(verdicts(a, best, None, "all")))
+        if "folds" not in a.extra:  # a router file's point: what it picked
+            picks = sorted(a.extra["plans"].items(), key=lambda kv: -kv[1])
+            print(f"  {a.name} picked: " + ", ".join(f"{n} x{c}" for n, c in picks))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from ponder.eval.pools import load_pools
 from ponder.eval.runner import run_eval
-from ponder.eval.store import SampleStore
+from ponder.eval.store import SampleStore, read_records
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
+from ponder.routing.training import train_router
 
 LADDER = Path(__file__).parents[2] / "benchmarks" / "ladder.py"
 FAST = ["--reps", "2", "--folds", "2", "--shares", "0.5"]
@@ -71,3 +73,54 @@ def test_bad_options_stop_in_one_line(run_dir, args, message):
     done = ladder(str(run_dir), "--reps", "2", *args)
     assert done.returncode != 0
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def held_out(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """(every item's run, a run of the even items only, a router trained on those)."""
+    items = synthetic_items(per_level=4)
+    root = tmp_path_factory.mktemp("held")
+    stores = SampleStore(root / "all"), SampleStore(root / "train")
+    for store, chosen in zip(stores, (items, items[::2]), strict=True):
+        for backend in reversed(two_tier_backends(items)):
+            asyncio.run(run_eval(chosen, backend, ["sample:n=4"], store, model=backend.name))
+    pools = load_pools(read_records(stores[1].directory))
+    router = train_router(pools, budget=2.0, reps=2, unit="flops")
+    path = root / "router.json"
+    router.save(path)
+    return stores[0].directory, stores[1].directory, path
+
+
+def test_a_router_file_replays_on_the_items_it_was_not_trained_on(held_out):
+    everything, trained, router = held_out
+    done = ladder(
+        str(everything), "--exclude", str(trained), "--router", str(router), "--no-cv", *FAST
+    )
+    assert done.returncode == 0, done.stderr
+    assert "8 items" in done.stdout.splitlines()[0]  # 16 stored, the 8 it trained on left out
+    assert "auto[" not in done.stdout + done.stderr  # --no-cv: the file alone
+    assert any(line.split()[:1] == ["router@50%"] for line in done.stdout.splitlines())
+    assert (
+        "  router@50%: " in done.stdout and "of the best fixed strategy's accuracy" in done.stdout
+    )
+    assert "router@50% picked:" in done.stdout
+
+
+def test_a_router_file_for_other_tiers_or_an_exclusion_of_everything_stops_in_one_line(
+    held_out, tmp_path
+):
+    everything, _, router = held_out
+    data = json.loads(router.read_text(encoding="utf-8"))
+    data["tiers"] = ["embedded:qwen2.5-coder-0.5b", "embedded:qwen2.5-coder-1.5b"]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data), encoding="utf-8")
+    cases = [
+        (["--router", str(other)], "was trained on tiers"),
+        (["--router", str(tmp_path / "missing.json")], "missing.json"),
+        (["--exclude", str(everything)], "--exclude leaves no items"),
+        (["--exclude", str(tmp_path / "nowhere")], "nowhere"),
+    ]
+    for args, message in cases:
+        done = ladder(str(everything), *FAST, "--no-cv", *args)
+        assert done.returncode != 0, args
+        assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
