@@ -16,7 +16,8 @@ from ponder.backends.scripted import ScriptedBackend
 from ponder.cli.main import cli
 from ponder.cli.serve import ladder_specs
 from ponder.routing import FEATURES, Router, parse_plan
-from ponder.routing.router import PlanModel
+from ponder.routing.router import PlanModel, same_model
+from ponder.routing.router_file import shipped_routers
 from ponder.strategies.auto import AutoOptions, AutoStrategy, tier_specs
 
 
@@ -98,7 +99,7 @@ def test_the_shipped_ladder_router_takes_over_where_its_tiers_are_live(monkeypat
     plan = PlanModel(parse_plan("cot@1"), [0.0] * len(FEATURES), 0.0, 1.0)
     ladder = Router([plan], [0.0] * len(FEATURES), [1.0] * len(FEATURES))
     ladder.tiers = [small.name, big.name]
-    monkeypatch.setattr(auto_module, "ladder_router", lambda: ladder)
+    monkeypatch.setattr(auto_module, "shipped_routers", lambda: [ladder])
     auto = AutoStrategy(AutoOptions(), tiers=[small, big])
     result = asyncio.run(auto.solve(question, tiny))
     assert result.answer == "42" and result.model == "big"
@@ -106,4 +107,50 @@ def test_the_shipped_ladder_router_takes_over_where_its_tiers_are_live(monkeypat
     assert auto.router_for(auto.backends(tiny)) is ladder
     assert auto.router_for(auto.backends(small)[:1]) is auto.router  # not its tiers
     explicit = AutoStrategy(AutoOptions(), router=auto.router, tiers=[small, big])
-    assert explicit.ladder is None  # an operator's router is never replaced
+    assert explicit.shipped == []  # an operator's router is never replaced
+
+
+def test_the_top_tier_alone_gets_the_router_trained_on_it_alone(monkeypatch) -> None:
+    """Serving the ladder's top model by itself, auto routes with the router trained on
+    that model alone, not with the one trained on tiny models (which votes where the
+    larger model should write a program)."""
+    question = "What is 6 x 7?"
+    tiny = ScriptedBackend({question: ["Answer: 1"] * 8}, model="tiny")
+    small = ScriptedBackend({question: ["Answer: 42"] * 8}, model="small")
+    big = ScriptedBackend({question: ["Answer: 42"] * 8}, model="big")
+    bigger = ScriptedBackend({question: ["Answer: 42"] * 8}, model="bigger")
+    ladder = Router(
+        [PlanModel(parse_plan("cot@1"), [0.0] * len(FEATURES), 0.0, 1.0)],
+        [0.0] * len(FEATURES),
+        [1.0] * len(FEATURES),
+    )
+    ladder.tiers = [small.name, big.name]
+    alone = Router(
+        [PlanModel(parse_plan("g+2@0"), [0.0] * len(FEATURES), 0.0, 1.0)],
+        [0.0] * len(FEATURES),
+        [1.0] * len(FEATURES),
+    )
+    alone.tiers = [big.name]
+    monkeypatch.setattr(auto_module, "shipped_routers", lambda: [ladder, alone])
+    auto = AutoStrategy(AutoOptions())
+    result = asyncio.run(auto.solve(question, big))
+    assert result.answer == "42" and result.trace[0]["plan"] == "g+2@0" and len(big.calls) == 2
+    assert auto.router_for(auto.backends(big)) is alone
+    assert auto.router_for(auto.backends(tiny)) is auto.router  # neither was trained on it
+    assert auto.router_for([*auto.backends(small), *auto.backends(big)]) is ladder
+    assert auto.router_for([*auto.backends(tiny), *auto.backends(big)]) is alone
+    # a live tier above the ones a shipped router knows is never left out
+    assert auto.router_for([*auto.backends(big), *auto.backends(bigger)]) is auto.router
+
+
+def test_the_shipped_routers_are_the_ladders_and_its_top_tiers_alone() -> None:
+    routers = shipped_routers()
+    assert [len(r.tiers) for r in routers] == [2, 1]
+    assert same_model(routers[0].tiers[-1], "qwen2.5-coder-1.5b")
+    assert same_model(routers[1].tiers[0], "embedded:qwen2.5-coder-1.5b?threads=2")
+    question = "What is 6 x 7?"
+    top = ScriptedBackend({question: ["Answer: 42"] * 8}, model="qwen2.5-coder-1.5b")
+    auto = AutoStrategy(AutoOptions())
+    assert auto.router_for(auto.backends(top)).tiers == routers[1].tiers
+    # its plans are the 1.5B's own: none climbs to a tier that is not there
+    assert all(p.plan.max_tier == 0 for p in routers[1].plans)

@@ -187,6 +187,14 @@ def test_without_program_pools_no_program_plan_is_offered(tmp_path: Path) -> Non
         load_pools(only)
 
 
+def test_one_tier_with_programs_gets_the_check_first_plans_on_it() -> None:
+    names = [p.name for p in candidate_plans(1, [4], programs=[4])]
+    assert "cot@0 check@0 > 4@0 check@0" in names  # greedy answer and program, votes if they differ
+    assert "g+1@0 pot > 4@0 check@0" in names
+    assert all(p.max_tier == 0 for p in candidate_plans(1, [4], programs=[4]))
+    assert not any("check" in n for n in [p.name for p in candidate_plans(1, [4], programs=[0])])
+
+
 def _ask(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ponder.cli.main", "ask", *args],

@@ -170,7 +170,8 @@ def candidate_plans(
     (samples stored per tier), plans that would draw more samples on a tier than were
     stored are left out. ``programs`` (program samples stored per tier, 0 for none)
     adds ``PROGRAM_PLANS`` on each tier that has them, and a cheap probe on tier 0
-    before them."""
+    before them; the largest tier's programs add ``CHECK_PLANS`` (on one tier, those
+    that need no tier below)."""
     names = list(ONE_TIER if tiers == 1 else TWO_TIERS) + list(PROBE_EXTRA if probe else ())
     for t in range(2, tiers):
         names += [f"g+2@0 > cot@{t}", f"g+2@{t - 1} > cot@{t}", f"cot@{t}"]
@@ -183,6 +184,8 @@ def candidate_plans(
         top = TOP_TIER + (TOP_TIER_PROGRAMS if programs and any(programs) else ())
         top += CHECK_PLANS if programs and programs[tiers - 1] else ()
         names += [template.format(t=tiers - 1, b=tiers - 2) for template in top]
+    elif programs and programs[0]:  # one tier: the check plans that need no tier below
+        names += [template.format(t=0) for template in CHECK_PLANS if "{b}" not in template]
     plans = [parse_plan(n) for n in dict.fromkeys(names)]
     if sizes is None:
         return plans

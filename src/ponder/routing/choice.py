@@ -10,7 +10,7 @@ from typing import Any
 
 from ponder.routing.cascade import Plan, parse_plan
 from ponder.routing.features import PROBE_FEATURES, probe_features
-from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan
+from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan, same_model
 from ponder.types import Sample
 
 
@@ -36,12 +36,14 @@ def choose_plan(
 
 
 def live_router(
-    router: Router | None, ladder: Router | None, names: Sequence[str]
+    router: Router | None, shipped: Sequence[Router], names: Sequence[str]
 ) -> Router | None:
-    """The shipped ladder router where its tiers are live (``tiers=ladder``: the tiers'
-    ``names`` hold its own), else ``router``."""
-    if ladder is not None and ladder.finds(list(names)):
-        return ladder
+    """The first of the ``shipped`` routers (the ladder's, then its top tier's alone)
+    whose tiers are live (among the tiers' ``names``, in order) and whose largest tier is
+    the largest live one (a larger live tier is never left out), else ``router``."""
+    for candidate in shipped:
+        if candidate.finds(list(names)) and same_model(candidate.tiers[-1], names[-1]):
+            return candidate
     return router
 
 

@@ -276,6 +276,11 @@ that knows its budget gives an unfamiliar question the richest one whose mean co
 fits the budget (``Router.safe``), so such questions do not break it."""
 
 
+def same_model(a: str, b: str) -> bool:
+    """True when two tier names (backend names or specs) name the same model."""
+    return _model_of(a) == _model_of(b)
+
+
 def safe_plan(tiers: int) -> Plan:
     """The safe plan when nothing is known of the budget: the richest."""
     return parse_plan(SAFE_PLANS[0] if tiers < 2 else SAFE_PLANS[1])

@@ -19,6 +19,7 @@ from ponder.routing.support import Support
 
 DEFAULT_FILE = "default_router.json"
 LADDER_FILE = "ladder_router.json"
+TOP_FILE = "ladder_top_router.json"
 
 
 def _number_list(data: dict[str, Any], key: str, size: int, where: str) -> list[float]:
@@ -171,6 +172,14 @@ def ladder_router() -> Router | None:
     problems with qwen2.5-coder-0.5b and 1.5b), if present: ``auto`` uses it where its
     tiers are among the live ones."""
     return _shipped(LADDER_FILE)
+
+
+def shipped_routers() -> list[Router]:
+    """The routers shipped for the local ladder, most tiers first: the ladder's (0.5b then
+    1.5b) and its top tier's alone (trained on qwen2.5-coder-1.5b's samples only).
+    ``auto`` uses the first whose tiers are live (``ponder.routing.choice.live_router``)."""
+    routers = (_shipped(LADDER_FILE), _shipped(TOP_FILE))
+    return [r for r in routers if r is not None]
 
 
 def _shipped(name: str) -> Router | None:

@@ -44,7 +44,7 @@ from ponder.errors import ConfigError
 from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.routing.choice import choose_plan, live_router, possible_plans
 from ponder.routing.router import Router, rule_plan
-from ponder.routing.router_file import default_router, ladder_router, load_router
+from ponder.routing.router_file import default_router, load_router, shipped_routers
 from ponder.strategies.base import (
     COT_INSTRUCTION,
     BaseStrategy,
@@ -119,10 +119,10 @@ class AutoStrategy(BaseStrategy):
         self.forced: Plan | None = parse_plan(o.plan) if o.plan else None
         self.router = router or (load_router(o.router) if o.router else default_router())
         shipped = router is None and not o.router
-        self.ladder = ladder_router() if shipped else None  # where its tiers are live
+        self.shipped = shipped_routers() if shipped else []  # where their tiers are live
         if o.cost_budget is not None:
             self.router = self.router.with_budget(o.cost_budget) if self.router else None
-            self.ladder = self.ladder.with_budget(o.cost_budget) if self.ladder else None
+            self.shipped = [r.with_budget(o.cost_budget) for r in self.shipped]
 
     def with_router(self, router: Router) -> AutoStrategy:
         """Deprecated: give the router when the strategy is built
@@ -159,7 +159,7 @@ class AutoStrategy(BaseStrategy):
 
     def work(self) -> Work:
         """The largest plan this strategy may run, whatever the question."""
-        routers = [r for r in (self.router, self.ladder) if r is not None]
+        routers = [r for r in (self.router, *self.shipped) if r is not None]
         plans = possible_plans(self.forced, routers)
         samples = max(plan.max_samples for plan in plans) + int(self.probes)
         return Work(samples, samples * (self.options.max_tokens or CEILING))
@@ -168,13 +168,13 @@ class AutoStrategy(BaseStrategy):
     def probes(self) -> bool:
         """True when the plan is chosen after a greedy probe on tier 0 (a probe router)."""
         return self.forced is None and any(
-            r is not None and r.probe for r in (self.router, self.ladder)
+            r is not None and r.probe for r in (self.router, *self.shipped)
         )
 
     def router_for(self, tiers: Sequence[Tier]) -> Router | None:
-        """The shipped ladder router where its tiers are live (``tiers=ladder``), else
-        the strategy's router."""
-        return live_router(self.router, self.ladder, [t.name for t in tiers])
+        """A shipped ladder router where its tiers are live (``tiers=ladder``, or the
+        ladder's top model alone), else the strategy's router."""
+        return live_router(self.router, self.shipped, [t.name for t in tiers])
 
     def choose(
         self,
