@@ -121,22 +121,22 @@ def without(pools: Pools, ids: set[str]) -> Pools:
 
 
 def router_file(path: Path, pools: Pools) -> Router:
-    """``--router``: a trained router file for these pools' tiers, its costs in FLOPs."""
+    """``--router``: a trained router file whose tiers these pools hold (all of them, or
+    some: the ladder's top tier alone), its costs in FLOPs."""
     try:
         router = load_router(path)
     except (OSError, DataError, ConfigError) as exc:
         raise SystemExit(f"--router {path}: {exc}") from None
     have = [t.model for t in pools.tiers]
-    if router.tiers != have:
+    if not router.tiers or not set(router.tiers) <= set(have):
         raise SystemExit(
             f"--router {path} was trained on tiers {', '.join(router.tiers) or '(none named)'}; "
             f"these runs hold {', '.join(have)}"
         )
     unit = str(router.meta.get("cost_unit", ""))
     if not unit.endswith("flops") or not router.meta.get("direct_cost"):
-        raise SystemExit(
-            f"--router {path}: its costs are in {unit or 'an unnamed unit'}, not FLOPs"
-        )
+        unit = unit or "an unnamed unit"
+        raise SystemExit(f"--router {path}: its costs are in {unit}, not FLOPs")
     return router
 
 
@@ -145,7 +145,8 @@ def file_point(router: Router, pools: Pools, flops: float, reps: int, name: str)
     (x its training items' direct cost, the unit its calibration table is in)."""
     budgeted = router.with_budget(flops / float(router.meta["direct_cost"]))
     chosen: dict[str, str] = {}
-    [point] = replay(pools, {name: router_evaluator(budgeted, len(pools.tiers), chosen)}, reps=reps)
+    own = pools.reorder(router.tiers)  # the tiers it was trained on, in its order
+    [point] = replay(own, {name: router_evaluator(budgeted, len(own.tiers), chosen)}, reps=reps)
     counts: dict[str, int] = {}
     for plan in chosen.values():
         counts[plan] = counts.get(plan, 0) + 1

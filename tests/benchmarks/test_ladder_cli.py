@@ -124,3 +124,19 @@ def test_a_router_file_for_other_tiers_or_an_exclusion_of_everything_stops_in_on
         done = ladder(str(everything), *FAST, "--no-cv", *args)
         assert done.returncode != 0, args
         assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_router_file_trained_on_the_top_tier_alone_replays_on_that_tier(held_out, tmp_path):
+    everything, trained, _ = held_out
+    pools = load_pools(read_records(trained)).reorder(["large"])
+    path = tmp_path / "top.json"
+    train_router(pools, budget=2.0, reps=2, unit="flops").save(path)
+    done = ladder(
+        str(everything), "--exclude", str(trained), "--router", str(path), "--no-cv", *FAST
+    )
+    assert done.returncode == 0, done.stderr
+    picked = next(line for line in done.stdout.splitlines() if "top@50% picked:" in line)
+    assert "@0" in picked and "@1" not in picked  # tier 0 of its own: the large model
+    row = next(line for line in done.stdout.splitlines() if line.split()[:1] == ["top@50%"])
+    cot_large = next(line for line in done.stdout.splitlines() if line.split()[:1] == ["cot@large"])
+    assert float(row.split()[4]) >= float(cot_large.split()[4]) * 0.99  # FLOPs of the large one
