@@ -41,7 +41,7 @@ def live_router(
     """The first of the ``shipped`` routers (the ladder's, then its top tier's alone)
     whose tiers are live (among the tiers' ``names``, in order) and whose largest tier is
     the largest live one (a larger live tier is never left out), else ``router``."""
-    for candidate in shipped:
+    for candidate in shipped if names else ():
         if candidate.finds(list(names)) and same_model(candidate.tiers[-1], names[-1]):
             return candidate
     return router
