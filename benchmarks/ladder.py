@@ -105,14 +105,22 @@ def ridge(text: str) -> float | None:
 
 def held_ids(source: str) -> set[str]:
     """``--exclude``: the ids of the items a run dir, a record file, or a folder of
-    record files holds."""
+    record files holds (in a folder, files that hold no stored records, such as the
+    item lists beside them, are read past)."""
     path = Path(source)
-    files = [path]
-    if path.is_dir() and not (path / "records.jsonl").is_file():
-        files = sorted(path.glob("*.jsonl.gz")) + sorted(path.glob("*.jsonl"))
-    if not path.exists() or not files:
+    if not path.exists():
+        raise SystemExit(f"--exclude {source}: no such file or folder")
+    if not path.is_dir() or (path / "records.jsonl").is_file():
+        return {Record.from_dict(r).item_id for r in read_records(str(path))}
+    ids: set[str] = set()
+    for file in sorted(path.glob("*.jsonl.gz")) + sorted(path.glob("*.jsonl")):
+        try:
+            ids |= {Record.from_dict(r).item_id for r in read_records(str(file))}
+        except DataError:
+            continue  # an item list, not a stored run
+    if not ids:
         raise SystemExit(f"--exclude {source}: no stored runs there")
-    return {Record.from_dict(r).item_id for f in files for r in read_records(str(f))}
+    return ids
 
 
 def without(pools: Pools, ids: set[str]) -> Pools:

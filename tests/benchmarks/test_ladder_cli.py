@@ -140,3 +140,23 @@ def test_a_router_file_trained_on_the_top_tier_alone_replays_on_that_tier(held_o
     row = next(line for line in done.stdout.splitlines() if line.split()[:1] == ["top@50%"])
     cot_large = next(line for line in done.stdout.splitlines() if line.split()[:1] == ["cot@large"])
     assert float(row.split()[4]) >= float(cot_large.split()[4]) * 0.99  # FLOPs of the large one
+
+
+def test_exclude_reads_a_folder_of_record_files_beside_an_item_list(held_out, tmp_path):
+    """The shipped data folder holds the item lists beside the exported runs: --exclude
+    on it leaves out the runs' items and reads past the lists."""
+    everything, trained, router = held_out
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "train.jsonl").write_text(
+        (trained / "records.jsonl").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (folder / "items-96.jsonl").write_text(
+        json.dumps({"id": "syn-l1-0", "question": "1 + 1?", "answer": "2"}) + "\n",
+        encoding="utf-8",
+    )
+    done = ladder(
+        str(everything), "--exclude", str(folder), "--router", str(router), "--no-cv", *FAST
+    )
+    assert done.returncode == 0, done.stderr
+    assert "8 items" in done.stdout.splitlines()[0]
