@@ -37,6 +37,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -155,10 +156,7 @@ def file_point(router: Router, pools: Pools, flops: float, reps: int, name: str)
     chosen: dict[str, str] = {}
     own = pools.reorder(router.tiers)  # the tiers it was trained on, in its order
     [point] = replay(own, {name: router_evaluator(budgeted, len(own.tiers), chosen)}, reps=reps)
-    counts: dict[str, int] = {}
-    for plan in chosen.values():
-        counts[plan] = counts.get(plan, 0) + 1
-    point.extra = {**point.extra, "plans": counts}
+    point.extra = {**point.extra, "plans": dict(Counter(chosen.values()))}
     return point
 
 
@@ -290,11 +288,12 @@ def main() -> None:
         top_two = [t.model for t in pools.tiers[-2:]]
         ladders = {"auto[2 tiers]": pools.reorder(top_two), **ladders}
     direct = next(p for p in fixed if p.name == f"cot@{pools.tiers[0].short}")
-    autos: list[Point] = []
+    files: list[Point] = []  # the router file's, at each budget
     for share in shares if router else ():
         name = f"{args.router.stem}@{share:.0%}"
-        autos.append(file_point(router, pools, share * best.flops, args.reps, name))
-        progress(f"{name}: {100 * autos[-1].accuracy:.1f}% on {len(pools.items)} items", start)
+        files.append(file_point(router, pools, share * best.flops, args.reps, name))
+        progress(f"{name}: {100 * files[-1].accuracy:.1f}% on {len(pools.items)} items", start)
+    autos = list(files)
     for label, ladder in ladders.items() if not args.no_cv else ():
         first = next(p for p in fixed if p.name == f"cot@{ladder.tiers[0].short}")
         for share in shares:
@@ -341,8 +340,8 @@ def main() -> None:
     print(f"\nall items: best fixed {best.name} {100 * best.accuracy:.1f}%; direct {direct.name}")
     for a in autos:
         print("\n".join(verdicts(a, best, None, "all")))
-        if "folds" not in a.extra:  # a router file's point: what it picked
-            picks = sorted(a.extra["plans"].items(), key=lambda kv: -kv[1])
+        if any(a is f for f in files):  # what the router file picked
+            picks = Counter(a.extra["plans"]).most_common()
             print(f"  {a.name} picked: " + ", ".join(f"{n} x{c}" for n, c in picks))
 
 

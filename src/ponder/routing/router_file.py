@@ -167,13 +167,6 @@ def default_router() -> Router | None:
     return _shipped(DEFAULT_FILE)
 
 
-def ladder_router() -> Router | None:
-    """The router shipped for the local ladder's upper tiers (trained on real word
-    problems with qwen2.5-coder-0.5b and 1.5b), if present: ``auto`` uses it where its
-    tiers are among the live ones."""
-    return _shipped(LADDER_FILE)
-
-
 def shipped_routers() -> list[Router]:
     """The routers shipped for the local ladder, most tiers first: the ladder's (0.5b then
     1.5b) and its top tier's alone (trained on qwen2.5-coder-1.5b's samples only).
