@@ -51,8 +51,8 @@ import numpy as np
 
 from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto, replay
-from ponder.eval.report import Report, write_report
 from ponder.eval.store import read_records
+from ponder.report import Report, write_report
 from ponder.routing.catalogue import pool_plans
 from ponder.routing.compare import (
     best_point,

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from search_grid import SEARCHES, grid_main
 
+from ponder.cascade import Plan, Stage
 from ponder.eval.calc_audit import calc_confusion
 from ponder.eval.live import live_points
 from ponder.eval.pools import Pools, load_pools
@@ -58,7 +59,6 @@ from ponder.eval.replay import (
     strategy_evaluator,
 )
 from ponder.eval.store import Record, read_records
-from ponder.routing.cascade import Plan, Stage
 from ponder.strategies import make_strategy
 
 DATA = Path(__file__).parent / "data"

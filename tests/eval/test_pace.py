@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ponder.cascade import parse_plan
 from ponder.errors import DataError
 from ponder.eval.pools import Pace, spend
 from ponder.eval.replay import plan_evaluator, replay
-from ponder.routing.cascade import parse_plan
 
 ROOT = Path(__file__).parents[2]
 

@@ -3,6 +3,7 @@ import random
 
 import pytest
 
+from ponder.cascade import Draw, parse_plan
 from ponder.errors import DataError
 from ponder.eval.pools import Spend, load_pools, spend, tier_price
 from ponder.eval.replay import (
@@ -16,8 +17,7 @@ from ponder.eval.replay import (
     standard_evaluators,
     strategy_evaluator,
 )
-from ponder.eval.report import shortfall_notes
-from ponder.routing.cascade import Draw, parse_plan
+from ponder.report import shortfall_notes
 from ponder.strategies import make_strategy
 from ponder.types import SamplingParams, Usage
 

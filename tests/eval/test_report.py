@@ -6,10 +6,10 @@ from click.testing import CliRunner
 
 from ponder.cli.main import cli
 from ponder.errors import DataError
-from ponder.eval.report import build_report, live_points, write_report
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
+from ponder.report import build_report, live_points, write_report
 
 
 @pytest.fixture(scope="module")

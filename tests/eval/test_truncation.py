@@ -11,14 +11,14 @@ from click.testing import CliRunner
 
 from ponder.answers import extract_answer, sample_answer
 from ponder.backends.scripted import ScriptedBackend
+from ponder.cascade import parse_plan
 from ponder.cli.main import cli
 from ponder.eval.datasets import Item
 from ponder.eval.pools import load_pools
 from ponder.eval.replay import plan_evaluator
-from ponder.eval.report import build_report, write_report
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
-from ponder.routing.cascade import parse_plan
+from ponder.report import build_report, write_report
 from ponder.voting import tally
 
 DATA = Path(__file__).parents[2] / "benchmarks" / "data"

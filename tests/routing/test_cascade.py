@@ -1,7 +1,7 @@
 import pytest
 
+from ponder.cascade import Draw, Plan, Stage, parse_plan, run_plan
 from ponder.errors import ConfigError
-from ponder.routing.cascade import Draw, Plan, Stage, parse_plan, run_plan
 from ponder.strategies.verifiers import calc_of
 from ponder.types import Sample
 

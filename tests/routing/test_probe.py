@@ -9,13 +9,13 @@ import random
 import pytest
 
 from ponder.backends.scripted import ScriptedBackend
+from ponder.cascade import parse_plan
 from ponder.errors import ConfigError
 from ponder.eval.datasets import Item
 from ponder.eval.pools import load_pools
 from ponder.eval.replay import plan_evaluator, replay
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore
-from ponder.routing.cascade import parse_plan
 from ponder.routing.compare import folds_of, router_point
 from ponder.routing.features import PROBE_FEATURES, probe_features
 from ponder.routing.router_file import router_from_dict

@@ -405,8 +405,8 @@ def test_labels_computed_once_train_the_same_router(pools):
 
 
 def test_cross_validated_routers_can_budget_tokens_instead_of_dollars(pools):
+    from ponder.cascade import parse_plan
     from ponder.eval.replay import plan_evaluator, replay
-    from ponder.routing.cascade import parse_plan
     from ponder.routing.compare import crossval_routers, router_point
 
     _, routers = crossval_routers(pools, 3.0, folds=3, reps=2, unit="tokens")

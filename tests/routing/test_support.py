@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
+from ponder.cascade import Draw, parse_plan, run_plan
 from ponder.cli.main import cli
 from ponder.errors import DataError
 from ponder.eval.pools import load_pools
@@ -16,7 +17,6 @@ from ponder.eval.store import SampleStore
 from ponder.eval.suites import suite_items
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.routing import load_router
-from ponder.routing.cascade import Draw, parse_plan, run_plan
 from ponder.routing.catalogue import candidate_plans, fits
 from ponder.routing.router import SAFE_PLANS
 from ponder.routing.router_file import router_from_dict

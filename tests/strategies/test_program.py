@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from ponder.answers.program import PROGRAM_INSTRUCTION, PROGRAM_STOP, run_program
 from ponder.backends.scripted import ScriptedBackend
+from ponder.cascade import Draw, Plan, Stage, parse_plan, run_plan
 from ponder.cli.main import cli
 from ponder.errors import ConfigError, DataError
 from ponder.eval.datasets import Item
@@ -23,7 +24,6 @@ from ponder.eval.pools import load_pools
 from ponder.eval.replay import plan_evaluator, standard_evaluators, strategy_evaluator
 from ponder.eval.runner import is_program, run_eval
 from ponder.eval.store import SampleStore
-from ponder.routing.cascade import Draw, Plan, Stage, parse_plan, run_plan
 from ponder.routing.catalogue import candidate_plans, fits, pool_plans
 from ponder.strategies import make_strategy
 from ponder.strategies.base import annotate

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ponder import BaseStrategy, Ladder, Question, ScriptedBackend, ask_async, make_strategy
+from ponder.cascade import parse_plan
 from ponder.errors import ConfigError
-from ponder.routing.cascade import parse_plan
 from ponder.routing.features import FEATURES
 from ponder.routing.router import PlanModel, Router
 from ponder.strategies import AutoOptions, AutoStrategy, SamplePool, solve_on, strategy_names

@@ -59,8 +59,8 @@ def replay_cmd(
 ) -> None:
     """Replay every strategy from stored samples (run dirs or .jsonl[.gz]); no model calls."""
     from ponder.eval.pools import load_pools
-    from ponder.eval.report import shortfall_notes
     from ponder.eval.store import read_records
+    from ponder.report import shortfall_notes
     from ponder.routing.compare import fixed_points
 
     pools = load_pools([r for d in run_dirs for r in read_records(d)])
@@ -124,7 +124,7 @@ def report_cmd(
     """Write Markdown and HTML (plot, tables, headline) for RUN_DIRS (dirs or .jsonl[.gz]).
 
     Give the runs of every model tier together to see the router cascade across them."""
-    from ponder.eval.report import build_report, write_report
+    from ponder.report import build_report, write_report
 
     if folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {folds}")

@@ -18,9 +18,9 @@ import numpy as np
 from ponder.answers import answers_match
 from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends.base import BaseBackend
+from ponder.cascade import Decision, Draw, Plan, Stage, run_plan
 from ponder.errors import DataError
 from ponder.eval.pools import Pools, Spend, spend
-from ponder.routing.cascade import Decision, Draw, Plan, Stage, run_plan
 from ponder.strategies.base import Strategy, solve_on
 from ponder.strategies.best_of_n import BestOfN, BoNOptions
 from ponder.strategies.self_consistency import SCOptions, SelfConsistency

@@ -1,5 +1,5 @@
 """Deprecated name of ``ponder.deploy``, the serving planner: in ponder's code "plan"
-now means a routing plan (``ponder.routing.cascade``) only. ``ponder.plan`` and its
+now means a routing plan (``ponder.cascade``) only. ``ponder.plan`` and its
 submodules (``ponder.plan.memory``...) still import, with a deprecation notice, until
 the next release. The ``ponder plan`` command keeps its name."""
 

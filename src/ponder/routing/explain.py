@@ -9,7 +9,7 @@ it stopped or escalated.
 
 The trace is ``auto``'s (``ponder.strategies.auto``): a ``route`` step naming the plan
 and the tiers (``models``), then one ``stage`` step per plan stage run
-(``ponder.routing.cascade``).
+(``ponder.cascade``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ponder.cascade import parse_plan
 from ponder.errors import ConfigError
-from ponder.routing.cascade import parse_plan
 
 Step = Mapping[str, Any]
 

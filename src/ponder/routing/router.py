@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ponder.cascade import Plan, parse_plan
 from ponder.errors import ConfigError
-from ponder.routing.cascade import Plan, parse_plan
 from ponder.routing.features import (
     FEATURES,
     PROBE_FEATURES,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ponder.cascade import Plan
 from ponder.errors import ConfigError, DataError
 from ponder.eval import Pools, plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
-from ponder.routing.cascade import Plan
 from ponder.routing.catalogue import pool_plans
 from ponder.routing.features import FEATURES, TERMS, features, probe_features
 from ponder.routing.fitting import choose_l2, deal_folds, fit_log_cost, fit_logistic, standardise

@@ -40,8 +40,8 @@ from ponder import models
 from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends.base import Backend
 from ponder.budgets import CEILING
+from ponder.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.errors import ConfigError
-from ponder.routing.cascade import Decision, Draw, Plan, parse_plan, run_plan
 from ponder.routing.choice import choose_plan, live_router, possible_plans
 from ponder.routing.router import Router, rule_plan
 from ponder.routing.router_file import default_router, load_router, shipped_routers

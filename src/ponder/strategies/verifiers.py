@@ -143,7 +143,7 @@ to a worker thread, so a long question or many samples never stall a server."""
 
 def calc_of(question: str) -> Callable[[Sample], float]:
     """Each sample's ``CalcScorer`` score against ``question``: what a plan's ``calc``
-    stage picks by (``ponder.routing.cascade.run_plan``). The question is read once."""
+    stage picks by (``ponder.cascade.run_plan``). The question is read once."""
     scorer = CalcScorer()
     known = given(question) if question else None
     return lambda sample: scorer.given_score(sample.text, known, sample.answer)

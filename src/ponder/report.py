@@ -1,5 +1,9 @@
 """``ponder eval report``: Markdown and HTML with the plot, the tables and the headline.
 
+It sits above ``ponder.eval`` (stored runs, replay) and ``ponder.routing`` (the
+cross-validated router against the fixed strategies), which it joins; ``ponder.routing``
+reads stored pools through ``ponder.eval``, so neither package imports the other back.
+
 Sampling-mode records are replayed (every fixed strategy, each stopping rule, best-of-N
 and the cross-validated router); records of strategies run live are summarised as they
 were measured.
