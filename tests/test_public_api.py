@@ -21,6 +21,8 @@ def test_all_names_exist_and_are_exported() -> None:
         "eval",
         "routing",
         "voting",
+        "cascade",
+        "report",
         "plugins",
         "server",
         "cli",
