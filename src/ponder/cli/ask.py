@@ -143,6 +143,8 @@ def render(result: Result) -> None:
     line = explain(result.trace)
     if line:
         out.print(line, markup=False, soft_wrap=True)
+    if result.answer is None and len(result.samples) > 1:
+        out.print(unanswered(result), style="yellow", markup=False)
     if result.votes:
         table = Table("answer", "votes", "share", title="votes", title_justify="left")
         total = sum(result.votes.values()) or 1.0
@@ -162,3 +164,14 @@ def render(result: Result) -> None:
         f"{u.completion_tokens} completion | {u.wall_s:.2f}s | ${c.dollars:.6f} | "
         f"{c.flops:.3g} FLOPs"
     )
+
+
+def unanswered(result: Result) -> str:
+    """Why a sampled answer is missing: no sample yielded one, and how many were cut at
+    their token limit (the usual cause on a small model)."""
+    line = f"no answer in any of the {len(result.samples)} samples"
+    cut = [s for s in result.samples if s.truncated]
+    if cut:
+        limit = max(s.completion_tokens for s in cut)
+        line += f"; {len(cut)} stopped at the {limit}-token limit (--max-tokens)"
+    return line
