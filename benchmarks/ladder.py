@@ -41,6 +41,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from ponder.cascade import probe_request
 from ponder.errors import ConfigError, DataError
 from ponder.eval.plots import FLOPS_AXIS, plot_accuracy_vs_cost
 from ponder.eval.pools import Pace, Pools, load_pools
@@ -174,6 +175,20 @@ def as_suite(point: Point, suite: str) -> Point:
     )
 
 
+def probe_for(probe: str | None, stored: int, tiers: int) -> str | bool:
+    """``--probe`` on a ladder of ``tiers`` of the ``stored`` tiers (its largest ones):
+    the probe's tier counted from the top stays on the same model."""
+    if probe is None:
+        return False
+    request = probe_request(probe)
+    if request.tier >= stored:
+        raise ConfigError(f"--probe {probe}: the runs hold {stored} tier(s)")
+    tier = request.tier - (stored - tiers)
+    if tier < 0:
+        raise ConfigError(f"--probe {probe}: that tier is not among the {tiers} largest")
+    return f"{'pot' if request.program else 'cot'}@{tier}"
+
+
 def read_paces(path: Path) -> dict[str, Pace]:
     """``--pace``: the tiers' paces as ``engine_limit.py --pace-out`` wrote them."""
     try:
@@ -254,6 +269,13 @@ def main() -> None:
     parser.add_argument(
         "--no-cv", action="store_true", help="skip the cross-validated auto (keep --router's)"
     )
+    parser.add_argument(
+        "--probe",
+        default=None,
+        metavar="pot@T|cot@T",
+        help="cross-validate probe routers: each question's plan is chosen after this greedy "
+        "draw (pot@1: the largest stored tier's program; paid for, reused by plans)",
+    )
     args = parser.parse_args()
     try:
         shares = [float(x) for x in args.shares.split(",")]
@@ -294,6 +316,8 @@ def main() -> None:
         files.append(file_point(router, pools, share * best.flops, args.reps, name))
         progress(f"{name}: {100 * files[-1].accuracy:.1f}% on {len(pools.items)} items", start)
     autos = list(files)
+    if args.probe:  # the probe in the points' names: auto+pot@1[2 tiers]
+        ladders = {k.replace("auto", f"auto+{args.probe}"): v for k, v in ladders.items()}
     for label, ladder in ladders.items() if not args.no_cv else ():
         first = next(p for p in fixed if p.name == f"cot@{ladder.tiers[0].short}")
         for share in shares:
@@ -301,6 +325,7 @@ def main() -> None:
             point = router_point(
                 ladder, budget, args.folds, args.reps, name=f"{label}@{share:.0%}",
                 repeats=args.cv_repeats, unit="flops", l2=ridge(args.l2),
+                probe=probe_for(args.probe, len(pools.tiers), len(ladder.tiers)),
             )  # fmt: skip
             autos.append(point)
             progress(

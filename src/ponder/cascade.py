@@ -221,6 +221,42 @@ class Draw:
     program: bool = False
 
 
+PROBE = "cot@0"
+"""The probe a router reads when none is named: tier 0's greedy step-by-step answer."""
+
+
+def probe_request(spec: str | bool) -> Draw:
+    """The draw a probe router makes before choosing a plan: one greedy sample on a tier,
+    step by step (``cot@T``) or as a program (``pot@T``); ``True`` (a router file from
+    before probes were named) is ``PROBE``. Anything else stops with a ConfigError."""
+    text = PROBE if spec is True else spec
+    if not isinstance(text, str):
+        raise ConfigError(f"a probe is 'cot@T' or 'pot@T' (one greedy draw), not {spec!r}")
+    try:
+        plan = parse_plan(text)
+    except ConfigError as exc:
+        raise ConfigError(f"probe {text!r}: {exc}") from None
+    [stage, *rest] = plan.stages
+    if rest or stage.n or not stage.greedy or stage.pick != "vote":
+        raise ConfigError(
+            f"probe {text!r}: a probe is one greedy draw on a tier, 'cot@T' or 'pot@T'"
+        )
+    return Draw(stage.tier, True, 1, stage.program)
+
+
+def probe_name(spec: str | bool) -> str:
+    """The probe's canonical name (``cot@0``, ``pot@1``), checked by ``probe_request``."""
+    request = probe_request(spec)
+    return f"{'pot' if request.program else 'cot'}@{request.tier}"
+
+
+def describe_probe(spec: str | bool) -> str:
+    """The probe in words: "a greedy program on tier 1"."""
+    request = probe_request(spec)
+    kind = "greedy program" if request.program else "greedy probe"
+    return f"{kind} on tier {request.tier}"
+
+
 @dataclass
 class Decision:
     answer: str | None

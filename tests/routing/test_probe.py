@@ -66,6 +66,7 @@ def test_probe_features_read_the_greedy_sample() -> None:
             "probe_truncated": 1.0,
             "probe_answered": 0.0,
             "probe_log_tokens": 2.0794415,
+            "probe_whole": 0.0,
         }
     )
     done = Sample("Answer: 3", "r", completion_tokens=2, answer="3")
@@ -135,9 +136,9 @@ def test_cli_trains_a_probe_router_and_show_says_it_needs_the_probe(tmp_path) ->
     out = tmp_path / "r.json"
     args = ["router", "train", str(tmp_path / "run"), "--out", str(out), "--reps", "2", "--probe"]
     assert CliRunner().invoke(cli, args).exit_code == 0
-    assert json.loads(out.read_text())["probe"] is True
+    assert json.loads(out.read_text())["probe"] == "cot@0"
     shown = CliRunner().invoke(cli, ["router", "show", str(out), "-q", ITEMS[0].question])
-    assert shown.exit_code != 0 and "greedy sample on tier 0" in shown.output
+    assert shown.exit_code != 0 and "greedy probe on tier 0" in shown.output
 
 
 def test_folds_are_stratified_by_suite_and_level() -> None:

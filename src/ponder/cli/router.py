@@ -28,7 +28,15 @@ def router() -> None:
     show_default=True,
     help="cost unit of the budget",
 )
-@click.option("--probe", is_flag=True, help="route after a greedy sample on tier 0, reading it too")
+@click.option(
+    "--probe",
+    is_flag=False,
+    flag_value="cot@0",
+    default=None,
+    metavar="[cot@T|pot@T]",
+    help="route after one greedy draw, reading it too: tier 0's answer (--probe alone), "
+    "or a tier's program (--probe pot@1)",
+)
 @click.option(
     "--l2",
     "l2_text",
@@ -51,7 +59,7 @@ def train(
     tiers: str | None,
     reps: int,
     unit: str,
-    probe: bool,
+    probe: str | None,
     l2_text: str,
     terms: str,
 ) -> None:
@@ -68,7 +76,7 @@ def train(
         pools = pools.reorder([t.strip() for t in tiers.split("|") if t.strip()])
     with stderr.status(f"training on {len(pools.items)} items x {len(pools.tiers)} tiers..."):
         trained = train_router(
-            pools, budget=budget, reps=reps, unit=unit, probe=probe, l2=l2, terms=terms
+            pools, budget=budget, reps=reps, unit=unit, probe=probe or False, l2=l2, terms=terms
         )
     trained.save(out)
     click.echo(
@@ -139,8 +147,10 @@ def show(
         table.add_row(p.plan.name, f"{p.cost:.2f}")
     Console().print(table)
     if loaded.probe and question:
+        from ponder.cascade import describe_probe
+
         raise ConfigError(
-            "this router routes after a greedy sample on tier 0: ask with "
+            f"this router routes after a {describe_probe(loaded.probe)}: ask with "
             "`ponder ask -s auto:router=PATH` to see its plans"
         )
     for q in question:

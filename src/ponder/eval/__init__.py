@@ -22,6 +22,7 @@ from __future__ import annotations
 from ponder.eval.datasets import Item, load_jsonl, write_jsonl
 from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import (
+    PROBE_DRAW,
     Evaluator,
     Outcome,
     Point,
@@ -40,6 +41,7 @@ from ponder.eval.store import Record, SampleStore, read_records
 from ponder.eval.suites import SUITES, suite_items
 
 __all__ = [
+    "PROBE_DRAW",
     "SUITES",
     "EvalRun",
     "Evaluator",

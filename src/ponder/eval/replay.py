@@ -18,7 +18,7 @@ import numpy as np
 from ponder.answers import answers_match
 from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends.base import BaseBackend
-from ponder.cascade import Decision, Draw, Plan, Stage, run_plan
+from ponder.cascade import PROBE, Decision, Draw, Plan, Stage, probe_request, run_plan
 from ponder.errors import DataError
 from ponder.eval.pools import Pools, Spend, spend
 from ponder.strategies.base import Strategy, solve_on
@@ -29,6 +29,9 @@ from ponder.strategies.verifiers import calc_of
 from ponder.types import Message, Sample, SamplingParams, as_question, last_user_text
 
 T = TypeVar("T")
+
+PROBE_DRAW = probe_request(PROBE)
+"""The default probe: tier 0's greedy step-by-step answer."""
 
 
 @dataclass(frozen=True)
@@ -138,21 +141,28 @@ def grade(pools: Pools, item_id: str, answer: str | None, spent: Spend) -> Outco
     return Outcome(answer, answers_match(answer, item.answer, item.kind), spent)
 
 
-def probe_draw(backend: PoolBackend) -> Sample | None:
-    """The greedy sample on tier 0, drawn (and paid for) as a router's probe."""
-    got = backend.draw(Draw(0, True, 1))
+def probe_draw(backend: PoolBackend, request: Draw = PROBE_DRAW) -> Sample | None:
+    """The probe (by default tier 0's greedy sample; ``probe_request("pot@1")`` for a
+    tier's greedy program), drawn and paid for as a router's probe."""
+    got = backend.draw(request)
     return got[0] if got else None
 
 
-def run_on_pools(plan: Plan, backend: PoolBackend, probe: Sample | None = None) -> Decision:
-    """A plan's cascade on stored samples. With ``probe`` (already drawn and paid), the
-    plan's first greedy draw on tier 0 is served that sample instead of paying again."""
+def run_on_pools(
+    plan: Plan,
+    backend: PoolBackend,
+    probe: Sample | None = None,
+    request_of_probe: Draw = PROBE_DRAW,
+) -> Decision:
+    """A plan's cascade on stored samples. With ``probe`` (already drawn and paid, by
+    ``request_of_probe``), the plan's first draw of that same greedy sample is served it
+    instead of paying again."""
     steps = run_plan(plan, calc_of(backend.pools.items[backend.item_id].question))
     reuse = probe is not None
     try:
         request = next(steps)
         while True:
-            if probe is not None and reuse and request == Draw(0, True, 1):
+            if probe is not None and reuse and request == request_of_probe:
                 served, reuse = [probe], False
             else:
                 served = backend.draw(request)
@@ -162,14 +172,16 @@ def run_on_pools(plan: Plan, backend: PoolBackend, probe: Sample | None = None) 
     return decision
 
 
-def plan_evaluator(plan: Plan, probed: bool = False) -> Evaluator:
+def plan_evaluator(plan: Plan, probed: bool | str = False) -> Evaluator:
     """A routing plan's cascade (the one ``auto`` runs live) over the stored pools; with
-    ``probed``, after a greedy probe on tier 0 that it pays for (and reuses if it can)."""
+    ``probed`` (True: tier 0's greedy answer; or a probe's name, ``pot@1``), after that
+    probe, which it pays for (and reuses if it can)."""
+    request = probe_request(probed) if probed else None
 
     def evaluate(pools: Pools, item_id: str, rng: random.Random) -> Outcome:
         backend = PoolBackend(pools, item_id, rng)
-        probe = probe_draw(backend) if probed else None
-        decision = run_on_pools(plan, backend, probe)
+        probe = probe_draw(backend, request) if request is not None else None
+        decision = run_on_pools(plan, backend, probe, request or PROBE_DRAW)
         return grade(pools, item_id, decision.answer, backend.spent)
 
     return evaluate

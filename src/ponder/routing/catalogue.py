@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ponder.cascade import Plan, parse_plan
+from ponder.cascade import PROBE, Plan, parse_plan
 from ponder.eval import Pools
 
 ONE_TIER = (
@@ -162,17 +162,19 @@ differ, the votes join the greedy answer and the same program picks, so it answe
 def candidate_plans(
     tiers: int,
     sizes: Sequence[int] | None = None,
-    probe: bool = False,
+    probe: bool | str = False,
     programs: Sequence[int] | None = None,
 ) -> list[Plan]:
     """The plans a router chooses among, for one or more tiers (the third tier and up
-    get escalation plans too; a ``probe`` router also ``PROBE_EXTRA``). With ``sizes``
+    get escalation plans too; a router that probes tier 0's greedy answer also
+    ``PROBE_EXTRA``). With ``sizes``
     (samples stored per tier), plans that would draw more samples on a tier than were
     stored are left out. ``programs`` (program samples stored per tier, 0 for none)
     adds ``PROGRAM_PLANS`` on each tier that has them, and a cheap probe on tier 0
     before them; the largest tier's programs add ``CHECK_PLANS`` (on one tier, those
     that need no tier below)."""
-    names = list(ONE_TIER if tiers == 1 else TWO_TIERS) + list(PROBE_EXTRA if probe else ())
+    extra = PROBE_EXTRA if probe is True or probe == PROBE else ()
+    names = list(ONE_TIER if tiers == 1 else TWO_TIERS) + list(extra)
     for t in range(2, tiers):
         names += [f"g+2@0 > cot@{t}", f"g+2@{t - 1} > cot@{t}", f"cot@{t}"]
     for t, stored in enumerate(programs or ()):
@@ -192,7 +194,7 @@ def candidate_plans(
     return [p for p in plans if fits(p, sizes, programs)]
 
 
-def pool_plans(pools: Pools, probe: bool = False) -> list[Plan]:
+def pool_plans(pools: Pools, probe: bool | str = False) -> list[Plan]:
     """The candidate plans the stored samples can replay: none draws more samples on a
     tier than every item has stored there."""
     sizes = [min(len(p.sampled) for p in pools.by_tier[t.model].values()) for t in pools.tiers]

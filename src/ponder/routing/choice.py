@@ -1,5 +1,5 @@
-"""How ``auto`` picks a plan for one question: a forced plan, the router (after a
-greedy probe on tier 0 for a probe router), or the rules when there is no router, and
+"""How ``auto`` picks a plan for one question: a forced plan, the router (after its
+probe for a probe router: a greedy answer or program), or the rules when there is no router, and
 what the trace should say about the choice. The live strategy (``ponder.strategies.auto``)
 and anything else that routes ask here."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ponder.cascade import Plan, parse_plan
+from ponder.cascade import Plan, describe_probe, parse_plan
 from ponder.routing.features import PROBE_FEATURES, probe_features
 from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan, same_model
 from ponder.types import Sample
@@ -31,7 +31,8 @@ def choose_plan(
         return plan, {"by": "safe default: question outside the router's training data", **why}
     if probe is not None:
         seen = dict(zip(PROBE_FEATURES, probe_features(probe), strict=True))
-        return plan, {"by": "router, after a greedy probe on tier 0", "probe": seen, **why}
+        by = f"router, after a {describe_probe(router.probe or True)}"
+        return plan, {"by": by, "probe": seen, **why}
     return plan, {"by": "router", **why}
 
 

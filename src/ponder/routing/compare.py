@@ -15,6 +15,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ponder.eval import (
+    PROBE_DRAW,
     Evaluator,
     Outcome,
     Point,
@@ -88,7 +89,7 @@ def crossval_routers(
     folds: int = 4,
     seed: int = 0,
     reps: int = 8,
-    probe: bool = False,
+    probe: bool | str = False,
     l2: float | None = 2.0,
     terms: str = "linear",
     unit: str = "dollars",
@@ -120,16 +121,17 @@ def crossval_routers(
 
 def router_evaluator(router: Router, tiers: int, chosen: dict[str, str] | None = None) -> Evaluator:
     """A router replayed as ``auto`` runs it: the plan it picks per question (after the
-    greedy probe on tier 0, paid for, when it is a probe router). ``chosen`` collects
-    the plan names."""
+    router's probe, paid for, when it is a probe router). ``chosen`` collects the plan
+    names."""
+    request = router.probe_request
 
     def evaluate(p: Pools, item_id: str, rng: random.Random) -> Outcome:
         backend = PoolBackend(p, item_id, rng)
-        probe = probe_draw(backend) if router.probe else None
+        probe = probe_draw(backend, request) if request is not None else None
         plan = router.choose(p.items[item_id].question, tiers, probe=probe)
         if chosen is not None:
             chosen[item_id] = plan.name
-        decision = run_on_pools(plan, backend, probe)
+        decision = run_on_pools(plan, backend, probe, request or PROBE_DRAW)
         return grade(p, item_id, decision.answer, backend.spent)
 
     return evaluate
@@ -142,14 +144,15 @@ def router_point(
     reps: int = 100,
     seed: int = 0,
     name: str = ROUTER,
-    probe: bool = False,
+    probe: bool | str = False,
     l2: float | None = 2.0,
     repeats: int = 1,
     terms: str = "linear",
     unit: str = "dollars",
 ) -> Point:
     """The cross-validated router's accuracy and cost at ``budget`` (x direct); with
-    ``probe``, routers that route after the greedy probe on tier 0 (paid for); ``l2`` and
+    ``probe``, routers that route after a probe (True: tier 0's greedy answer; or its
+    name, ``pot@1``; paid for); ``l2`` and
     ``terms`` as ``train_router``'s (``l2=None``: chosen inside each training fold). With
     ``repeats`` > 1 the cross-validation is run over that many draws of folds (seeds ``seed``,
     ``seed + 1``, ...) and each replay of an item is routed by one of them in turn, so

@@ -3,9 +3,10 @@
 No model is needed for the text features: length, how many numbers and how large,
 words that signal an operation (more, lose, times, half, minus), list length, and
 keywords of ordering and counting. A router may also route after one greedy sample on
-tier 0 (a probe) and read what it showed (``probe_features``): its mean token
-log-probability, whether it was cut off at max_tokens, whether it gave an answer, and
-its length. The names are stored in a router file and checked when it is loaded.
+a tier (a probe: tier 0's step-by-step answer, or a larger tier's program) and read what
+it showed (``probe_features``): its mean token log-probability, whether it was cut off
+at max_tokens, whether it gave an answer, its length, and whether the answer is a whole
+number. The names are stored in a router file and checked when it is loaded.
 
 A router's plan models read these features as they are (``linear`` terms) or with every
 pairwise product of the standardised features added (``quadratic`` terms): "hard only
@@ -72,6 +73,7 @@ PROBE_FEATURES: tuple[str, ...] = (
     "probe_truncated",
     "probe_answered",
     "probe_log_tokens",
+    "probe_whole",
 )
 
 
@@ -83,7 +85,21 @@ def probe_features(probe: Sample) -> list[float]:
         float(probe.truncated),
         float(probe.answer is not None),
         math.log1p(probe.completion_tokens),
+        float(whole_number(probe.answer)),
     ]
+
+
+def whole_number(answer: str | None) -> bool:
+    """True when ``answer`` reads as a number that is whole and not negative (``36``,
+    ``1,200``, ``7.0``): what a count or an amount in a word problem usually is. A
+    program that computes 12.5 people is usually wrong, so a probe router reads it."""
+    if answer is None:
+        return False
+    try:
+        value = float(answer.replace(",", "").strip())
+    except ValueError:
+        return False
+    return math.isfinite(value) and value >= 0 and value == int(value)
 
 
 TERMS: tuple[str, ...] = ("linear", "quadratic")

@@ -9,10 +9,13 @@ log-linear fit on the features: a long word problem makes every sample longer, s
 same plan costs several times what it costs on a one-line sum), else the plan's mean.
 Routers are plain JSON (no pickle), checked when loaded (``ponder.routing.router_file``).
 
-A router with ``probe`` routes after one greedy sample on tier 0 has been drawn: its
-classifiers also read what that sample showed (``probe_features``: mean log-probability,
-cut off or not, answered or not, length). The probe is paid for whatever plan follows;
-a plan that begins with the greedy sample on tier 0 reuses it instead of drawing again.
+A router with ``probe`` routes after one greedy draw has been made: tier 0's
+step-by-step answer (``cot@0``) or a tier's program (``pot@1``: on word problems the
+larger tier's program, right four times in five when its result is a whole number and
+almost never when it is not). Its classifiers also read what that draw showed
+(``probe_features``: mean log-probability, cut off or not, answered or not, length, a
+whole number or not). The probe is paid for whatever plan follows; a plan that draws
+the same greedy sample (``pot@1``, ``g+2@1 pot``, a ``check@1`` stage) reuses it.
 
 A router's plan models read the standardised features as they are (``terms`` "linear")
 or with their pairwise products added ("quadratic", ``ponder.routing.features.expand``),
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ponder.cascade import Plan, parse_plan
+from ponder.cascade import Draw, Plan, describe_probe, parse_plan, probe_request
 from ponder.errors import ConfigError
 from ponder.routing.features import (
     FEATURES,
@@ -101,7 +104,7 @@ class Router:
     tiers: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     support: Support | None = None  # where the training questions lay
-    probe: bool = False  # routes after a greedy probe on tier 0, reading it too
+    probe: str | None = None  # routes after this greedy draw (cot@0, pot@1), reading it
     terms: str = "linear"  # or "quadratic": pairwise products of the features added
     term_mean: list[float] = field(default_factory=list)  # quadratic: the inputs' scaling
     term_scale: list[float] = field(default_factory=list)
@@ -130,6 +133,11 @@ class Router:
         return bool(wanted) and (self.tier_map(live) is not None or have[: len(wanted)] == wanted)
 
     @property
+    def probe_request(self) -> Draw | None:
+        """The draw made before choosing (a probe router), or None."""
+        return None if self.probe is None else probe_request(self.probe)
+
+    @property
     def feature_names(self) -> tuple[str, ...]:
         return (*FEATURES, *PROBE_FEATURES) if self.probe else FEATURES
 
@@ -139,7 +147,8 @@ class Router:
         if self.probe:
             if probe is None:
                 raise ConfigError(
-                    "this router routes after a greedy probe on tier 0: pass the probe sample"
+                    f"this router routes after a {describe_probe(self.probe)}: "
+                    "pass the probe sample"
                 )
             raw += probe_features(probe)
         return [(v - m) / s for v, m, s in zip(raw, self.mean, self.scale, strict=True)]

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ponder.cascade import Plan
+from ponder.cascade import Plan, probe_name, probe_request
 from ponder.errors import ConfigError, DataError
 from ponder.routing.features import FEATURES, PROBE_FEATURES, TERMS, term_names
 from ponder.routing.router import FORMAT, VERSION, PlanModel, Router
@@ -44,7 +44,7 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
             f"{where}: router version {data.get('version')!r} is not supported "
             f"(this ponder reads version {VERSION}); retrain with `ponder router train`"
         )
-    probe = bool(data.get("probe", False))
+    probe = _probe(data, where)
     names = [*FEATURES, *PROBE_FEATURES] if probe else list(FEATURES)
     if data.get("features") != names:
         raise DataError(
@@ -89,6 +89,8 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
     ):
         raise DataError(f"{where}: 'budget' must be a positive number or null, got {budget!r}")
     tiers = [str(t) for t in data.get("tiers") or []]
+    if probe is not None and tiers and probe_request(probe).tier >= len(tiers):
+        raise DataError(f"{where}: probe {probe!r} names a tier the router's {len(tiers)} lack")
     meta = dict(data.get("meta") or {})
     support = _support(data, where)
     return Router(
@@ -190,3 +192,15 @@ def _shipped_data(name: str) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+def _probe(data: dict[str, Any], where: str) -> str | None:
+    """The file's probe: none (``false`` or absent), ``true`` (a file from before probes
+    were named: tier 0's greedy answer), or a name such as ``pot@1``."""
+    raw = data.get("probe")
+    if raw is None or raw is False:
+        return None
+    try:
+        return probe_name(raw)
+    except ConfigError as exc:
+        raise DataError(f"{where}: {exc}") from None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ponder.cascade import Plan
+from ponder.cascade import PROBE, Plan, probe_name, probe_request
 from ponder.errors import ConfigError, DataError
 from ponder.eval import Pools, plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
@@ -51,12 +51,13 @@ def label_items(
     reps: int = 8,
     seed: int = 0,
     unit: str = "dollars",
-    probed: bool = False,
+    probed: bool | str = False,
 ) -> Labels:
     """Soft labels and costs for every item and plan; ``unit`` is "dollars" (real or
     notional prices, see ``ponder.eval.pools``), "tokens" or "flops" (2 x active parameters
-    x tokens: tiers compared by compute). With ``probed``, each plan
-    runs after the greedy probe on tier 0, whose cost it carries."""
+    x tokens: tiers compared by compute). With ``probed`` (True: tier 0's greedy
+    answer; or a probe's name, ``pot@1``), each plan runs after that probe, whose cost it
+    carries."""
     if unit not in UNITS:
         raise ConfigError(f"cost unit must be one of {', '.join(UNITS)}, got {unit!r}")
     correct = np.zeros((len(item_ids), len(plans)))
@@ -71,18 +72,28 @@ def label_items(
     return Labels(list(item_ids), correct, cost)
 
 
-def probes_of(pools: Pools, ids: Sequence[str]) -> list[Sample | None]:
-    """Each item's greedy sample on tier 0: what a probe router reads."""
-    return [pools.pool(0, i).greedy for i in ids]
+def probes_of(pools: Pools, ids: Sequence[str], probe: str = PROBE) -> list[Sample | None]:
+    """Each item's probe (by default tier 0's greedy answer; ``pot@1``: tier 1's greedy
+    program): what a probe router reads."""
+    request = probe_request(probe)
+    if request.tier >= len(pools.tiers):
+        raise DataError(f"probe {probe!r}: the run has {len(pools.tiers)} tier(s)")
+    if request.program and not pools.has_programs(request.tier):
+        raise DataError(f"probe {probe!r}: tier {request.tier} has no stored programs")
+    if request.program:
+        stored = pools.programs[pools.tiers[request.tier].model]
+        return [stored[i].greedy if i in stored else None for i in ids]
+    return [pools.pool(request.tier, i).greedy for i in ids]
 
 
-def _design(pools: Pools, ids: Sequence[str], probe: bool) -> np.ndarray:
+def _design(pools: Pools, ids: Sequence[str], probe: str | None) -> np.ndarray:
     rows = []
-    for item_id, greedy in zip(ids, probes_of(pools, ids), strict=True):
+    probes = probes_of(pools, ids, probe) if probe else [None] * len(ids)
+    for item_id, greedy in zip(ids, probes, strict=True):
         row = features(pools.items[item_id].question)
         if probe:
             if greedy is None:
-                raise DataError(f"item {item_id!r} has no greedy sample on tier 0 to probe")
+                raise DataError(f"item {item_id!r} has no greedy sample to probe ({probe})")
             row += probe_features(greedy)
         rows.append(row)
     return np.array(rows)
@@ -122,7 +133,7 @@ def _fit_plans(
 
 
 def _router(
-    models: list[PlanModel], scaling: dict[str, list[float]], terms: str, probe: bool
+    models: list[PlanModel], scaling: dict[str, list[float]], terms: str, probe: str | None
 ) -> Router:
     return Router(
         models,
@@ -170,7 +181,7 @@ def crossfit(
     scale_unit: float,
     questions: Sequence[str],
     probes: Sequence[Sample | None],
-    probe: bool,
+    probe: str | None,
     folds: int = CALIBRATION_FOLDS,
     seed: int = 0,
 ) -> Forecast:
@@ -206,15 +217,16 @@ def train_router(
     seed: int = 0,
     unit: str = "dollars",
     support: bool = True,
-    probe: bool = False,
+    probe: bool | str = False,
     terms: str = "linear",
     labels: Labels | None = None,
 ) -> Router:
     """Fit a router on the stored samples of ``item_ids`` (all items by default);
     ``support`` keeps where the training questions lay (``support_of``: questions far from
-    all of them get a safe plan). A ``probe`` router routes after the greedy sample on
-    tier 0 and reads it too (``ponder.routing.features.probe_features``); its costs
-    include the probe.
+    all of them get a safe plan). A ``probe`` router routes after a greedy draw and reads
+    it too (``ponder.routing.features.probe_features``): ``True`` or ``"cot@0"`` for tier
+    0's step-by-step answer, ``"pot@1"`` for tier 1's program; its costs include the
+    probe, and its cost unit stays tier 0's plain greedy answer.
     ``l2`` is the ridge strength of every plan's model; ``None`` chooses it by
     cross-validation on these items (``choose_l2``). ``terms``: the plan models read the
     features ``linear``-ly (the default) or with their pairwise products (``quadratic``). Each plan
@@ -225,23 +237,26 @@ def train_router(
     trains on overlapping sets of items)."""
     if terms not in TERMS:
         raise ConfigError(f"terms must be one of {', '.join(TERMS)}, not {terms!r}")
+    probing = probe_name(probe) if probe else None
     ids = list(item_ids if item_ids is not None else pools.items)
     if len(ids) < 4:
         raise DataError(f"need at least 4 finished items to train a router, got {len(ids)}")
-    plans = list(plans or pool_plans(pools, probe))
+    plans = list(plans or pool_plans(pools, probing or False))
     if any(p.max_tier >= len(pools.tiers) for p in plans):
         raise ConfigError(f"a plan uses a tier the run lacks (it has {len(pools.tiers)})")
     if labels is None:
-        labels = label_items(pools, plans, ids, reps, seed, unit, probe)
+        labels = label_items(pools, plans, ids, reps, seed, unit, probing or False)
     elif labels.item_ids != ids or labels.correct.shape != (len(ids), len(plans)):
         raise ConfigError("labels must be for the training items and the plans, in order")
-    raw = _design(pools, ids, probe)
+    raw = _design(pools, ids, probing)
     direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
+    if direct and probing not in (None, PROBE):  # the unit is cot@0 without the probe
+        direct = float(label_items(pools, plans[:1], ids, reps, seed, unit).cost.mean())
     scale_unit = direct or float(labels.cost.mean()) or 1.0
     if l2 is None:
         l2, _ = choose_l2(standardise(raw, terms)[1], 0.02 + 0.96 * labels.correct, seed=seed)
     models, scaling = _fit_plans(raw, plans, labels, l2, terms, scale_unit)
-    router = _router(models, scaling, terms, probe)
+    router = _router(models, scaling, terms, probing)
     router.tiers = [t.model for t in pools.tiers]
     router.meta = {
         "items": len(ids),
@@ -251,10 +266,10 @@ def train_router(
         "l2": l2,
     }
     questions = [pools.items[i].question for i in ids]
-    probes: list[Sample | None] = list(probes_of(pools, ids)) if probe else [None] * len(ids)
+    probes = probes_of(pools, ids, probing) if probing else [None] * len(ids)
     if len(ids) >= 2 * CALIBRATION_FOLDS:
         forecast = crossfit(
-            raw, plans, labels, l2, terms, scale_unit, questions, probes, probe, seed=seed
+            raw, plans, labels, l2, terms, scale_unit, questions, probes, probing, seed=seed
         )
         router.meta["calibration"] = f"cross-fitted, {CALIBRATION_FOLDS} folds"
     else:

@@ -21,9 +21,10 @@ given when the strategy is built (``router=``, an object or a file). ``tiers``,
 ``QUICK_PLAN`` over ``QUICK_TIERS`` is ``ponder ask``'s default (``quick_spec``): three
 votes on the 0.5B model, and the 1.5B only when they split.
 
-With a probe router (``Router.probe``) the strategy first draws one greedy sample on
-tier 0, routes on the question and on what that sample showed, and runs the plan; the
-probe is paid for either way, and a plan that opens with it reuses it.
+With a probe router (``Router.probe``) the strategy first draws the router's probe (one
+greedy sample on tier 0, or a tier's greedy program), routes on the question and on what
+the probe showed, and runs the plan; the probe is paid for either way, and a plan that
+draws the same sample reuses it.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ class AutoStrategy(BaseStrategy):
 
     @property
     def probes(self) -> bool:
-        """True when the plan is chosen after a greedy probe on tier 0 (a probe router)."""
+        """True when the plan is chosen after a probe (a greedy answer or program)."""
         return self.forced is None and any(
             r is not None and r.probe for r in (self.router, *self.shipped)
         )
@@ -201,17 +202,21 @@ class AutoStrategy(BaseStrategy):
         }
         spent_by_tier: list[list[Sample]] = [[] for _ in tiers]
         probe = None
-        if router is not None and router.probe:  # paid for whatever follows; reused by a plan
-            probe = (await self._serve(Draw(0, True, 1), tiers, prompts, asked))[0]
-            spent_by_tier[0].append(probe)
-        plan, why = self.choose(text, len(tiers), probe, router)
+        probing = None if router is None else router.probe_request
+        if probing is not None and probing.tier < len(tiers):  # paid for; reused by a plan
+            probe = (await self._serve(probing, tiers, prompts, asked))[0]
+            spent_by_tier[probing.tier].append(probe)
+        if probing is not None and probe is None:  # the probe's tier is not live
+            plan, why = rule_plan(text, len(tiers)), {"by": "rules: the probe needs more tiers"}
+        else:
+            plan, why = self.choose(text, len(tiers), probe, router)
         if plan.max_tier >= len(tiers):
             plan, why = rule_plan(text, len(tiers)), {"by": "rules: the plan needs more tiers"}
         steps = run_plan(plan, calc_of(text))
         try:
             request = next(steps)
             while True:
-                if probe is not None and request == Draw(0, True, 1):
+                if probe is not None and request == probing:
                     samples, probe = [probe], None
                 else:
                     samples = await self._serve(request, tiers, prompts, asked)
