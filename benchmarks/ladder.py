@@ -276,7 +276,14 @@ def main() -> None:
         help="cross-validate probe routers: each question's plan is chosen after this greedy "
         "draw (pot@1: the largest stored tier's program; paid for, reused by plans)",
     )
+    parser.add_argument(
+        "--probe-only",
+        action="store_true",
+        help="with --probe: the routers' plan models read the probe alone, not the text",
+    )
     args = parser.parse_args()
+    if args.probe_only and not args.probe:
+        parser.error("--probe-only reads the probe alone: name one with --probe (pot@1)")
     try:
         shares = [float(x) for x in args.shares.split(",")]
     except ValueError:
@@ -326,6 +333,7 @@ def main() -> None:
                 ladder, budget, args.folds, args.reps, name=f"{label}@{share:.0%}",
                 repeats=args.cv_repeats, unit="flops", l2=ridge(args.l2),
                 probe=probe_for(args.probe, len(pools.tiers), len(ladder.tiers)),
+                text=not args.probe_only,
             )  # fmt: skip
             autos.append(point)
             progress(

@@ -273,7 +273,20 @@ def main() -> None:
     parser.add_argument("--write-support", action="store_true", help="store its training range")
     parser.add_argument("--suites", default=None, help="only these suites' items (a,b)")
     parser.add_argument("--models", default=None, help="only these tiers, in order (a,b)")
-    parser.add_argument("--probe", action="store_true", help="--write-default: a probe router")
+    parser.add_argument(
+        "--probe",
+        nargs="?",
+        const="cot@0",
+        default=None,
+        metavar="cot@T|pot@T",
+        help="the probe router's probe (alone: tier 0's greedy answer; pot@1: tier 1's "
+        "program); with --write-default/--write-only, write a probe router",
+    )
+    parser.add_argument(
+        "--probe-only",
+        action="store_true",
+        help="the probe router's plan models read the probe alone, not the question's text",
+    )
     parser.add_argument(
         "--no-probe", action="store_true", help="skip the cross-validated probe router (auto+probe)"
     )
@@ -331,13 +344,14 @@ def main() -> None:
     if args.plans:
         print_plans(pools, budget, args.unit, args.folds, args.cv_repeats)
     print()
-    autos: dict[bool, Point] = {}  # the headline budget's routers, computed once
-    kinds = (False,) if args.no_probe else (False, True)
+    autos: dict[str | bool, Point] = {}  # the headline budget's routers, computed once
+    probing = args.probe or "cot@0"
+    kinds: tuple[str | bool, ...] = (False,) if args.no_probe else (False, probing)
     shares = (args.share,) if args.quick else (0.1, 0.2, 0.3, args.share, 0.6, 1.0)
     for share in shares:
         b = max(share * getattr(best, unit) / getattr(direct, unit), 1.0)
         for probe in kinds:
-            name = f"auto{'+probe' if probe else ''}@{share:.0%}"
+            name = f"{label(probe)}@{share:.0%}"
             point = router_point(
                 pools,
                 b,
@@ -345,13 +359,14 @@ def main() -> None:
                 args.reps,
                 name=name,
                 probe=probe,
+                text=not (probe and args.probe_only),
                 l2=args.l2,
                 repeats=args.cv_repeats,
                 terms=args.terms,
                 unit=args.unit,
             )
             if share == args.share:
-                autos[probe] = replace(point, name="auto+probe" if probe else "auto")
+                autos[probe] = replace(point, name=label(probe))
             if args.quick:
                 continue
             gap = point.accuracy - frontier_accuracy(front, point.dollars)
@@ -363,13 +378,21 @@ def main() -> None:
     for probe in kinds:
         print_headline(autos[probe], fixed, front, pools)
         print_per_suite(autos[probe], fixed, pools)
-    auto = autos[args.probe and not args.no_probe]
+    auto = autos[probing if args.probe and not args.no_probe else False]
     if args.report:
         tiers = [t.model for t in pools.tiers]
         report = Report(fixed=fixed, router=auto, headline=headline(auto, fixed), tiers=tiers)
         print(write_report(report, args.report, "ponder router benchmark"))
     if args.write_default:
         write_default(pools, budget, args, sources)
+
+
+def label(probe: str | bool) -> str:
+    """The cross-validated router's name: auto, auto+probe (tier 0's greedy answer) or
+    auto+pot@1 (a tier's program)."""
+    if not probe:
+        return "auto"
+    return "auto+probe" if probe in (True, "cot@0") else f"auto+{probe}"
 
 
 def write_default(
@@ -379,7 +402,8 @@ def write_default(
     shipped = train_router(
         pools,
         budget=max(budget, 1.0),
-        probe=args.probe,
+        probe=args.probe or False,
+        text=not (args.probe and args.probe_only),
         l2=args.l2,
         terms=args.terms,
         unit=args.unit,

@@ -183,3 +183,38 @@ def test_cli_trains_a_program_probe_router(tmp_path) -> None:
     assert json.loads(out.read_text())["probe"] == "pot@0"
     bad = CliRunner().invoke(cli, [*args, "--probe", "g+2@0"])
     assert bad.exit_code != 0 and "probe" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_probe_only_router_reads_the_probe_and_not_the_text(pools) -> None:
+    """With few training questions, the question's text features let a probe router fit
+    noise; ``text=False`` keeps its plan models on what the probe showed."""
+    router = train_router(pools, reps=4, probe="pot@0", budget=3.0, text=False)
+    assert router.feature_names == PROBE_FEATURES and not router.text
+    assert all(len(p.coef) == len(PROBE_FEATURES) for p in router.plans)
+    sure, odd = ITEMS[1], ITEMS[0]
+    program = {i.id: pools.programs[pools.tiers[0].model][i.id].greedy for i in (sure, odd)}
+    climbs = router.choose(odd.question, 1, probe=program[odd.id])
+    calm = router.choose(sure.question, 1, probe=program[sure.id])
+    assert climbs != calm and not any(stage.program for stage in climbs.stages)
+    again = router_from_dict(json.loads(json.dumps(router.to_dict())))
+    assert not again.text and again.choose(odd.question, 1, probe=program[odd.id]) == climbs
+    probed = router_point(pools, 3.0, folds=3, reps=4, probe="pot@0", text=False)
+    assert probed.accuracy > 0.85
+    with pytest.raises(ConfigError, match="probe"):
+        train_router(pools, reps=2, text=False)
+    with pytest.raises(DataError, match="probe"):
+        router_from_dict({**router.to_dict(), "probe": False, "features": []})
+
+
+def test_cli_trains_a_probe_only_router(tmp_path) -> None:
+    store = SampleStore(tmp_path / "run")
+    backend = ScriptedBackend(_coder, model="coder", active_params=1e9)
+    specs = ["sample:n=2", "sample:n=2,program=true"]
+    asyncio.run(run_eval(ITEMS[:8], backend, specs, store, model="scripted:coder"))
+    out = tmp_path / "r.json"
+    args = ["router", "train", str(tmp_path / "run"), "--out", str(out), "--reps", "2"]
+    done = CliRunner().invoke(cli, [*args, "--probe", "pot@0", "--probe-only"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(out.read_text())["features"] == list(PROBE_FEATURES)
+    bad = CliRunner().invoke(cli, [*args, "--probe-only"])
+    assert bad.exit_code != 0 and "--probe" in bad.output and "Traceback" not in bad.output

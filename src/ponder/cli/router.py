@@ -38,6 +38,11 @@ def router() -> None:
     "or a tier's program (--probe pot@1)",
 )
 @click.option(
+    "--probe-only",
+    is_flag=True,
+    help="with --probe: the plan models read the probe alone, not the question's text",
+)
+@click.option(
     "--l2",
     "l2_text",
     default="2",
@@ -60,11 +65,14 @@ def train(
     reps: int,
     unit: str,
     probe: str | None,
+    probe_only: bool,
     l2_text: str,
     terms: str,
 ) -> None:
     """Train a router on the sampling-mode records of RUN_DIRS (run dirs or .jsonl[.gz])."""
     l2 = _ridge(l2_text)
+    if probe_only and probe is None:
+        raise ConfigError("--probe-only reads the probe alone: name one with --probe (pot@1)")
     budget = cost_budget_of(cost_budget, budget)
     from ponder.eval.pools import load_pools
     from ponder.eval.store import read_records
@@ -76,7 +84,14 @@ def train(
         pools = pools.reorder([t.strip() for t in tiers.split("|") if t.strip()])
     with stderr.status(f"training on {len(pools.items)} items x {len(pools.tiers)} tiers..."):
         trained = train_router(
-            pools, budget=budget, reps=reps, unit=unit, probe=probe or False, l2=l2, terms=terms
+            pools,
+            budget=budget,
+            reps=reps,
+            unit=unit,
+            probe=probe or False,
+            l2=l2,
+            terms=terms,
+            text=not probe_only,
         )
     trained.save(out)
     click.echo(

@@ -93,6 +93,7 @@ def crossval_routers(
     l2: float | None = 2.0,
     terms: str = "linear",
     unit: str = "dollars",
+    text: bool = True,
 ) -> tuple[dict[str, int], list[Router]]:
     fold = folds_of(list(pools.items), folds, seed, strata(pools))
     plans = pool_plans(pools, probe)
@@ -114,6 +115,7 @@ def crossval_routers(
                 terms=terms,
                 labels=mine,
                 unit=unit,
+                text=text,
             )
         )
     return fold, routers
@@ -149,6 +151,7 @@ def router_point(
     repeats: int = 1,
     terms: str = "linear",
     unit: str = "dollars",
+    text: bool = True,
 ) -> Point:
     """The cross-validated router's accuracy and cost at ``budget`` (x direct); with
     ``probe``, routers that route after a probe (True: tier 0's greedy answer; or its
@@ -162,7 +165,7 @@ def router_point(
     draws = []
     for r in range(max(repeats, 1)):
         fold, routers = crossval_routers(
-            pools, budget, folds, seed + r, probe=probe, l2=l2, terms=terms, unit=unit
+            pools, budget, folds, seed + r, probe=probe, l2=l2, terms=terms, unit=unit, text=text
         )
         chosen.append({})
         draws.append((fold, [router_evaluator(x, tiers, chosen[-1]) for x in routers]))

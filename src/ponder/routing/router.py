@@ -105,6 +105,7 @@ class Router:
     meta: dict[str, Any] = field(default_factory=dict)
     support: Support | None = None  # where the training questions lay
     probe: str | None = None  # routes after this greedy draw (cot@0, pot@1), reading it
+    text: bool = True  # the plan models read the question's text features (else the probe's)
     terms: str = "linear"  # or "quadratic": pairwise products of the features added
     term_mean: list[float] = field(default_factory=list)  # quadratic: the inputs' scaling
     term_scale: list[float] = field(default_factory=list)
@@ -139,11 +140,11 @@ class Router:
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        return (*FEATURES, *PROBE_FEATURES) if self.probe else FEATURES
+        return (*(FEATURES if self.text else ()), *(PROBE_FEATURES if self.probe else ()))
 
     def standardised(self, question: str, probe: Sample | None = None) -> list[float]:
         """The question's features (and the probe's), standardised as in training."""
-        raw = features(question)
+        raw = features(question) if self.text else []
         if self.probe:
             if probe is None:
                 raise ConfigError(
@@ -244,6 +245,7 @@ class Router:
             "version": VERSION,
             "features": list(self.feature_names),
             "probe": self.probe,
+            "text": self.text,
             "terms": self.terms,
             "mean": self.mean,
             "scale": self.scale,

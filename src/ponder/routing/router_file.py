@@ -45,7 +45,10 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
             f"(this ponder reads version {VERSION}); retrain with `ponder router train`"
         )
     probe = _probe(data, where)
-    names = [*FEATURES, *PROBE_FEATURES] if probe else list(FEATURES)
+    text = data.get("text", True)  # a router from before probe-only routers: it reads text
+    if not isinstance(text, bool) or not (text or probe):
+        raise DataError(f"{where}: 'text' must be true or false, and false needs a probe")
+    names = [*(FEATURES if text else ()), *(PROBE_FEATURES if probe else ())]
     if data.get("features") != names:
         raise DataError(
             f"{where} was trained on other features than this ponder computes; "
@@ -103,6 +106,7 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
         meta,
         support,
         probe,
+        text,
         terms,
         term_mean,
         term_scale,

@@ -21,7 +21,7 @@ from ponder.errors import ConfigError, DataError
 from ponder.eval import Pools, plan_evaluator
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.catalogue import pool_plans
-from ponder.routing.features import FEATURES, TERMS, features, probe_features
+from ponder.routing.features import TERMS, features, probe_features
 from ponder.routing.fitting import choose_l2, deal_folds, fit_log_cost, fit_logistic, standardise
 from ponder.routing.router import PlanModel, Router
 from ponder.routing.support import support_of
@@ -86,11 +86,13 @@ def probes_of(pools: Pools, ids: Sequence[str], probe: str = PROBE) -> list[Samp
     return [pools.pool(request.tier, i).greedy for i in ids]
 
 
-def _design(pools: Pools, ids: Sequence[str], probe: str | None) -> np.ndarray:
+def _design(pools: Pools, ids: Sequence[str], probe: str | None, text: bool = True) -> np.ndarray:
+    """The plan models' inputs per item: the question's features (unless not ``text``),
+    then the probe's (with a ``probe``)."""
     rows = []
     probes = probes_of(pools, ids, probe) if probe else [None] * len(ids)
     for item_id, greedy in zip(ids, probes, strict=True):
-        row = features(pools.items[item_id].question)
+        row = features(pools.items[item_id].question) if text else []
         if probe:
             if greedy is None:
                 raise DataError(f"item {item_id!r} has no greedy sample to probe ({probe})")
@@ -133,13 +135,18 @@ def _fit_plans(
 
 
 def _router(
-    models: list[PlanModel], scaling: dict[str, list[float]], terms: str, probe: str | None
+    models: list[PlanModel],
+    scaling: dict[str, list[float]],
+    terms: str,
+    probe: str | None,
+    text: bool = True,
 ) -> Router:
     return Router(
         models,
         scaling["mean"],
         scaling["scale"],
         probe=probe,
+        text=text,
         terms=terms,
         term_mean=scaling.get("term_mean", []),
         term_scale=scaling.get("term_scale", []),
@@ -184,6 +191,7 @@ def crossfit(
     probe: str | None,
     folds: int = CALIBRATION_FOLDS,
     seed: int = 0,
+    text: bool = True,
 ) -> Forecast:
     """Each training question's forecast from plan models fitted on the other folds:
     what the router will predict for questions it never saw, and how often such a
@@ -195,15 +203,15 @@ def crossfit(
     probs = np.zeros((len(questions), len(plans)))
     costs = np.zeros((len(questions), len(plans)))
     outside = np.zeros(len(questions), dtype=bool)
-    text = raw[:, : len(FEATURES)]
+    words = np.array([features(q) for q in questions])  # where the questions lay
     for k in range(folds):
         train, held = np.where(fold_of != k)[0], np.where(fold_of == k)[0]
         models, scaling = _fit_plans(raw[train], plans, labels.subset(train), l2, terms, scale_unit)
-        inner = _router(models, scaling, terms, probe)
-        inner.support = support_of(text[train])
+        inner = _router(models, scaling, terms, probe, text)
+        inner.support = support_of(words[train])
         asked = [questions[i] for i in held]
         probs[held], costs[held] = _scores(inner, asked, [probes[i] for i in held])
-        outside[held] = [bool(inner.support.outside(row)) for row in text[held]]
+        outside[held] = [bool(inner.support.outside(row)) for row in words[held]]
     return Forecast(probs, costs, outside)
 
 
@@ -220,13 +228,17 @@ def train_router(
     probe: bool | str = False,
     terms: str = "linear",
     labels: Labels | None = None,
+    text: bool = True,
 ) -> Router:
     """Fit a router on the stored samples of ``item_ids`` (all items by default);
     ``support`` keeps where the training questions lay (``support_of``: questions far from
     all of them get a safe plan). A ``probe`` router routes after a greedy draw and reads
     it too (``ponder.routing.features.probe_features``): ``True`` or ``"cot@0"`` for tier
     0's step-by-step answer, ``"pot@1"`` for tier 1's program; its costs include the
-    probe, and its cost unit stays tier 0's plain greedy answer.
+    probe, and its cost unit stays tier 0's plain greedy answer. Without ``text`` (a
+    probe router only) its plan models read the probe alone, not the question's text
+    features: with few training questions, sixteen text features let each plan's model
+    fit noise where the probe carries the signal (``support`` still reads the text).
     ``l2`` is the ridge strength of every plan's model; ``None`` chooses it by
     cross-validation on these items (``choose_l2``). ``terms``: the plan models read the
     features ``linear``-ly (the default) or with their pairwise products (``quadratic``). Each plan
@@ -238,6 +250,8 @@ def train_router(
     if terms not in TERMS:
         raise ConfigError(f"terms must be one of {', '.join(TERMS)}, not {terms!r}")
     probing = probe_name(probe) if probe else None
+    if not text and probing is None:
+        raise ConfigError("a router that does not read the question's text needs a probe")
     ids = list(item_ids if item_ids is not None else pools.items)
     if len(ids) < 4:
         raise DataError(f"need at least 4 finished items to train a router, got {len(ids)}")
@@ -248,7 +262,7 @@ def train_router(
         labels = label_items(pools, plans, ids, reps, seed, unit, probing or False)
     elif labels.item_ids != ids or labels.correct.shape != (len(ids), len(plans)):
         raise ConfigError("labels must be for the training items and the plans, in order")
-    raw = _design(pools, ids, probing)
+    raw = _design(pools, ids, probing, text)
     direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
     if direct and probing not in (None, PROBE):  # the unit is cot@0 without the probe
         direct = float(label_items(pools, plans[:1], ids, reps, seed, unit).cost.mean())
@@ -256,7 +270,7 @@ def train_router(
     if l2 is None:
         l2, _ = choose_l2(standardise(raw, terms)[1], 0.02 + 0.96 * labels.correct, seed=seed)
     models, scaling = _fit_plans(raw, plans, labels, l2, terms, scale_unit)
-    router = _router(models, scaling, terms, probing)
+    router = _router(models, scaling, terms, probing, text)
     router.tiers = [t.model for t in pools.tiers]
     router.meta = {
         "items": len(ids),
@@ -269,7 +283,17 @@ def train_router(
     probes = probes_of(pools, ids, probing) if probing else [None] * len(ids)
     if len(ids) >= 2 * CALIBRATION_FOLDS:
         forecast = crossfit(
-            raw, plans, labels, l2, terms, scale_unit, questions, probes, probing, seed=seed
+            raw,
+            plans,
+            labels,
+            l2,
+            terms,
+            scale_unit,
+            questions,
+            probes,
+            probing,
+            seed=seed,
+            text=text,
         )
         router.meta["calibration"] = f"cross-fitted, {CALIBRATION_FOLDS} folds"
     else:
@@ -285,7 +309,7 @@ def train_router(
         forecast.probs, forecast.costs, labels.correct, labels.cost / scale_unit, forced=forced
     )
     if support:
-        router.support = support_of(raw[:, : len(FEATURES)])
+        router.support = support_of(np.array([features(q) for q in questions]))
     table = router.calibration
     router.lam = lam_for_budget(table, budget) if budget is not None else table[0]["lam"]
     return router
