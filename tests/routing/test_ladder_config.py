@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 import ponder.strategies.auto as auto_module
 from ponder import models
+from ponder.answers.program import PROGRAM_INSTRUCTION
 from ponder.backends.scripted import ScriptedBackend
 from ponder.cli.main import cli
 from ponder.cli.serve import ladder_specs
@@ -154,3 +155,25 @@ def test_the_shipped_routers_are_the_ladders_and_its_top_tiers_alone() -> None:
     assert auto.router_for(auto.backends(top)).tiers == routers[1].tiers
     # its plans are the 1.5B's own: none climbs to a tier that is not there
     assert all(p.plan.max_tier == 0 for p in routers[1].plans)
+
+
+def test_the_shipped_routers_route_after_the_top_tiers_greedy_program() -> None:
+    """Both shipped ladder routers read the 1.5B's greedy program before choosing (a
+    whole-number result with a high mean log-probability is usually right) and reuse it;
+    a live run draws it once."""
+    ladder, top = shipped_routers()
+    assert (ladder.probe, top.probe) == ("pot@1", "pot@0")
+    assert not ladder.text and not top.text
+    question = "A box holds 6 eggs. How many eggs are in 7 boxes?"
+    seen: list[tuple[bool, float]] = []
+
+    def coder(text: str, params, k: int) -> str:
+        program = PROGRAM_INSTRUCTION in text
+        seen.append((program, params.temperature))
+        return "```python\nanswer = 6 * 7\n```" if program else "6 x 7 = 42.\nAnswer: 42"
+
+    big = ScriptedBackend(coder, model="qwen2.5-coder-1.5b")
+    result = asyncio.run(AutoStrategy(AutoOptions()).solve(question, big))
+    assert result.answer == "42" and seen[0] == (True, 0.0)
+    assert seen.count((True, 0.0)) == 1  # the probe, drawn once
+    assert result.trace[0]["by"] == "router, after a greedy program on tier 0"
