@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -146,8 +147,17 @@ def test_live_auto_draws_the_program_probe_once_and_reuses_it(pools) -> None:
     assert sure.trace[0]["probe"]["probe_whole"] == 1.0
 
 
-def test_a_router_file_with_a_bad_probe_names_it() -> None:
-    router = train_router_quick()
+def small_run(where: Path, specs: list[str]) -> list[str]:
+    """Eight items stored under ``where`` with ``specs``; the CLI's training arguments."""
+    store = SampleStore(where / "run")
+    backend = ScriptedBackend(_coder, model="coder", active_params=1e9)
+    asyncio.run(run_eval(ITEMS[:8], backend, specs, store, model="scripted:coder"))
+    return ["router", "train", str(where / "run"), "--out", str(where / "r.json"), "--reps", "2"]
+
+
+def test_a_router_file_with_a_bad_probe_names_it(tmp_path: Path) -> None:
+    small_run(tmp_path, ["sample:n=2"])
+    router = train_router(load_pools(SampleStore(tmp_path / "run").records()), reps=2, probe=True)
     data = router.to_dict()
     for bad in ("g+2@0", 3, "pot@7"):
         with pytest.raises(DataError, match="probe"):
@@ -155,32 +165,11 @@ def test_a_router_file_with_a_bad_probe_names_it() -> None:
     assert router_from_dict({**data, "probe": True}).probe == "cot@0"  # an older file
 
 
-def train_router_quick():
-    store_items = ITEMS[:6]
-    backend = ScriptedBackend(_coder, model="coder", active_params=1e9)
-
-    async def go(store: SampleStore) -> None:
-        await run_eval(store_items, backend, ["sample:n=2"], store, model="scripted:coder")
-
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        store = SampleStore(tmp)
-        asyncio.run(go(store))
-        router = train_router(load_pools(store.records()), reps=2, probe=True)
-    return router
-
-
-def test_cli_trains_a_program_probe_router(tmp_path) -> None:
-    store = SampleStore(tmp_path / "run")
-    backend = ScriptedBackend(_coder, model="coder", active_params=1e9)
-    specs = ["sample:n=2", "sample:n=2,program=true"]
-    asyncio.run(run_eval(ITEMS[:8], backend, specs, store, model="scripted:coder"))
-    out = tmp_path / "r.json"
-    args = ["router", "train", str(tmp_path / "run"), "--out", str(out), "--reps", "2"]
+def test_cli_trains_a_program_probe_router(tmp_path: Path) -> None:
+    args = small_run(tmp_path, ["sample:n=2", "sample:n=2,program=true"])
     done = CliRunner().invoke(cli, [*args, "--probe", "pot@0"])
     assert done.exit_code == 0, done.output
-    assert json.loads(out.read_text())["probe"] == "pot@0"
+    assert json.loads((tmp_path / "r.json").read_text())["probe"] == "pot@0"
     bad = CliRunner().invoke(cli, [*args, "--probe", "g+2@0"])
     assert bad.exit_code != 0 and "probe" in bad.output and "Traceback" not in bad.output
 
@@ -206,15 +195,10 @@ def test_a_probe_only_router_reads_the_probe_and_not_the_text(pools) -> None:
         router_from_dict({**router.to_dict(), "probe": False, "features": []})
 
 
-def test_cli_trains_a_probe_only_router(tmp_path) -> None:
-    store = SampleStore(tmp_path / "run")
-    backend = ScriptedBackend(_coder, model="coder", active_params=1e9)
-    specs = ["sample:n=2", "sample:n=2,program=true"]
-    asyncio.run(run_eval(ITEMS[:8], backend, specs, store, model="scripted:coder"))
-    out = tmp_path / "r.json"
-    args = ["router", "train", str(tmp_path / "run"), "--out", str(out), "--reps", "2"]
+def test_cli_trains_a_probe_only_router(tmp_path: Path) -> None:
+    args = small_run(tmp_path, ["sample:n=2", "sample:n=2,program=true"])
     done = CliRunner().invoke(cli, [*args, "--probe", "pot@0", "--probe-only"])
     assert done.exit_code == 0, done.output
-    assert json.loads(out.read_text())["features"] == list(PROBE_FEATURES)
+    assert json.loads((tmp_path / "r.json").read_text())["features"] == list(PROBE_FEATURES)
     bad = CliRunner().invoke(cli, [*args, "--probe-only"])
     assert bad.exit_code != 0 and "--probe" in bad.output and "Traceback" not in bad.output
