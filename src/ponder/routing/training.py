@@ -86,18 +86,23 @@ def probes_of(pools: Pools, ids: Sequence[str], probe: str = PROBE) -> list[Samp
     return [pools.pool(request.tier, i).greedy for i in ids]
 
 
-def _design(pools: Pools, ids: Sequence[str], probe: str | None, text: bool = True) -> np.ndarray:
-    """The plan models' inputs per item: the question's features (unless not ``text``),
-    then the probe's (with a ``probe``)."""
+def _design(
+    ids: Sequence[str],
+    words: np.ndarray,
+    probes: Sequence[Sample | None],
+    probe: str | None,
+    text: bool = True,
+) -> np.ndarray:
+    """The plan models' inputs per item: its question's features ``words`` (unless not
+    ``text``), then its probe's (with a ``probe``)."""
     rows = []
-    probes = probes_of(pools, ids, probe) if probe else [None] * len(ids)
-    for item_id, greedy in zip(ids, probes, strict=True):
-        row = features(pools.items[item_id].question) if text else []
+    for item_id, row, greedy in zip(ids, words, probes, strict=True):
+        values = [float(v) for v in row] if text else []
         if probe:
             if greedy is None:
                 raise DataError(f"item {item_id!r} has no greedy sample to probe ({probe})")
-            row += probe_features(greedy)
-        rows.append(row)
+            values += probe_features(greedy)
+        rows.append(values)
     return np.array(rows)
 
 
@@ -187,6 +192,7 @@ def crossfit(
     terms: str,
     scale_unit: float,
     questions: Sequence[str],
+    words: np.ndarray,
     probes: Sequence[Sample | None],
     probe: str | None,
     folds: int = CALIBRATION_FOLDS,
@@ -203,7 +209,6 @@ def crossfit(
     probs = np.zeros((len(questions), len(plans)))
     costs = np.zeros((len(questions), len(plans)))
     outside = np.zeros(len(questions), dtype=bool)
-    words = np.array([features(q) for q in questions])  # where the questions lay
     for k in range(folds):
         train, held = np.where(fold_of != k)[0], np.where(fold_of == k)[0]
         models, scaling = _fit_plans(raw[train], plans, labels.subset(train), l2, terms, scale_unit)
@@ -262,7 +267,10 @@ def train_router(
         labels = label_items(pools, plans, ids, reps, seed, unit, probing or False)
     elif labels.item_ids != ids or labels.correct.shape != (len(ids), len(plans)):
         raise ConfigError("labels must be for the training items and the plans, in order")
-    raw = _design(pools, ids, probing, text)
+    questions = [pools.items[i].question for i in ids]
+    words = np.array([features(q) for q in questions])  # the text: where the questions lay
+    probes = probes_of(pools, ids, probing) if probing else [None] * len(ids)
+    raw = _design(ids, words, probes, probing, text)
     direct = float(labels.cost[:, 0].mean()) if plans[0].name == "cot@0" else 0.0
     if direct and probing not in (None, PROBE):  # the unit is cot@0 without the probe
         direct = float(label_items(pools, plans[:1], ids, reps, seed, unit).cost.mean())
@@ -279,8 +287,6 @@ def train_router(
         "direct_cost": scale_unit,
         "l2": l2,
     }
-    questions = [pools.items[i].question for i in ids]
-    probes = probes_of(pools, ids, probing) if probing else [None] * len(ids)
     if len(ids) >= 2 * CALIBRATION_FOLDS:
         forecast = crossfit(
             raw,
@@ -290,6 +296,7 @@ def train_router(
             terms,
             scale_unit,
             questions,
+            words,
             probes,
             probing,
             seed=seed,
@@ -309,7 +316,7 @@ def train_router(
         forecast.probs, forecast.costs, labels.correct, labels.cost / scale_unit, forced=forced
     )
     if support:
-        router.support = support_of(np.array([features(q) for q in questions]))
+        router.support = support_of(words)
     table = router.calibration
     router.lam = lam_for_budget(table, budget) if budget is not None else table[0]["lam"]
     return router
