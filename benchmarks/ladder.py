@@ -282,6 +282,13 @@ def main() -> None:
         help="with --probe: the routers' plan models read the probe alone, not the text",
     )
     args = parser.parse_args()
+    for flag, value, least in (
+        ("--reps", args.reps, 1),
+        ("--cv-repeats", args.cv_repeats, 1),
+        ("--folds", args.folds, 2),
+    ):
+        if value < least:
+            parser.error(f"{flag} must be at least {least}, not {value}")
     if args.probe_only and not args.probe:
         parser.error("--probe-only reads the probe alone: name one with --probe (pot@1)")
     try:

@@ -67,10 +67,13 @@ def test_without_paces_for_its_tiers_the_run_leaves_wall_seconds_out_and_says_so
         (["--shares", "0.2,x"], "--shares takes comma-separated numbers"),
         (["--shares", "0,0.4"], "--shares must be positive"),
         (["--l2", "strong"], "--l2 takes a positive number or cv"),
+        (["--reps", "0"], "--reps must be at least 1"),
+        (["--cv-repeats", "0"], "--cv-repeats must be at least 1"),
+        (["--folds", "1"], "--folds must be at least 2"),
     ],
 )
 def test_bad_options_stop_in_one_line(run_dir, args, message):
-    done = ladder(str(run_dir), "--reps", "2", *args)
+    done = ladder(str(run_dir), *(["--reps", "2"] if "--reps" not in args else []), *args)
     assert done.returncode != 0
     assert message in done.stderr and "Traceback" not in done.stderr
 
