@@ -41,6 +41,8 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from router import check_counts
+
 from ponder.cascade import probe_request
 from ponder.errors import ConfigError, DataError
 from ponder.eval.plots import FLOPS_AXIS, plot_accuracy_vs_cost
@@ -282,13 +284,7 @@ def main() -> None:
         help="with --probe: the routers' plan models read the probe alone, not the text",
     )
     args = parser.parse_args()
-    for flag, value, least in (
-        ("--reps", args.reps, 1),
-        ("--cv-repeats", args.cv_repeats, 1),
-        ("--folds", args.folds, 2),
-    ):
-        if value < least:
-            parser.error(f"{flag} must be at least {least}, not {value}")
+    check_counts(parser, args)
     if args.probe_only and not args.probe:
         parser.error("--probe-only reads the probe alone: name one with --probe (pot@1)")
     try:

@@ -253,6 +253,18 @@ def ridge(text: str) -> float | None:
     return value
 
 
+def check_counts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Stop in one line when ``--reps``, ``--cv-repeats`` or ``--folds`` is below its
+    floor (zero bootstrap draws or a single fold have no meaning)."""
+    for flag, value, least in (
+        ("--reps", args.reps, 1),
+        ("--cv-repeats", args.cv_repeats, 1),
+        ("--folds", args.folds, 2),
+    ):
+        if value < least:
+            parser.error(f"{flag} must be at least {least}, not {value}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sources", nargs="*", help="run dirs or .jsonl[.gz] record files")
@@ -326,13 +338,7 @@ def main() -> None:
         "oracle choosing one plan per suite:level reaches within the headline budget",
     )
     args = parser.parse_args()
-    for flag, value, least in (
-        ("--reps", args.reps, 1),
-        ("--cv-repeats", args.cv_repeats, 1),
-        ("--folds", args.folds, 2),
-    ):
-        if value < least:
-            parser.error(f"{flag} must be at least {least}, not {value}")
+    check_counts(parser, args)
     if not args.share > 0:
         parser.error(f"--share must be a positive share of the best's cost, not {args.share:g}")
     sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl*"))
