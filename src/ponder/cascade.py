@@ -313,11 +313,20 @@ def _settles(stage: Stage, answer: str | None, share: float, picked: dict[str, A
 
 
 def run_plan(
-    plan: Plan, calc: SampleScore | None = None
+    plan: Plan,
+    calc: SampleScore | None = None,
+    probe: tuple[Draw, Sample | None] | None = None,
 ) -> Generator[Draw, list[Sample], Decision]:
     """Drive a plan: yields Draw requests, is sent their samples, returns the Decision.
     ``calc`` scores a sample for a ``calc`` stage (``ponder.strategies.verifiers.calc_of``
-    for the question at hand); a plan with such a stage needs it."""
+    for the question at hand); a plan with such a stage needs it.
+
+    ``probe`` is a router's probe (its request and the sample it drew), paid for before
+    the plan was chosen. It is never drawn again: a stage that asks for the same greedy
+    sample, or a check on its tier's program, is served it. And it votes: the first
+    stage on its tier holds it as one of its samples (unless that stage picks by
+    ``calc``, which reads prose), so ``cot@1 > 4@1`` after the 1.5B's program settles
+    when the step-by-step answer agrees with the program and votes over both otherwise."""
     if calc is None and any(stage.pick == "calc" for stage in plan.stages):
         raise ConfigError(f"plan {plan.name!r} has a calc stage: pass run_plan a calc scorer")
     every: list[Sample] = []
@@ -328,14 +337,31 @@ def run_plan(
     drawn: list[Sample] = []
     programs: dict[int, Sample | None] = {}  # each tier's greedy program, drawn once
     coded: list[Sample] = []  # every program sample drawn so far
+    asked, kept = probe if probe is not None and probe[1] is not None else (None, None)
+    if asked is not None and kept is not None and asked.program:
+        programs[asked.tier] = kept  # its tier's greedy program: a check reuses it
+        coded.append(kept)
+    waiting = kept is not None  # the probe has not voted yet
+    pooled = False  # the probe is among ``drawn``, this stage's vote
     for index, stage in enumerate(plan.stages):
         # a stage on the same tier as the one before adds to its votes (cot@0 > 8@0 votes
         # over all nine); a stage on another tier starts a fresh vote
-        drawn = list(drawn) if index and stage.tier == tier else []
+        same = bool(index) and stage.tier == tier
+        drawn = list(drawn) if same else []
+        pooled = pooled and same
         tier = stage.tier
         fresh = len(drawn)
+        here = asked is not None and asked.tier == tier and stage.pick != "calc"
+        if kept is not None and waiting and here:  # paid for already: it votes here
+            drawn.append(kept)
+            pooled, waiting = True, False
         if stage.greedy:
-            drawn += yield Draw(tier, True, 1, stage.program)
+            request = Draw(tier, True, 1, stage.program)
+            if request != asked:
+                drawn += yield request
+            elif kept is not None and not pooled:  # not in this vote yet: served, not drawn
+                drawn.append(kept)
+                pooled, waiting = True, False
         if stage.n:
             drawn += yield Draw(tier, False, stage.n, stage.program)
         if stage.program:

@@ -155,18 +155,14 @@ def run_on_pools(
     request_of_probe: Draw = PROBE_DRAW,
 ) -> Decision:
     """A plan's cascade on stored samples. With ``probe`` (already drawn and paid, by
-    ``request_of_probe``), the plan's first draw of that same greedy sample is served it
-    instead of paying again."""
-    steps = run_plan(plan, calc_of(backend.pools.items[backend.item_id].question))
-    reuse = probe is not None
+    ``request_of_probe``), the cascade never draws it again and counts it in the vote of
+    the plan's first stage on its tier (``run_plan``)."""
+    question = backend.pools.items[backend.item_id].question
+    steps = run_plan(plan, calc_of(question), (request_of_probe, probe) if probe else None)
     try:
         request = next(steps)
         while True:
-            if probe is not None and reuse and request == request_of_probe:
-                served, reuse = [probe], False
-            else:
-                served = backend.draw(request)
-            request = steps.send(served)
+            request = steps.send(backend.draw(request))
     except StopIteration as stop:
         decision: Decision = stop.value
     return decision

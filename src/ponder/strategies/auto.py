@@ -212,15 +212,14 @@ class AutoStrategy(BaseStrategy):
             plan, why = self.choose(text, len(tiers), probe, router)
         if plan.max_tier >= len(tiers):
             plan, why = rule_plan(text, len(tiers)), {"by": "rules: the plan needs more tiers"}
-        steps = run_plan(plan, calc_of(text))
+        # the probe is paid for: the cascade reuses it and counts its vote
+        held = (probing, probe) if probing is not None and probe is not None else None
+        steps = run_plan(plan, calc_of(text), held)
         try:
             request = next(steps)
             while True:
-                if probe is not None and request == probing:
-                    samples, probe = [probe], None
-                else:
-                    samples = await self._serve(request, tiers, prompts, asked)
-                    spent_by_tier[request.tier] += samples
+                samples = await self._serve(request, tiers, prompts, asked)
+                spent_by_tier[request.tier] += samples
                 request = steps.send(samples)
         except StopIteration as stop:
             decision = stop.value
