@@ -232,6 +232,31 @@ def verdicts(auto: Point, best: Point, greedy: Point | None, suite: str) -> list
     return lines
 
 
+TARGETS = (
+    ("at least 90% of the best's accuracy at no more than 20% of its FLOPs", 0.20, "share"),
+    ("within 1 point of the best at no more than 40% of its FLOPs", 0.40, "gap"),
+)
+
+
+def targets(autos: list[Point], best: Point) -> list[str]:
+    """The issue's two headline targets over every ``auto`` point, to two decimals: met by
+    the most accurate point within the FLOPs cap, or missed by the closest one."""
+    lines = []
+    for words, cap, kind in TARGETS:
+        within = [a for a in autos if a.flops <= cap * best.flops]
+        if not within:
+            lines.append(f"  target, {words}: no auto point spends {100 * cap:.0f}% or less")
+            continue
+        a = max(within, key=lambda p: p.accuracy)
+        share, gap = a.accuracy / best.accuracy, 100 * (a.accuracy - best.accuracy)
+        ok = share >= 0.9 if kind == "share" else gap >= -1.0
+        lines.append(
+            f"  target, {words}: {'met' if ok else 'missed'} ({a.name}: {100 * share:.2f}% "
+            f"of it, {gap:+.2f} points, at {100 * a.flops / best.flops:.2f}% of its FLOPs)"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sources", nargs="*", help="run dirs or .jsonl[.gz] record files")
@@ -379,6 +404,7 @@ def main() -> None:
         if any(a is f for f in files):  # what the router file picked
             picks = Counter(a.extra["plans"]).most_common()
             print(f"  {a.name} picked: " + ", ".join(f"{n} x{c}" for n, c in picks))
+    print("\n".join(targets(autos, best)))
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from ponder.eval.pools import load_pools
+from ponder.eval.replay import Point
 from ponder.eval.runner import run_eval
 from ponder.eval.store import SampleStore, read_records
 from ponder.eval.synthetic import synthetic_items, two_tier_backends
 from ponder.routing.training import train_router
 
 LADDER = Path(__file__).parents[2] / "benchmarks" / "ladder.py"
+sys.path.insert(0, str(LADDER.parent))  # ladder.py imports router.py beside it
 FAST = ["--reps", "2", "--folds", "2", "--shares", "0.5"]
 
 
@@ -163,3 +165,31 @@ def test_exclude_reads_a_folder_of_record_files_beside_an_item_list(held_out, tm
     )
     assert done.returncode == 0, done.stderr
     assert "8 items" in done.stdout.splitlines()[0]
+
+
+def _point(name: str, accuracy: float, flops: float) -> Point:
+    return Point(name, accuracy, accuracy, accuracy, 1.0, 1.0, flops, 1.0)
+
+
+def test_the_headline_targets_are_judged_to_two_decimals_within_their_flops_caps():
+    import ladder
+
+    best = _point("best", 0.8075, 100.0)
+    autos = [
+        _point("auto@20%", 0.748, 19.4),
+        _point("auto@40%", 0.797, 41.1),  # within a point, but past the 40% cap
+        _point("auto@38%", 0.7965, 38.0),
+    ]
+    first, second = ladder.targets(autos, best)
+    assert first.startswith("  target, at least 90%") and ": met (auto@20%: 92.63% of it" in first
+    assert ": missed (auto@38%: 98.64% of it, -1.10 points, at 38.00% of its FLOPs)" in second
+    met = ladder.targets([*autos, _point("auto@39%", 0.799, 39.9)], best)[1]
+    assert ": met (auto@39%" in met
+    assert "no auto point spends 20% or less" in ladder.targets(autos[1:], best)[0]
+
+
+def test_a_run_prints_its_verdict_on_both_targets(run_dir):
+    done = ladder(str(run_dir), *FAST)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("  target, ")]
+    assert len(lines) == 2 and all((" met " in x or "missed" in x or "no auto" in x) for x in lines)
