@@ -315,7 +315,7 @@ def _settles(stage: Stage, answer: str | None, share: float, picked: dict[str, A
 def run_plan(
     plan: Plan,
     calc: SampleScore | None = None,
-    probe: tuple[Draw, Sample | None] | None = None,
+    probe: tuple[Draw, Sample] | None = None,
 ) -> Generator[Draw, list[Sample], Decision]:
     """Drive a plan: yields Draw requests, is sent their samples, returns the Decision.
     ``calc`` scores a sample for a ``calc`` stage (``ponder.strategies.verifiers.calc_of``
@@ -337,31 +337,27 @@ def run_plan(
     drawn: list[Sample] = []
     programs: dict[int, Sample | None] = {}  # each tier's greedy program, drawn once
     coded: list[Sample] = []  # every program sample drawn so far
-    asked, kept = probe if probe is not None and probe[1] is not None else (None, None)
-    if asked is not None and kept is not None and asked.program:
+    asked, kept = probe if probe is not None else (Draw(-1, True, 1), None)
+    if kept is not None and asked.program:
         programs[asked.tier] = kept  # its tier's greedy program: a check reuses it
         coded.append(kept)
-    waiting = kept is not None  # the probe has not voted yet
-    pooled = False  # the probe is among ``drawn``, this stage's vote
+    voted = False  # the probe has joined a stage's vote
     for index, stage in enumerate(plan.stages):
         # a stage on the same tier as the one before adds to its votes (cot@0 > 8@0 votes
         # over all nine); a stage on another tier starts a fresh vote
-        same = bool(index) and stage.tier == tier
-        drawn = list(drawn) if same else []
-        pooled = pooled and same
+        drawn = list(drawn) if index and stage.tier == tier else []
         tier = stage.tier
         fresh = len(drawn)
-        here = asked is not None and asked.tier == tier and stage.pick != "calc"
-        if kept is not None and waiting and here:  # paid for already: it votes here
-            drawn.append(kept)
-            pooled, waiting = True, False
+        if kept is not None and not voted and asked.tier == tier and stage.pick != "calc":
+            drawn.append(kept)  # paid for already: it votes here
+            voted = True
         if stage.greedy:
             request = Draw(tier, True, 1, stage.program)
-            if request != asked:
+            if kept is None or request != asked:
                 drawn += yield request
-            elif kept is not None and not pooled:  # not in this vote yet: served, not drawn
+            elif all(s is not kept for s in drawn):  # not in this vote: served, not drawn
                 drawn.append(kept)
-                pooled, waiting = True, False
+                voted = True
         if stage.n:
             drawn += yield Draw(tier, False, stage.n, stage.program)
         if stage.program:
