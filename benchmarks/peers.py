@@ -173,6 +173,20 @@ def read_rows(path: Path, retry_errors: bool) -> list[dict[str, Any]]:
     return [r for r in rows if not (retry_errors and r.get("error"))]
 
 
+def time_left(seen: list[tuple[str, float]], left: list[str]) -> float | None:
+    """Seconds the arms still ``left`` (their keys) should take: each at the mean pace of
+    its own ``seen`` (key, seconds) rows, stored ones included, since the arms' paces
+    differ 40-fold; an arm never seen counts at the mean of all. None before any is seen."""
+    if not seen:
+        return None
+    paces: dict[str, list[float]] = {}
+    for key, seconds in seen:
+        paces.setdefault(key, []).append(seconds)
+    mean = sum(seconds for _, seconds in seen) / len(seen)
+    pace = {key: sum(times) / len(times) for key, times in paces.items()}
+    return float(sum(pace.get(key, mean) for key in left))
+
+
 def run(args: argparse.Namespace, arms: list[Arm], items: list[dict[str, Any]]) -> None:
     path = args.out / "results.jsonl"
     rows = read_rows(path, args.retry_errors)
@@ -185,18 +199,21 @@ def run(args: argparse.Namespace, arms: list[Arm], items: list[dict[str, Any]]) 
         return
     params = {TIERS[t]: float(models.REGISTRY[TIERS[t]].params) for t in TIERS}
     settings = ServerSettings.from_args(args)
-    start = time.perf_counter()
+    seen = [(r["key"], float(r["wall_s"])) for r in rows if not r.get("error")]
     with Servers(settings, args.out) as servers, path.open("a", encoding="utf-8") as out:
         for k, (item, arm) in enumerate(todo, 1):
             row = ask(servers, arm, item, args.max_tokens, params)
             out.write(json.dumps(row) + "\n")
             out.flush()
             mark = "ERROR" if row["error"] else ("ok" if row["correct"] else "wrong")
-            left = (time.perf_counter() - start) / k * (len(todo) - k)
+            if not row["error"]:
+                seen.append((arm.key, float(row["wall_s"])))
+            left = time_left(seen, [a.key for _, a in todo[k:]])
+            eta = "time left unknown" if left is None else f"~{left / 60:.0f} min left"
             print(
                 f"[{k}/{len(todo)}] {item['id']} {arm.label}: {mark} {row['answer']} "
                 f"(gold {row['gold']}) {row['prompt_tokens'] + row['completion_tokens']} tok, "
-                f"{row['requests']:g} req, {row['wall_s']:.1f}s; ~{left / 60:.0f} min left",
+                f"{row['requests']:g} req, {row['wall_s']:.1f}s; {eta}",
                 flush=True,
             )
 

@@ -247,3 +247,12 @@ def test_engine_limit_refuses_a_pace_file_without_the_decode_part(monkeypatch, c
         engine_limit.main()
     assert stop.value.code == 2
     assert "--pace-out needs the decode part" in capsys.readouterr().err
+
+
+def test_time_left_counts_each_arm_at_its_own_pace() -> None:
+    # a resumed run: ponder's pot took 2 s a question, optillm's moa 80 s; what is left
+    # is one of each and a never-seen arm, which counts at the mean of all seen
+    seen = [("pot", 2.0), ("pot", 2.0), ("moa", 80.0), ("moa", 80.0)]
+    assert peers.time_left(seen, ["pot", "moa", "plansearch"]) == pytest.approx(2 + 80 + 41)
+    assert peers.time_left([], ["pot"]) is None  # nothing seen yet: no estimate
+    assert peers.time_left(seen, []) == 0.0
