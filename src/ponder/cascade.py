@@ -312,6 +312,11 @@ def _settles(stage: Stage, answer: str | None, share: float, picked: dict[str, A
     return stage.check is None or picked.get("check_score", 0.0) > 0.0
 
 
+def _among(sample: Sample, samples: Sequence[Sample]) -> bool:
+    """Whether this very sample (not an equal one: two draws may say the same) is held."""
+    return any(s is sample for s in samples)
+
+
 def run_plan(
     plan: Plan,
     calc: SampleScore | None = None,
@@ -337,10 +342,17 @@ def run_plan(
     drawn: list[Sample] = []
     programs: dict[int, Sample | None] = {}  # each tier's greedy program, drawn once
     coded: list[Sample] = []  # every program sample drawn so far
-    asked, kept = probe if probe is not None else (Draw(-1, True, 1), None)
-    if kept is not None and asked.program:
-        programs[asked.tier] = kept  # its tier's greedy program: a check reuses it
-        coded.append(kept)
+    # each greedy sample drawn so far, by its request: a greedy draw is deterministic, so
+    # one asked for again (the probe, a check's program) is served, never drawn twice
+    served: dict[Draw, Sample] = {}
+    kept: Sample | None = None  # the probe's sample
+    home = -1  # the probe's tier
+    if probe is not None:
+        asked, kept = probe
+        served[asked], home = kept, asked.tier
+        if asked.program:
+            programs[home] = kept  # its tier's greedy program: a check reuses it
+            coded.append(kept)
     voted = False  # the probe has joined a stage's vote
     for index, stage in enumerate(plan.stages):
         # a stage on the same tier as the one before adds to its votes (cot@0 > 8@0 votes
@@ -348,34 +360,44 @@ def run_plan(
         drawn = list(drawn) if index and stage.tier == tier else []
         tier = stage.tier
         fresh = len(drawn)
-        if kept is not None and not voted and asked.tier == tier and stage.pick != "calc":
+        if kept is not None and not voted and home == tier and stage.pick != "calc":
             drawn.append(kept)  # paid for already: it votes here
             voted = True
+        greedy: Sample | None = None
         if stage.greedy:
             request = Draw(tier, True, 1, stage.program)
-            if kept is None or request != asked:
-                drawn += yield request
-            elif all(s is not kept for s in drawn):  # not in this vote: served, not drawn
-                drawn.append(kept)
-                voted = True
+            if request not in served:
+                got = yield request
+                drawn += got
+                if got:
+                    greedy = served[request] = got[0]
+            else:
+                greedy = served[request]
+                if all(s is not greedy for s in drawn):  # not in this vote: served, not drawn
+                    drawn.append(greedy)
+                    voted = voted or greedy is kept
         if stage.n:
             drawn += yield Draw(tier, False, stage.n, stage.program)
         if stage.program:
-            coded += drawn[fresh:]
-            if stage.greedy and drawn[fresh:]:
-                programs.setdefault(tier, drawn[fresh])  # a check on this tier reuses it
+            # this stage's programs: a step-by-step probe voting here is not one of them
+            coded += [s for s in drawn[fresh:] if s is not kept and not _among(s, coded)]
+            if greedy is not None:
+                programs.setdefault(tier, greedy)  # a check on this tier reuses it
         score = calc
         if stage.check is not None:
             if stage.check not in programs:
-                checks = yield Draw(stage.check, True, 1, True)
+                request = Draw(stage.check, True, 1, True)
+                checks = yield request
                 every += checks
                 programs[stage.check] = checks[0] if checks else None
+                if checks:
+                    served[request] = checks[0]
             score = confirmed_by(programs[stage.check], coded)
         answer, share, votes, picked = _pick(stage, drawn, score)
         if not _settles(stage, answer, share, picked) and stage.extra:
             drawn += yield Draw(tier, False, stage.extra, stage.program)
             answer, share, votes, picked = _pick(stage, drawn, score)
-        every += drawn[fresh:]
+        every += [s for s in drawn[fresh:] if not _among(s, every)]  # served ones once
         settled = _settles(stage, answer, share, picked)
         trace.append(
             {

@@ -108,3 +108,60 @@ def test_live_auto_counts_the_probe_in_the_plans_vote() -> None:
     assert result.trace[0]["plan"] == "g+2@0"
     assert result.answer == "12" and result.votes == {"12": 2.0, "13": 2.0}
     assert result.usage.samples == 4  # the probe, the greedy answer and two votes
+
+
+STEP = probe_request("cot@0")
+
+
+def test_a_step_by_step_probe_is_never_taken_for_the_tiers_program() -> None:
+    """A ``cot@0`` probe (the default) says 7; the plan's greedy program says 9, a sampled
+    one 5, and step-by-step votes 9, 9 and 4: the check confirms the 9s by the greedy
+    program. The probe votes and serves the second stage's greedy answer, but a prose
+    answer is not the tier's program and a check never compares with it."""
+    coded = [sample("9", "```python\nanswer = 9\n```"), sample("5", "```python\nanswer = 5\n```")]
+    replies = [coded[:1], coded[1:], [sample("9"), sample("9"), sample("4")]]
+    steps = run_plan(parse_plan("g+1@0 pot > g+3@0 check@0"), probe=(STEP, sample("7")))
+    asked: list[Draw] = []
+    try:
+        request = next(steps)
+        while True:
+            asked.append(request)
+            request = steps.send(replies[len(asked) - 1])
+    except StopIteration as stop:
+        decision = stop.value
+    assert asked == [Draw(0, True, 1, True), Draw(0, False, 1, True), Draw(0, False, 3)]
+    assert decision.answer == "9" and decision.trace[-1]["check_score"] == 1.0
+
+
+def test_a_greedy_program_a_check_drew_is_not_drawn_again() -> None:
+    program = sample("9", "```python\nanswer = 9\n```")
+    votes = [sample("4"), sample("5"), sample("6"), sample("4")]
+    asked, decision = drive("4@0 check@1 > pot@1", [votes, [program]], None)
+    assert asked == [Draw(0, False, 4), Draw(1, True, 1, True)]  # one draw, not two
+    assert decision.answer == "9" and len(decision.samples) == 5
+
+
+def _step_probe_coder(text: str, params: SamplingParams, k: int) -> dict[str, object]:
+    """Greedy step by step says 7; the greedy program 9, a sampled one 5; sampled step by
+    step says 9, 9, 4 in turn."""
+    if PROGRAM_INSTRUCTION in text:
+        value = 9 if params.temperature == 0.0 else 5
+        return {"text": f"```python\nanswer = {value}\n```", "logprob": -0.1}
+    value = 7 if params.temperature == 0.0 else (9, 9, 4)[k % 3]
+    return {"text": f"So it is {value}.\nAnswer: {value}", "logprob": -0.4}
+
+
+def test_live_auto_with_a_step_by_step_probe_checks_against_the_program() -> None:
+    """A router a user trained with the default probe (``cot@0``) over the 1.5B's checked
+    plans: the check confirms the votes that agree with the greedy program, not with the
+    probe's prose answer."""
+    data = json.loads(TOP_ROUTER.read_text(encoding="utf-8"))
+    data["probe"] = "cot@0"
+    data["plans"] = [p for p in data["plans"] if p["name"] == "g+1@0 pot > g+3@0 check@0"]
+    router = router_from_dict(data)
+    backend = ScriptedBackend(_step_probe_coder, model="coder")
+    result = asyncio.run(
+        AutoStrategy(AutoOptions(), router=router).solve("What is 4 + 5?", backend)
+    )
+    assert result.answer == "9"
+    assert result.trace[-1]["check_score"] == 1.0
