@@ -164,17 +164,31 @@ class Plan:
             if not isinstance(raw, dict):
                 raise ConfigError(f"a plan stage must be an object, got {raw!r:.60}")
             try:
-                tier, n, extra = (int(raw.get(k, 0)) for k in ("tier", "n", "extra"))
+                tier, n, extra = (_whole(raw, k) for k in ("tier", "n", "extra"))
                 agree = float(raw.get("agree", 1.0))
-            except (TypeError, ValueError):
+            except ConfigError:
+                raise
+            except (TypeError, ValueError, OverflowError):
                 raise ConfigError(f"a plan stage has a non-numeric field: {raw!r:.80}") from None
             pick, prompt = raw.get("pick", "vote"), raw.get("prompt", "cot")  # Stage checks them
             check = raw.get("check")
             if check is not None and (isinstance(check, bool) or not isinstance(check, int)):
                 raise ConfigError(f"a plan stage's check must be a tier number: {raw!r:.80}")
-            greedy = bool(raw.get("greedy", True))
+            greedy = raw.get("greedy", True)
+            if not isinstance(greedy, bool):
+                raise ConfigError(f"a plan stage's 'greedy' must be true or false: {raw!r:.80}")
             stages.append(Stage(tier, greedy, n, extra, agree, pick, prompt, check))
         return cls(tuple(stages))
+
+
+def _whole(raw: dict[str, Any], key: str) -> int:
+    """A stage's count or tier: a whole number (1.0 reads as 1; 1.7, true or "1" do not)."""
+    value = raw.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(key)
+    if not float(value).is_integer():
+        raise ConfigError(f"a plan stage's {key!r} must be a whole number: {raw!r:.80}")
+    return int(value)
 
 
 _STAGE = re.compile(

@@ -122,6 +122,17 @@ def test_router_file_round_trip(trained, tmp_path):
         ),
         (lambda d: d["plans"][0].update(intercept=None), "numbers only"),
         (lambda d: d.update(calibration=3), "'calibration' must be a list"),
+        (lambda d: d.update(calibration=[{"x": 1}]), "'calibration' rows need a 'lam'"),
+        (lambda d: d.update(calibration=[{"lam": 0, "cost": "1"}]), "'calibration' rows"),
+        (lambda d: d.update(lam="x"), "'lam' must hold numbers only"),
+        (lambda d: d.update(lam=[1]), "'lam' must hold numbers only"),
+        (lambda d: d.update(lam=float("nan")), "'lam' holds NaN"),
+        (lambda d: d.update(meta="ab"), "'meta' must be an object"),
+        (lambda d: d.update(tiers=5), "'tiers' must be a list of backend names"),
+        (lambda d: d.update(tiers="abc"), "'tiers' must be a list of backend names"),
+        (lambda d: d["plans"][0]["stages"][0].update(tier=1e999), "must be a whole number"),
+        (lambda d: d["plans"][0]["stages"][0].update(tier=1.7), "'tier' must be a whole"),
+        (lambda d: d["plans"][0]["stages"][0].update(greedy="false"), "'greedy' must be true"),
     ],
 )
 def test_bad_router_files_get_clear_errors(trained, tmp_path, mutate, message):

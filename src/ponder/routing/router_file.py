@@ -82,19 +82,21 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
         if raw.get("cost_model") is not None:  # a router from before cost models: none
             _cost_model(model, raw["cost_model"], size, at)
         plans.append(model)
-    calibration = data.get("calibration") or []
-    if not isinstance(calibration, list) or not all(isinstance(c, dict) for c in calibration):
-        raise DataError(f"{where}: 'calibration' must be a list of objects")
-    lam = float(data.get("lam") or 0.0)
+    calibration = _calibration(data.get("calibration") or [], where)
+    [lam] = _number_list({"lam": [data.get("lam") or 0.0]}, "lam", 1, where)
     budget = data.get("budget")  # a router from before budgets were kept: none
     if budget is not None and (
         isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0
     ):
         raise DataError(f"{where}: 'budget' must be a positive number or null, got {budget!r}")
-    tiers = [str(t) for t in data.get("tiers") or []]
+    tiers = data.get("tiers") or []
+    if not isinstance(tiers, list) or not all(isinstance(t, str) for t in tiers):
+        raise DataError(f"{where}: 'tiers' must be a list of backend names, got {tiers!r:.60}")
     if probe is not None and tiers and probe_request(probe).tier >= len(tiers):
         raise DataError(f"{where}: probe {probe!r} names a tier the router's {len(tiers)} lack")
-    meta = dict(data.get("meta") or {})
+    meta = data.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise DataError(f"{where}: 'meta' must be an object, got {meta!r:.60}")
     support = _support(data, where)
     return Router(
         plans,
@@ -112,6 +114,23 @@ def router_from_dict(data: Any, where: str = "router") -> Router:
         term_scale,
         None if budget is None else float(budget),
     )
+
+
+def _calibration(raw: Any, where: str) -> list[dict[str, float]]:
+    """The calibration table: rows of finite numbers, each with a 'lam' and a 'cost'."""
+    if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
+        raise DataError(f"{where}: 'calibration' must be a list of objects")
+    for row in raw:
+        values = [row.get("lam"), row.get("cost"), *row.values()]
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values
+        ):
+            raise DataError(
+                f"{where}: 'calibration' rows need a 'lam' and a 'cost', all finite "
+                f"numbers; got {row!r:.80}"
+            )
+    return [{key: float(value) for key, value in row.items()} for row in raw]
 
 
 def _cost_model(model: PlanModel, raw: Any, size: int, where: str) -> None:
