@@ -143,15 +143,18 @@ def write_support(pools: Pools) -> None:
     print(f"wrote the support of {len(pools.items)} training items into {DEFAULT_ROUTER}")
 
 
-def print_headline(auto: Point, fixed: list[Point], front: list[Point], pools: Pools) -> None:
-    line = headline(auto, fixed)
-    best = best_point(fixed)
-    gap = auto.accuracy - frontier_accuracy(front, auto.dollars)
+def print_headline(
+    auto: Point, fixed: list[Point], front: list[Point], pools: Pools, unit: str
+) -> None:
+    """auto against the best fixed strategy and the frontier, costs in the budget's unit."""
+    line = headline(auto, fixed, unit)
+    best = best_point(fixed, unit)
+    gap = auto.accuracy - frontier_accuracy(front, getattr(auto, unit), unit)
     print(f"\n{line.sentence}  Per suite: {by_suite(auto, pools)}")
     print(
         f"accuracy vs best: {100 * (auto.accuracy - best.accuracy):+.1f} pts "
-        f"(target >= -1.0); cost: {100 * line.cost_share:.0f}% of best (target <= 40%; "
-        f"in tokens {100 * auto.tokens / best.tokens:.0f}%); "
+        f"(target >= -1.0); cost: {100 * line.cost_share:.0f}% of best's {unit} (target "
+        f"<= 40%; in tokens {100 * auto.tokens / best.tokens:.0f}%); "
         f"vs frontier at its cost: {100 * gap:+.1f} pts (target >= 0)"
     )
 
@@ -350,10 +353,10 @@ def main() -> None:
         return
     print(f"{len(pools.items)} items; tiers: {' < '.join(t.short for t in pools.tiers)}")
     fixed = fixed_points(pools, reps=args.reps)
-    direct, best = direct_point(fixed, pools), best_point(fixed)
-    unit = args.unit  # the Point field the budget counts
+    unit = args.unit  # the Point field the budget counts, and every cost compared
+    direct, best = direct_point(fixed, pools), best_point(fixed, unit)
     budget = args.share * getattr(best, unit) / getattr(direct, unit)
-    front = pareto(fixed)
+    front = pareto(fixed, unit)
     print(f"{'strategy':34s} {'acc %':>6s} {'tokens/q':>9s} {'$/1k q':>10s}  cut % / per suite")
     for p in fixed:
         note = f"cut {100 * p.truncated:4.1f}%; {by_suite(p, pools)}"
@@ -390,19 +393,19 @@ def main() -> None:
                 autos[probe] = replace(point, name=label(probe))
             if args.quick:
                 continue
-            gap = point.accuracy - frontier_accuracy(front, point.dollars)
+            gap = point.accuracy - frontier_accuracy(front, getattr(point, unit), unit)
             note = (
                 f"budget {b:.2f}x direct; vs frontier {100 * gap:+.1f} pts; "
                 f"{by_suite(point, pools)}; {point.extra['plans']}"
             )
             print(row(point.name, point.accuracy, point.tokens, point.dollars, note))
     for probe in kinds:
-        print_headline(autos[probe], fixed, front, pools)
+        print_headline(autos[probe], fixed, front, pools, unit)
         print_per_suite(autos[probe], fixed, pools)
     auto = autos[probing if args.probe and not args.no_probe else False]
     if args.report:
         tiers = [t.model for t in pools.tiers]
-        report = Report(fixed=fixed, router=auto, headline=headline(auto, fixed), tiers=tiers)
+        report = Report(fixed=fixed, router=auto, headline=headline(auto, fixed, unit), tiers=tiers)
         print(write_report(report, args.report, "ponder router benchmark"))
     if args.write_default:
         write_default(pools, budget, args, sources)

@@ -69,3 +69,12 @@ def test_a_probe_the_runs_lack_stops_in_one_line(run_dir):
     assert done.returncode == 1
     assert done.stderr.startswith("router.py: item") and "no program samples" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_headline_counts_cost_in_the_unit_the_budget_counts(run_dir):
+    done = router(run_dir, "--folds", "2", "--quick", "--unit", "flops")
+    assert done.returncode == 0, done.stderr
+    assert "at" in done.stdout and "% of its flops" in done.stdout
+    assert "% of best's flops" in done.stdout and "% of its cost" not in done.stdout
+    done = router(run_dir, "--folds", "2", "--quick")
+    assert "% of its cost" in done.stdout and "% of best's dollars" in done.stdout
