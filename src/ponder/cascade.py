@@ -374,9 +374,10 @@ def run_plan(
         drawn = list(drawn) if index and stage.tier == tier else []
         tier = stage.tier
         fresh = len(drawn)
+        held = 0  # samples this stage holds without drawing them: the probe, a reused one
         if kept is not None and not voted and home == tier and stage.pick != "calc":
             drawn.append(kept)  # paid for already: it votes here
-            voted = True
+            voted, held = True, 1
         greedy: Sample | None = None
         if stage.greedy:
             request = Draw(tier, True, 1, stage.program)
@@ -389,7 +390,7 @@ def run_plan(
                 greedy = served[request]
                 if all(s is not greedy for s in drawn):  # not in this vote: served, not drawn
                     drawn.append(greedy)
-                    voted = voted or greedy is kept
+                    voted, held = voted or greedy is kept, held + 1
         if stage.n:
             drawn += yield Draw(tier, False, stage.n, stage.program)
         if stage.program:
@@ -418,7 +419,8 @@ def run_plan(
                 "step": "stage",
                 "plan_stage": stage.name,
                 "tier": tier,
-                "drawn": len(drawn) - fresh,
+                "drawn": len(drawn) - fresh - held,
+                "served": held,
                 "truncated": sum(s.truncated for s in drawn[fresh:]),
                 "pooled": len(drawn),  # what the share is of: this tier's samples so far
                 "votes": votes,

@@ -165,3 +165,11 @@ def test_live_auto_with_a_step_by_step_probe_checks_against_the_program() -> Non
     )
     assert result.answer == "9"
     assert result.trace[-1]["check_score"] == 1.0
+
+
+def test_the_trace_tells_drawn_samples_from_served_ones() -> None:
+    program = sample("7", "```python\nanswer = 7\n```")
+    _, decision = drive("cot@1 > 4@1", [[sample("7")]], program)
+    assert (decision.trace[0]["drawn"], decision.trace[0]["served"]) == (1, 1)
+    _, decision = drive("pot@1 > cot@1", [], program)
+    assert (decision.trace[0]["drawn"], decision.trace[0]["served"]) == (0, 1)
