@@ -66,6 +66,7 @@ def test_the_larger_of_max_tokens_and_max_completion_tokens_counts(
     "fields",
     [
         {"n_predict": 100_000},
+        {"n_cmpl": 8},
         {"num_predict": -1},
         {"min_tokens": 100_000},
         {"ignore_eos": True},

@@ -187,3 +187,20 @@ def test_a_malformed_message_content_names_the_field_not_a_union_member(
             messages=[{"role": "user", "content": 7}],  # type: ignore[list-item]
         )
     assert refused.value.param == "messages.0.content", refused.value.message
+
+
+def test_too_many_prompts_are_refused_before_any_is_built(
+    client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each prompt is one answer at least, so a list over the sample cap is refused on
+    its length alone: no per-prompt chat body is built first (each is a copy of the
+    whole request)."""
+    from ponder.server.completions import legacy
+
+    built: list[str] = []
+    real = legacy.chat_body
+    monkeypatch.setattr(legacy, "chat_body", lambda raw, p: built.append(p) or real(raw, p))
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.completions.create(model="sc/fake", prompt=["Hi"] * 2_000, max_tokens=1)
+    assert refused.value.code == "work_over_cap" and "2000 answer(s)" in str(refused.value)
+    assert built == []

@@ -114,3 +114,27 @@ async def test_reward_scorer_on_loopback_in_both_shapes() -> None:
             await bad.solve(Q, ScriptedBackend({Q: outputs}))
     assert received[0] == {"question": Q, "steps": [received[0]["steps"][0]]}
     assert any(b.get("model") == "prm" and b["input"].startswith(Q) for b in received)
+
+
+async def test_a_beam_wider_than_its_beams_counts_its_width_against_the_caps(
+    client: httpx.AsyncClient,
+) -> None:
+    # 16 children a level for 32 levels, 7 answers: about 3,500 samples, over the cap
+    wide = chat("beam:n=1,width=16,depth=32/fake", n=7)
+    over = await client.post("/v1/chat/completions", json=wide)
+    assert over.status_code == 400 and over.json()["error"]["code"] == "work_over_cap"
+
+
+@pytest.mark.parametrize("threshold", ["inf", "1e400", "nan"])
+async def test_an_infinite_or_nan_option_is_a_400_naming_it(
+    client: httpx.AsyncClient, threshold: str
+) -> None:
+    for body in (
+        chat(f"sc:n=4,stop=margin,threshold={threshold}/fake"),
+        chat(
+            "fake", ponder={"strategy": "sc", "options": {"stop": "margin", "threshold": threshold}}
+        ),
+    ):
+        refused = await client.post("/v1/chat/completions", json=body)
+        assert refused.status_code == 400, refused.text
+        assert "threshold" in refused.json()["error"]["message"]

@@ -226,3 +226,15 @@ async def test_the_concluding_request_asks_for_the_answer_alone() -> None:
     assert "17 + 25 = 42" in finish  # the path so far
     assert "next step" not in finish and "first step" not in finish
     assert "one step at a time" not in finish
+
+
+async def test_beam_wider_than_its_beams_stays_within_its_declared_work() -> None:
+    """width > n: one kept path grows ``width`` children a level, more than ``n``."""
+    for spec in ("beam:n=1,width=16,depth=4", "beam:n=2,width=8,depth=3,scorer=calc"):
+        strategy = make_strategy(spec)
+        fake = ScriptedBackend(lambda prompt, params, k: "17 + 25 = 42")  # never finishes
+        result = await strategy.solve(Q, fake)
+        assert isinstance(strategy, Bounded)
+        bound = strategy.work()
+        assert result.usage.samples <= bound.samples, spec
+        assert result.usage.completion_tokens <= bound.tokens, spec

@@ -30,6 +30,7 @@ Record = Callable[[dict[str, Any] | None, int], None]  # usage, samples
 UNBOUNDED = frozenset(
     {
         "n_predict",
+        "n_cmpl",
         "num_predict",
         "min_tokens",
         "max_new_tokens",

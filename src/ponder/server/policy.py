@@ -146,3 +146,16 @@ def check_work(strategy: Strategy | None, answers: int, max_tokens: int | None, 
             code="work_over_cap",
         )
     return total
+
+
+def check_answers(answers: int, caps: Caps) -> None:
+    """A 400 for a request whose answers alone (prompts x ``n``, each one sample at least)
+    are over the sample cap: checked before anything is built per answer."""
+    if answers > caps.max_samples:
+        raise ApiError(
+            400,
+            f"this request's work is over the server's cap: {answers} answer(s), one "
+            f"sample each at least (cap {caps.max_samples} samples); lower n, ponder.n or "
+            "the number of prompts",
+            code="work_over_cap",
+        )

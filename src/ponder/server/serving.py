@@ -122,6 +122,10 @@ class Serving:
         """Refuse, before any model call, a request whose total work is over the caps."""
         policy.check_work(prepared.strategy if prepared else None, answers, max_tokens, self.caps)
 
+    def admit_answers(self, answers: int) -> None:
+        """Refuse a request whose answers alone are over the sample cap (one each)."""
+        policy.check_answers(answers, self.caps)
+
     async def admitted(self, ctx: Context, run: Callable[[], Awaitable[Reply]]) -> Reply:
         """Hold a concurrency slot while ``run`` works and, for a stream, until it ends."""
         await self.limiter.acquire(ctx.deadline)

@@ -118,10 +118,11 @@ class StrategyEntry:
 
 
 class Options(BaseModel):
-    """Base for typed strategy options: unknown keys are errors. ``renamed`` maps old
-    option names, still accepted for one release with a deprecation notice, to new ones."""
+    """Base for typed strategy options: unknown keys are errors, and so are infinite or
+    NaN numbers. ``renamed`` maps old option names, still accepted for one release with a
+    deprecation notice, to new ones."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     renamed: ClassVar[dict[str, str]] = {}
 
     @model_validator(mode="before")

@@ -43,8 +43,11 @@ class BeamSearch(StepSearch[BeamOptions]):
 
     def work(self) -> Work:
         o = self.options
-        samples = o.n * o.depth + 1  # n per step at most, and one concluding request
-        scoring = self.scorer.work(o.n * o.depth)
+        # a level draws n at most, or width when fewer than width beams leave one path
+        # kept (n // width < 1), which still grows width children; and one concluding request
+        per = max(o.n, o.width)
+        samples = per * o.depth + 1
+        scoring = self.scorer.work(per * o.depth)
         return Work(samples + scoring.samples, samples * o.step_tokens + scoring.tokens)
 
     async def answer(self, question: Question, ladder: Ladder) -> Result:

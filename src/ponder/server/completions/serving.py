@@ -41,6 +41,7 @@ class CompletionServing:
             if isinstance(backend, CompletesRaw):
                 return await self._raw_completion(request, raw, route, backend, ctx)
         prompts = legacy.check_legacy(request)
+        self.core.admit_answers(len(prompts) * request.n)  # before a body per prompt
         bodies = [legacy.chat_body(raw, prompt) for prompt in prompts]
         first = parse_request(ChatCompletionRequest, bodies[0])
         prepared = self.core.prepare(route, first, ctx)
