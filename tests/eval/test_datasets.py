@@ -35,6 +35,12 @@ def test_jsonl_with_gsm8k_answers_and_defaults(tmp_path):
         ({"question": "q", "answer": {"a": 1}}, "'answer' must be a string"),
         ({"question": "q", "answer": "1", "kind": "poem"}, "kind 'poem'"),
         ({"question": "q", "answer": "1", "choices": "AB"}, "'choices' must be a list"),
+        ({"question": "q", "answer": ""}, "'answer' is empty"),
+        ({"question": "q", "answer": "   "}, "'answer' is empty"),
+        ({"question": "q", "answer": "#### "}, "'answer' is empty"),
+        ({"question": "q", "answer": True}, "'answer' must be a string or a number"),
+        ('{"question": "q", "answer": NaN}', "'answer' must be a finite number"),
+        ({"question": "q", "answer": "abc", "kind": "number"}, "'answer' 'abc' is not a number"),
     ],
 )
 def test_jsonl_errors_name_the_line(tmp_path, row, message):
@@ -111,3 +117,15 @@ def test_unknown_suite_level_and_bad_counts():
 def test_item_from_dict_rejects_non_objects():
     with pytest.raises(DataError, match="expected a JSON object"):
         Item.from_dict([1, 2])  # type: ignore[arg-type]
+
+
+def test_json_numbers_are_gold_answers_as_written_and_ids_as_given(tmp_path):
+    rows = [
+        {"question": "q", "answer": 1e-7, "id": 0},
+        {"question": "q", "answer": 1e16},
+        {"question": "q", "answer": 2.5},
+        {"question": "q", "answer": -3},
+    ]
+    items = load_jsonl(write_lines(tmp_path / "d.jsonl", rows))
+    assert [i.answer for i in items] == ["0.0000001", "10000000000000000", "2.5", "-3"]
+    assert items[0].id == "0"

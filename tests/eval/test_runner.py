@@ -185,3 +185,60 @@ def test_sampling_mode_defaults_to_the_models_budget(tmp_path, model, budget):
     asked = ScriptedBackend(["Answer: 1"], model=model)
     run(ITEMS[:1], asked, ["sample:n=2,max_tokens=99"], SampleStore(tmp_path / "asked"))
     assert {c["params"].max_tokens for c in asked.calls} == {99}
+
+
+def test_a_strategy_named_twice_runs_once(tmp_path):
+    small, _ = two_tier_backends(ITEMS)
+    store = SampleStore(tmp_path)
+    summary = run(ITEMS, small, ["direct", "direct"], store)
+    assert (summary.finished, summary.skipped) == (4, 0)
+    assert len(store.records()) == 4 and len(small.calls) == 4
+
+
+def test_a_second_data_file_or_suite_in_one_out_is_refused(tmp_path):
+    data = tmp_path / "a.jsonl"
+    other = tmp_path / "b.jsonl"
+    data.write_text(json.dumps({"question": "What is 2 + 3?", "answer": "5"}) + "\n")
+    other.write_text(json.dumps({"question": "What is 2 + 4?", "answer": "6"}) + "\n")
+    out = tmp_path / "run"
+    model = "scripted:docs/examples/small.json"
+    runner = CliRunner()
+    first = runner.invoke(
+        cli, ["eval", "run", "--data", str(data), "-m", model, "-s", "direct", "--out", str(out)]
+    )
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(
+        cli, ["eval", "run", "--data", str(data), "-m", model, "-s", "direct", "--out", str(out)]
+    )
+    assert again.exit_code == 0, again.output  # the same file resumes
+    mixed = runner.invoke(
+        cli, ["eval", "run", "--data", str(other), "-m", model, "-s", "direct", "--out", str(out)]
+    )
+    assert mixed.exit_code != 0 and "b.jsonl" in mixed.output and "a.jsonl" in mixed.output
+    assert "Traceback" not in mixed.output
+    suite = runner.invoke(
+        cli,
+        [
+            "eval",
+            "run",
+            "--suite",
+            "arith",
+            "-m",
+            model,
+            "-s",
+            "direct",
+            "--out",
+            str(out),
+            "--per-level",
+            "1",
+        ],
+    )
+    assert suite.exit_code != 0 and "another --out" in suite.output
+    assert len([line for line in (out / "records.jsonl").read_text().splitlines() if line]) == 1
+
+
+def test_a_sampling_spec_with_spaces_is_still_one_sampling_setting(tmp_path):
+    store = SampleStore(tmp_path)
+    store.claim({"model": "scripted:x.json", "strategies": ["sample:n=2"]})
+    with pytest.raises(ConfigError, match="would mix two sampling settings"):
+        store.claim({"model": "scripted:x.json", "strategies": [" sample:n=3"]})

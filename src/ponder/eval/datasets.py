@@ -8,11 +8,14 @@ accepted: the gold answer is what follows ``####``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ponder.answers.numbers import parse_value
 from ponder.errors import DataError
 
 KINDS = ("auto", "number", "choice", "text", "expr")
@@ -46,11 +49,16 @@ class Item:
             raise DataError(f"{where}: 'question' must be a non-empty string")
         if answer is None and not require_answer:
             answer = ""
-        if answer is None or isinstance(answer, (dict, list)):
+        if answer is None or isinstance(answer, (bool, dict, list)):
             raise DataError(f"{where}: 'answer' must be a string or a number")
         kind = str(data.get("kind") or "auto")
         if kind not in KINDS:
             raise DataError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        gold = gold_answer(_as_written(answer, where))
+        if require_answer and not gold.strip():
+            raise DataError(f"{where}: 'answer' is empty")
+        if kind == "number" and gold and parse_value(gold) is None:
+            raise DataError(f"{where}: 'answer' {gold!r:.40} is not a number (kind 'number')")
         choices = data.get("choices")
         if choices is not None and not (
             isinstance(choices, list) and all(isinstance(c, str) for c in choices)
@@ -58,14 +66,26 @@ class Item:
             raise DataError(f"{where}: 'choices' must be a list of strings")
         difficulty = data.get("difficulty")
         return cls(
-            id=str(data.get("id") or where),
+            id=where if data.get("id") in (None, "") else str(data["id"]),
             question=question,
-            answer=gold_answer(str(answer)),
+            answer=gold,
             kind=kind,
             difficulty=None if difficulty is None else str(difficulty),
             choices=tuple(choices) if choices else None,
             suite=str(data.get("suite") or ""),
         )
+
+
+def _as_written(answer: str | int | float, where: str) -> str:
+    """A JSON number as a person writes it (1e-07 -> 0.0000001), a string as it is."""
+    if isinstance(answer, str):
+        return answer
+    if isinstance(answer, float):
+        if not math.isfinite(answer):
+            raise DataError(f"{where}: 'answer' must be a finite number, got {answer}")
+        text = format(Decimal(repr(answer)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(answer)
 
 
 def gold_answer(answer: str) -> str:

@@ -85,7 +85,7 @@ def plan_work(
     """(item, strategy) pairs to run and ids of items that changed under the same id."""
     latest = {r.key: r for r in map(Record.from_dict, store.records())}
     todo, changed = [], []
-    for spec in strategies:
+    for spec in dict.fromkeys(strategies):  # a spec named twice runs once
         for item in items:
             record = latest.get((item.id, model, spec))
             stored = record and (record.item_hash or item_hash(record.item))
@@ -156,7 +156,7 @@ def check_specs(strategies: Sequence[str]) -> list[RunSpec]:
     """Each spec parsed and checked once, before any model call (ConfigError on a bad
     one): the strategy built."""
     checked = []
-    for spec in strategies:
+    for spec in dict.fromkeys(strategies):  # a spec named twice runs once
         name, options = parse_strategy_spec(spec)
         checked.append(RunSpec(spec, name, options, make_strategy(name, **options)))
     return checked
@@ -189,6 +189,10 @@ async def run_eval(
     it is. Past ``max_failures`` failed items no new item starts (None: never stop early).
     The store's directory is locked for the run (RunInUseError when another holds it)."""
     specs = [s if isinstance(s, RunSpec) else check_specs([s])[0] for s in strategies]
+    once: dict[str, RunSpec] = {}
+    for spec in specs:
+        once.setdefault(spec.text, spec)  # a spec named twice runs once
+    specs = list(once.values())
     if concurrency < 1:
         raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
     model = identity_spec(model or backend.name)

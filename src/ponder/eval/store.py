@@ -181,8 +181,15 @@ class SampleStore:
                 f"{self.directory} holds results of {', '.join(sorted(held))}, not {model}: "
                 "use another --out for another model"
             )
+        if meta.get("data"):  # the file itself, wherever the run is started from
+            meta = {**meta, "data_path": str(Path(str(meta["data"])).resolve())}
+        if not _same_items(old, meta):
+            raise ConfigError(
+                f"{self.directory} holds results on {_items_of(old)}, not {_items_of(meta)}: "
+                "use another --out for other items"
+            )
         specs = list(dict.fromkeys([*old.get("strategies", []), *meta.get("strategies", [])]))
-        sampling = [s for s in specs if s.split(":", 1)[0] == "sample"]
+        sampling = [s for s in specs if s.strip().split(":", 1)[0] == "sample"]
         if len(sampling) > 1:
             raise ConfigError(
                 f"{self.directory} holds samples drawn with {sampling[0]}; {sampling[-1]} "
@@ -287,3 +294,25 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
         return [normalize(json.loads(line)) for line in lines if line.strip()]
     except json.JSONDecodeError as exc:
         raise DataError(f"{file} holds a line that is not JSON: {exc.msg}") from exc
+
+
+def _items_of(meta: dict[str, Any]) -> str:
+    """What a run's items came from, in words."""
+    if meta.get("data"):
+        return f"--data {meta['data']}"
+    return f"--suite {meta['suite']}" if meta.get("suite") else "no named items"
+
+
+def _same_items(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a run's items come from where the directory's came from: the same data
+    file (by its resolved path; by its name for a run recorded before paths were) or the
+    same suite. A run that names neither (``eval extend``) mixes nothing."""
+    if not (old.get("data") or old.get("suite")) or not (new.get("data") or new.get("suite")):
+        return True
+    if old.get("data") and new.get("data"):
+        if old.get("data_path") and new.get("data_path"):
+            return bool(old["data_path"] == new["data_path"])
+        return Path(str(old["data"])).name == Path(str(new["data"])).name
+    return bool(
+        old.get("suite") == new.get("suite") and not old.get("data") and not new.get("data")
+    )
