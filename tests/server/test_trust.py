@@ -365,3 +365,14 @@ def test_sigterm_drains_and_exits(tmp_path: Path) -> None:
             process.kill()
         _, errors = process.communicate(timeout=10)
     assert "Finished server process" in errors
+
+
+@pytest.mark.parametrize("field", [{"n": 4}, {"early_stop": "anything"}])
+def test_ponder_n_and_early_stop_pass_the_same_allow_list(
+    proxy: str, field: dict[str, Any]
+) -> None:
+    """``ponder.n`` and ``ponder.early_stop`` set the strategy's ``n`` and ``stop``: only
+    where a request may set those options, like every other request option."""
+    body = chat(ponder={"strategy": "direct", **field})
+    message = refused(ask(proxy, body), naming="direct")
+    assert "option" in message

@@ -58,11 +58,14 @@ def request_options(
     wanted: dict[str, Any] = {"max_tokens": budget}
     overrides = {k: v for k, v in wanted.items() if v is not None and k in allowed}
     if ponder is not None:
+        shorthand: dict[str, Any] = {}  # ponder.n and ponder.early_stop: options like any
         if ponder.n is not None:
-            overrides["n"] = ponder.n
+            shorthand["n"] = ponder.n
         if ponder.early_stop is not None:
             stop = ponder.early_stop
-            overrides["stop"] = ("esc" if stop else "fixed") if isinstance(stop, bool) else stop
+            shorthand["stop"] = ("esc" if stop else "fixed") if isinstance(stop, bool) else stop
+        _check(name, shorthand, allowed, known, "ponder")
+        overrides.update(shorthand)
         options = _new_names(ponder.options, renamed)
         _check(name, options, allowed, known, "ponder.options")
         overrides.update(options)
