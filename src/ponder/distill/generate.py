@@ -59,7 +59,7 @@ async def build_rows(
     items: set[str] = set()
     held_ids, held_texts = held_out
     for record in map(Record.from_dict, records):
-        item = Item.from_dict(record.item, "stored record")
+        item = Item.from_dict(record.item, "stored record", require_answer=False)
         held = item.id in held_ids or normalized_text(item.question) in held_texts
         if item.id not in items:
             items.add(item.id)

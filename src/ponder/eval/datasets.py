@@ -57,7 +57,7 @@ class Item:
         gold = gold_answer(_as_written(answer, where))
         if require_answer and not gold.strip():
             raise DataError(f"{where}: 'answer' is empty")
-        if kind == "number" and gold and parse_value(gold) is None:
+        if require_answer and kind == "number" and parse_value(gold) is None:
             raise DataError(f"{where}: 'answer' {gold!r:.40} is not a number (kind 'number')")
         choices = data.get("choices")
         if choices is not None and not (

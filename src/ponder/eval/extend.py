@@ -116,7 +116,7 @@ async def _extend_one(
     gate: asyncio.Semaphore,
     counts: dict[str, int],
 ) -> Record:
-    item = Item.from_dict(record.item, record.item_id or "item")
+    item = Item.from_dict(record.item, record.item_id or "item", require_answer=False)
     program = is_program(record.strategy)
     messages = messages_for(item, program)
     samples = record.to_samples()

@@ -207,7 +207,7 @@ class Pools:
 
 
 def _pool_from(record: Record, program: bool = False) -> Pool:
-    item = Item.from_dict(record.item, record.item_id or "item")
+    item = Item.from_dict(record.item, record.item_id or "item", require_answer=False)
     samples = record.to_samples()
     # stored before truncation was told apart: the cut ones are read again
     annotate_pool([s for s in samples if s.truncated], item, program)
