@@ -201,38 +201,19 @@ def test_a_second_data_file_or_suite_in_one_out_is_refused(tmp_path):
     data.write_text(json.dumps({"question": "What is 2 + 3?", "answer": "5"}) + "\n")
     other.write_text(json.dumps({"question": "What is 2 + 4?", "answer": "6"}) + "\n")
     out = tmp_path / "run"
-    model = "scripted:docs/examples/small.json"
-    runner = CliRunner()
-    first = runner.invoke(
-        cli, ["eval", "run", "--data", str(data), "-m", model, "-s", "direct", "--out", str(out)]
-    )
+
+    def eval_run(*source: str):
+        run_args = ["-m", "scripted:docs/examples/small.json", "-s", "direct", "--out", str(out)]
+        return CliRunner().invoke(cli, ["eval", "run", *source, *run_args])
+
+    first = eval_run("--data", str(data))
     assert first.exit_code == 0, first.output
-    again = runner.invoke(
-        cli, ["eval", "run", "--data", str(data), "-m", model, "-s", "direct", "--out", str(out)]
-    )
+    again = eval_run("--data", str(data))
     assert again.exit_code == 0, again.output  # the same file resumes
-    mixed = runner.invoke(
-        cli, ["eval", "run", "--data", str(other), "-m", model, "-s", "direct", "--out", str(out)]
-    )
+    mixed = eval_run("--data", str(other))
     assert mixed.exit_code != 0 and "b.jsonl" in mixed.output and "a.jsonl" in mixed.output
     assert "Traceback" not in mixed.output
-    suite = runner.invoke(
-        cli,
-        [
-            "eval",
-            "run",
-            "--suite",
-            "arith",
-            "-m",
-            model,
-            "-s",
-            "direct",
-            "--out",
-            str(out),
-            "--per-level",
-            "1",
-        ],
-    )
+    suite = eval_run("--suite", "arith", "--per-level", "1")
     assert suite.exit_code != 0 and "another --out" in suite.output
     assert len([line for line in (out / "records.jsonl").read_text().splitlines() if line]) == 1
 

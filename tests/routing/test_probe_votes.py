@@ -31,10 +31,10 @@ def sample(answer: str | None, text: str = "", logprob: float = -0.2) -> Sample:
 
 
 def drive(
-    plan: str, replies: list[list[Sample]], probe: Sample | None
+    plan: str, replies: list[list[Sample]], probe: Sample | None, drawn_by: Draw = PROGRAM
 ) -> tuple[list[Draw], Decision]:
     """Run ``plan`` after ``probe`` (drawn by ``pot@1``), answering its draws in turn."""
-    steps = run_plan(parse_plan(plan), probe=(PROGRAM, probe) if probe else None)
+    steps = run_plan(parse_plan(plan), probe=(drawn_by, probe) if probe else None)
     asked: list[Draw] = []
     try:
         request = next(steps)
@@ -120,15 +120,7 @@ def test_a_step_by_step_probe_is_never_taken_for_the_tiers_program() -> None:
     answer is not the tier's program and a check never compares with it."""
     coded = [sample("9", "```python\nanswer = 9\n```"), sample("5", "```python\nanswer = 5\n```")]
     replies = [coded[:1], coded[1:], [sample("9"), sample("9"), sample("4")]]
-    steps = run_plan(parse_plan("g+1@0 pot > g+3@0 check@0"), probe=(STEP, sample("7")))
-    asked: list[Draw] = []
-    try:
-        request = next(steps)
-        while True:
-            asked.append(request)
-            request = steps.send(replies[len(asked) - 1])
-    except StopIteration as stop:
-        decision = stop.value
+    asked, decision = drive("g+1@0 pot > g+3@0 check@0", replies, sample("7"), STEP)
     assert asked == [Draw(0, True, 1, True), Draw(0, False, 1, True), Draw(0, False, 3)]
     assert decision.answer == "9" and decision.trace[-1]["check_score"] == 1.0
 
