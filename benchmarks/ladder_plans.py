@@ -1,0 +1,66 @@
+"""Each plan of the shipped ladder router's catalogue, run on every stored ladder item
+after the router's probe (the 1.5B's greedy program, paid for), as a fixed strategy:
+its accuracy and its FLOPs as a share of the best fixed strategy's (the one
+``ladder.py`` compares with). The frontier of these plans is the baseline a router has
+to beat: choosing one plan per question must pay more than choosing one for all.
+
+    python benchmarks/ladder_plans.py            # about 4 minutes on one core
+
+The plans' costs and accuracies are averaged over 8 replays per item (as router
+training labels them); the best fixed strategy over 100. A plan and the best are chosen
+on the same items they are scored on, which flatters both against ``auto``'s
+cross-validated figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from ladder import labelled
+
+from ponder.eval.pools import load_pools
+from ponder.eval.store import read_records
+from ponder.routing.compare import best_point, fixed_points
+from ponder.routing.router_file import LADDER_FILE, load_router
+
+DATA = Path(__file__).parent / "data" / "ladder"
+ROUTERS = Path(__file__).parents[1] / "src" / "ponder" / "routing"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=8, help="replays per item and plan")
+    parser.add_argument("--probe", default="pot@1", help="the router's probe")
+    args = parser.parse_args()
+    start = time.time()
+    sources = sorted(DATA.glob("*.jsonl.gz"))
+    pools = labelled(load_pools([r for s in sources for r in read_records(str(s))]))
+    from ponder.routing.training import label_items
+
+    plans = [m.plan for m in load_router(ROUTERS / LADDER_FILE).plans]
+    ids = sorted(pools.items)
+    best = best_point(fixed_points(pools, reps=100), "flops")
+    labels = label_items(pools, plans, ids, reps=args.reps, unit="flops", probed=args.probe)
+    accuracy = labels.correct.mean(0) * 100
+    share = labels.cost.mean(0) / best.flops * 100
+    sets = np.array([pools.items[i].suite for i in ids])
+    names = sorted(set(sets))
+    print(
+        f"{len(ids)} items, {len(plans)} plans after {args.probe}; best fixed strategy "
+        f"{best.name} {100 * best.accuracy:.1f}% at {best.flops / 1e12:.2f} TFLOPs "
+        f"({time.time() - start:.0f} s)"
+    )
+    print(f"{'plan (* on the frontier)':44s} {'acc %':>6s} {'FLOPs % of best':>16s}  per set")
+    front = -1.0
+    for j in np.argsort(share):
+        mark = "*" if accuracy[j] > front else " "
+        front = max(front, float(accuracy[j]))
+        per = "  ".join(f"{n} {labels.correct[sets == n, j].mean() * 100:5.1f}" for n in names)
+        print(f"{mark}{plans[j].name:43s} {accuracy[j]:6.1f} {share[j]:16.1f}  {per}")
+
+
+if __name__ == "__main__":
+    main()
