@@ -388,7 +388,7 @@ def run_plan(
                     greedy = served[request] = got[0]
             else:
                 greedy = served[request]
-                if all(s is not greedy for s in drawn):  # not in this vote: served, not drawn
+                if not _among(greedy, drawn):  # not in this vote: served, not drawn
                     drawn.append(greedy)
                     voted, held = voted or greedy is kept, held + 1
         if stage.n:

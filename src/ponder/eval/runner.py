@@ -85,7 +85,7 @@ def plan_work(
     """(item, strategy) pairs to run and ids of items that changed under the same id."""
     latest = {r.key: r for r in map(Record.from_dict, store.records())}
     todo, changed = [], []
-    for spec in dict.fromkeys(strategies):  # a spec named twice runs once
+    for spec in strategies:
         for item in items:
             record = latest.get((item.id, model, spec))
             stored = record and (record.item_hash or item_hash(record.item))
@@ -156,7 +156,7 @@ def check_specs(strategies: Sequence[str]) -> list[RunSpec]:
     """Each spec parsed and checked once, before any model call (ConfigError on a bad
     one): the strategy built."""
     checked = []
-    for spec in dict.fromkeys(strategies):  # a spec named twice runs once
+    for spec in strategies:
         name, options = parse_strategy_spec(spec)
         checked.append(RunSpec(spec, name, options, make_strategy(name, **options)))
     return checked

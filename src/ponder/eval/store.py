@@ -313,6 +313,4 @@ def _same_items(old: dict[str, Any], new: dict[str, Any]) -> bool:
         if old.get("data_path") and new.get("data_path"):
             return bool(old["data_path"] == new["data_path"])
         return Path(str(old["data"])).name == Path(str(new["data"])).name
-    return bool(
-        old.get("suite") == new.get("suite") and not old.get("data") and not new.get("data")
-    )
+    return not (old.get("data") or new.get("data")) and old.get("suite") == new.get("suite")
