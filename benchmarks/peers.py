@@ -83,7 +83,7 @@ def load_items(source: Path, sets: list[str], per_set: int, skip: int) -> list[d
         if not path.is_file():
             raise ArmError(f"{path} not found: point --source at the shared data folder")
         lines = path.read_text(encoding="utf-8").splitlines()
-        picked = [json.loads(line) for line in subset(lines, skip + per_set)[skip:]]
+        picked = [json.loads(line) for line in subset(lines, per_set, skip)]
         chosen.append(
             [{**item, "answer": gold_answer(str(item["answer"])), "set": name} for item in picked]
         )

@@ -256,3 +256,42 @@ def test_time_left_counts_each_arm_at_its_own_pace() -> None:
     assert peers.time_left(seen, ["pot", "moa", "plansearch"]) == pytest.approx(2 + 80 + 41)
     assert peers.time_left([], ["pot"]) is None  # nothing seen yet: no estimate
     assert peers.time_left(seen, []) == 0.0
+
+
+def test_ladder_items_with_skip_are_the_next_ones_after_the_pools_and_peers(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import ladder_items
+
+    _data(tmp_path, "svamp", 30)
+    _data(tmp_path, "gsm8k-train", 30)
+    for licence in ladder_items.SETS.values():
+        (tmp_path / licence).write_text("MIT\n")
+    out = tmp_path / "out"
+    for extra in ([], ["--skip", "12"]):
+        monkeypatch.setattr(
+            sys,
+            "argv",
+            [
+                "ladder_items.py",
+                "--source",
+                str(tmp_path),
+                "--out",
+                str(out),
+                "--per-set",
+                "6",
+                *extra,
+            ],
+        )
+        ladder_items.main()
+    pools = (out / "svamp-6.jsonl").read_text().splitlines()
+    fresh = (out / "svamp-13-18.jsonl").read_text().splitlines()
+    peer_ids = {i["id"] for i in peers.load_items(tmp_path, ["svamp"], 6, 6)}
+    ids = [json.loads(line)["id"] for line in fresh]
+    assert len(ids) == 6 and not set(ids) & peer_ids
+    assert not set(ids) & {json.loads(line)["id"] for line in pools}
+    whole = ladder_items.subset((tmp_path / "svamp.jsonl").read_text().splitlines(), 18)
+    assert [json.loads(line)["id"] for line in whole[12:]] == ids
+    monkeypatch.setattr(sys, "argv", ["ladder_items.py", "--skip", "-1"])
+    with pytest.raises(SystemExit):
+        ladder_items.main()
