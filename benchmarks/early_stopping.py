@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ponder.cascade import Plan, Stage
 from ponder.eval.pools import load_pools
 from ponder.eval.replay import plan_evaluator, replay, strategy_evaluator
 from ponder.eval.store import read_records
+from ponder.plans import Plan, Stage
 from ponder.strategies import make_strategy
 
 DATA = Path(__file__).parent / "data"

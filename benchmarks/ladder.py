@@ -43,12 +43,12 @@ from pathlib import Path
 
 from router import check_counts
 
-from ponder.cascade import probe_request
 from ponder.errors import ConfigError, DataError
 from ponder.eval.plots import FLOPS_AXIS, plot_accuracy_vs_cost
 from ponder.eval.pools import Pace, Pools, load_pools
 from ponder.eval.replay import Point, pareto, replay
 from ponder.eval.store import Record, read_records
+from ponder.plans import probe_request
 from ponder.routing.compare import best_point, fixed_points, router_evaluator, router_point
 from ponder.routing.router import Router
 from ponder.routing.router_file import load_router

@@ -43,7 +43,6 @@ from pathlib import Path
 
 from search_grid import SEARCHES, grid_main
 
-from ponder.cascade import Plan, Stage
 from ponder.eval.calc_audit import calc_confusion
 from ponder.eval.live import live_points
 from ponder.eval.pools import Pools, load_pools
@@ -59,6 +58,7 @@ from ponder.eval.replay import (
     strategy_evaluator,
 )
 from ponder.eval.store import Record, read_records
+from ponder.plans import Plan, Stage
 from ponder.strategies import make_strategy
 
 DATA = Path(__file__).parent / "data"

@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from ponder.cascade import Plan, Stage
 from ponder.eval.live import bootstrap_interval
 from ponder.eval.pools import Pools, load_pools
 from ponder.eval.replay import Evaluator, pass_evaluator, plan_evaluator, strategy_evaluator
 from ponder.eval.store import Record, read_records
+from ponder.plans import Plan, Stage
 from ponder.strategies import make_strategy, parse_strategy_spec
 
 BEAM = "beam:n=4,width=2,depth=8,step_tokens={s}"

@@ -22,6 +22,7 @@ def test_all_names_exist_and_are_exported() -> None:
         "routing",
         "voting",
         "cascade",
+        "plans",
         "report",
         "plugins",
         "server",

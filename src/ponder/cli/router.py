@@ -162,7 +162,7 @@ def show(
         table.add_row(p.plan.name, f"{p.cost:.2f}")
     Console().print(table)
     if loaded.probe and question:
-        from ponder.cascade import describe_probe
+        from ponder.plans import describe_probe
 
         raise ConfigError(
             f"this router routes after a {describe_probe(loaded.probe)}: ask with "

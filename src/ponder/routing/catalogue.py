@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ponder.cascade import PROBE, Plan, parse_plan
 from ponder.eval import Pools
+from ponder.plans import PROBE, Plan, parse_plan
 
 ONE_TIER = (
     "cot@0",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ponder.cascade import Plan, describe_probe, parse_plan
+from ponder.plans import Plan, describe_probe, parse_plan
 from ponder.routing.features import PROBE_FEATURES, probe_features
 from ponder.routing.router import PLAN_RULES, SAFE_PLANS, Router, rule_plan, same_model
 from ponder.types import Sample

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ponder.cascade import parse_plan
 from ponder.errors import ConfigError
+from ponder.plans import parse_plan
 
 Step = Mapping[str, Any]
 

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ponder.cascade import Draw, Plan, describe_probe, parse_plan, probe_request
 from ponder.errors import ConfigError
+from ponder.plans import Draw, Plan, describe_probe, parse_plan, probe_request
 from ponder.routing.features import (
     FEATURES,
     PROBE_FEATURES,

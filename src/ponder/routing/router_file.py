@@ -11,8 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ponder.cascade import Plan, probe_name, probe_request
 from ponder.errors import ConfigError, DataError
+from ponder.plans import Plan, probe_name, probe_request
 from ponder.routing.features import FEATURES, PROBE_FEATURES, TERMS, term_names
 from ponder.routing.router import FORMAT, VERSION, PlanModel, Router
 from ponder.routing.support import Support

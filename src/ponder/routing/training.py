@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ponder.cascade import PROBE, Plan, probe_name, probe_request
 from ponder.errors import ConfigError, DataError
 from ponder.eval import Pools, plan_evaluator
+from ponder.plans import PROBE, Plan, probe_name, probe_request
 from ponder.routing.calibrate import calibration_table, lam_for_budget
 from ponder.routing.catalogue import pool_plans
 from ponder.routing.features import TERMS, features, probe_features
