@@ -96,14 +96,17 @@ def build_report(
     records = [r for path in paths for r in read_records(path)]
     run_dir = ", ".join(map(str, paths))
     live = live_points(records)
+    why = "no sampling-mode records (`-s sample:n=16`)"
     try:
         pools: Pools | None = load_pools(records)
-    except DataError:
+    except DataError as exc:
         pools = None
+        if any(str(r.get("strategy", "")).startswith("sample") for r in records):
+            why = str(exc)  # sampling records that cannot be replayed: say why
     if pools is None:
         if not live:
-            raise DataError(f"{run_dir} holds no finished items to report on")
-        note = "no sampling-mode records (`-s sample:n=16`): no replay and no router point"
+            raise DataError(f"{run_dir} holds no finished items to report on ({why})")
+        note = f"{why}: no replay and no router point"
         report = _about(Report(fixed=live, unit=cost_unit(live)), records)
         report.notes += [note, *zero_cost_notes(report), *truncation_notes(live)]
         return report

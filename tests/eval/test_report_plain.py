@@ -65,3 +65,12 @@ def test_points_on_one_spot_share_a_label_and_notional_dollars_get_no_panel():
     assert not dollars_add_information(same)  # one notional price: dollars mirror tokens
     priced = [*same, point("big@other", 0.9, 100.0, 5e-6)]
     assert dollars_add_information(priced)
+
+
+def test_a_run_with_program_samples_only_says_why_there_is_no_replay(tmp_path):
+    out = _run(tmp_path, ["direct", "sample:n=3,program=true"])
+    result = CliRunner().invoke(cli, ["eval", "report", str(out)])
+    assert result.exit_code == 0, result.output
+    md = (out / "report" / "report.md").read_text()
+    assert "only program samples" in md
+    assert "no sampling-mode records" not in md  # it has some: programs
