@@ -6,6 +6,10 @@ to beat: choosing one plan per question must pay more than choosing one for all.
 
     python benchmarks/ladder_plans.py            # about 4 minutes on one core
 
+By default it reads the stored ladder pools (``benchmarks/data/ladder``) and the shipped
+ladder router; ``SOURCES`` (run dirs or record files) and ``--router FILE`` name others.
+The plans run after the router's own probe (none for a router without one).
+
 The plans' costs and accuracies are averaged over 8 replays per item (as router
 training labels them); the best fixed strategy over 100. A plan and the best are chosen
 on the same items they are scored on, which flatters both against ``auto``'s
@@ -19,12 +23,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ladder import labelled
+from ladder import labelled, router_file
 
+from ponder.errors import ConfigError, DataError
 from ponder.eval.pools import load_pools
 from ponder.eval.store import read_records
 from ponder.routing.compare import best_point, fixed_points
-from ponder.routing.router_file import LADDER_FILE, load_router
+from ponder.routing.router_file import LADDER_FILE
 
 DATA = Path(__file__).parent / "data" / "ladder"
 ROUTERS = Path(__file__).parents[1] / "src" / "ponder" / "routing"
@@ -32,24 +37,36 @@ ROUTERS = Path(__file__).parents[1] / "src" / "ponder" / "routing"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sources", nargs="*", help="run dirs or .jsonl[.gz] record files")
     parser.add_argument("--reps", type=int, default=8, help="replays per item and plan")
-    parser.add_argument("--probe", default="pot@1", help="the router's probe")
+    parser.add_argument(
+        "--router", type=Path, default=ROUTERS / LADDER_FILE, help="whose catalogue to run"
+    )
     args = parser.parse_args()
+    if args.reps < 1:
+        parser.error("--reps must be 1 or more")
     start = time.time()
-    sources = sorted(DATA.glob("*.jsonl.gz"))
-    pools = labelled(load_pools([r for s in sources for r in read_records(str(s))]))
+    sources = args.sources or sorted(map(str, DATA.glob("*.jsonl.gz")))
+    try:
+        stored = labelled(load_pools([r for s in sources for r in read_records(s)]))
+    except (ConfigError, DataError, OSError) as exc:
+        raise SystemExit(f"ladder_plans.py: {exc}") from None
+    router = router_file(args.router, stored)  # one-line errors for a file that does not fit
+    pools = stored.reorder(router.tiers)
     from ponder.routing.training import label_items
 
-    plans = [m.plan for m in load_router(ROUTERS / LADDER_FILE).plans]
+    plans = [m.plan for m in router.plans]
+    probe = router.probe or False
     ids = sorted(pools.items)
     best = best_point(fixed_points(pools, reps=100), "flops")
-    labels = label_items(pools, plans, ids, reps=args.reps, unit="flops", probed=args.probe)
+    labels = label_items(pools, plans, ids, reps=args.reps, unit="flops", probed=probe)
     accuracy = labels.correct.mean(0) * 100
     share = labels.cost.mean(0) / best.flops * 100
     sets = np.array([pools.items[i].suite for i in ids])
     names = sorted(set(sets))
     print(
-        f"{len(ids)} items, {len(plans)} plans after {args.probe}; best fixed strategy "
+        f"{len(ids)} items, {len(plans)} plans after {router.probe or 'no probe'}; best fixed "
+        "strategy "
         f"{best.name} {100 * best.accuracy:.1f}% at {best.flops / 1e12:.2f} TFLOPs "
         f"({time.time() - start:.0f} s)"
     )

@@ -193,3 +193,36 @@ def test_a_run_prints_its_verdict_on_both_targets(run_dir):
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("  target, ")]
     assert len(lines) == 2 and all((" met " in x or "missed" in x or "no auto" in x) for x in lines)
+
+
+def test_ladder_plans_runs_each_catalogue_plan_for_all_items_and_marks_the_frontier(
+    held_out, tmp_path
+):
+    everything, _, router = held_out
+    plans = LADDER.parent / "ladder_plans.py"
+    done = subprocess.run(
+        [sys.executable, str(plans), str(everything), "--router", str(router), "--reps", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    catalogue = json.loads(router.read_text(encoding="utf-8"))["plans"]
+    rows = [line for line in done.stdout.splitlines()[2:] if line.strip()]
+    assert len(rows) == len(catalogue)  # one row per plan, cheapest first
+    shares = [float(line[45:].split()[1]) for line in rows]
+    assert shares == sorted(shares)
+    front, best = [], -1.0
+    for line in rows:  # a star where a plan beats every cheaper one
+        accuracy = float(line[45:].split()[0])
+        assert (line[0] == "*") == (accuracy > best)
+        front.append(line[0] == "*")
+        best = max(best, accuracy)
+    assert front[0] and "no probe" in done.stdout.splitlines()[0]
+    bad = subprocess.run(
+        [sys.executable, str(plans), str(everything), "--router", str(tmp_path / "none.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode != 0 and "none.json" in bad.stderr and "Traceback" not in bad.stderr
