@@ -22,7 +22,7 @@ from typing import Any
 from ponder.budgets import TRUNCATION_WARN
 from ponder.errors import DataError
 from ponder.eval.live import live_points
-from ponder.eval.pools import Pools, load_pools
+from ponder.eval.pools import ItemConflict, Pools, load_pools
 from ponder.eval.replay import Point, frontier_accuracy, group_of, pareto
 from ponder.eval.store import Record, read_records
 from ponder.routing.compare import (
@@ -99,6 +99,8 @@ def build_report(
     why = "no sampling-mode records (`-s sample:n=16`)"
     try:
         pools: Pools | None = load_pools(records)
+    except ItemConflict:
+        raise  # runs on other data under the same ids: nothing to report on together
     except DataError as exc:
         pools = None
         if any(str(r.get("strategy", "")).startswith("sample") for r in records):

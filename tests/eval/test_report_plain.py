@@ -74,3 +74,22 @@ def test_a_run_with_program_samples_only_says_why_there_is_no_replay(tmp_path):
     md = (out / "report" / "report.md").read_text()
     assert "only program samples" in md
     assert "no sampling-mode records" not in md  # it has some: programs
+
+
+def test_runs_on_other_questions_under_the_same_ids_are_refused_not_joined(tmp_path):
+    runs = []
+    for k, (template, reply) in enumerate([("{i}+1?", "Answer: 2"), ("{i}+2?", "Answer: 3")]):
+        data = tmp_path / f"d{k}.jsonl"
+        rows = [{"id": f"q{i}", "question": template.format(i=i), "answer": 2} for i in range(4)]
+        data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        script = tmp_path / f"model{k}.json"
+        script.write_text(json.dumps([reply]))
+        out = tmp_path / f"run{k}"
+        args = ["eval", "run", "--data", str(data), "-m", f"scripted:{script}", "--out", str(out)]
+        result = CliRunner().invoke(cli, [*args, "-s", "sample:n=3"])
+        assert result.exit_code == 0, result.output
+        runs.append(str(out))
+    result = CliRunner().invoke(cli, ["eval", "report", *runs, "--reps", "4", "--folds", "2"])
+    assert result.exit_code != 0
+    assert "q0" in result.output and "other question" in result.output
+    assert "Traceback" not in result.output

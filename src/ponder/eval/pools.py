@@ -216,20 +216,34 @@ def _pool_from(record: Record, program: bool = False) -> Pool:
     return Pool(item, record.model, greedy, sampled)
 
 
+class ItemConflict(DataError):
+    """Two records give one item id different questions or golds."""
+
+
 def load_pools(records: Iterable[dict[str, Any]], strategy_prefix: str = "sample") -> Pools:
     """Pools from sampling-mode records (failed items left out). Tiers are ordered from the
     fewest active parameters to the most (the natural escalation order). When one model
     has several sampling records for an item, the one with the most samples is used.
     Program-of-thought records go to ``Pools.programs``; a model with only those is no
-    tier."""
+    tier. Records that give one item id two questions (or two golds) stop with a
+    DataError: runs on other data must not be joined."""
     by_tier: dict[str, dict[str, Pool]] = {}
     programs: dict[str, dict[str, Pool]] = {}
     tiers: dict[str, Tier] = {}
+    asked: dict[str, tuple[str, str]] = {}  # item id -> (question, gold), across every record
     for record in map(Record.from_dict, records):
         if record.error or not record.strategy.startswith(strategy_prefix):
             continue
         program = is_program(record.strategy)
         pool = _pool_from(record, program)
+        item = pool.item
+        seen = asked.setdefault(item.id, (item.question, item.answer))
+        if seen != (item.question, item.answer):
+            raise ItemConflict(
+                f"item {item.id!r} is another question in another record ({seen[0]!r:.60} "
+                f"against {item.question!r:.60}, gold {seen[1]!r} against "
+                f"{item.answer!r}): pools join items by id, so report runs on other data apart"
+            )
         model = pool.model
         known = (programs if program else by_tier).setdefault(model, {})
         have = known.get(pool.item.id)
