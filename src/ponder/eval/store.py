@@ -201,7 +201,9 @@ class SampleStore:
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        (self.directory / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        part = self.directory / f"{META}.part"  # a run stopped mid-write keeps the old file
+        part.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        os.replace(part, self.directory / META)
 
     def read_meta(self) -> dict[str, Any]:
         path = self.directory / META
