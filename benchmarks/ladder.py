@@ -71,6 +71,12 @@ def labelled(pools: Pools) -> Pools:
     return Pools(pools.tiers, items, pools.by_tier, pools.programs)
 
 
+def stored_pools(sources: list[str]) -> Pools:
+    """The pools of the stored runs ``sources`` (the ladder's when none), labelled."""
+    files = sources or sorted(str(p) for p in DATA.glob("*.jsonl.gz"))
+    return labelled(load_pools([r for s in files for r in read_records(s)]))
+
+
 def only(pools: Pools, suite: str) -> Pools:
     items = {i: item for i, item in pools.items.items() if item.suite == suite}
     return Pools(pools.tiers, items, pools.by_tier, pools.programs)
@@ -318,8 +324,7 @@ def main() -> None:
         parser.error(f"--shares takes comma-separated numbers, not {args.shares!r}")
     if not shares or min(shares) <= 0:
         parser.error(f"--shares must be positive shares of the best's FLOPs: {args.shares!r}")
-    sources = args.sources or sorted(str(p) for p in DATA.glob("*.jsonl.gz"))
-    pools = labelled(load_pools([r for s in sources for r in read_records(s)]))
+    pools = stored_pools(args.sources)
     if args.exclude:
         pools = without(pools, set().union(*(held_ids(s) for s in args.exclude)))
         if not pools.items:

@@ -23,15 +23,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ladder import labelled, router_file
+from ladder import router_file, stored_pools
 
 from ponder.errors import ConfigError, DataError
-from ponder.eval.pools import load_pools
-from ponder.eval.store import read_records
 from ponder.routing.compare import best_point, fixed_points
 from ponder.routing.router_file import LADDER_FILE
+from ponder.routing.training import label_items
 
-DATA = Path(__file__).parent / "data" / "ladder"
 ROUTERS = Path(__file__).parents[1] / "src" / "ponder" / "routing"
 
 
@@ -46,15 +44,12 @@ def main() -> None:
     if args.reps < 1:
         parser.error("--reps must be 1 or more")
     start = time.time()
-    sources = args.sources or sorted(map(str, DATA.glob("*.jsonl.gz")))
     try:
-        stored = labelled(load_pools([r for s in sources for r in read_records(s)]))
+        stored = stored_pools(args.sources)
     except (ConfigError, DataError, OSError) as exc:
         raise SystemExit(f"ladder_plans.py: {exc}") from None
     router = router_file(args.router, stored)  # one-line errors for a file that does not fit
     pools = stored.reorder(router.tiers)
-    from ponder.routing.training import label_items
-
     plans = [m.plan for m in router.plans]
     probe = router.probe or False
     ids = sorted(pools.items)
@@ -65,10 +60,9 @@ def main() -> None:
     sets = np.array([pools.items[i].suite for i in ids])
     names = sorted(set(sets))
     print(
-        f"{len(ids)} items, {len(plans)} plans after {router.probe or 'no probe'}; best fixed "
-        "strategy "
-        f"{best.name} {100 * best.accuracy:.1f}% at {best.flops / 1e12:.2f} TFLOPs "
-        f"({time.time() - start:.0f} s)"
+        f"{len(ids)} items, {len(plans)} plans after {router.probe or 'no probe'}; "
+        f"best fixed strategy {best.name} {100 * best.accuracy:.1f}% at "
+        f"{best.flops / 1e12:.2f} TFLOPs ({time.time() - start:.0f} s)"
     )
     print(f"{'plan (* on the frontier)':44s} {'acc %':>6s} {'FLOPs % of best':>16s}  per set")
     front = -1.0
