@@ -77,3 +77,19 @@ def test_compact_export_keeps_mean_logprob(tmp_path):
         read_records(tmp_path / "bad.jsonl")
     with pytest.raises(DataError, match="cannot read records"):
         read_records(tmp_path / "none.jsonl")
+
+
+def test_a_crash_while_writing_run_json_keeps_the_old_settings(tmp_path, monkeypatch):
+    store = SampleStore(tmp_path)
+    store.write_meta({"model": "m", "strategy": "direct"})
+    real = type(tmp_path).write_text
+
+    def crash(self, data, *args, **kwargs):  # the file is opened (truncated), then the run dies
+        real(self, "", *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(tmp_path), "write_text", crash)
+    with pytest.raises(KeyboardInterrupt):
+        store.write_meta({"model": "m", "strategy": "sc:n=8"})
+    monkeypatch.undo()
+    assert store.read_meta() == {"model": "m", "strategy": "direct"}
